@@ -1,0 +1,229 @@
+"""Loading ``targets.toml``: ``${ENV}`` substitution and validation into the :mod:`cutover.model` shapes.
+
+Every problem becomes one :class:`ConfigError` line naming the file, the dotted key and what is expected;
+secret values (substituted variables, keys, URI passwords) are never echoed.
+"""
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+import re
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from cutover import model
+from cutover.errors import ConfigError
+from cutover.redact import uri_password
+
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+SECRET_KEYS = frozenset({"master_key", "rest_key", "javascript_key", "file_key", "secret_access_key"})
+_RENAMED = {"class": "cls"}  # TOML spelling -> model field
+_MONGO_SCHEMES = ("mongodb", "mongodb+srv")
+_HTTP_SCHEMES = ("http", "https")
+_URI_FIELDS = {
+    "uri": _MONGO_SCHEMES, "gridfs_uri": _MONGO_SCHEMES, "server_url": _HTTP_SCHEMES,
+    "public_url": _HTTP_SCHEMES, "endpoint": _HTTP_SCHEMES, "endpoint_url": _HTTP_SCHEMES,
+    "source_endpoint_url": _HTTP_SCHEMES, "base_url": _HTTP_SCHEMES,
+}
+_ENUMS = {
+    ("source", "kind"): ("mongodb", "rest", "export"),
+    ("files", "adapter"): ("s3", "gridfs", "gcs"),
+}
+SEVERITIES = ("blocker", "major", "minor")
+
+
+@dataclass(frozen=True)
+class SandboxSpec:
+    """A target served by the embedded sandbox: the plugin starts it and builds the real Target."""
+
+    name: str
+    scale: int = 3000
+    production: bool = False
+
+
+def load_target(path: Path, name: str, environ: Mapping[str, str] | None = None) -> model.Target | SandboxSpec:
+    """The target ``name`` from the TOML file at ``path``, validated; ConfigError on any problem."""
+    targets = read_targets(path)
+    if name not in targets:
+        known = ", ".join(sorted(targets)) or "none"
+        raise ConfigError(f"{path}: unknown target '{name}'; known targets: {known}")
+    raw = targets[name]
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: targets.{name}: expected a table, got {_kind(raw)}")
+    if "sandbox" in raw:
+        return _sandbox_spec(path, name, raw)
+    return build_target(path, name, raw, os.environ if environ is None else environ)
+
+
+def read_targets(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_bytes().decode("utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: targets file not found; pass --targets-file PATH or create it") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: malformed TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc.strerror}") from None
+    unknown = set(data) - {"targets"}
+    if unknown:
+        raise ConfigError(f"{path}: unknown top-level key '{sorted(unknown)[0]}'; expected only [targets.NAME]")
+    targets = data.get("targets", {})
+    if not isinstance(targets, dict):
+        raise ConfigError(f"{path}: targets: expected tables [targets.NAME], got {_kind(targets)}")
+    return targets
+
+
+def _sandbox_spec(path: Path, name: str, raw: dict[str, Any]) -> SandboxSpec:
+    extra = set(raw) - {"sandbox", "production"}
+    if extra:
+        raise ConfigError(f"{path}: targets.{name}.{sorted(extra)[0]}: a sandbox target takes only "
+                          "'sandbox' (a table with 'scale') and 'production'")
+    box = raw["sandbox"]
+    if box is True:
+        box = {}
+    if not isinstance(box, dict):
+        raise ConfigError(f"{path}: targets.{name}.sandbox: expected true or a table, got {_kind(box)}")
+    spec = _convert(path, f"targets.{name}.sandbox", SandboxSpec, {"name": name, **box}, {}, [])
+    return dataclasses.replace(spec, production=_convert(
+        path, f"targets.{name}.production", bool, raw.get("production", False), {}, []))
+
+
+def build_target(path: Path, name: str, raw: dict[str, Any], environ: Mapping[str, str]) -> model.Target:
+    """Validate one raw target table (as read from TOML) into a :class:`model.Target`."""
+    secrets: list[str] = []
+    target = _convert(path, f"targets.{name}", model.Target, {"name": name, **raw}, environ, secrets)
+    for sev_key, sev in target.severity.items():
+        if sev not in SEVERITIES:
+            raise ConfigError(f"{path}: targets.{name}.severity.{sev_key}: expected one of "
+                              f"{', '.join(SEVERITIES)}, got '{sev}'")
+    if target.source.kind == "mongodb" and not target.source.uri:
+        raise ConfigError(f"{path}: targets.{name}.source.uri: required when source.kind is 'mongodb'")
+    if target.source.kind == "rest" and not target.source.endpoint:
+        raise ConfigError(f"{path}: targets.{name}.source.endpoint: required when source.kind is 'rest'")
+    if target.source.kind == "export" and not target.source.export_dir:
+        raise ConfigError(f"{path}: targets.{name}.source.export_dir: required when source.kind is 'export'")
+    for key, uri in (("database.uri", target.database.uri), ("source.uri", target.source.uri)):
+        if uri and not urlsplit(uri).path.strip("/"):
+            raise ConfigError(f"{path}: targets.{name}.{key}: name the database in the URI path "
+                              "(mongodb://host/DBNAME)")
+    return dataclasses.replace(target, secrets=tuple(sorted(set(s for s in secrets if s))))
+
+
+def _convert(path: Path, key: str, typ: Any, value: Any, environ: Mapping[str, str], secrets: list[str]) -> Any:
+    origin = typing.get_origin(typ)
+    if origin in (types.UnionType, typing.Union):
+        inner = [t for t in typing.get_args(typ) if t is not type(None)]
+        return None if value is None else _convert(path, key, inner[0], value, environ, secrets)
+    if dataclasses.is_dataclass(typ):
+        return _dataclass(path, key, typ, value, environ, secrets)
+    if origin is tuple:
+        if not isinstance(value, list):
+            raise ConfigError(f"{path}: {key}: expected an array of tables, got {_kind(value)}")
+        item = typing.get_args(typ)[0]
+        return tuple(_convert(path, f"{key}[{i}]", item, v, environ, secrets) for i, v in enumerate(value))
+    if origin is dict or typ is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{path}: {key}: expected a table, got {_kind(value)}")
+        return {k: _substitute(path, f"{key}.{k}", v, environ, secrets) for k, v in value.items()}
+    return _scalar(path, key, typ, value, environ, secrets)
+
+
+def _dataclass(path: Path, key: str, cls: Any, value: Any, environ: Mapping[str, str], secrets: list[str]) -> Any:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{path}: {key}: expected a table, got {_kind(value)}")
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls) if f.name != "secrets"}
+    kwargs: dict[str, Any] = {}
+    for raw_key, raw_value in value.items():
+        field_name = _RENAMED.get(raw_key, raw_key)
+        if field_name not in names or raw_key in _RENAMED.values():
+            raise ConfigError(f"{path}: {key}.{raw_key}: unknown key{_suggest(raw_key, names)}")
+        sub = f"{key}.{raw_key}"
+        kwargs[field_name] = _convert(path, sub, hints[field_name], raw_value, environ, secrets)
+        if raw_key in SECRET_KEYS and isinstance(kwargs[field_name], str):
+            secrets.append(kwargs[field_name])
+    missing = [f.name for f in dataclasses.fields(cls)
+               if f.name in names and f.name not in kwargs
+               and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+    if missing:
+        raise ConfigError(f"{path}: {key}.{missing[0]}: required key is missing")
+    return cls(**kwargs)
+
+
+def _scalar(path: Path, key: str, typ: Any, value: Any, environ: Mapping[str, str], secrets: list[str]) -> Any:
+    value = _substitute(path, key, value, environ, secrets)
+    if typ is Any:
+        return value
+    if typ is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, typ) or (typ is int and isinstance(value, bool)):
+        raise ConfigError(f"{path}: {key}: expected {_name(typ)}, got {_kind(value)}")
+    field_name = key.rsplit(".", 1)[-1]
+    if isinstance(value, str):
+        _check_enum(path, key, value)
+        if value and field_name in _URI_FIELDS:
+            _check_uri(path, key, value, _URI_FIELDS[field_name], secrets)
+    return value
+
+
+def _substitute(path: Path, key: str, value: Any, environ: Mapping[str, str], secrets: list[str]) -> Any:
+    if isinstance(value, dict):
+        return {k: _substitute(path, f"{key}.{k}", v, environ, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute(path, f"{key}[{i}]", v, environ, secrets) for i, v in enumerate(value)]
+    if not isinstance(value, str):
+        return value
+
+    def repl(match: re.Match[str]) -> str:
+        var = match.group(1)
+        if var not in environ:
+            raise ConfigError(f"{path}: {key}: environment variable {var} is not set; export it or edit the file")
+        secrets.append(environ[var])
+        return environ[var]
+
+    return _ENV.sub(repl, value)
+
+
+def _check_enum(path: Path, key: str, value: str) -> None:
+    parts = tuple(key.split(".")[-2:])
+    allowed = _ENUMS.get(parts)
+    if allowed and value not in allowed:
+        raise ConfigError(f"{path}: {key}: expected one of {', '.join(allowed)}, got '{value}'")
+
+
+def _check_uri(path: Path, key: str, value: str, schemes: tuple[str, ...], secrets: list[str]) -> None:
+    password = uri_password(value)
+    if password:
+        secrets.append(password)
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in schemes or not parts.hostname:
+        shown = f"'{parts.scheme}://…'" if parts and parts.scheme else "a value without a scheme and host"
+        raise ConfigError(f"{path}: {key}: expected a {' or '.join(s + '://' for s in schemes)} URI "
+                          f"with a host, got {shown}")
+
+
+def _suggest(word: str, names: set[str]) -> str:
+    close = difflib.get_close_matches(word, sorted(names), n=1)
+    return f"; did you mean '{close[0]}'?" if close else f"; known keys: {', '.join(sorted(names))}"
+
+
+def _kind(value: Any) -> str:
+    return {dict: "a table", list: "an array", str: "a string", bool: "a boolean", int: "an integer",
+            float: "a number"}.get(type(value), type(value).__name__)
+
+
+def _name(typ: Any) -> str:
+    return {str: "a string", bool: "true or false", int: "an integer", float: "a number"}.get(typ, str(typ))

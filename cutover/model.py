@@ -1,0 +1,124 @@
+"""The target model: what a named deployment in ``targets.toml`` declares (frozen, validated).
+
+Loading, ``${ENV}`` substitution and validation live in :mod:`cutover.config`; this module only
+holds the shapes, their defaults and their documentation, so every other module can import them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where the data came from."""
+
+    kind: str = "mongodb"          # mongodb | rest | export
+    uri: str = ""                  # kind=mongodb
+    endpoint: str = ""             # kind=rest: Parse Server URL (counts via count=1&limit=0)
+    app_id: str = ""               # kind=rest
+    master_key: str = ""           # kind=rest
+    export_dir: str = ""           # kind=export: one <Class>.json ({"results": [...]}) per class
+
+
+@dataclass(frozen=True)
+class Database:
+    """The migrated (target) MongoDB."""
+
+    uri: str
+    tls_ca_file: str = ""          # CA bundle for the live handshake; system store when empty
+    live_sync: bool = False        # a sync is still running: DB-01 applies count_tolerance
+    count_tolerance: int = 0
+    storage_quota_bytes: int = 0   # DB-06 headroom is checked only when a quota is declared
+
+
+@dataclass(frozen=True)
+class ParseServer:
+    """A Parse Server (the target's, or the source's for differential checks)."""
+
+    server_url: str
+    app_id: str
+    master_key: str = ""
+    rest_key: str = ""
+    javascript_key: str = ""
+    file_key: str = ""             # legacy tfss- files live at files.parsetfss.com/<file_key>/<name>
+    public_url: str = ""           # the URL clients use; defaults to server_url
+    ca_file: str = ""
+    health_path: str = "/health"
+
+
+@dataclass(frozen=True)
+class Files:
+    """The files adapter of the target's Parse Server."""
+
+    adapter: str = "s3"            # s3 | gridfs | gcs
+    bucket: str = ""
+    prefix: str = ""               # the adapter's bucketPrefix
+    region: str = ""               # declared region of the bucket (us-east-1 when GetBucketLocation says None)
+    direct_access: bool = False
+    base_url: str = ""             # the adapter's baseUrl, when set
+    endpoint_url: str = ""         # S3-compatible endpoint (empty: AWS)
+    access_key_id: str = ""
+    secret_access_key: str = ""
+    gridfs_uri: str = ""           # adapter=gridfs: defaults to the target database
+    source_bucket: str = ""        # where the files were before (for sizes, FILE-01); optional
+    source_endpoint_url: str = ""
+
+
+@dataclass(frozen=True)
+class Query:
+    """A declared query pattern (DB-05) and differential query (API-08)."""
+
+    cls: str
+    where: dict[str, Any] = field(default_factory=dict)
+    sort: dict[str, int] = field(default_factory=dict)
+    name: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.name or f"{self.cls}:{'+'.join(sorted(self.where)) or 'all'}"
+
+
+@dataclass(frozen=True)
+class CloudFunction:
+    """A declared Cloud Code function and its sample call (API-05)."""
+
+    name: str
+    params: dict[str, Any] = field(default_factory=dict)
+    expect_status: int = 200
+    expect_result: Any = None      # None: any result is accepted when the status matches
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    replication_lag_s: float = 10.0
+    lock_queue_max: int = 0
+    storage_headroom: float = 3.0
+    cert_min_days: int = 30
+    old_sdk_share: float = 0.05
+    file_concurrency: int = 32
+    file_retries: int = 3
+    timeout_s: float = 10.0
+    diff_cap: int = 100            # listing cap for mismatches, missing files, orphans
+    partition_docs: int = 20000    # DB-02 partition size (documents per parametrized test)
+
+
+@dataclass(frozen=True)
+class Target:
+    """One named deployment."""
+
+    name: str
+    source: Source
+    database: Database
+    parse: ParseServer | None = None
+    source_parse: ParseServer | None = None
+    files: Files | None = None
+    regions: dict[str, str] = field(default_factory=dict)   # app_server, database, file_store, clients
+    queries: tuple[Query, ...] = ()
+    cloud_functions: tuple[CloudFunction, ...] = ()
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    app_source_dir: str = ""
+    production: bool = False
+    probe_class: str = "CutoverProbe"
+    severity: dict[str, str] = field(default_factory=dict)  # per-criterion override
+    secrets: tuple[str, ...] = field(default=(), repr=False)  # every substituted ${ENV} value, for redaction

@@ -1,0 +1,43 @@
+"""Keeping secrets out of every output: URIs without passwords, known secret values masked."""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from urllib.parse import urlsplit, urlunsplit
+
+MASK = "***"
+_USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:@/\s]*):(?P<pw>[^@/\s]*)@", re.I)
+
+
+def uri_password(uri: str) -> str:
+    """The password embedded in a URI, or ''."""
+    try:
+        return urlsplit(uri).password or ""
+    except ValueError:
+        match = _USERINFO.search(uri)
+        return match.group("pw") if match else ""
+
+
+def redact_uri(uri: str) -> str:
+    """The URI with its password masked (user kept), query kept."""
+    return _USERINFO.sub(lambda m: f"{m.group('scheme')}{m.group('user')}:{MASK}@", uri)
+
+
+def host_of(uri: str) -> str:
+    """scheme://host[:port] of a URI, for ids and labels that must never carry credentials or paths."""
+    try:
+        parts = urlsplit(uri)
+        netloc = parts.hostname or ""
+        if parts.port:
+            netloc = f"{netloc}:{parts.port}"
+    except ValueError:
+        return "(unparseable URI)"
+    return urlunsplit((parts.scheme, netloc, "", "", ""))
+
+
+def redact_text(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every known secret value and every URI password masked."""
+    text = _USERINFO.sub(lambda m: f"{m.group('scheme')}{m.group('user')}:{MASK}@", text)
+    for secret in sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    return text

@@ -1,0 +1,77 @@
+"""The fixtures a check may use: the target, its lazily opened clients, and ways to attach facts."""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from cutover.model import Target
+from cutover.session import Session
+from cutover_pytest.state import RunState, get_state
+
+
+def _state(request: pytest.FixtureRequest) -> RunState:
+    state = get_state(request.config)
+    if state is None:
+        raise pytest.UsageError("the checks need a target: pass --target NAME (see targets.toml)")
+    return state
+
+
+@pytest.fixture(scope="session")
+def target(request: pytest.FixtureRequest) -> Target:
+    """The validated target of this run."""
+    return _state(request).target
+
+
+@pytest.fixture(scope="session")
+def session(request: pytest.FixtureRequest) -> Session:
+    """Lazily opened clients of the target (one per process, closed at the end of the run)."""
+    return _state(request).session
+
+
+@pytest.fixture(scope="session")
+def source_db(session: Session) -> Any:
+    return session.source_db
+
+
+@pytest.fixture(scope="session")
+def target_db(session: Session) -> Any:
+    return session.target_db
+
+
+@pytest.fixture(scope="session")
+def s3(session: Session) -> Any:
+    return session.s3
+
+
+@pytest.fixture(scope="session")
+def parse(session: Session) -> Any:
+    return session.parse
+
+
+@pytest.fixture(scope="session")
+def source_parse(session: Session) -> Any:
+    return session.source_parse
+
+
+@pytest.fixture
+def report_table(request: pytest.FixtureRequest) -> Callable[[str, list[str], list[list[Any]]], None]:
+    """Attach a table (title, headers, rows) to this test in the HTML report and the JSON record."""
+
+    def attach(title: str, headers: list[str], rows: list[list[Any]]) -> None:
+        table = {"title": title, "headers": list(headers), "rows": [list(r) for r in rows]}
+        request.node.user_properties.append(("cutover:table", json.dumps(table, default=str)))
+
+    return attach
+
+
+@pytest.fixture
+def record_facts(request: pytest.FixtureRequest) -> Callable[..., None]:
+    """Attach JSON-serializable facts to this test in the JSON record."""
+
+    def attach(**facts: Any) -> None:
+        request.node.user_properties.append(("cutover:facts", json.dumps(facts, default=str)))
+
+    return attach

@@ -1,0 +1,56 @@
+"""From pytest reports to one record entry per test: outcome, criterion, severity, message, duration."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from cutover.errors import CouldNotVerify
+
+MESSAGE_CAP = 4000
+
+
+def message_of(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
+    """A release manager's line: the assert message without pytest's introspection, or the error."""
+    exc = excinfo.value
+    if isinstance(exc, AssertionError):
+        text = str(exc).split("\nassert ", 1)[0].strip()
+        return text or "assertion failed"
+    if isinstance(exc, CouldNotVerify):
+        return f"could not verify: {exc}"
+    if isinstance(exc, pytest.skip.Exception):
+        return str(exc.msg)
+    return f"{type(exc).__name__}: {exc}"
+
+
+def label_of(item: pytest.Item, criterion: str) -> str:
+    callspec = getattr(item, "callspec", None)
+    return f"{criterion}[{callspec.id}]" if callspec is not None else criterion
+
+
+def update_entry(entry: dict[str, Any], report: pytest.TestReport) -> None:
+    """Fold one phase's report (setup/call/teardown) into the test's record entry."""
+    entry["duration"] = round(entry.get("duration", 0.0) + report.duration, 4)
+    message = getattr(report, "cutover_message", "")
+    if report.when == "call" or (report.outcome != "passed" and entry.get("outcome") in (None, "passed")):
+        entry["outcome"] = _outcome(report)
+        if message:
+            entry["message"] = message[:MESSAGE_CAP]
+    if report.when != "teardown":
+        return  # the teardown report carries every property the test attached, once
+    for name, value in report.user_properties:
+        if name == "cutover:table":
+            entry.setdefault("tables", []).append(json.loads(value))
+        elif name == "cutover:facts":
+            entry.setdefault("facts", {}).update(json.loads(value))
+
+
+def _outcome(report: pytest.TestReport) -> str:
+    if report.skipped:
+        return "skipped"
+    if report.passed:
+        return "passed"
+    if report.when != "call" or getattr(report, "cutover_unverified", False):
+        return "error"
+    return "failed"

@@ -1,0 +1,259 @@
+"""The cutover pytest plugin: ``--target`` runs the checks against a named deployment and archives a report.
+
+Flow: options -> pytest_configure loads and validates the target (a bad config is a UsageError, exit 4),
+starts the sandbox for a sandbox target, points pytest-html and JUnit at the run directory -> checks run ->
+outcomes are folded into a record -> at the end: gate verdict (exit code), record.json, redaction, manifest.
+"""
+from __future__ import annotations
+
+import base64
+import os
+import pickle
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cutover import __version__
+from cutover.config import SandboxSpec, load_target
+from cutover.criteria import CRITERIA, severity_of
+from cutover.errors import ConfigError, SandboxError, as_could_not_verify
+from cutover.gate import decide
+from cutover.model import Target
+from cutover.record import git_commit, redact_tree, write_json, write_manifest
+from cutover.redact import host_of
+from cutover.session import Session
+from cutover_pytest.outcomes import label_of, message_of, update_entry
+from cutover_pytest.params import guard_unverifiable
+from cutover_pytest.state import STATE_KEY, RunState, get_state
+
+pytest_plugins = ["cutover_pytest.fixtures", "cutover_pytest.htmlreport"]
+
+_WORKER_KEY = "cutover_state"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("cutover", "Parse migration acceptance")
+    group.addoption("--target", default=None, help="named target from the targets file (env CUTOVER_TARGET)")
+    group.addoption("--targets-file", default=None, help="targets file (default: ./targets.toml)")
+    group.addoption("--reports-dir", default=None, help="root of the archived reports (default: ./reports)")
+    group.addoption("--sample", type=int, default=0, metavar="N",
+                    help="quick pass: compare N sampled documents per class instead of all (DB-02)")
+    group.addoption("--read-only", action="store_true", default=False,
+                    help="skip every check that writes probe objects through REST")
+    group.addoption("--scale", type=int, default=0, help="sandbox targets: number of app objects to seed")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "criterion(id): the acceptance criterion (CHECKS.md) a check proves")
+    config.addinivalue_line("markers", "writes: the check writes probe objects (skipped with --read-only)")
+    if hasattr(config, "workerinput"):
+        _configure_worker(config)
+        return
+    name = config.getoption("target") or os.environ.get("CUTOVER_TARGET")
+    if not name:
+        return
+    targets_file = Path(config.getoption("targets_file") or os.environ.get("CUTOVER_TARGETS_FILE")
+                        or Path.cwd() / "targets.toml")
+    try:
+        loaded = load_target(targets_file, name)
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    run_dir = _new_run_dir(config, name)
+    target, sandbox = _materialize(config, loaded, run_dir)
+    state = RunState(target=target, session=Session(target, _options(config)), run_id=run_dir.name,
+                     run_dir=run_dir, started=_now(), sandbox=sandbox)
+    config.stash[STATE_KEY] = state
+    config.option.htmlpath = str(run_dir / "report.html")
+    config.option.self_contained_html = True
+    config.option.xmlpath = str(run_dir / "junit.xml")
+    _metadata(config, state)
+
+
+def _materialize(config: pytest.Config, loaded: Target | SandboxSpec, run_dir: Path) -> tuple[Target, Any]:
+    if isinstance(loaded, Target):
+        return loaded, None
+    from cutover.sandbox.stack import Sandbox
+
+    scale = config.getoption("scale") or loaded.scale
+    sandbox = Sandbox(run_dir / "sandbox", scale=scale, cache_dir=Path.cwd() / ".cache")
+    try:
+        target = sandbox.start_target(loaded.name, production=loaded.production)
+    except SandboxError as exc:
+        sandbox.stop()
+        raise pytest.UsageError(f"the sandbox could not start: {exc}") from None
+    config.add_cleanup(sandbox.stop)
+    return target, sandbox
+
+
+def _configure_worker(config: pytest.Config) -> None:
+    blob = config.workerinput.get(_WORKER_KEY)  # type: ignore[attr-defined]
+    if not blob:
+        return
+    target, run_id, run_dir, started = pickle.loads(base64.b64decode(blob))
+    config.stash[STATE_KEY] = RunState(target=target, session=Session(target, _options(config)),
+                                       run_id=run_id, run_dir=Path(run_dir), started=started)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """pytest-xdist: hand the validated target to each worker (workers open their own clients)."""
+    state = get_state(node.config)
+    if state is not None:
+        payload = (state.target, state.run_id, str(state.run_dir), state.started)
+        node.workerinput[_WORKER_KEY] = base64.b64encode(pickle.dumps(payload)).decode()
+
+
+def _options(config: pytest.Config) -> dict[str, Any]:
+    return {"sample": config.getoption("sample"), "read_only": config.getoption("read_only")}
+
+
+def _new_run_dir(config: pytest.Config, name: str) -> Path:
+    root = Path(config.getoption("reports_dir") or Path.cwd() / "reports")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    run_dir, n = root / name / stamp, 1
+    while run_dir.exists():
+        n += 1
+        run_dir = root / name / f"{stamp}-{n}"
+    run_dir.mkdir(parents=True)
+    return run_dir
+
+
+def _metadata(config: pytest.Config, state: RunState) -> None:
+    try:
+        from pytest_metadata.plugin import metadata_key
+    except ImportError:
+        return
+    meta = config.stash.setdefault(metadata_key, {})
+    for key in [k for k in meta if k not in ("Python", "Platform", "Packages", "Plugins")]:
+        meta.pop(key)  # CI variables and the like: nothing but what we choose goes into the report
+    meta.update({"Target": state.target.name, "Run id": state.run_id, "Suite version": __version__,
+                 "Git commit": git_commit(Path.cwd()) or "n/a",
+                 "Target database": host_of(state.target.database.uri),
+                 "Parse Server": host_of(state.target.parse.server_url) if state.target.parse else "n/a"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    state = get_state(config)
+    for item in items:
+        marker = item.get_closest_marker("criterion")
+        if marker is None:
+            continue
+        cid = marker.args[0] if marker.args else ""
+        if cid not in CRITERIA:
+            raise pytest.UsageError(f"{item.nodeid}: unknown criterion '{cid}' (see CHECKS.md)")
+        if state is None:
+            raise pytest.UsageError("the checks need a target: pass --target NAME (targets.toml lists them)")
+        severity = severity_of(cid, state.target.severity)
+        item.user_properties.extend([("criterion", cid), ("severity", severity),
+                                     ("label", label_of(item, cid))])
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("writes") and item.config.getoption("read_only"):
+        pytest.skip("--read-only: this check writes probe objects")
+    guard_unverifiable(item)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    state = get_state(item.config)
+    if state is None or item.get_closest_marker("criterion") is None:
+        return report
+    if call.excinfo is not None and not report.skipped:
+        unverified = as_could_not_verify(call.excinfo.value)
+        message = f"could not verify: {unverified}" if unverified else message_of(call.excinfo)
+        report.cutover_message = state.redact(message)  # type: ignore[attr-defined]
+        report.cutover_unverified = unverified is not None  # type: ignore[attr-defined]
+        if unverified is not None:
+            report.longrepr = report.cutover_message  # type: ignore[attr-defined]
+        elif state.redact(str(report.longrepr)) != str(report.longrepr):
+            report.longrepr = state.redact(str(report.longrepr))
+    elif call.excinfo is not None:
+        report.cutover_message = state.redact(message_of(call.excinfo))  # type: ignore[attr-defined]
+    report.cutover_verdict = _verdict(report)  # type: ignore[attr-defined]
+    return report
+
+
+def _verdict(report: pytest.TestReport) -> str:
+    if report.skipped:
+        return "skipped"
+    if report.failed:
+        return "error" if report.when != "call" or getattr(report, "cutover_unverified", False) else "failed"
+    return "passed"
+
+
+def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> Any:
+    if report.when == "call" and report.failed and getattr(report, "cutover_unverified", False):
+        return "error", "E", ("ERROR", {"red": True})
+    return None
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    props = dict(report.user_properties)
+    if "criterion" not in props:
+        return
+    state = _controller_state
+    if state is None:
+        return
+    entry = state.results.setdefault(report.nodeid, {
+        "id": report.nodeid, "label": props.get("label"), "criterion": props["criterion"],
+        "severity": props["severity"]})
+    update_entry(entry, report)
+
+
+_controller_state: RunState | None = None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    global _controller_state
+    _controller_state = None if hasattr(session.config, "workerinput") else get_state(session.config)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    state = get_state(session.config)
+    if state is None or hasattr(session.config, "workerinput"):
+        return
+    state.gate = decide(state.results.values())
+    if exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        session.exitstatus = state.gate.exit_code
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    state = get_state(config)
+    if state is None or state.gate is None or hasattr(config, "workerinput"):
+        return
+    terminalreporter.write_sep("=", state.gate.line, red=not state.gate.passed, green=state.gate.passed)
+    terminalreporter.write_line(f"cutover report: {state.run_dir / 'report.html'}")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    state = get_state(config)
+    if state is None or hasattr(config, "workerinput"):
+        return
+    state.session.close()
+    if state.sandbox is not None:
+        state.sandbox.stop()
+    _archive(config, state)
+
+
+def _archive(config: pytest.Config, state: RunState) -> None:
+    gate = state.gate
+    meta = {"run_id": state.run_id, "target": state.target.name, "suite_version": __version__,
+            "git_commit": git_commit(Path.cwd())}
+    write_json(state.run_dir / "record.json", {
+        **meta, "started_utc": state.started, "finished_utc": _now(),
+        "verdict": gate.line if gate else "GATE: NOT RUN", "exit_code": gate.exit_code if gate else None,
+        "counts": gate.counts if gate else {}, "tests": sorted(state.results.values(), key=lambda e: e["id"]),
+    })
+    redact_tree(state.run_dir, state.target.secrets)
+    write_manifest(state.run_dir, meta)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")

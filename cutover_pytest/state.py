@@ -1,0 +1,34 @@
+"""The per-process state of a ``--target`` run, kept in the pytest config stash."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cutover.model import Target
+from cutover.redact import redact_text
+from cutover.session import Session
+
+
+@dataclass
+class RunState:
+    target: Target
+    session: Session
+    run_id: str
+    run_dir: Path
+    started: str
+    results: dict[str, dict[str, Any]] = field(default_factory=dict)   # nodeid -> record entry
+    sandbox: Any = None
+    gate: Any = None
+
+    def redact(self, text: str) -> str:
+        return redact_text(text, self.target.secrets)
+
+
+STATE_KEY = pytest.StashKey[RunState]()
+
+
+def get_state(config: pytest.Config) -> RunState | None:
+    return config.stash.get(STATE_KEY, None)
