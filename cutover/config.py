@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import os
 import re
 import tomllib
@@ -19,12 +20,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from cutover import model
+from cutover.criteria import CRITERIA
 from cutover.errors import ConfigError
-from cutover.redact import uri_password
+from cutover.redact import redact_text, uri_password
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 SECRET_KEYS = frozenset({"master_key", "rest_key", "javascript_key", "file_key", "secret_access_key"})
 _RENAMED = {"class": "cls"}  # TOML spelling -> model field
+_SPELLED = {v: k for k, v in _RENAMED.items()}
 _MONGO_SCHEMES = ("mongodb", "mongodb+srv")
 _HTTP_SCHEMES = ("http", "https")
 _URI_FIELDS = {
@@ -32,7 +35,7 @@ _URI_FIELDS = {
     "public_url": _HTTP_SCHEMES, "endpoint": _HTTP_SCHEMES, "endpoint_url": _HTTP_SCHEMES,
     "source_endpoint_url": _HTTP_SCHEMES, "base_url": _HTTP_SCHEMES,
 }
-_ENUMS = {
+_ENUMS: dict[tuple[str, ...], tuple[str, ...]] = {
     ("source", "kind"): ("mongodb", "rest", "export"),
     ("files", "adapter"): ("s3", "gridfs", "gcs"),
 }
@@ -50,6 +53,13 @@ class SandboxSpec:
 
 def load_target(path: Path, name: str, environ: Mapping[str, str] | None = None) -> model.Target | SandboxSpec:
     """The target ``name`` from the TOML file at ``path``, validated; ConfigError on any problem."""
+    try:
+        return _load_target(path, name, environ)
+    except ConfigError as exc:
+        raise ConfigError(_one_line(str(exc))) from None
+
+
+def _load_target(path: Path, name: str, environ: Mapping[str, str] | None) -> model.Target | SandboxSpec:
     targets = read_targets(path)
     if name not in targets:
         known = ", ".join(sorted(targets)) or "none"
@@ -84,6 +94,8 @@ def read_targets(path: Path) -> dict[str, Any]:
 
 def _sandbox_spec(path: Path, name: str, raw: dict[str, Any]) -> SandboxSpec:
     extra = set(raw) - {"sandbox", "production"}
+    if isinstance(raw["sandbox"], dict) and "name" in raw["sandbox"]:
+        extra.add("sandbox.name")
     if extra:
         raise ConfigError(f"{path}: targets.{name}.{sorted(extra)[0]}: a sandbox target takes only "
                           "'sandbox' (a table with 'scale') and 'production'")
@@ -93,6 +105,9 @@ def _sandbox_spec(path: Path, name: str, raw: dict[str, Any]) -> SandboxSpec:
     if not isinstance(box, dict):
         raise ConfigError(f"{path}: targets.{name}.sandbox: expected true or a table, got {_kind(box)}")
     spec = _convert(path, f"targets.{name}.sandbox", SandboxSpec, {"name": name, **box}, {}, [])
+    if spec.scale < 1:
+        raise ConfigError(f"{path}: targets.{name}.sandbox.scale: expected a positive integer, "
+                          f"got {spec.scale}")
     return dataclasses.replace(spec, production=_convert(
         path, f"targets.{name}.production", bool, raw.get("production", False), {}, []))
 
@@ -100,8 +115,21 @@ def _sandbox_spec(path: Path, name: str, raw: dict[str, Any]) -> SandboxSpec:
 def build_target(path: Path, name: str, raw: dict[str, Any], environ: Mapping[str, str]) -> model.Target:
     """Validate one raw target table (as read from TOML) into a :class:`model.Target`."""
     secrets: list[str] = []
+    try:
+        return _build_target(path, name, raw, environ, secrets)
+    except ConfigError as exc:  # an echoed value may be a substituted secret: mask what was read so far
+        raise ConfigError(redact_text(str(exc), secrets)) from None
+
+
+def _build_target(path: Path, name: str, raw: dict[str, Any], environ: Mapping[str, str],
+                  secrets: list[str]) -> model.Target:
+    if "name" in raw:
+        raise ConfigError(f"{path}: targets.{name}.name: unknown key; the target's name is its table name")
     target = _convert(path, f"targets.{name}", model.Target, {"name": name, **raw}, environ, secrets)
     for sev_key, sev in target.severity.items():
+        if sev_key not in CRITERIA:
+            raise ConfigError(f"{path}: targets.{name}.severity.{sev_key}: unknown criterion"
+                              f"{_suggest(sev_key, set(CRITERIA))}")
         if sev not in SEVERITIES:
             raise ConfigError(f"{path}: targets.{name}.severity.{sev_key}: expected one of "
                               f"{', '.join(SEVERITIES)}, got '{sev}'")
@@ -133,8 +161,17 @@ def _convert(path: Path, key: str, typ: Any, value: Any, environ: Mapping[str, s
     if origin is dict or typ is dict:
         if not isinstance(value, dict):
             raise ConfigError(f"{path}: {key}: expected a table, got {_kind(value)}")
-        return {k: _substitute(path, f"{key}.{k}", v, environ, secrets) for k, v in value.items()}
+        item_type = (typing.get_args(typ) or (str, Any))[1]
+        return {k: _item(path, f"{key}.{k}", item_type, v, environ, secrets) for k, v in value.items()}
     return _scalar(path, key, typ, value, environ, secrets)
+
+
+def _item(path: Path, key: str, typ: Any, value: Any, environ: Mapping[str, str], secrets: list[str]) -> Any:
+    """A value of a free-form table (regions, severity, where, ...): substituted, type-checked unless Any."""
+    value = _substitute(path, key, value, environ, secrets)
+    if typ is not Any and (not isinstance(value, typ) or isinstance(value, bool) is not (typ is bool)):
+        raise ConfigError(f"{path}: {key}: expected {_name(typ)}, got {_kind(value)}")
+    return value
 
 
 def _dataclass(path: Path, key: str, cls: Any, value: Any, environ: Mapping[str, str], secrets: list[str]) -> Any:
@@ -146,7 +183,8 @@ def _dataclass(path: Path, key: str, cls: Any, value: Any, environ: Mapping[str,
     for raw_key, raw_value in value.items():
         field_name = _RENAMED.get(raw_key, raw_key)
         if field_name not in names or raw_key in _RENAMED.values():
-            raise ConfigError(f"{path}: {key}.{raw_key}: unknown key{_suggest(raw_key, names)}")
+            spelled = {_SPELLED.get(n, n) for n in names}
+            raise ConfigError(f"{path}: {key}.{raw_key}: unknown key{_suggest(raw_key, spelled)}")
         sub = f"{key}.{raw_key}"
         kwargs[field_name] = _convert(path, sub, hints[field_name], raw_value, environ, secrets)
         if raw_key in SECRET_KEYS and isinstance(kwargs[field_name], str):
@@ -164,7 +202,9 @@ def _scalar(path: Path, key: str, typ: Any, value: Any, environ: Mapping[str, st
     if typ is Any:
         return value
     if typ is float and isinstance(value, int) and not isinstance(value, bool):
-        value = float(value)
+        value = float(value) if abs(value) < 2 ** 63 else math.inf
+    if typ is float and isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{path}: {key}: expected a finite number, got {value}")
     if not isinstance(value, typ) or (typ is int and isinstance(value, bool)):
         raise ConfigError(f"{path}: {key}: expected {_name(typ)}, got {_kind(value)}")
     field_name = key.rsplit(".", 1)[-1]
@@ -210,9 +250,15 @@ def _check_uri(path: Path, key: str, value: str, schemes: tuple[str, ...], secre
     except ValueError:
         parts = None
     if parts is None or parts.scheme not in schemes or not parts.hostname:
-        shown = f"'{parts.scheme}://…'" if parts and parts.scheme else "a value without a scheme and host"
+        has_scheme = parts is not None and parts.scheme and "://" in value
+        shown = f"'{parts.scheme}://…'" if parts and has_scheme else "a value without a scheme and host"
         raise ConfigError(f"{path}: {key}: expected a {' or '.join(s + '://' for s in schemes)} URI "
                           f"with a host, got {shown}")
+
+
+def _one_line(message: str) -> str:
+    """Control characters (a quoted TOML key may hold a newline) escaped, so the error stays one line."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in message)
 
 
 def _suggest(word: str, names: set[str]) -> str:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import subprocess
 from collections.abc import Iterable
@@ -30,18 +31,28 @@ def write_json(path: Path, data: Any) -> Path:
 
 def redact_tree(run_dir: Path, secrets: Iterable[str]) -> int:
     """Mask secrets in every text file under ``run_dir``; returns how many files changed."""
-    secrets = tuple(secrets)
+    variants = tuple(v for s in secrets for v in escaped_forms(s))
     changed = 0
     for path in sorted(p for p in run_dir.rglob("*") if p.is_file()):
         try:
-            text = path.read_text(encoding="utf-8")
+            text = path.read_bytes().decode("utf-8")  # bytes: keep the file's own line endings
         except (UnicodeDecodeError, OSError):
             continue
-        clean = redact_text(text, secrets)
+        clean = redact_text(text, variants)
         if clean != text:
-            path.write_text(clean, encoding="utf-8")
+            path.write_bytes(clean.encode("utf-8"))
             changed += 1
     return changed
+
+
+def escaped_forms(secret: str) -> set[str]:
+    """The ways a value appears in the written reports: raw, JSON-escaped, HTML/XML-escaped, and both."""
+    in_json = json.dumps(secret)[1:-1]
+    forms = {secret, in_json}
+    for text in (secret, in_json):
+        escaped = html.escape(text)
+        forms |= {escaped, html.escape(text, quote=False), escaped.replace("&quot;", "&#34;")}
+    return forms
 
 
 def sha256_of(path: Path) -> str:
@@ -67,14 +78,19 @@ def verify_manifest(run_dir: Path) -> list[str]:
         manifest = json.loads((run_dir / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         return [f"{run_dir / MANIFEST}: unreadable ({exc})"]
+    files = manifest.get("files") if isinstance(manifest, dict) else None
+    if not isinstance(files, dict):
+        return [f"{run_dir / MANIFEST}: no 'files' table"]
     problems = []
-    for rel, entry in manifest.get("files", {}).items():
+    for rel, entry in files.items():
         path = run_dir / rel
-        if not path.is_file():
+        if not isinstance(entry, dict):
+            problems.append(f"{rel}: malformed manifest entry")
+        elif not path.is_file():
             problems.append(f"{rel}: missing")
         elif sha256_of(path) != entry.get("sha256"):
             problems.append(f"{rel}: changed (sha256 differs from the manifest)")
-    listed = set(manifest.get("files", {}))
+    listed = set(files)
     for path in run_dir.rglob("*"):
         rel = str(path.relative_to(run_dir))
         if path.is_file() and rel != MANIFEST and rel not in listed:

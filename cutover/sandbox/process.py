@@ -6,6 +6,7 @@ single-threaded and may sit in a long job that delays its handling of SIGTERM.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -72,7 +73,7 @@ class Service:
             try:
                 if self.ready():
                     return
-            except Exception:  # noqa: BLE001 - a readiness probe may fail in any way until ready
+            except Exception:
                 pass
             time.sleep(0.05)
         raise SandboxError(
@@ -97,10 +98,8 @@ class Service:
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(os.getpgid(pid), sig)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def tail(path: Path, lines: int = 5) -> str:

@@ -1,0 +1,74 @@
+"""Scenario tests: one sandbox per test session, isolated forks of the target, checks run end to end.
+
+``run_checks(target, *args)`` writes the target to a targets file (secrets as ${ENV} references), runs
+``pytest --target`` on the repository's ``checks/`` in a subprocess, and returns the outcomes from the
+archived record.json, keyed by label (``DB-01[GameScore]``).
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cutover.config_dump import dump_target
+from cutover.model import Target
+from cutover.sandbox.stack import Sandbox
+
+REPO = Path(__file__).resolve().parents[2]
+SCENARIO_SCALE = int(os.environ.get("CUTOVER_SCENARIO_SCALE", "600"))
+
+
+@dataclass
+class RunResult:
+    exit_code: int
+    output: str
+    record: dict[str, Any]
+    run_dir: Path
+    outcomes: dict[str, str] = field(default_factory=dict)
+    messages: dict[str, str] = field(default_factory=dict)
+
+    def failing(self) -> dict[str, str]:
+        """label -> message of every failed or errored test."""
+        return {k: self.messages.get(k, "") for k, v in self.outcomes.items() if v in ("failed", "error")}
+
+
+@pytest.fixture(scope="session")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    box = Sandbox(tmp_path_factory.mktemp("sandbox"), scale=SCENARIO_SCALE, cache_dir=REPO / ".cache")
+    with box:
+        yield box
+
+
+@pytest.fixture
+def run_checks(tmp_path: Path) -> Callable[..., RunResult]:
+    def run(target: Target, *args: str, timeout: float = 600) -> RunResult:
+        return run_checks_in(tmp_path, target, *args, timeout=timeout)
+
+    return run
+
+
+def run_checks_in(directory: Path, target: Target, *args: str, timeout: float = 600) -> RunResult:
+    text, env = dump_target(target)
+    targets_file = directory / "targets.toml"
+    targets_file.write_text(text, encoding="utf-8")
+    reports = directory / "reports"
+    cmd = [sys.executable, "-m", "pytest", str(REPO / "checks"), "--target", target.name,
+           "--targets-file", str(targets_file), "--reports-dir", str(reports), "-q", "-p", "no:randomly", *args]
+    proc = subprocess.run(cmd, cwd=REPO, env={**os.environ, **env}, capture_output=True, text=True,
+                          timeout=timeout, check=False)
+    run_dirs = sorted((reports / target.name).glob("*"))
+    if not run_dirs:
+        raise AssertionError(f"no report was written (exit {proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    record = json.loads((run_dirs[-1] / "record.json").read_text())
+    result = RunResult(proc.returncode, proc.stdout + proc.stderr, record, run_dirs[-1])
+    for test in record["tests"]:
+        result.outcomes[test["label"]] = test["outcome"]
+        result.messages[test["label"]] = test.get("message", "")
+    return result
