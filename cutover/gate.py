@@ -15,6 +15,7 @@ class Gate:
     passed: bool
     blocking: dict[str, int]          # severity -> failed or errored tests that fail the gate
     counts: dict[str, int]            # outcome -> tests
+    waived: int = 0                   # failed or errored tests a waiver excused
 
     @property
     def exit_code(self) -> int:
@@ -23,7 +24,7 @@ class Gate:
     @property
     def line(self) -> str:
         if self.passed:
-            return "GATE: PASS"
+            return "GATE: PASS" + (f" ({self.waived} waived)" if self.waived else "")
         parts = [f"{n} {sev}{'s' if n > 1 else ''}" for sev, n in self.blocking.items() if n]
         return "GATE: FAIL - " + ", ".join(parts)
 
@@ -34,7 +35,8 @@ def decide(entries: Iterable[dict[str, Any]]) -> Gate:
     counts = Counter(e.get("outcome", "unknown") for e in entries)
     blocking = Counter(
         e.get("severity", "blocker") for e in entries
-        if e.get("outcome") in BAD and e.get("severity", "blocker") in GATING
+        if e.get("outcome") in BAD and e.get("severity", "blocker") in GATING and not e.get("waiver")
     )
     ordered = {sev: blocking[sev] for sev in GATING if blocking[sev]}
-    return Gate(passed=not ordered, blocking=ordered, counts=dict(counts))
+    waived = sum(1 for e in entries if e.get("outcome") in BAD and e.get("waiver"))
+    return Gate(passed=not ordered, blocking=ordered, counts=dict(counts), waived=waived)

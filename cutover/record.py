@@ -1,11 +1,15 @@
 """The archived run: JSON record, redaction of every written file, and a sha256 manifest to prove it intact."""
 from __future__ import annotations
 
+import dataclasses
+import getpass
 import hashlib
 import html
 import json
+import os
+import platform
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +26,22 @@ def git_commit(directory: Path) -> str:
     except (OSError, subprocess.TimeoutExpired):
         return ""
     return out.stdout.strip() if out.returncode == 0 else ""
+
+
+def config_digest(target: Any) -> str:
+    """sha256 of the target's configuration with every secret masked: proves which config ran, reveals none."""
+    text = redact_text(json.dumps(dataclasses.asdict(target), sort_keys=True, default=str), target.secrets)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def run_by() -> dict[str, str]:
+    """Who and where: user, host, platform and CI provider when known."""
+    ci = next((name for var, name in _CI_VARS if os.environ.get(var)), "")
+    return {"user": getpass.getuser(), "host": platform.node(), "platform": platform.platform(), "ci": ci}
+
+
+_CI_VARS = (("GITHUB_ACTIONS", "github-actions"), ("GITLAB_CI", "gitlab-ci"), ("JENKINS_URL", "jenkins"),
+            ("CI", "ci"))
 
 
 def write_json(path: Path, data: Any) -> Path:
@@ -45,14 +65,21 @@ def redact_tree(run_dir: Path, secrets: Iterable[str]) -> int:
     return changed
 
 
-def escaped_forms(secret: str) -> set[str]:
-    """The ways a value appears in the written reports: raw, JSON-escaped, HTML/XML-escaped, and both."""
-    in_json = json.dumps(secret)[1:-1]
-    forms = {secret, in_json}
-    for text in (secret, in_json):
-        escaped = html.escape(text)
-        forms |= {escaped, html.escape(text, quote=False), escaped.replace("&quot;", "&#34;")}
+def escaped_forms(secret: str, depth: int = 3) -> set[str]:
+    """The ways a value can appear in the written reports: raw, and escaped for JSON, HTML and XML, nested up
+    to ``depth`` times (pytest-html escapes a captured log, puts it in JSON, and escapes that JSON again)."""
+    forms = {secret}
+    for _ in range(depth):
+        forms |= {escape(form) for form in forms for escape in _ESCAPES}
     return forms
+
+
+_ESCAPES: tuple[Callable[[str], str], ...] = (
+    lambda text: json.dumps(text)[1:-1],
+    html.escape,
+    lambda text: html.escape(text, quote=False),
+    lambda text: html.escape(text).replace("&quot;", "&#34;").replace("&#x27;", "&#39;"),  # markupsafe's forms
+)
 
 
 def sha256_of(path: Path) -> str:

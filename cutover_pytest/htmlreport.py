@@ -37,3 +37,56 @@ def render_table(table: dict[str, Any]) -> str:
     )
     return (f'<div class="cutover-table"><p>{html.escape(table["title"])}</p>'
             f'<table border="1"><tr>{head}</tr>{body}</table></div>')
+
+
+def pytest_html_results_summary(prefix: list[str], summary: list[str], postfix: list[str],
+                                session: pytest.Session) -> None:
+    """The release manager's view first: verdict banner, counts per area and severity, changes, waivers."""
+    from cutover.gate import decide
+    from cutover.history import changes, previous_record
+    from cutover_pytest.state import get_state
+
+    state = get_state(session.config)
+    if state is None:
+        return
+    entries = list(state.results.values())
+    gate = decide(entries)
+    colour = "#1a7f37" if gate.passed else "#cf222e"
+    prefix.append(f'<div id="cutover-verdict" style="background:{colour};color:white;padding:12px;'
+                  f'font-size:20px"><b>{html.escape(gate.line)}</b> &mdash; target '
+                  f"{html.escape(state.target.name)}, run {html.escape(state.run_id)}</div>")
+    prefix.append(render_table(_area_table(entries)))
+    failing = sorted((e for e in entries if e.get("outcome") in ("failed", "error")),
+                     key=lambda e: (SEVERITY_ORDER.get(e.get("severity", ""), 9), e.get("label", "")))
+    if failing:
+        prefix.append(render_table({"title": "Failing checks (most severe first)",
+                                    "headers": ["Check", "Severity", "Outcome", "Message"],
+                                    "rows": [[e["label"], e["severity"], "waived" if e.get("waiver") else
+                                              e["outcome"], e.get("message", "")[:500]] for e in failing]}))
+    diff = changes(previous_record(state.run_dir.parent, state.run_id), entries)
+    if diff["previous_run"]:
+        prefix.append(render_table({"title": f"Changes since run {diff['previous_run']}",
+                                    "headers": ["Newly failing", "Newly passing"],
+                                    "rows": [[", ".join(diff["newly_failing"]) or "none",
+                                              ", ".join(diff["newly_passing"]) or "none"]]}))
+    rows = [[w.describe(), "active"] for w in state.waivers]
+    rows += [[w.describe(), "EXPIRED: ignored"] for w in state.expired_waivers]
+    if rows:
+        prefix.append(render_table({"title": "Waivers", "headers": ["Waiver", "State"], "rows": rows}))
+
+
+SEVERITY_ORDER = {"blocker": 0, "major": 1, "minor": 2}
+
+
+def _area_table(entries: list[dict[str, Any]]) -> dict[str, Any]:
+    from cutover.criteria import CRITERIA
+
+    cells: dict[tuple[str, str], dict[str, int]] = {}
+    for e in entries:
+        key = (CRITERIA[e["criterion"]].area, e["severity"])
+        bucket = cells.setdefault(key, {})
+        bucket[e.get("outcome", "?")] = bucket.get(e.get("outcome", "?"), 0) + 1
+    rows = [[area, sev, *(counts.get(o, 0) for o in ("passed", "failed", "error", "skipped"))]
+            for (area, sev), counts in sorted(cells.items(), key=lambda kv: (kv[0][0], SEVERITY_ORDER[kv[0][1]]))]
+    return {"title": "Results per area and severity",
+            "headers": ["Area", "Severity", "Passed", "Failed", "Error", "Skipped"], "rows": rows}

@@ -37,6 +37,8 @@ def update_entry(entry: dict[str, Any], report: pytest.TestReport) -> None:
         entry["outcome"] = _outcome(report)
         if message:
             entry["message"] = message[:MESSAGE_CAP]
+        if getattr(report, "cutover_waiver", None):
+            entry["waiver"] = report.cutover_waiver
     if report.when != "teardown":
         return  # the teardown report carries every property the test attached, once
     for name, value in report.user_properties:

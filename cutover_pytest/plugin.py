@@ -20,10 +20,12 @@ from cutover.config import SandboxSpec, load_target
 from cutover.criteria import CRITERIA, severity_of
 from cutover.errors import ConfigError, SandboxError, as_could_not_verify
 from cutover.gate import decide
+from cutover.history import changes, previous_record, write_index
 from cutover.model import Target
-from cutover.record import git_commit, redact_tree, write_json, write_manifest
+from cutover.record import config_digest, git_commit, redact_tree, run_by, write_json, write_manifest
 from cutover.redact import host_of
 from cutover.session import Session
+from cutover.waivers import Waiver, load_waivers, split_expired, unmatched, waiver_for
 from cutover_pytest.outcomes import label_of, message_of, update_entry
 from cutover_pytest.params import guard_unverifiable
 from cutover_pytest.state import STATE_KEY, RunState, get_state
@@ -43,6 +45,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--read-only", action="store_true", default=False,
                     help="skip every check that writes probe objects through REST")
     group.addoption("--scale", type=int, default=0, help="sandbox targets: number of app objects to seed")
+    group.addoption("--waivers", default=None,
+                    help="waivers file (default: ./waivers.toml when it exists; env CUTOVER_WAIVERS)")
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -59,17 +63,28 @@ def pytest_configure(config: pytest.Config) -> None:
                         or Path.cwd() / "targets.toml")
     try:
         loaded = load_target(targets_file, name)
+        waivers = _waivers(config, name, loaded)
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
     run_dir = _new_run_dir(config, name)
     target, sandbox = _materialize(config, loaded, run_dir)
+    active, expired = split_expired(waivers, datetime.now(UTC).date())
     state = RunState(target=target, session=Session(target, _options(config)), run_id=run_dir.name,
-                     run_dir=run_dir, started=_now(), sandbox=sandbox)
+                     run_dir=run_dir, started=_now(), sandbox=sandbox, waivers=active, expired_waivers=expired)
     config.stash[STATE_KEY] = state
     config.option.htmlpath = str(run_dir / "report.html")
     config.option.self_contained_html = True
     config.option.xmlpath = str(run_dir / "junit.xml")
     _metadata(config, state)
+
+
+def _waivers(config: pytest.Config, name: str, loaded: Target | SandboxSpec) -> tuple[Waiver, ...]:
+    explicit = config.getoption("waivers") or os.environ.get("CUTOVER_WAIVERS")
+    path = Path(explicit) if explicit else Path.cwd() / "waivers.toml"
+    if not explicit and not path.exists():
+        return ()
+    overrides = loaded.severity if isinstance(loaded, Target) else {}
+    return load_waivers(path, name, overrides)
 
 
 def _materialize(config: pytest.Config, loaded: Target | SandboxSpec, run_dir: Path) -> tuple[Target, Any]:
@@ -135,6 +150,7 @@ def _metadata(config: pytest.Config, state: RunState) -> None:
                  "Parse Server": host_of(state.target.parse.server_url) if state.target.parse else "n/a"})
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     state = get_state(config)
     for item in items:
@@ -149,6 +165,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         severity = severity_of(cid, state.target.severity)
         item.user_properties.extend([("criterion", cid), ("severity", severity),
                                      ("label", label_of(item, cid))])
+    if state is not None and state.waivers and not hasattr(config, "workerinput"):
+        collected = [(p["criterion"], p["label"]) for p in (dict(i.user_properties) for i in items)
+                     if "criterion" in p]
+        stale = unmatched(state.waivers, collected)
+        if stale:
+            raise pytest.UsageError(f"waiver matches no check of target {state.target.name}: {stale[0].describe()}")
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -175,6 +197,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     elif call.excinfo is not None:
         report.cutover_message = state.redact(message_of(call.excinfo))  # type: ignore[attr-defined]
     report.cutover_verdict = _verdict(report)  # type: ignore[attr-defined]
+    if report.cutover_verdict in ("failed", "error"):  # type: ignore[attr-defined]
+        props = dict(item.user_properties)
+        waiver = waiver_for(state.waivers, props["criterion"], props["label"])
+        if waiver is not None:
+            report.cutover_waiver = {"justification": waiver.justification,  # type: ignore[attr-defined]
+                                     "expires": str(waiver.expires), "author": waiver.author}
+            report.cutover_verdict = "waived"  # type: ignore[attr-defined]
     return report
 
 
@@ -227,6 +256,8 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     state = get_state(config)
     if state is None or state.gate is None or hasattr(config, "workerinput"):
         return
+    for waiver in state.expired_waivers:
+        terminalreporter.write_line(f"waiver expired, ignored: {waiver.describe()}", yellow=True)
     terminalreporter.write_sep("=", state.gate.line, red=not state.gate.passed, green=state.gate.passed)
     terminalreporter.write_line(f"cutover report: {state.run_dir / 'report.html'}")
 
@@ -244,15 +275,22 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 def _archive(config: pytest.Config, state: RunState) -> None:
     gate = state.gate
+    tests = sorted(state.results.values(), key=lambda e: e["id"])
     meta = {"run_id": state.run_id, "target": state.target.name, "suite_version": __version__,
-            "git_commit": git_commit(Path.cwd())}
+            "git_commit": git_commit(Path.cwd()), "config_digest": config_digest(state.target),
+            "ran_by": run_by()}
     write_json(state.run_dir / "record.json", {
         **meta, "started_utc": state.started, "finished_utc": _now(),
         "verdict": gate.line if gate else "GATE: NOT RUN", "exit_code": gate.exit_code if gate else None,
-        "counts": gate.counts if gate else {}, "tests": sorted(state.results.values(), key=lambda e: e["id"]),
+        "counts": gate.counts if gate else {}, "severity_overrides": state.target.severity,
+        "waivers": [w.describe() for w in state.waivers],
+        "expired_waivers": [w.describe() for w in state.expired_waivers],
+        "changes": changes(previous_record(state.run_dir.parent, state.run_id), tests),
+        "tests": tests,
     })
     redact_tree(state.run_dir, state.target.secrets)
     write_manifest(state.run_dir, meta)
+    write_index(state.run_dir.parent)
 
 
 def _now() -> str:

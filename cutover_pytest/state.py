@@ -22,6 +22,8 @@ class RunState:
     results: dict[str, dict[str, Any]] = field(default_factory=dict)   # nodeid -> record entry
     sandbox: Any = None
     gate: Any = None
+    waivers: tuple[Any, ...] = ()
+    expired_waivers: tuple[Any, ...] = ()
 
     def redact(self, text: str) -> str:
         return redact_text(text, self.target.secrets)

@@ -1,0 +1,103 @@
+"""Waivers: a justified, dated, attributed exception for a failing criterion (InSpec-style).
+
+``waivers.toml`` holds ``[[waivers]]`` entries: criterion (required), test (optional fnmatch pattern on the
+label, e.g. ``FILE-01[GameScore-*]``), target (optional: every target when absent), justification and
+expires (both required), author. A blocker cannot be waived (CHECKS.md: a blocker fails the gate). An
+expired waiver is ignored and said so; a malformed file is a ConfigError at start.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cutover.criteria import CRITERIA, severity_of
+from cutover.errors import ConfigError
+
+_KEYS = {"criterion", "test", "target", "justification", "expires", "author"}
+
+
+@dataclass(frozen=True)
+class Waiver:
+    criterion: str
+    justification: str
+    expires: dt.date
+    test: str = "*"
+    target: str = ""
+    author: str = ""
+
+    def expired(self, today: dt.date) -> bool:
+        return self.expires < today
+
+    def matches(self, criterion: str, label: str) -> bool:
+        return criterion == self.criterion and fnmatch.fnmatchcase(label, self.test)
+
+    def describe(self) -> str:
+        who = f" by {self.author}" if self.author else ""
+        return f"{self.criterion} {self.test} (until {self.expires}{who}): {self.justification}"
+
+
+def load_waivers(path: Path, target: str, severities: dict[str, str] | None = None) -> tuple[Waiver, ...]:
+    """The waivers of ``path`` that apply to ``target``; ConfigError (one line) on any problem."""
+    try:
+        data = tomllib.loads(path.read_bytes().decode("utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: waivers file not found") from None
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: malformed waivers file: {str(exc).splitlines()[0]}") from None
+    extra = set(data) - {"waivers"}
+    if extra:
+        raise ConfigError(f"{path}: unknown top-level key '{sorted(extra)[0]}'; expected [[waivers]] entries")
+    entries = data.get("waivers", [])
+    if not isinstance(entries, list):
+        raise ConfigError(f"{path}: waivers: expected [[waivers]] entries")
+    waivers = [_waiver(path, i, raw, severities or {}) for i, raw in enumerate(entries)]
+    return tuple(w for w in waivers if not w.target or w.target == target)
+
+
+def _waiver(path: Path, i: int, raw: Any, severities: dict[str, str]) -> Waiver:
+    where = f"{path}: waivers[{i}]"
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: expected a table")
+    unknown = set(raw) - _KEYS
+    if unknown:
+        raise ConfigError(f"{where}.{sorted(unknown)[0]}: unknown key; known keys: {', '.join(sorted(_KEYS))}")
+    for key in ("criterion", "justification", "expires"):
+        if key not in raw:
+            raise ConfigError(f"{where}.{key}: required (a waiver needs criterion, justification and expires)")
+    for key in ("criterion", "justification", "test", "target", "author"):
+        if key in raw and not isinstance(raw[key], str):
+            raise ConfigError(f"{where}.{key}: expected a string")
+    if raw["criterion"] not in CRITERIA:
+        raise ConfigError(f"{where}.criterion: unknown criterion '{raw['criterion']}' (see CHECKS.md)")
+    if not raw["justification"].strip():
+        raise ConfigError(f"{where}.justification: must say why the failure is acceptable")
+    expires = raw["expires"]
+    if isinstance(expires, dt.datetime):
+        expires = expires.date()
+    if not isinstance(expires, dt.date):
+        raise ConfigError(f"{where}.expires: expected a date (expires = 2026-12-31)")
+    if severity_of(raw["criterion"], severities) == "blocker":
+        raise ConfigError(f"{where}.criterion: {raw['criterion']} is a blocker; blockers cannot be waived")
+    return Waiver(criterion=raw["criterion"], justification=raw["justification"].strip(), expires=expires,
+                  test=raw.get("test", "*"), target=raw.get("target", ""), author=raw.get("author", ""))
+
+
+def split_expired(waivers: Iterable[Waiver], today: dt.date) -> tuple[tuple[Waiver, ...], tuple[Waiver, ...]]:
+    """(active, expired)."""
+    waivers = tuple(waivers)
+    return tuple(w for w in waivers if not w.expired(today)), tuple(w for w in waivers if w.expired(today))
+
+
+def unmatched(waivers: Iterable[Waiver], tests: Iterable[tuple[str, str]]) -> list[Waiver]:
+    """Waivers that match none of the (criterion, label) pairs collected."""
+    tests = list(tests)
+    return [w for w in waivers if not any(w.matches(c, label) for c, label in tests)]
+
+
+def waiver_for(waivers: Iterable[Waiver], criterion: str, label: str) -> Waiver | None:
+    return next((w for w in waivers if w.matches(criterion, label)), None)
