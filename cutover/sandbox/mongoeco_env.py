@@ -1,0 +1,130 @@
+"""The Python >= 3.13 venv that runs mongoeco (the suite itself runs on an older Python).
+
+Built once into ``<cache_dir>/mongoeco-venv`` and reused: a stamp file written last records what was
+installed, so a complete venv is recognised without running pip (well under 0.1 s). Concurrent builders
+(pytest-xdist workers, two suites) serialise on a lock file; the loser finds the stamp and reuses.
+"""
+from __future__ import annotations
+
+import fcntl
+import glob
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from cutover.errors import SandboxError
+from cutover.sandbox.mongo_shims import PINNED_VERSION
+
+REQUIREMENT = f"mongoeco[wire]=={PINNED_VERSION}"  # the "wire" extra brings pymongo's bson, used on the wire
+VENV_NAME = "mongoeco-venv"
+STAMP_NAME = ".cutover-stamp"
+_PROBE_TIMEOUT = 10.0
+_INSTALL_TIMEOUT = 900.0
+_HOW_TO_GET = (
+    "no Python 3.13 interpreter found (tried python3.13 on PATH, `pyenv prefix 3.13*`, "
+    "~/.pyenv/versions/3.13*): install one, e.g. `pyenv install 3.13` or `apt-get install python3.13`"
+)
+
+
+def ensure_mongoeco_python(cache_dir: Path) -> Path:
+    """The python of a venv holding mongoeco ``PINNED_VERSION``; built on first use, then reused."""
+    cache_dir = cache_dir.resolve()  # the python path is run by children with another cwd
+    venv = cache_dir / VENV_NAME
+    if _is_complete(venv):
+        return _venv_python(venv)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    with _locked(cache_dir / f"{VENV_NAME}.lock"):
+        if not _is_complete(venv):
+            _build(venv, find_python313(), cache_dir / f"{VENV_NAME}-install.log")
+    return _venv_python(venv)
+
+
+def _venv_python(venv: Path) -> Path:
+    return venv / "bin" / "python"
+
+
+def _is_complete(venv: Path) -> bool:
+    stamp = venv / STAMP_NAME
+    try:
+        return stamp.read_text().strip() == REQUIREMENT and _venv_python(venv).exists()
+    except OSError:
+        return False
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _build(venv: Path, python: Path, log_path: Path) -> None:
+    shutil.rmtree(venv, ignore_errors=True)  # a half-built venv from an interrupted run
+    _run([str(python), "-m", "venv", str(venv)], log_path, "creating the mongoeco venv")
+    pip = [str(_venv_python(venv)), "-m", "pip", "install", "--disable-pip-version-check", REQUIREMENT]
+    _run(pip, log_path, f"installing {REQUIREMENT}")
+    (venv / STAMP_NAME).write_text(REQUIREMENT + "\n")
+
+
+def _run(argv: list[str], log_path: Path, what: str) -> None:
+    with open(log_path, "ab") as log:
+        try:
+            done = subprocess.run(argv, stdout=log, stderr=subprocess.STDOUT, timeout=_INSTALL_TIMEOUT,
+                                  check=False, stdin=subprocess.DEVNULL)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise SandboxError(f"mongoeco venv: {what} failed ({exc}); see {log_path}") from exc
+    if done.returncode != 0:
+        raise SandboxError(f"mongoeco venv: {what} failed (exit {done.returncode}); see {log_path}")
+
+
+def find_python313() -> Path:
+    """A working Python 3.13 interpreter: PATH, then pyenv, then ~/.pyenv; SandboxError if none."""
+    for candidate in _candidates():
+        if _is_python313(candidate):
+            return candidate
+    raise SandboxError(_HOW_TO_GET)
+
+
+def _candidates() -> Iterator[Path]:
+    on_path = shutil.which("python3.13")
+    if on_path:
+        yield Path(on_path)  # may be a pyenv shim that refuses to run: _is_python313 tells
+    for prefix in _pyenv_prefixes():
+        yield prefix / "bin" / "python3.13"
+    home = os.path.expanduser("~/.pyenv/versions/3.13*/bin/python3.13")
+    for path in sorted(glob.glob(home), reverse=True):
+        yield Path(path)
+
+
+def _pyenv_prefixes() -> Iterator[Path]:
+    if not shutil.which("pyenv"):
+        return
+    versions = _output(["pyenv", "versions", "--bare"]).split()
+    for version in sorted((v for v in versions if v.startswith("3.13")), reverse=True):
+        prefix = _output(["pyenv", "prefix", version]).strip()
+        if prefix:
+            yield Path(prefix)
+
+
+def _output(argv: list[str]) -> str:
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=_PROBE_TIMEOUT, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return done.stdout if done.returncode == 0 else ""
+
+
+def _is_python313(path: Path) -> bool:
+    code = "import sys; print(sys.version_info[:2] >= (3, 13))"
+    return _output([str(path), "-c", code]).strip() == "True"
+
+
+if __name__ == "__main__":  # python -m cutover.sandbox.mongoeco_env [cache_dir]: prepare the venv ahead
+    print(ensure_mongoeco_python(Path(sys.argv[1] if len(sys.argv) > 1 else ".cache")))

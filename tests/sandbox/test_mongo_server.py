@@ -1,0 +1,132 @@
+"""The sandbox MongoDB (mongoeco wire server): venv, start and stop, and what the checks rely on over the wire."""
+from __future__ import annotations
+
+import datetime
+import os
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pymongo
+import pytest
+from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
+
+from cutover.errors import SandboxError
+from cutover.sandbox import mongoeco_env
+from cutover.sandbox.mongo_server import MONGOECO_VERSION, mongo_service, mongo_uri, ping
+from cutover.sandbox.process import free_port, port_open
+
+pytestmark = pytest.mark.sandbox
+REPO = Path(__file__).resolve().parents[2]
+CACHE = Path(os.environ.get("CUTOVER_CACHE_DIR", REPO / ".cache"))
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database[dict[str, Any]]]:
+    port = free_port()
+    service = mongo_service(port, tmp_path_factory.mktemp("mongo") / "mongoeco.log", CACHE)
+    service.start()
+    try:
+        service.wait_ready()
+        client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(
+            mongo_uri(port), serverSelectionTimeoutMS=2000, socketTimeoutMS=60_000)
+        yield client.roundtrip
+        client.close()
+    finally:
+        service.stop()
+
+
+def test_venv_is_reused_in_well_under_a_tenth_of_a_second() -> None:
+    first = mongoeco_env.ensure_mongoeco_python(CACHE)
+    started = time.perf_counter()
+    again = mongoeco_env.ensure_mongoeco_python(CACHE)
+    assert again == first and time.perf_counter() - started < 0.1
+
+
+def test_venv_holds_the_pinned_mongoeco() -> None:
+    python = mongoeco_env.ensure_mongoeco_python(CACHE)
+    code = "import sys, mongoeco; print(mongoeco.__version__, sys.version_info >= (3, 13))"
+    out = subprocess.run([str(python), "-c", code], capture_output=True, text=True, timeout=60, check=True).stdout
+    assert out.split() == [MONGOECO_VERSION, "True"]
+
+
+def test_no_python313_is_a_sandbox_error_saying_how_to_get_one(monkeypatch: pytest.MonkeyPatch,
+                                                               tmp_path: Path) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    with pytest.raises(SandboxError, match=r"pyenv install 3\.13"):
+        mongoeco_env.find_python313()
+
+
+def test_start_answers_then_stop_leaves_nothing_listening(tmp_path: Path) -> None:
+    port = free_port()
+    service = mongo_service(port, tmp_path / "mongoeco.log", CACHE)
+    started = time.perf_counter()
+    service.start()
+    try:
+        service.wait_ready()
+        ready_after = time.perf_counter() - started
+        assert ping(port)
+    finally:
+        service.stop()
+    assert not port_open("127.0.0.1", port) and service.proc is None
+    assert "ready on 127.0.0.1" in (tmp_path / "mongoeco.log").read_text()
+    assert ready_after < 15, f"mongoeco took {ready_after:.1f} s to answer"
+
+
+def test_build_info_reports_a_mongodb_version(db: Database[dict[str, Any]]) -> None:
+    assert str(db.command("buildInfo")["version"]).startswith("7.")
+
+
+def test_insert_many_5000_and_count(db: Database[dict[str, Any]]) -> None:
+    started = time.perf_counter()
+    db.bulk.insert_many([{"_id": i, "n": i % 10} for i in range(5000)])
+    assert time.perf_counter() - started < 10
+    assert (db.bulk.count_documents({}), db.bulk.count_documents({"n": 3})) == (5000, 500)
+
+
+def test_indexes_with_options_round_trip(db: Database[dict[str, Any]]) -> None:
+    coll = db.indexed
+    coll.create_index("email", unique=True, sparse=True)
+    coll.create_index("status", partialFilterExpression={"status": {"$exists": True}}, name="partial_status")
+    coll.create_index("name", collation={"locale": "en", "strength": 2}, name="ci_name")
+    coll.create_index("expireAt", expireAfterSeconds=3600)
+    info = coll.index_information()
+    assert (info["email_1"]["unique"], info["email_1"]["sparse"]) == (True, True)
+    assert info["partial_status"]["partialFilterExpression"] == {"status": {"$exists": True}}
+    assert (info["ci_name"]["collation"]["locale"], info["ci_name"]["collation"]["strength"]) == ("en", 2)
+    assert info["expireAt_1"]["expireAfterSeconds"] == 3600
+
+
+def test_unique_index_refuses_a_duplicate(db: Database[dict[str, Any]]) -> None:
+    db.uniq.create_index("k", unique=True)
+    db.uniq.insert_one({"k": 1})
+    with pytest.raises(DuplicateKeyError):
+        db.uniq.insert_one({"k": 1})
+
+
+def test_ttl_index_expires_old_documents(db: Database[dict[str, Any]]) -> None:
+    db.ttl.create_index("at", expireAfterSeconds=60)
+    past = datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=1)
+    db.ttl.insert_many([{"at": past}, {"at": datetime.datetime.now(datetime.UTC)}])
+    assert db.ttl.count_documents({}) == 1
+
+
+def test_hinted_count_uses_the_named_index(db: Database[dict[str, Any]]) -> None:
+    db.hinted.create_index("h", name="by_h")
+    db.hinted.insert_many([{"h": i} for i in range(20)])
+    assert db.hinted.count_documents({"h": {"$gte": 10}}, hint="by_h") == 10
+    with pytest.raises(pymongo.errors.OperationFailure):
+        db.hinted.count_documents({}, hint="no_such_index")
+
+
+def test_str_len_bytes_and_bson_size_aggregation(db: Database[dict[str, Any]]) -> None:
+    db.sizes.insert_many([{"_id": "a", "s": "é" * 600}, {"_id": "b", "s": "x"}])
+    pipeline: list[dict[str, Any]] = [{"$project": {"bytes": {"$strLenBytes": "$s"}, "size": {"$bsonSize": "$$ROOT"}}},
+                {"$sort": {"_id": 1}}]
+    rows = list(db.sizes.aggregate(pipeline))
+    assert [(r["_id"], r["bytes"]) for r in rows] == [("a", 1200), ("b", 1)]
+    assert rows[0]["size"] > 1200 > rows[1]["size"] > 0

@@ -1,0 +1,194 @@
+"""The real parse-server (npm) on the mongoeco stand-in, files in moto's S3 or in GridFS, over real HTTP."""
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pymongo
+import pytest
+import requests
+from pymongo.database import Database
+
+from cutover.errors import SandboxError
+from cutover.sandbox import node_env
+from cutover.sandbox.mongo_server import mongo_service, mongo_uri
+from cutover.sandbox.parse_server import GridFSFiles, ParseOptions, S3Files, health_ok, parse_service
+from cutover.sandbox.process import Service, free_port, port_open, start_all, stop_all
+from cutover.sandbox.s3_server import DUMMY_ACCESS_KEY, DUMMY_SECRET_KEY, create_bucket, s3_client, s3_service
+
+pytestmark = pytest.mark.sandbox
+REPO = Path(__file__).resolve().parents[2]
+CACHE = Path(os.environ.get("CUTOVER_CACHE_DIR", REPO / ".cache"))
+BUCKET = "parse-files"
+TIMEOUT = 15
+
+
+@dataclass(frozen=True)
+class App:
+    opts: ParseOptions
+    db: Database[dict[str, Any]]
+    s3: Any
+
+    def headers(self, master: bool = True) -> dict[str, str]:
+        key = {"X-Parse-Master-Key": self.opts.master_key} if master else {
+            "X-Parse-REST-API-Key": self.opts.rest_key}
+        return {"X-Parse-Application-Id": self.opts.app_id, **key}
+
+    def call(self, method: str, path: str, master: bool = True, **kwargs: Any) -> requests.Response:
+        headers = {**self.headers(master), **kwargs.pop("headers", {})}
+        return requests.request(method, self.opts.url + path, headers=headers, timeout=TIMEOUT, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
+    logs = tmp_path_factory.mktemp("parse-logs")
+    mongo_port, s3_port, parse_port = free_port(), free_port(), free_port()
+    stores = [mongo_service(mongo_port, logs / "mongoeco.log", CACHE), s3_service(s3_port, logs / "moto.log")]
+    start_all(stores)
+    s3 = s3_client(f"http://127.0.0.1:{s3_port}")
+    create_bucket(s3, BUCKET, "us-east-1")
+    files = S3Files(endpoint=f"http://127.0.0.1:{s3_port}", bucket=BUCKET,
+                    access_key_id=DUMMY_ACCESS_KEY, secret_access_key=DUMMY_SECRET_KEY)
+    opts = ParseOptions(port=parse_port, database_uri=mongo_uri(mongo_port, "app"), files=files)
+    services: list[Service] = [*stores, parse_service(opts, logs / "parse.log", CACHE)]
+    client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(mongo_uri(mongo_port),
+                                                                     serverSelectionTimeoutMS=2000)
+    try:
+        start_all(services[2:])
+        yield App(opts=opts, db=client.app, s3=s3)
+    finally:
+        client.close()
+        stop_all(services)
+    assert not any(port_open("127.0.0.1", p) for p in (mongo_port, s3_port, parse_port))
+
+
+def test_health_answers_ok(app: App) -> None:
+    answer = requests.get(app.opts.url + "/health", timeout=TIMEOUT)
+    assert (answer.status_code, answer.json()) == (200, {"status": "ok"})
+
+
+def test_object_created_over_rest_is_in_the_database(app: App) -> None:
+    created = app.call("POST", "/classes/GameScore", json={"score": 1337, "playerName": "Sean"})
+    assert created.status_code == 201, created.text
+    stored = app.db.GameScore.find_one({"_id": created.json()["objectId"]})
+    assert stored is not None and (stored["score"], stored["playerName"]) == (1337, "Sean")
+    assert "_created_at" in stored and "_updated_at" in stored
+
+
+def test_query_update_and_delete(app: App) -> None:
+    object_id = app.call("POST", "/classes/Item", json={"n": 1, "tag": "q"}).json()["objectId"]
+    app.call("POST", "/classes/Item", json={"n": 2, "tag": "other"})
+    found = app.call("GET", "/classes/Item", params={"where": '{"tag": "q"}'}).json()["results"]
+    assert [r["objectId"] for r in found] == [object_id]
+    assert app.call("PUT", f"/classes/Item/{object_id}", json={"n": {"__op": "Increment", "amount": 4}}).ok
+    assert app.call("GET", f"/classes/Item/{object_id}").json()["n"] == 5
+    assert app.call("DELETE", f"/classes/Item/{object_id}").ok
+    assert app.db.Item.count_documents({"_id": object_id}) == 0
+
+
+def test_query_with_count_and_more_than_one_batch(app: App) -> None:
+    schema = app.call("POST", "/schemas/Bulk", json={"className": "Bulk", "fields": {"n": {"type": "Number"}}})
+    assert schema.ok, schema.text  # Parse counts nothing in a class that _SCHEMA does not know
+    app.db.Bulk.insert_many([{"_id": f"b{i:04d}", "n": i} for i in range(250)])
+    answer = app.call("GET", "/classes/Bulk", params={"limit": 1000, "count": 1}).json()
+    assert (answer["count"], len(answer["results"])) == (250, 250)
+
+
+def test_batch_creates_every_object(app: App) -> None:
+    ops = [{"method": "POST", "path": f"{app.opts.mount_path}/classes/Batched", "body": {"i": i}} for i in range(3)]
+    answer = app.call("POST", "/batch", json={"requests": ops})
+    assert answer.status_code == 200, answer.text
+    assert all("success" in item for item in answer.json())
+    assert app.db.Batched.count_documents({}) == 3
+
+
+def test_client_cannot_create_a_class(app: App) -> None:
+    answer = app.call("POST", "/classes/NoSuchClass", master=False, json={"x": 1})
+    assert answer.json().get("code") == 119
+
+
+def test_user_sign_up_and_log_in(app: App) -> None:
+    signed = app.call("POST", "/users", master=False, json={"username": "Probe", "password": "s3cret!"})
+    assert signed.status_code == 201, signed.text
+    login = app.call("POST", "/login", master=False, json={"username": "Probe", "password": "s3cret!"})
+    assert login.status_code == 200, login.text
+    me = app.call("GET", "/users/me", master=False, headers={"X-Parse-Session-Token": login.json()["sessionToken"]})
+    assert me.json()["username"] == "Probe" and "password" not in me.json()
+    taken = app.call("POST", "/users", master=False, json={"username": "probe", "password": "x"})
+    assert taken.json().get("code") == 202  # the case-insensitive username index at work
+
+
+def test_parse_created_its_user_indexes(app: App) -> None:
+    indexes = app.db["_User"].index_information()
+    assert {"username_1", "case_insensitive_username", "email_1", "case_insensitive_email"} <= set(indexes)
+    assert indexes["case_insensitive_username"]["collation"]["locale"] == "en_US"
+
+
+def test_cloud_functions(app: App) -> None:
+    assert app.call("POST", "/functions/hello", json={}).json() == {"result": "Hello world!"}
+    app.call("POST", "/classes/GameScore", json={"score": 10, "playerName": "Avg"})
+    app.call("POST", "/classes/GameScore", json={"score": 20, "playerName": "Avg"})
+    average = app.call("POST", "/functions/averageScore", json={"playerName": "Avg"}).json()
+    assert average == {"result": {"count": 2, "average": 15}}
+    failed = app.call("POST", "/functions/greet", json={})
+    assert (failed.status_code, failed.json()["code"]) == (400, 141)
+
+
+def test_file_upload_lands_in_s3_and_comes_back(app: App) -> None:
+    body = b"hello from the sandbox\n"
+    uploaded = app.call("POST", "/files/hello.txt", data=body, headers={"Content-Type": "text/plain"})
+    assert uploaded.status_code == 201, uploaded.text
+    name, url = uploaded.json()["name"], uploaded.json()["url"]
+    assert url == f"{app.opts.url}/files/{app.opts.app_id}/{name}"
+    assert app.s3.get_object(Bucket=BUCKET, Key=name)["Body"].read() == body
+    assert requests.get(url, timeout=TIMEOUT).content == body
+
+
+def test_gridfs_files_then_stop_leaves_nothing_listening(app: App, tmp_path: Path) -> None:
+    port = free_port()
+    db_uri = app.opts.database_uri.replace("/app?", "/gridfs_app?")
+    opts = ParseOptions(port=port, database_uri=db_uri, files=GridFSFiles(), cloud=None)
+    service = parse_service(opts, tmp_path / "parse.log", CACHE)
+    started = time.perf_counter()
+    start_all([service])
+    try:
+        assert time.perf_counter() - started < 60
+        headers = {"X-Parse-Application-Id": opts.app_id, "X-Parse-Master-Key": opts.master_key}
+        uploaded = requests.post(f"{opts.url}/files/g.txt", data=b"grid", timeout=TIMEOUT,
+                                 headers={**headers, "Content-Type": "text/plain"})
+        assert uploaded.status_code == 201, uploaded.text
+        assert requests.get(uploaded.json()["url"], timeout=TIMEOUT).content == b"grid"
+        assert app.db.client.gridfs_app["fs.files"].count_documents({"filename": uploaded.json()["name"]}) == 1
+    finally:
+        stop_all([service])
+    assert not port_open("127.0.0.1", port) and not health_ok(opts.url)
+
+
+def test_node_version_is_read_and_checked() -> None:
+    assert node_env.parse_node_version("v20.20.2\n") == (20, 20, 2)
+    assert node_env.check_node()[:2] >= node_env.MIN_NODE
+    with pytest.raises(SandboxError, match=r"cannot read the Node\.js version"):
+        node_env.parse_node_version("node: not found")
+
+
+def test_too_old_node_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    fake = tmp_path / "node"
+    fake.write_text("#!/bin/sh\necho v18.20.0\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(SandboxError, match=r"Node.js 18.20.0 is too old.*20.19"):
+        node_env.ensure_parse_modules(tmp_path / "cache")
+
+
+def test_installed_modules_are_reused_while_the_lock_is_unchanged() -> None:
+    installed = node_env.ensure_parse_modules(CACHE)
+    started = time.perf_counter()
+    assert node_env.ensure_parse_modules(CACHE) == installed
+    assert time.perf_counter() - started < 1.0
+    stamp = (installed / node_env.STAMP_NAME).read_text().strip()
+    assert stamp == node_env.manifest_digest()
+    assert (installed / "node_modules" / "router" / "package.json").read_text().count('"version": "2.2.0"') == 1
