@@ -57,6 +57,7 @@ class Files:
     region: str = ""               # declared region of the bucket (us-east-1 when GetBucketLocation says None)
     direct_access: bool = False
     base_url: str = ""             # the adapter's baseUrl, when set
+    base_url_direct: bool = False  # the adapter's baseUrlDirect: baseUrl already points at the objects
     endpoint_url: str = ""         # S3-compatible endpoint (empty: AWS)
     access_key_id: str = ""
     secret_access_key: str = ""

@@ -21,7 +21,7 @@ import pymongo
 from cutover.errors import SandboxError
 from cutover.model import CloudFunction, Database, Files, ParseServer, Query, Source, Target, Thresholds
 from cutover.sandbox.certs import Pki, make_pki
-from cutover.sandbox.migrate import copy_bucket, copy_database, copy_gridfs
+from cutover.sandbox.migrate import copy_bucket, copy_database
 from cutover.sandbox.mongo_server import mongo_service, mongo_uri
 from cutover.sandbox.parse_server import ParseOptions, S3Files, parse_service
 from cutover.sandbox.process import Service, free_port, start_all, stop_all
@@ -136,8 +136,7 @@ class Sandbox:
         src, dst = self.db(self.ep.source_uri), self.db(self.ep.target_uri)
         with ThreadPoolExecutor(max_workers=2) as pool:
             files = pool.submit(copy_bucket, self.s3, SOURCE_BUCKET, self.s3, TARGET_BUCKET)
-            copy_database(src, dst)
-            copy_gridfs(src, dst)
+            copy_database(src, dst)  # GridFS lives in the app database: its collections come along
             files.result()
 
     def _start_parse(self, name: str, db_uri: str, bucket: str, slot: str) -> None:
@@ -211,7 +210,6 @@ class Sandbox:
         target_client = self.mongo(self.ep.target_uri)
         src = self.db(self.ep.source_uri)
         copy_database(src, target_client[db_name])
-        copy_gridfs(src, target_client[db_name])
         create_bucket(self.s3, bucket, REGION)
         copy_bucket(self.s3, SOURCE_BUCKET, self.s3, bucket)
         self._forks.append((target_client, db_name, bucket))

@@ -1,0 +1,222 @@
+"""The files area for one target: what the FILE-* checks ask, assembled from the library pieces.
+
+Every function takes the run's :class:`cutover.session.Session` (lazily opened clients) and returns a
+frozen fact. Discovery is memoized in ``session.cache`` under keys starting with ``files.``.
+"""
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from cutover.errors import ConfigError, CouldNotVerify
+from cutover.file_refs import (
+    FileField,
+    FileRef,
+    file_fields,
+    iter_all_refs,
+    iter_class_refs,
+    iter_field_refs,
+    schema_file_fields,
+)
+from cutover.file_urls import UrlScheme, adapter_url, is_legacy_name, is_legacy_url, scheme_for
+from cutover.model import Files, Target
+from cutover.resolve import Answer, Job, ResolveOptions, ResolveSummary, resolve
+from cutover.storage import (
+    GridFSFacts,
+    GridFSFile,
+    Orphans,
+    bucket_facts,
+    bucket_problems,
+    find_orphans,
+    first_size,
+    gridfs_completeness,
+    gridfs_file,
+    gridfs_in_use,
+    gridfs_names,
+    gridfs_sizes,
+    s3_names,
+    s3_object_size,
+    source_sizes,
+)
+
+
+@dataclass(frozen=True)
+class FieldResolution:
+    summary: ResolveSummary
+    legacy_skipped: int           # legacy references: judged by FILE-02, not resolved here
+    sizes_known: bool             # a source store was reachable for size comparison
+
+
+@dataclass(frozen=True)
+class LegacyFacts:
+    cls: str
+    references: int
+    legacy: int
+    absent: int
+    listed: tuple[FileRef, ...]   # the first ``cap`` legacy references absent from the new store
+
+
+@dataclass(frozen=True)
+class StoreFacts:
+    label: str
+    problems: tuple[str, ...]
+    details: dict[str, Any]
+
+
+def is_legacy(ref: FileRef) -> bool:
+    return is_legacy_name(ref.name) or is_legacy_url(ref.url)
+
+
+def files_config(target: Target) -> Files:
+    if target.files is None:
+        raise ConfigError(f"target {target.name!r} declares no [files] section")
+    return target.files
+
+
+def discovered_fields(session: Any) -> list[FileField]:
+    """Every (class, field) holding files on the target, computed once per session."""
+    if "files.fields" not in session.cache:
+        session.cache["files.fields"] = file_fields(session.target_db)
+    return list(session.cache["files.fields"])
+
+
+def classes_with_files(session: Any) -> list[str]:
+    return sorted({ff.cls for ff in discovered_fields(session)})
+
+
+def resolve_options(target: Target) -> ResolveOptions:
+    t = target.thresholds
+    file_key = target.parse.file_key if target.parse else ""
+    return ResolveOptions(concurrency=t.file_concurrency, timeout_s=t.timeout_s, retries=t.file_retries,
+                          cap=t.diff_cap, secrets=tuple(target.secrets) + ((file_key,) if file_key else ()),
+                          ca_file=target.parse.ca_file if target.parse else "")
+
+
+def resolve_field(session: Any, ff: FileField) -> FieldResolution:
+    """FILE-01 facts for one (class, field): every non-legacy reference through the adapter's URL, or, for a
+    file held in the target's GridFS, read there (all chunks present, length equal to the source's)."""
+    target = session.target
+    scheme = scheme_for(target)
+    files = files_config(target)
+    sizes = first_size(source_sizes(session.source_s3, files.source_bucket) if files.source_bucket else None,
+                       gridfs_sizes(session.source_db))
+    grid = grid_db(session)
+    skipped = [0]
+    jobs = _jobs(iter_field_refs(session.target_db, ff), scheme, grid if gridfs_in_use(grid) else None, skipped)
+    summaries = resolve(jobs, resolve_options(target), sizes)
+    summary = summaries.get((ff.cls, ff.field), ResolveSummary(ff.cls, ff.field))
+    return FieldResolution(summary, skipped[0], sizes is not None)
+
+
+def _jobs(refs: Iterator[FileRef], scheme: UrlScheme, grid: Any, skipped: list[int]) -> Iterator[Job]:
+    for ref in refs:
+        if is_legacy(ref):
+            skipped[0] += 1
+            continue
+        state = gridfs_file(grid, ref.name) if grid is not None else None
+        yield Job(ref, adapter_url(scheme, ref.name)) if state is None else gridfs_job(ref, state)
+
+
+def gridfs_job(ref: FileRef, state: GridFSFile) -> Job:
+    """A job already answered by the GridFS chunk census."""
+    if state.complete:
+        answer = Answer(200, state.length)
+    else:
+        answer = Answer(missing=f"GridFS file has {state.found_chunks} of {state.expected_chunks} chunks")
+    return Job(ref, f"gridfs://fs/{ref.name}", answer)
+
+
+def legacy_facts(session: Any, cls: str) -> LegacyFacts:
+    """FILE-02 facts for one class: legacy references, and those whose file is not in the new store."""
+    spec = next((s for s in schema_file_fields(session.target_db) if s.cls == cls), None)
+    refs, legacy, absent, listed = 0, 0, 0, list[FileRef]()
+    cap = session.target.thresholds.diff_cap
+    for ref in iter_class_refs(session.target_db, spec) if spec else iter(()):
+        refs += 1
+        if not is_legacy(ref):
+            continue
+        legacy += 1
+        if not in_store(session, ref.name):
+            absent += 1
+            if len(listed) < cap:
+                listed.append(ref)
+    return LegacyFacts(cls, refs, legacy, absent, tuple(listed))
+
+
+def grid_db(session: Any) -> Any:
+    """The database whose GridFS the target may hold files in (the adapter's, else the target database)."""
+    return session.gridfs_db if session.gridfs_db is not None else session.target_db
+
+
+def in_store(session: Any, name: str) -> bool:
+    """Whether the target's store (or its GridFS) holds a file of that name."""
+    files = files_config(session.target)
+    if gridfs_in_use(grid_db(session)) and gridfs_file(grid_db(session), name) is not None:
+        return True
+    if files.adapter == "s3":
+        return s3_object_size(session.s3, files.bucket, files.prefix + name) is not None
+    if files.adapter == "gridfs":
+        return False
+    raise CouldNotVerify(f"looking up files in a {files.adapter} store is not supported; check by hand")
+
+
+def store_label(target: Target) -> str:
+    files = files_config(target)
+    return "gridfs" if files.adapter == "gridfs" else f"{files.adapter}:{files.bucket}"
+
+
+def store_labels(session: Any) -> list[str]:
+    """The stores to check: the adapter's, plus the target's GridFS when it holds files."""
+    if session.target.files is None:
+        return []
+    labels = [store_label(session.target)]
+    if labels[0] != "gridfs" and gridfs_in_use(grid_db(session)):
+        labels.append("gridfs")
+    return labels
+
+
+def store_facts(session: Any, label: str) -> StoreFacts:
+    """FILE-03 facts for one store (a label from :func:`store_labels`)."""
+    files = files_config(session.target)
+    if label == "gridfs":
+        grid = gridfs_completeness(grid_db(session), cap=session.target.thresholds.diff_cap)
+        return StoreFacts(label, tuple(gridfs_problems(session, grid)), {"files": grid.files})
+    if files.adapter == "s3":
+        facts = bucket_facts(session.s3, files.bucket, files.prefix, check_public=files.direct_access)
+        problems = bucket_problems(facts, files.region, files.direct_access)
+        return StoreFacts(label, tuple(problems), {"region": facts.region, "public_read": facts.public_read})
+    raise CouldNotVerify(f"{files.adapter} bucket checks are not supported (no client); check the bucket by hand")
+
+
+def gridfs_problems(session: Any, grid: GridFSFacts) -> list[str]:
+    """One line per incomplete file, naming the objects and fields that reference it."""
+    if not grid.incomplete:
+        return []
+    users = referencing(session, {f.name for f in grid.incomplete})
+    return [f"{f.name} (id {f.file_id}) has {f.found_chunks} of {f.expected_chunks} chunks "
+            f"(length {f.length}, chunkSize {f.chunk_size}); referenced by "
+            f"{', '.join(users.get(f.name, [])) or 'nothing'}" for f in grid.incomplete]
+
+
+def referencing(session: Any, names: set[str], per_name: int = 5) -> dict[str, list[str]]:
+    """For a few names: 'Class.objectId.path' of the references to each (a full scan; use sparingly)."""
+    out: dict[str, list[str]] = {}
+    for ref in iter_all_refs(session.target_db):
+        if ref.name in names and len(out.setdefault(ref.name, [])) < per_name:
+            out[ref.name].append(f"{ref.cls} {ref.object_id} {ref.path}")
+    return out
+
+
+def orphan_facts(session: Any) -> Orphans:
+    """FILE-04 facts: stored files that no reference names (holds the referenced names in memory)."""
+    files = files_config(session.target)
+    referenced = {ref.name for ref in iter_all_refs(session.target_db)}
+    cap = session.target.thresholds.diff_cap
+    if files.adapter not in ("s3", "gridfs"):
+        raise CouldNotVerify(f"listing a {files.adapter} store is not supported; check for orphans by hand")
+    stored = s3_names(session.s3, files.bucket, files.prefix) if files.adapter == "s3" else iter(())
+    grid = grid_db(session)
+    names = itertools.chain(stored, gridfs_names(grid) if gridfs_in_use(grid) else ())
+    return find_orphans(names, referenced, cap)

@@ -1,0 +1,163 @@
+"""Resolution against a real local HTTP server: outcomes, HEAD fallback, retries, timeouts, bounds."""
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from cutover.errors import CouldNotVerify
+from cutover.file_refs import FileRef
+from cutover.resolve import Answer, Job, ResolveOptions, classify, require_verified, resolve
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: Any
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+    def do_HEAD(self) -> None:
+        self._answer(head=True)
+
+    def do_GET(self) -> None:
+        self._answer(head=False)
+
+    def _answer(self, head: bool) -> None:
+        path = self.path.split("?")[0]
+        self.server.hits[path] = self.server.hits.get(path, 0) + 1
+        if path == "/hang":
+            time.sleep(5)
+            return
+        if path == "/flaky" and self.server.hits[path] <= 2:
+            return self._send(503, 0, {"Retry-After": "0"})
+        if path == "/always503":
+            return self._send(503, 0)
+        if path == "/nohead" and head:
+            return self._send(405, 0)
+        if path == "/nohead":
+            return self._send(206, 1, {"Content-Range": "bytes 0-0/7"}, body=b"x")
+        if path == "/empty":
+            return self._send(200, 0)
+        if path.startswith("/ok") or path == "/flaky":
+            return self._send(200, 10, body=b"" if head else b"0123456789")
+        self._send(404, 0)
+
+    def _send(self, status: int, length: int, headers: dict[str, str] | None = None, body: bytes = b"") -> None:
+        self.send_response(status)
+        self.send_header("Content-Length", str(length))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        if body:
+            self.wfile.write(body)
+
+
+@pytest.fixture
+def server() -> Iterator[Any]:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    httpd.daemon_threads = True
+    httpd.hits = {}  # type: ignore[attr-defined]
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    httpd.base = f"http://127.0.0.1:{httpd.server_address[1]}"  # type: ignore[attr-defined]
+    yield httpd
+    httpd.shutdown()
+    httpd.server_close()
+
+
+FAST = ResolveOptions(concurrency=4, timeout_s=2.0, retries=3, backoff_s=0.01)
+
+
+def _job(base: str, path: str, oid: str = "o1", field: str = "photo") -> Job:
+    return Job(FileRef("Post", oid, field, field, path.strip("/")), f"{base}{path}")
+
+
+def test_outcomes_per_class_and_field(server: Any) -> None:
+    jobs = [_job(server.base, "/ok/1", "a"), _job(server.base, "/ok/2", "b"), _job(server.base, "/gone", "c"),
+            _job(server.base, "/empty", "d"), _job(server.base, "/nohead", "e", field="meta")]
+    summaries = resolve(jobs, FAST)
+    photo, meta = summaries[("Post", "photo")], summaries[("Post", "meta")]
+    assert (photo.total, photo.resolved, photo.missing, photo.errors) == (4, 2, 2, 0)
+    assert [(f.object_id, f.status, f.reason) for f in photo.failures] == [
+        ("c", 404, "HTTP 404"), ("d", 200, "empty (0 bytes)")]
+    assert (meta.total, meta.resolved) == (1, 1)
+
+
+def test_sizes_compared_with_the_source(server: Any) -> None:
+    jobs = [_job(server.base, "/ok/1", "a"), _job(server.base, "/ok/2", "b")]
+    summary = resolve(jobs, FAST, sizes=lambda name: 10 if name == "ok/1" else 11)[("Post", "photo")]
+    assert (summary.resolved, summary.missing) == (1, 1)
+    assert summary.failures[0].reason == "10 bytes, source has 11"
+
+
+def test_503_twice_then_200_is_resolved_after_retries(server: Any) -> None:
+    summary = resolve([_job(server.base, "/flaky")], FAST)[("Post", "photo")]
+    assert (summary.resolved, summary.errors) == (1, 0)
+    assert server.hits["/flaky"] == 3
+
+
+def test_persistent_503_is_an_error_not_missing(server: Any) -> None:
+    summary = resolve([_job(server.base, "/always503")], FAST)[("Post", "photo")]
+    assert (summary.resolved, summary.missing, summary.errors) == (0, 0, 1)
+    assert server.hits["/always503"] == 4
+    with pytest.raises(CouldNotVerify, match="1 of 1 file URLs gave no usable answer"):
+        require_verified(summary)
+
+
+def test_a_server_that_never_answers_ends_in_error(server: Any) -> None:
+    options = ResolveOptions(concurrency=2, timeout_s=0.3, retries=3, backoff_s=0.01)
+    started = time.monotonic()
+    summary = resolve([_job(server.base, "/hang"), _job(server.base, "/ok/1", "b")], options)[("Post", "photo")]
+    assert time.monotonic() - started < 2.0
+    assert (summary.resolved, summary.errors) == (1, 1)
+    assert summary.failures[0].reason == "timeout after 0.3 s"
+    with pytest.raises(CouldNotVerify, match="timeout"):
+        require_verified(summary)
+
+
+def test_connection_refused_is_an_error() -> None:
+    summary = resolve([_job("http://127.0.0.1:9", "/x")], FAST)[("Post", "photo")]
+    assert summary.errors == 1 and summary.failures[0].reason.startswith("connection failed")
+
+
+def test_failures_are_capped_and_urls_redacted(server: Any) -> None:
+    options = ResolveOptions(concurrency=8, timeout_s=2.0, retries=0, cap=3, secrets=("SECRET",))
+    jobs = [_job(server.base, f"/SECRET/gone{i}?sig=1", f"o{i}") for i in range(20)]
+    summary = resolve(jobs, options)[("Post", "photo")]
+    assert (summary.total, summary.missing, len(summary.failures)) == (20, 20, 3)
+    assert all("SECRET" not in f.url and "sig" not in f.url for f in summary.failures)
+
+
+def test_jobs_are_pulled_lazily_with_bounded_concurrency(server: Any) -> None:
+    pulled = 0
+
+    def jobs() -> Iterator[Job]:
+        nonlocal pulled
+        for i in range(200):
+            pulled += 1
+            yield _job(server.base, f"/ok/{i}", f"o{i}")
+
+    summary = resolve(jobs(), ResolveOptions(concurrency=5, timeout_s=2))[("Post", "photo")]
+    assert (pulled, summary.resolved) == (200, 200)
+
+
+def test_an_error_raised_by_the_job_source_propagates(server: Any) -> None:
+    def jobs() -> Iterator[Job]:
+        yield _job(server.base, "/ok/1")
+        raise CouldNotVerify("database went away")
+
+    with pytest.raises(CouldNotVerify, match="database went away"):
+        resolve(jobs(), FAST)
+
+
+@pytest.mark.parametrize(("answer", "expected", "outcome"), [
+    (Answer(200, 5), None, "resolved"), (Answer(206, 5), 5, "resolved"), (Answer(403, None), None, "missing"),
+    (Answer(200, None), None, "error"), (Answer(429, 0, attempts=4), None, "error"), (Answer(error="x"), None, "error"),
+])
+def test_classify(answer: Answer, expected: int | None, outcome: str) -> None:
+    assert classify(answer, expected)[0] == outcome
