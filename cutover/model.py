@@ -17,7 +17,7 @@ class Source:
     uri: str = ""                  # kind=mongodb
     endpoint: str = ""             # kind=rest: Parse Server URL (counts via count=1&limit=0)
     app_id: str = ""               # kind=rest
-    master_key: str = ""           # kind=rest
+    master_key: str = field(default="", repr=False)           # kind=rest
     export_dir: str = ""           # kind=export: one <Class>.json ({"results": [...]}) per class
 
 
@@ -38,10 +38,10 @@ class ParseServer:
 
     server_url: str
     app_id: str
-    master_key: str = ""
-    rest_key: str = ""
-    javascript_key: str = ""
-    file_key: str = ""             # legacy tfss- files live at files.parsetfss.com/<file_key>/<name>
+    master_key: str = field(default="", repr=False)
+    rest_key: str = field(default="", repr=False)
+    javascript_key: str = field(default="", repr=False)
+    file_key: str = field(default="", repr=False)  # legacy tfss- files: files.parsetfss.com/<file_key>/<name>
     public_url: str = ""           # the URL clients use; defaults to server_url
     ca_file: str = ""
     health_path: str = "/health"
@@ -59,8 +59,8 @@ class Files:
     base_url: str = ""             # the adapter's baseUrl, when set
     base_url_direct: bool = False  # the adapter's baseUrlDirect: baseUrl already points at the objects
     endpoint_url: str = ""         # S3-compatible endpoint (empty: AWS)
-    access_key_id: str = ""
-    secret_access_key: str = ""
+    access_key_id: str = field(default="", repr=False)
+    secret_access_key: str = field(default="", repr=False)
     gridfs_uri: str = ""           # adapter=gridfs: defaults to the target database
     source_bucket: str = ""        # where the files were before (for sizes, FILE-01); optional
     source_endpoint_url: str = ""

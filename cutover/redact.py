@@ -6,7 +6,8 @@ from collections.abc import Iterable
 from urllib.parse import urlsplit, urlunsplit
 
 MASK = "***"
-_USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:@/\s]*):(?P<pw>[^@/\s]*)@", re.I)
+# the password runs to the LAST '@' of the authority, as urlsplit reads it (an unencoded '@' in it is common)
+_USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:@/?#\s]*):(?P<pw>[^/?#\s]*)@", re.I)
 
 
 def uri_password(uri: str) -> str:
@@ -28,6 +29,8 @@ def host_of(uri: str) -> str:
     try:
         parts = urlsplit(uri)
         netloc = parts.hostname or ""
+        if ":" in netloc:
+            netloc = f"[{netloc}]"  # IPv6 literal
         if parts.port:
             netloc = f"{netloc}:{parts.port}"
     except ValueError:
@@ -37,7 +40,7 @@ def host_of(uri: str) -> str:
 
 def redact_text(text: str, secrets: Iterable[str]) -> str:
     """``text`` with every known secret value and every URI password masked."""
-    text = _USERINFO.sub(lambda m: f"{m.group('scheme')}{m.group('user')}:{MASK}@", text)
+    # known values first: masking URI passwords first could cut a known secret so it no longer matches
     for secret in sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True):
         text = text.replace(secret, MASK)
-    return text
+    return _USERINFO.sub(lambda m: f"{m.group('scheme')}{m.group('user')}:{MASK}@", text)

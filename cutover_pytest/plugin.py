@@ -28,6 +28,7 @@ from cutover.session import Session
 from cutover.waivers import Waiver, load_waivers, split_expired, unmatched, waiver_for
 from cutover_pytest.outcomes import label_of, message_of, update_entry
 from cutover_pytest.params import guard_unverifiable
+from cutover_pytest.scrub import mark_junit_errors, scrub_report
 from cutover_pytest.state import STATE_KEY, RunState, get_state
 
 pytest_plugins = ["cutover_pytest.fixtures", "cutover_pytest.htmlreport"]
@@ -192,10 +193,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         report.cutover_unverified = unverified is not None  # type: ignore[attr-defined]
         if unverified is not None:
             report.longrepr = report.cutover_message  # type: ignore[attr-defined]
-        elif state.redact(str(report.longrepr)) != str(report.longrepr):
-            report.longrepr = state.redact(str(report.longrepr))
     elif call.excinfo is not None:
         report.cutover_message = state.redact(message_of(call.excinfo))  # type: ignore[attr-defined]
+    scrub_report(report, state.redact)
     report.cutover_verdict = _verdict(report)  # type: ignore[attr-defined]
     if report.cutover_verdict in ("failed", "error"):  # type: ignore[attr-defined]
         props = dict(item.user_properties)
@@ -288,6 +288,7 @@ def _archive(config: pytest.Config, state: RunState) -> None:
         "changes": changes(previous_record(state.run_dir.parent, state.run_id), tests),
         "tests": tests,
     })
+    mark_junit_errors(state.run_dir / "junit.xml", [t["id"] for t in tests if t.get("outcome") == "error"])
     redact_tree(state.run_dir, state.target.secrets)
     write_manifest(state.run_dir, meta)
     write_index(state.run_dir.parent)

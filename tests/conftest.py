@@ -1,0 +1,2 @@
+"""The suite's own tests: generic wiring only (scenario fixtures live in tests/scenarios/conftest.py)."""
+pytest_plugins = ["pytester"]
