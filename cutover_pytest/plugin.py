@@ -76,7 +76,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.option.htmlpath = str(run_dir / "report.html")
     config.option.self_contained_html = True
     config.option.xmlpath = str(run_dir / "junit.xml")
-    _metadata(config, state)
 
 
 def _waivers(config: pytest.Config, name: str, loaded: Target | SandboxSpec) -> tuple[Waiver, ...]:
@@ -137,18 +136,24 @@ def _new_run_dir(config: pytest.Config, name: str) -> Path:
     return run_dir
 
 
-def _metadata(config: pytest.Config, state: RunState) -> None:
-    try:
-        from pytest_metadata.plugin import metadata_key
-    except ImportError:
+@pytest.hookimpl(optionalhook=True)
+def pytest_metadata(metadata: dict[str, Any], config: pytest.Config) -> None:
+    """pytest-metadata's environment table: only what we choose, never a secret or a whole URI."""
+    state = get_state(config)
+    if state is None:
         return
-    meta = config.stash.setdefault(metadata_key, {})
-    for key in [k for k in meta if k not in ("Python", "Platform", "Packages", "Plugins")]:
-        meta.pop(key)  # CI variables and the like: nothing but what we choose goes into the report
-    meta.update({"Target": state.target.name, "Run id": state.run_id, "Suite version": __version__,
-                 "Git commit": git_commit(Path.cwd()) or "n/a",
-                 "Target database": host_of(state.target.database.uri),
-                 "Parse Server": host_of(state.target.parse.server_url) if state.target.parse else "n/a"})
+    for key in [k for k in metadata if k not in ("Python", "Platform", "Packages", "Plugins")]:
+        metadata.pop(key)  # CI variables and the like
+    target = state.target
+    metadata.update({"Target": target.name, "Run id": state.run_id, "Suite version": __version__,
+                     "Git commit": git_commit(Path.cwd()) or "n/a",
+                     "Target database": host_of(target.database.uri),
+                     "Parse Server": host_of(target.parse.server_url) if target.parse else "n/a"})
+
+
+def pytest_html_report_title(report: Any) -> None:
+    state = _controller_state
+    report.title = f"cutover: {state.target.name} {state.run_id}" if state else "cutover report"
 
 
 @pytest.hookimpl(tryfirst=True)
