@@ -48,18 +48,21 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
 
 @pytest.fixture
 def run_checks(tmp_path: Path) -> Callable[..., RunResult]:
-    def run(target: Target, *args: str, timeout: float = 600) -> RunResult:
-        return run_checks_in(tmp_path, target, *args, timeout=timeout)
+    def run(target: Target, *args: str, only: tuple[str, ...] = (), timeout: float = 600) -> RunResult:
+        return run_checks_in(tmp_path, target, *args, only=only, timeout=timeout)
 
     return run
 
 
-def run_checks_in(directory: Path, target: Target, *args: str, timeout: float = 600) -> RunResult:
+def run_checks_in(directory: Path, target: Target, *args: str, only: tuple[str, ...] = (),
+                  timeout: float = 600) -> RunResult:
+    """Run the checks (all of them, or only the named modules such as "test_files.py") on ``target``."""
     text, env = dump_target(target)
     targets_file = directory / "targets.toml"
     targets_file.write_text(text, encoding="utf-8")
     reports = directory / "reports"
-    cmd = [sys.executable, "-m", "pytest", str(REPO / "checks"), "--target", target.name,
+    paths = [str(REPO / "checks" / name) for name in only] or [str(REPO / "checks")]
+    cmd = [sys.executable, "-m", "pytest", *paths, "--target", target.name,
            "--targets-file", str(targets_file), "--reports-dir", str(reports), "-q", "-p", "no:randomly", *args]
     proc = subprocess.run(cmd, cwd=REPO, env={**os.environ, **env}, capture_output=True, text=True,
                           timeout=timeout, check=False)
