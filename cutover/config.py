@@ -244,16 +244,18 @@ def _check_uri(path: Path, key: str, value: str, schemes: tuple[str, ...], secre
     password = uri_password(value)
     if password:
         secrets.append(password)
+    expected = f"expected a {' or '.join(s + '://' for s in schemes)} URI with a host"
     try:
         parts = urlsplit(value)
-        parts.port  # noqa: B018 - raises ValueError on a malformed port
+        hosts = parts.netloc.rpartition("@")[2].split(",") if parts.scheme in _MONGO_SCHEMES else [parts.netloc]
+        for host in filter(None, hosts):  # a replica-set seed list names several host[:port]
+            urlsplit(f"{parts.scheme}://{host}").port  # noqa: B018 - raises ValueError on a malformed port
     except ValueError:
-        parts = None
-    if parts is None or parts.scheme not in schemes or not parts.hostname:
-        has_scheme = parts is not None and parts.scheme and "://" in value
-        shown = f"'{parts.scheme}://…'" if parts and has_scheme else "a value without a scheme and host"
-        raise ConfigError(f"{path}: {key}: expected a {' or '.join(s + '://' for s in schemes)} URI "
-                          f"with a host, got {shown}")
+        raise ConfigError(f"{path}: {key}: {expected} and a valid port, got a malformed host or port") from None
+    if parts.scheme not in schemes or not parts.hostname or not all(hosts):
+        has_scheme = parts.scheme and "://" in value
+        shown = f"'{parts.scheme}://…'" if has_scheme else "a value without a scheme and host"
+        raise ConfigError(f"{path}: {key}: {expected}, got {shown}")
 
 
 def _one_line(message: str) -> str:

@@ -45,7 +45,7 @@ def _secretize(fields: dict[str, Any], prefix: str, env: dict[str, str]) -> dict
 
 
 def _pairs(fields: dict[str, Any]) -> list[str]:
-    return [f"{_key(k)} = {_value(v)}" for k, v in fields.items() if v is not None and k != "name"]
+    return [f"{_key(k)} = {_value(v)}" for k, v in fields.items() if v is not None]
 
 
 def _key(key: str) -> str:

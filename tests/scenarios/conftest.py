@@ -66,7 +66,7 @@ def run_checks_in(directory: Path, target: Target, *args: str, only: tuple[str, 
            "--targets-file", str(targets_file), "--reports-dir", str(reports), "-q", "-p", "no:randomly", *args]
     proc = subprocess.run(cmd, cwd=REPO, env={**os.environ, **env}, capture_output=True, text=True,
                           timeout=timeout, check=False)
-    run_dirs = sorted((reports / target.name).glob("*"))
+    run_dirs = sorted(p for p in (reports / target.name).glob("*") if p.is_dir())
     if not run_dirs:
         raise AssertionError(f"no report was written (exit {proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
     record = json.loads((run_dirs[-1] / "record.json").read_text())

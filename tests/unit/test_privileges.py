@@ -1,0 +1,114 @@
+"""SEC-02: roles judged from connectionStatus; a server without access control said so, over the wire."""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pymongo
+import pytest
+
+from cutover.errors import CouldNotVerify, UnexpectedAnswer
+from cutover.privileges import Privileges, privilege_problems, privileges
+from cutover.sandbox.mongo_server import mongo_service, mongo_uri
+from cutover.sandbox.process import free_port
+
+REPO = Path(__file__).resolve().parents[2]
+CACHE = Path(os.environ.get("CUTOVER_CACHE_DIR", REPO / ".cache"))
+
+
+def facts(*roles: str, database: str = "app", access_control: bool = True) -> Privileges:
+    return Privileges(database, ("app@admin",) if access_control else (), roles, access_control)
+
+
+def test_read_write_on_the_app_database_is_fine() -> None:
+    assert privilege_problems(facts("readWrite@app"), production=True) == []
+
+
+@pytest.mark.parametrize("role", ["root@admin", "clusterAdmin@admin", "userAdminAnyDatabase@admin",
+                                  "readWriteAnyDatabase@admin", "dbOwner@admin", "readWrite@admin"])
+def test_broad_roles_fail(role: str) -> None:
+    (problem,) = privilege_problems(facts("readWrite@app", role), production=False)
+    assert role in problem and "readWrite@app," not in problem
+
+
+def test_db_owner_on_the_app_database_is_not_cluster_wide() -> None:
+    assert privilege_problems(facts("dbOwner@app"), production=True) == []
+
+
+def test_admin_database_fails() -> None:
+    assert privilege_problems(facts("readWrite@admin", database="admin"), production=False)[0].startswith(
+        "the app's database is 'admin'")
+
+
+def test_access_control_off_fails_on_production_only() -> None:
+    off = facts(access_control=False)
+    assert privilege_problems(off, production=False) == []
+    assert privilege_problems(off, production=True) == [
+        "access control is off: the server answers without any authenticated user"]
+
+
+class FakeDb:
+    """A pymongo-Database stand-in answering a fixed connectionStatus (to reach branches a live server can't)."""
+
+    name = "app"
+
+    def __init__(self, answer: dict[str, Any], listing: Exception | None = None) -> None:
+        self.answer, self.listing = answer, listing
+
+    def command(self, command: dict[str, Any]) -> dict[str, Any]:
+        return self.answer
+
+    def list_collection_names(self) -> list[str]:
+        if self.listing:
+            raise self.listing
+        return []
+
+
+def test_roles_are_read_from_connection_status() -> None:
+    answer = {"authInfo": {"authenticatedUsers": [{"user": "app", "db": "admin"}],
+                           "authenticatedUserRoles": [{"role": "root", "db": "admin"},
+                                                      {"role": "readWrite", "db": "app"}]}, "ok": 1}
+    got = privileges(FakeDb(answer))
+    assert got.users == ("app@admin",) and got.roles == ("readWrite@app", "root@admin")
+    assert got.access_control and got.broad_roles == ("root@admin",)
+
+
+def test_auth_on_without_credentials_cannot_be_verified() -> None:
+    empty = {"authInfo": {"authenticatedUsers": [], "authenticatedUserRoles": []}, "ok": 1}
+    refused = pymongo.errors.OperationFailure("command listCollections requires authentication", 13)
+    with pytest.raises(CouldNotVerify, match="needs the app's credentials"):
+        privileges(FakeDb(empty, refused))
+
+
+def test_answer_without_auth_info_is_unexpected() -> None:
+    with pytest.raises(UnexpectedAnswer, match="authInfo"):
+        privileges(FakeDb({"ok": 1}))
+
+
+@pytest.fixture(scope="module")
+def server_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    port = free_port()
+    service = mongo_service(port, tmp_path_factory.mktemp("mongo") / "mongoeco.log", CACHE)
+    service.start()
+    try:
+        service.wait_ready()
+        client: Any = pymongo.MongoClient(mongo_uri(port), serverSelectionTimeoutMS=3000)
+        yield client["app"]
+        client.close()
+    finally:
+        service.stop()
+
+
+def test_server_without_auth_reports_access_control_off(server_db: Any) -> None:
+    got = privileges(server_db)
+    assert (got.database, got.users, got.roles, got.access_control) == ("app", (), (), False)
+    assert privilege_problems(got, production=True) and not privilege_problems(got, production=False)
+
+
+def test_unreachable_server_cannot_be_verified() -> None:
+    client: Any = pymongo.MongoClient(f"mongodb://127.0.0.1:{free_port()}/x", serverSelectionTimeoutMS=300)
+    with pytest.raises(CouldNotVerify):
+        privileges(client["x"])
+    client.close()
