@@ -1,0 +1,217 @@
+"""REST: health, CRUD of every Parse type, wiring, files, Cloud Code, access control, users and the
+differential against the source server (API-01..API-08).
+
+Writing checks carry ``@pytest.mark.writes`` (skipped with ``--read-only``); every probe they create
+carries the run id and is removed in teardown, also when the check fails; the first writing check of a
+session sweeps probes older than an hour that a killed run left behind.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from cutover import rest_flows
+from cutover.errors import CouldNotVerify, UnexpectedAnswer
+from cutover.model import CloudFunction, Query
+from cutover.parse_rest import ParseClient
+from cutover.probes import ProbeRun, new_run_id, sweep
+from cutover_pytest.params import parametrize
+
+_NOT_ON_REST = {"_Idempotency"}   # Parse keeps this class out of REST; DB-01 counts it
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    parametrize(metafunc, "rest_class", _rest_classes)
+    parametrize(metafunc, "closed_class", _closed_classes)
+    parametrize(metafunc, "function", lambda s: [(f.name, f) for f in s.target.cloud_functions])
+    parametrize(metafunc, "query", _queries)
+
+
+def _queries(session: Any) -> list[tuple[str, Query]]:
+    if session.target.queries and session.source_parse is None:
+        raise CouldNotVerify("API-08: declare [source_parse] (the old server) to compare declared queries")
+    return [(q.label, q) for q in session.target.queries] if session.parse is not None else []
+
+
+def _rest_classes(session: Any) -> list[tuple[str, str]]:
+    if session.parse is None:
+        return []
+    names = {d["_id"] for d in session.target_db["_SCHEMA"].find({}, {"_id": 1})}
+    return [(n, n) for n in sorted(names - _NOT_ON_REST - {session.target.probe_class})]
+
+
+def _closed_classes(session: Any) -> list[tuple[str, str]]:
+    """Classes whose CLP (on the source when it is a database, else the target) refuses public reads."""
+    if session.parse is None:
+        return []
+    db = session.source_db if session.source_db is not None else session.target_db
+    closed = []
+    for doc in db["_SCHEMA"].find({}, {"_metadata.class_permissions": 1}):
+        clp = doc.get("_metadata", {}).get("class_permissions") or {}
+        if "find" in clp and not clp["find"].get("*") and not clp["find"].get("requiresAuthentication"):
+            closed.append(doc["_id"])
+    return [(c, c) for c in sorted(closed)]
+
+
+@pytest.fixture
+def rest(parse: ParseClient | None) -> ParseClient:
+    if parse is None:
+        pytest.skip("nothing to check: the target declares no [parse] server")
+    return parse
+
+
+@pytest.fixture
+def probes(rest: ParseClient, target: Any, session: Any) -> Iterator[ProbeRun]:
+    """Probes of this check, removed in teardown; the first use in a session sweeps stale probes."""
+    if "rest.identity" not in session.cache:
+        session.cache["rest.identity"] = rest.identify()
+    if not session.cache["rest.identity"].master_key_accepted:
+        # without a working master key no probe could be removed again: write nothing (API-01 says why)
+        raise CouldNotVerify("the master key is refused (see API-01): no probe is written without it")
+    run_id = session.cache.setdefault("rest.run_id", new_run_id())
+    if not session.cache.setdefault("rest.swept", False):
+        session.cache["rest.swept"] = True
+        session.cache["rest.sweep"] = sweep(rest, target.probe_class)
+    run = ProbeRun(rest, target.probe_class, run_id)
+    yield run
+    cleanup = run.cleanup()
+    if not cleanup.clean:
+        left = "; ".join(cleanup.left[:5])
+        raise UnexpectedAnswer(f"probe cleanup left {len(cleanup.left)} probes: {left}")
+
+
+def _require(flow: rest_flows.Flow, record_facts: Callable[..., None]) -> None:
+    __tracebackhide__ = True
+    record_facts(steps=list(flow.steps), failure=flow.failure)
+    assert flow.ok, flow.failure
+
+
+@pytest.mark.criterion("API-01")
+def test_health(rest: ParseClient, record_facts: Callable[..., None]) -> None:
+    """`/health` answers 200 {"status": "ok"} (503 or "starting" fail, with the body shown)."""
+    answer = rest.health()
+    record_facts(status=answer.status, body=answer.text)
+    assert answer.status == 200 and answer.body == {"status": "ok"}, (
+        f"API-01 health: GET {answer.path} answered {answer.describe()}, expected 200 {{\"status\":\"ok\"}}")
+
+
+@pytest.mark.criterion("API-01")
+def test_mount_path_and_app_id(rest: ParseClient, record_facts: Callable[..., None]) -> None:
+    """The server URL's mount path serves Parse, the app id is accepted, and so is the master key."""
+    who = rest.identify()
+    record_facts(path_found=who.path_found, app_id=who.app_id_accepted, master_key=who.master_key_accepted)
+    assert who.path_found, (f"API-01 mount path: {who.answer.method} {who.answer.path} answered "
+                            f"{who.answer.describe()}: no Parse Server at this path (check /parse vs /1)")
+    assert who.app_id_accepted, (f"API-01 app id: the path serves Parse but refuses the app id (or every "
+                                 f"key): {who.answer.describe()}")
+    assert who.master_key_accepted or not rest.server.master_key, (
+        f"API-01 master key: the app id is accepted with the client key but the master key is refused: "
+        f"{who.answer.describe()}")
+
+
+@pytest.mark.writes
+@pytest.mark.criterion("API-02")
+def test_crud_round_trip(probes: ProbeRun, record_facts: Callable[..., None]) -> None:
+    """create, get, query (where), update, Increment, AddUnique, delete on a probe object holding every Parse
+    type; what comes back equals what was sent (server-set fields aside)."""
+    _require(rest_flows.crud_round_trip(probes), record_facts)
+
+
+@pytest.mark.writes
+@pytest.mark.criterion("API-03")
+def test_rest_writes_reach_target_database(probes: ProbeRun, session: Any,
+                                           record_facts: Callable[..., None]) -> None:
+    """An object created through REST is in the target database (read directly, not through the server)."""
+    _require(rest_flows.wiring(probes, session.target_db, session.source_db), record_facts)
+
+
+@pytest.mark.criterion("API-03")
+def test_rest_count_equals_database_count(rest: ParseClient, session: Any, rest_class: str,
+                                          record_facts: Callable[..., None]) -> None:
+    """The REST count of this class (master key) equals the number of documents in the target database."""
+    pair = rest_flows.count_pair(rest, session.target_db, rest_class)
+    record_facts(rest=pair.rest, database=pair.database)
+    assert pair.rest == pair.database, (f"API-03 count {rest_class}: REST counts {pair.rest}, the target "
+                                        f"database holds {pair.database}: the server reads another database")
+
+
+@pytest.mark.writes
+@pytest.mark.criterion("API-04")
+def test_file_round_trip(probes: ProbeRun, session: Any, target: Any,
+                         record_facts: Callable[..., None]) -> None:
+    """Upload through /files (master key), the URL resolves, the bytes are identical, the file is in the
+    configured store."""
+    def in_store(name: str) -> str:
+        return rest_flows.store_problem(target.files, session.s3, session.gridfs_db, name)
+
+    _require(rest_flows.file_round_trip(probes, in_store), record_facts)
+
+
+@pytest.mark.criterion("API-05")
+def test_cloud_function(rest: ParseClient, function: CloudFunction,
+                        record_facts: Callable[..., None]) -> None:
+    """The declared Cloud Code function answers its sample call with the declared status and result."""
+    answer = rest.call_function(function.name, function.params)
+    result = answer.body.get("result") if isinstance(answer.body, dict) else None
+    record_facts(status=answer.status, body=answer.text)
+    good = answer.status == function.expect_status and (
+        function.expect_result is None or result == function.expect_result)
+    assert good, (f"API-05 {function.name}: answered {answer.describe()}, expected {function.expect_status}"
+                  + ("" if function.expect_result is None else f" with result {function.expect_result!r}"))
+
+
+@pytest.mark.criterion("API-06")
+def test_clp_closed_class_refuses_reads(rest: ParseClient, closed_class: str,
+                                        record_facts: Callable[..., None]) -> None:
+    """A class whose CLP closes reads to the public refuses a find and a count without the master key."""
+    found = rest.query(closed_class, limit=1, auth="client")
+    counted = rest.count(closed_class, auth="client")
+    record_facts(find=found.describe(), count=counted.describe())
+    assert not found.ok and not counted.ok, (
+        f"API-06 clp {closed_class}: without the master key find answered {found.describe()} and count "
+        f"{counted.describe()}; the class's CLP closes reads to the public")
+
+
+@pytest.mark.writes
+@pytest.mark.criterion("API-06")
+def test_acl_protected_probe_invisible(probes: ProbeRun, record_facts: Callable[..., None]) -> None:
+    """A probe object whose ACL grants nobody is invisible without the master key (get and query)."""
+    _require(rest_flows.acl_hidden(probes), record_facts)
+
+
+@pytest.mark.criterion("API-06")
+def test_schemas_refused_without_master_key(rest: ParseClient) -> None:
+    """`/schemas` is refused without the master key."""
+    answer = rest.schemas(auth="client")
+    assert not answer.ok, f"API-06 schemas: GET /schemas without the master key answered {answer.describe()}"
+
+
+@pytest.mark.criterion("API-06")
+def test_no_password_in_any_answer(rest: ParseClient) -> None:
+    """No answer carries `password` or `_hashed_password` (user queries with and without the master key)."""
+    for auth in ("client", "master"):
+        rest.query("_User", limit=20, auth=auth)
+        rest.request("GET", "/users", auth=auth, params={"limit": 20})
+    assert not rest.leaks, f"API-06 passwords: answers held password fields: {'; '.join(rest.leaks[:5])}"
+
+
+@pytest.mark.writes
+@pytest.mark.criterion("API-07")
+def test_user_round_trip(probes: ProbeRun, record_facts: Callable[..., None]) -> None:
+    """sign-up, log-in, users/me, log-out on a probe user (removed afterwards with its sessions)."""
+    flow = rest_flows.user_round_trip(probes)
+    leaks = [leak for leak in probes.client.leaks if "/users" in leak or "/login" in leak]
+    _require(flow if leaks == [] else rest_flows.Flow(flow.steps, f"API-07 answers held password fields: "
+                                                                  f"{'; '.join(leaks[:5])}"), record_facts)
+
+
+@pytest.mark.criterion("API-08")
+def test_source_and_target_answer_alike(rest: ParseClient, source_parse: ParseClient | None, query: Query,
+                                        record_facts: Callable[..., None]) -> None:
+    """The declared query gives the same results (objectIds, order, content) from source and target."""
+    assert source_parse is not None  # the parametrization errs without one
+    diffs = rest_flows.differential(source_parse, rest, query)
+    record_facts(differences=diffs)
+    assert not diffs, f"API-08 {query.label}: " + "; ".join(diffs)

@@ -1,0 +1,255 @@
+"""The REST criteria as sequences of steps; each flow returns a :class:`Flow` naming the first failed step.
+
+Flows write only probes (through :class:`cutover.probes.ProbeRun`, which removes them) and read the
+databases and the file store to prove where the server really writes.
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from cutover.errors import CouldNotVerify, TargetUnreachable, UnexpectedAnswer
+from cutover.model import Files, Query
+from cutover.parse_compare import differences, pointer, sample_object
+from cutover.parse_rest import Answer, ParseClient, results
+from cutover.probes import RUN_FIELD, ProbeRun
+
+
+@dataclass(frozen=True)
+class Flow:
+    """The steps that passed, and the first failure ("" when every step passed)."""
+
+    steps: tuple[str, ...]
+    failure: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.failure
+
+
+class _Failed(Exception):
+    pass
+
+
+class _Steps:
+    def __init__(self, criterion: str) -> None:
+        self.criterion = criterion
+        self.done: list[str] = []
+
+    def need(self, step: str, ok: bool, problem: str) -> None:
+        if not ok:
+            raise _Failed(f"{self.criterion} {step}: {problem}")
+        if step not in self.done:
+            self.done.append(step)
+
+    def answered(self, step: str, answer: Answer, *expected: int) -> Any:
+        good = answer.status in expected if expected else answer.ok
+        self.need(step, good, f"{answer.method} {answer.path} answered {answer.describe()}")
+        return answer.body
+
+    def flow(self, failure: str = "") -> Flow:
+        return Flow(tuple(self.done), failure)
+
+
+def _run(criterion: str, body: Any, *args: Any) -> Flow:
+    steps = _Steps(criterion)
+    try:
+        body(steps, *args)
+    except _Failed as failed:
+        return steps.flow(str(failed))
+    return steps.flow()
+
+
+# -- API-02 ------------------------------------------------------------------------------------------------
+def crud_round_trip(run: ProbeRun) -> Flow:
+    """create, get, query, relation, update, Increment, AddUnique, delete on an object of every type."""
+    return _run("API-02", _crud, run)
+
+
+def _crud(s: _Steps, run: ProbeRun) -> None:
+    upload = s.answered("upload", run.upload(b"cutover API-02 probe file\n"))
+    anchor = s.answered("create", run.create({"role": "anchor"}))["objectId"]
+    sent = sample_object(run.cls, anchor, upload["name"], datetime(2021, 3, 4, 5, 6, 7, 890000, tzinfo=UTC))
+    oid = s.answered("create", run.create(sent))["objectId"]
+    sent = {**sent, RUN_FIELD: run.run_id}
+    _same(s, "get", sent, s.answered("get", run.client.get(run.cls, oid)))
+    found = results(run.client.query(run.cls, {RUN_FIELD: run.run_id, "tString": sent["tString"]}))
+    s.need("query", [r.get("objectId") for r in found] == [oid], f"where on tString found {_ids(found)}, "
+           f"expected [{oid}]")
+    _same(s, "query", sent, found[0])
+    related = {"$relatedTo": {"object": pointer(run.cls, oid), "key": "tRelation"}}
+    got = results(run.client.query(run.cls, related))
+    s.need("relation", _ids(got) == [anchor], f"$relatedTo tRelation found {_ids(got)}, expected [{anchor}]")
+    # RemoveRelation before the delete: Parse keeps the join rows of a deleted object
+    remove = {"tRelation": {"__op": "RemoveRelation", "objects": [pointer(run.cls, anchor)]}}
+    s.answered("relation", run.client.update(run.cls, oid, remove))
+    left = _ids(results(run.client.query(run.cls, related)))
+    s.need("relation", left == [], f"after RemoveRelation $relatedTo tRelation still finds {left}")
+    _updates(s, run, oid, sent)
+    s.answered("delete", run.client.delete(run.cls, oid))
+    gone = run.client.get(run.cls, oid)
+    s.need("delete", gone.status == 404, f"the deleted object still answers {gone.describe()}")
+
+
+def _updates(s: _Steps, run: ProbeRun, oid: str, sent: dict[str, Any]) -> None:
+    changes: dict[str, Any] = {"tString": "updated ✓", "tNumber": 9, "tBoolean": True}
+    s.answered("update", run.client.update(run.cls, oid, changes))
+    sent = {**sent, **changes}
+    _same(s, "update", sent, s.answered("update", run.client.get(run.cls, oid)))
+    s.answered("increment", run.client.update(run.cls, oid, {"tNumber": {"__op": "Increment", "amount": 3}}))
+    sent = {**sent, "tNumber": 9 + 3}
+    _same(s, "increment", sent, s.answered("increment", run.client.get(run.cls, oid)))
+    add = {"tArray": {"__op": "AddUnique", "objects": ["two", "new"]}}
+    s.answered("addunique", run.client.update(run.cls, oid, add))
+    sent = {**sent, "tArray": [*sent["tArray"], "new"]}
+    _same(s, "addunique", sent, s.answered("addunique", run.client.get(run.cls, oid)))
+
+
+def _same(s: _Steps, step: str, sent: dict[str, Any], got: Any) -> None:
+    diffs = differences(sent, got if isinstance(got, dict) else {})
+    s.need(step, not diffs, "; ".join(diffs))
+
+
+def _ids(found: list[dict[str, Any]]) -> list[str]:
+    return [str(r.get("objectId")) for r in found]
+
+
+# -- API-03 ------------------------------------------------------------------------------------------------
+def wiring(run: ProbeRun, target_db: Any, source_db: Any = None) -> Flow:
+    """An object created through REST must be in the target database (read directly with pymongo)."""
+    return _run("API-03", _wiring, run, target_db, source_db)
+
+
+def _wiring(s: _Steps, run: ProbeRun, target_db: Any, source_db: Any) -> None:
+    marker = secrets.token_hex(8)
+    oid = s.answered("create", run.create({"wiring": marker}))["objectId"]
+    doc = target_db[run.cls].find_one({"_id": oid}, {"wiring": 1})
+    if doc is None and source_db is not None and source_db[run.cls].find_one({"_id": oid}) is not None:
+        s.need("direct read", False, f"the probe {run.cls}/{oid} written through REST is in the SOURCE "
+               f"database '{source_db.name}', not in the target database '{target_db.name}': the server "
+               "runs on the source (staging) database")
+    s.need("direct read", doc is not None, f"the probe {run.cls}/{oid} written through REST is not in the "
+           f"target database '{target_db.name}': the server runs on another database")
+    s.need("direct read", doc.get("wiring") == marker, f"{run.cls}/{oid} in the target database holds "
+           f"wiring={doc.get('wiring')!r}, sent {marker!r}")
+
+
+@dataclass(frozen=True)
+class CountPair:
+    cls: str
+    rest: int
+    database: int
+
+
+def count_pair(client: ParseClient, target_db: Any, cls: str, tries: int = 3) -> CountPair:
+    """REST count (master key) and database count of ``cls``; re-read a few times while they move."""
+    pair = CountPair(cls, -1, 0)
+    for _ in range(tries):
+        answer = client.count(cls)
+        body = answer.body if isinstance(answer.body, dict) else {}
+        if not answer.ok or not isinstance(body.get("count"), int):
+            raise UnexpectedAnswer(f"API-03 count {cls}: the server refused to count: {answer.describe()}")
+        pair = CountPair(cls, body["count"], target_db[cls].count_documents({}))
+        if pair.rest == pair.database:
+            break
+    return pair
+
+
+# -- API-04 ------------------------------------------------------------------------------------------------
+def file_round_trip(run: ProbeRun, in_store: Any) -> Flow:
+    """Upload through /files, GET the returned URL, same bytes, and ``in_store(name)`` holds it."""
+    return _run("API-04", _files, run, in_store)
+
+
+def _files(s: _Steps, run: ProbeRun, in_store: Any) -> None:
+    data = b"cutover API-04 " + secrets.token_bytes(48) + b"\x00\xff end"
+    body = s.answered("upload", run.upload(data, "application/octet-stream"), 201)
+    s.need("upload", bool(body.get("url")) and bool(body.get("name")), f"the answer has no url/name: {body}")
+    status, got = run.client.get_url(body["url"])
+    s.need("resolve", status == 200, f"GET of the returned URL answered {status}")
+    s.need("bytes", got == data, f"the URL served {len(got)} bytes that differ from the {len(data)} uploaded")
+    where = in_store(body["name"])
+    s.need("store", not where, f"{body['name']} {where}")
+
+
+def store_problem(files: Files | None, s3: Any, gridfs_db: Any, name: str) -> str:
+    """'' when the file ``name`` is in the target's configured store, else what is wrong."""
+    if files is None:
+        raise CouldNotVerify("the target declares no [files] store: add one to locate uploaded files")
+    if files.adapter == "gridfs":
+        found = gridfs_db["fs.files"].find_one({"filename": name}, {"_id": 1})
+        return "" if found else f"is not in GridFS (fs.files) of database '{gridfs_db.name}'"
+    if files.adapter != "s3":
+        raise CouldNotVerify(f"files adapter '{files.adapter}': the store cannot be inspected by this suite")
+    return _s3_problem(s3, files.bucket, files.prefix + name)
+
+
+def _s3_problem(s3: Any, bucket: str, key: str) -> str:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        s3.head_object(Bucket=bucket, Key=key)
+    except ClientError as exc:
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        if code in ("404", "NoSuchKey", "NotFound"):
+            return f"is not in bucket '{bucket}' (key {key}): the server stores files somewhere else"
+        raise CouldNotVerify(f"S3 HEAD {bucket}/{key} failed: {code or exc}") from exc
+    except BotoCoreError as exc:
+        raise TargetUnreachable(f"S3 store of bucket '{bucket}' unreachable: {exc}") from exc
+    return ""
+
+
+# -- API-06 / API-07 ---------------------------------------------------------------------------------------
+def acl_hidden(run: ProbeRun) -> Flow:
+    """A probe object readable by nobody (ACL {}) is invisible to a client without the master key."""
+    return _run("API-06", _acl, run)
+
+
+def _acl(s: _Steps, run: ProbeRun) -> None:
+    oid = s.answered("create", run.create({"secret": "acl probe", "ACL": {}}))["objectId"]
+    got = run.client.get(run.cls, oid, auth="client")
+    s.need("acl get", got.status == 404, f"GET of the ACL-protected {run.cls}/{oid} without the master "
+           f"key answered {got.describe()}, expected 404 object not found")
+    listed = run.client.query(run.cls, {"objectId": oid}, auth="client")
+    s.need("acl query", oid not in _ids(results(listed)), f"a query without the master key returned the "
+           f"ACL-protected {run.cls}/{oid}")
+
+
+def user_round_trip(run: ProbeRun) -> Flow:
+    """sign-up, log-in, users/me, log-out (and the token is dead after it) on a probe user."""
+    return _run("API-07", _user, run)
+
+
+def _user(s: _Steps, run: ProbeRun) -> None:
+    answer, username, password = run.sign_up()
+    s.need("sign-up token", bool(s.answered("sign-up", answer, 201).get("sessionToken")), "no sessionToken")
+    token = s.answered("log-in", run.client.log_in(username, password)).get("sessionToken", "")
+    s.need("log-in", bool(token), "the log-in answer has no sessionToken")
+    me = s.answered("users/me", run.client.me(token))
+    s.need("users/me", me.get("username") == username, f"users/me is {me.get('username')!r}, "
+           f"expected {username!r}")
+    s.answered("log-out", run.client.log_out(token))
+    after = run.client.me(token)
+    s.need("log-out", after.code == 209, f"the logged-out session token still answers {after.describe()}")
+
+
+# -- API-05 / API-08 ---------------------------------------------------------------------------------------
+def order_of(query: Query) -> str:
+    """Parse's ``order`` parameter for a declared sort, with objectId as the tie-breaker."""
+    keys = [f"-{k}" if direction < 0 else k for k, direction in query.sort.items()]
+    return ",".join([*keys, "objectId"])
+
+
+def differential(source: ParseClient, target: ParseClient, query: Query, limit: int = 100) -> list[str]:
+    """How the target's answer to ``query`` differs from the source's ([] when alike)."""
+    answers = [c.query(query.cls, query.where, order=order_of(query), limit=limit) for c in (source, target)]
+    for side, answer in zip(("source", "target"), answers, strict=True):
+        if not answer.ok:
+            return [f"the {side} server answered {answer.describe()}"]
+    old, new = (results(a) for a in answers)
+    if _ids(old) != _ids(new):
+        return [f"objectIds differ: source {_ids(old)[:10]}, target {_ids(new)[:10]} (first 10)"]
+    return [f"{o['objectId']}: {d}" for o, n in zip(old, new, strict=True)
+            for d in differences(o, n, ignore=frozenset())][:10]

@@ -1,0 +1,163 @@
+"""Planted REST defects: extra Parse Server variants started next to a running :class:`Sandbox`.
+
+Each function takes a started sandbox, starts what the defect needs as a sandbox :class:`Service`
+(registered in ``sandbox.services``, so ``sandbox.stop()`` stops it) and returns the Target that points at
+it. The sandbox's own servers and databases are never changed; a CLP change goes to a fork.
+
+Run as ``python -m cutover.sandbox.variants PORT UPSTREAM`` this module is the health stand-in: it answers
+``<mount>/health`` with 503 ``{"status": "initialized"}`` and forwards every other request to UPSTREAM.
+"""
+from __future__ import annotations
+
+import dataclasses
+import sys
+import urllib.error
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from cutover.model import Target
+from cutover.sandbox.parse_server import DEFAULT_CLOUD, ParseOptions, S3Files, parse_service
+from cutover.sandbox.process import Service, free_port, port_open, start_all
+from cutover.sandbox.s3_server import DUMMY_ACCESS_KEY, DUMMY_SECRET_KEY, create_bucket
+from cutover.sandbox.seed import APP_ID
+
+_PROXY_TIMEOUT = 10.0
+
+
+def staging_database(sandbox: Any) -> Target:
+    """Parse Server on the source (staging) database; the target config still names the target database."""
+    return _on_server(sandbox, "staging-db", _start_parse(sandbox, "staging-db", sandbox.ep.source_uri,
+                                                          _bucket_of(sandbox.target())))
+
+
+def wrong_master_key(sandbox: Any) -> Target:
+    """The target config carries a master key the server does not know."""
+    base = sandbox.target("wrong-master-key")
+    bad = "0" * 32
+    return dataclasses.replace(base, parse=dataclasses.replace(base.parse, master_key=bad),
+                               secrets=tuple(sorted({*base.secrets, bad})))
+
+
+def cloud_function_removed(sandbox: Any, name: str = "hello") -> Target:
+    """Parse Server on the target database with Cloud Code that lacks function ``name``."""
+    cloud = sandbox.run_dir / "variants" / f"cloud-without-{name}.js"
+    cloud.parent.mkdir(parents=True, exist_ok=True)
+    cloud.write_text(_without_function(DEFAULT_CLOUD.read_text(), name))
+    bucket = _bucket_of(sandbox.target())
+    url = _start_parse(sandbox, f"no-{name}", sandbox.ep.target_uri, bucket, cloud=cloud)
+    return _on_server(sandbox, f"no-{name}", url)
+
+
+def class_opened_by_clp(sandbox: Any, cls: str = "AuditLog") -> Target:
+    """A fork whose ``_SCHEMA`` opens ``cls`` to the public, with a Parse Server on it."""
+    fork = sandbox.fork_target(f"clp-{cls.lower()}")
+    public = {op: {"*": True} for op in ("find", "count", "get", "create", "update", "delete", "addField")}
+    db = sandbox.db(fork.database.uri)
+    opened = {**public, "protectedFields": {}}
+    db["_SCHEMA"].update_one({"_id": cls}, {"$set": {"_metadata.class_permissions": opened}})
+    url = _start_parse(sandbox, f"clp-{cls.lower()}", fork.database.uri, _bucket_of(fork))
+    return dataclasses.replace(fork, parse=dataclasses.replace(fork.parse, server_url=url, public_url=""))
+
+
+def files_other_bucket(sandbox: Any, bucket: str = "parse-other-files") -> Target:
+    """Parse Server on the target database whose files adapter writes to another bucket."""
+    base = sandbox.target()
+    assert base.files is not None
+    create_bucket(sandbox.s3, bucket, base.files.region)
+    return _on_server(sandbox, "other-bucket", _start_parse(sandbox, "other-bucket", sandbox.ep.target_uri,
+                                                            bucket))
+
+
+def health_503(sandbox: Any) -> Target:
+    """A stand-in in front of the target server: /health answers 503, everything else is forwarded."""
+    port = free_port()
+    upstream = sandbox.ep.parse_url.split("/parse")[0]
+    service = Service(name="health-503 stand-in", argv=[sys.executable, "-m", __name__, str(port), upstream],
+                      log_path=sandbox.run_dir / "logs" / "health-503.log",
+                      ready=lambda: port_open("127.0.0.1", port), timeout=15.0)
+    _launch(sandbox, service)
+    return _on_server(sandbox, "health-503", f"http://127.0.0.1:{port}/parse")
+
+
+# -- helpers ------------------------------------------------------------------------------------------------
+def _start_parse(sandbox: Any, label: str, db_uri: str, bucket: str,
+                 cloud: Path | None = DEFAULT_CLOUD) -> str:
+    target = sandbox.target()
+    files = S3Files(endpoint=sandbox.ep.s3_url, bucket=bucket, region=target.files.region,
+                    access_key_id=DUMMY_ACCESS_KEY, secret_access_key=DUMMY_SECRET_KEY)
+    keys = sandbox.keys
+    opts = ParseOptions(port=free_port(), database_uri=db_uri, app_id=APP_ID, master_key=keys["master_key"],
+                        rest_key=keys["rest_key"], javascript_key=keys["javascript_key"],
+                        file_key=keys["file_key"], cloud=cloud, files=files)
+    log = sandbox.run_dir / "logs" / f"parse-variant-{label}.log"
+    _launch(sandbox, parse_service(opts, log, sandbox.cache_dir))
+    return opts.url
+
+
+def _launch(sandbox: Any, service: Service) -> None:
+    start_all([service])
+    sandbox.services.append(service)
+
+
+def _on_server(sandbox: Any, label: str, url: str) -> Target:
+    base = sandbox.target(label)
+    return dataclasses.replace(base, parse=dataclasses.replace(base.parse, server_url=url, public_url=""))
+
+
+def _bucket_of(target: Target) -> str:
+    assert target.files is not None
+    return target.files.bucket
+
+
+def _without_function(code: str, name: str) -> str:
+    marker = f"Parse.Cloud.define('{name}'"
+    kept = [line for line in code.splitlines() if not line.startswith(marker)]
+    if len(kept) == len(code.splitlines()):
+        raise ValueError(f"the sandbox cloud code defines no one-line function '{name}'")
+    return "\n".join(kept) + "\n"
+
+
+# -- the health stand-in ------------------------------------------------------------------------------------
+class _HealthProxy(BaseHTTPRequestHandler):
+    upstream = ""
+
+    def _handle(self) -> None:
+        if self.path.split("?")[0].endswith("/health"):
+            self._reply(503, {"Content-Type": "application/json"}, b'{"status":"initialized"}')
+            return
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else None
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
+        request = urllib.request.Request(self.upstream + self.path, data=body, headers=headers,
+                                         method=self.command)
+        try:
+            with urllib.request.urlopen(request, timeout=_PROXY_TIMEOUT) as answer:
+                self._reply(answer.status, dict(answer.headers), answer.read())
+        except urllib.error.HTTPError as err:
+            self._reply(err.code, dict(err.headers), err.read())
+
+    def _reply(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        self.send_response(status)
+        for key, value in headers.items():
+            if key.lower() not in ("content-length", "transfer-encoding", "connection", "date", "server"):
+                self.send_header(key, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = do_PUT = do_DELETE = _handle
+
+    def log_message(self, fmt: str, *args: Any) -> None:
+        pass
+
+
+def main(argv: list[str]) -> None:
+    port, upstream = int(argv[0]), argv[1].rstrip("/")
+    _HealthProxy.upstream = upstream
+    ThreadingHTTPServer(("127.0.0.1", port), _HealthProxy).serve_forever()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

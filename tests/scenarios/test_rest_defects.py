@@ -1,0 +1,92 @@
+"""REST scenarios: the REST checks pass on the sandbox's real Parse Server, leave nothing behind, and fail
+naming the step for each planted defect (and nothing else fails)."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from cutover.model import Target
+from cutover.probes import NAME_PREFIX
+from cutover.sandbox import variants
+
+pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
+REST_ONLY = ("test_rest.py",)
+
+
+def by_test(result: Any) -> dict[str, tuple[str, str]]:
+    """test name (``test_health``, ``test_cloud_function[hello]``) -> (outcome, message)."""
+    return {t["id"].split("::")[-1]: (t["outcome"], t.get("message", "")) for t in result.record["tests"]}
+
+
+def snapshot(db: Any) -> dict[str, int]:
+    return {name: db[name].count_documents({}) for name in sorted(db.list_collection_names())}
+
+
+def bucket_keys(s3: Any, bucket: str) -> set[str]:
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+    return {obj["Key"] for page in pages for obj in page.get("Contents", [])}
+
+
+def test_clean_target_passes_and_is_left_as_before(sandbox: Any, run_checks: Callable[..., Any]) -> None:
+    target = sandbox.target("rest-clean")
+    dbs = {uri: sandbox.db(uri) for uri in (sandbox.ep.target_uri, sandbox.ep.source_uri)}
+    before = {uri: snapshot(db) for uri, db in dbs.items()}
+    files_before = bucket_keys(sandbox.s3, target.files.bucket)
+    result = run_checks(target, only=REST_ONLY)
+    outcomes = by_test(result)
+    assert outcomes and all(o == "passed" for o, _ in outcomes.values()), result.failing() or result.output
+    assert {uri: snapshot(db) for uri, db in dbs.items()} == before
+    probe_users = {"username": {"$regex": f"^{NAME_PREFIX}"}}
+    assert dbs[sandbox.ep.target_uri]["_User"].count_documents(probe_users) == 0
+    assert bucket_keys(sandbox.s3, target.files.bucket) == files_before
+    spent = sum(t["duration"] for t in result.record["tests"])
+    assert spent < 10, f"the REST area took {spent:.1f} s against a local server (budget 10 s)"
+
+
+def test_read_only_skips_every_writing_check(sandbox: Any, run_checks: Callable[..., Any]) -> None:
+    result = run_checks(sandbox.target("rest-read-only"), "--read-only", only=REST_ONLY)
+    outcomes = by_test(result)
+    writers = {"test_crud_round_trip", "test_rest_writes_reach_target_database", "test_file_round_trip",
+               "test_acl_protected_probe_invisible", "test_user_round_trip"}
+    assert {name: outcomes[name][0] for name in writers} == dict.fromkeys(writers, "skipped")
+    assert all(o == "passed" for name, (o, _) in outcomes.items() if name not in writers), result.failing()
+
+
+# defect -> (the test that must fail, words its message must hold, tests (name prefixes) allowed to fail too)
+DEFECTS: dict[str, tuple[Callable[[Any], Target], str, tuple[str, ...], frozenset[str]]] = {
+    "staging-db": (variants.staging_database, "test_rest_writes_reach_target_database",
+                   ("API-03 direct read", "SOURCE database"), frozenset()),
+    "wrong-master-key": (variants.wrong_master_key, "test_mount_path_and_app_id",
+                         ("API-01 master key", "403"),
+                         # all that needs the master key fails or cannot be verified (no probe is written)
+                         frozenset({"test_crud_round_trip", "test_rest_writes_reach_target_database",
+                                    "test_file_round_trip", "test_acl_protected_probe_invisible",
+                                    "test_user_round_trip", "test_rest_count_equals_database_count",
+                                    "test_source_and_target_answer_alike"})),
+    "no-cloud-function": (variants.cloud_function_removed, "test_cloud_function[hello]",
+                          ("API-05 hello", "400", "Invalid function"), frozenset()),
+    "clp-opened": (variants.class_opened_by_clp, "test_clp_closed_class_refuses_reads[AuditLog]",
+                   ("API-06 clp AuditLog", "200"), frozenset()),
+    "other-bucket": (variants.files_other_bucket, "test_file_round_trip",
+                     ("API-04 store", "is not in bucket"), frozenset()),
+    "health-503": (variants.health_503, "test_health", ("API-01 health", "503", "initialized"), frozenset()),
+}
+
+
+@pytest.mark.parametrize("defect", sorted(DEFECTS))
+def test_planted_defect_fails_naming_the_step(sandbox: Any, run_checks: Callable[..., Any],
+                                              defect: str) -> None:
+    plant, failing, words, tolerated = DEFECTS[defect]
+    target = plant(sandbox)
+    db_before = snapshot(sandbox.db(target.database.uri))
+    result = run_checks(target, only=REST_ONLY)
+    outcomes = by_test(result)
+    outcome, message = outcomes[failing]
+    assert outcome == "failed", f"{failing}: {outcome} {message}"
+    assert all(w in message for w in words), message
+    others = {n: o for n, (o, _) in outcomes.items()
+              if o != "passed" and n != failing and not n.startswith(tuple(tolerated))}
+    assert not others, others
+    assert snapshot(sandbox.db(target.database.uri)) == db_before
