@@ -13,19 +13,26 @@ BAD = ("failed", "error")
 def load_records(target_dir: Path) -> list[dict[str, Any]]:
     """Every readable record.json under ``target_dir``, newest run first."""
     records = []
-    for path in sorted(target_dir.glob("*/record.json"), reverse=True):
+    for path in sorted(target_dir.glob("*/record.json"), key=lambda p: run_order(p.parent.name), reverse=True):
         try:
             record = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        record["_dir"] = path.parent.name
-        records.append(record)
+        if isinstance(record, dict):
+            record["_dir"] = path.parent.name
+            records.append(record)
     return records
+
+
+def run_order(run_id: str) -> tuple[str, int]:
+    """Sort key of a run id: ``<UTC stamp>`` then ``<stamp>-2``, ``-3`` ... ``-10`` (not as text: -10 < -2)."""
+    stamp, _, n = run_id.partition("-")
+    return stamp, int(n) if n.isdigit() else 1
 
 
 def previous_record(target_dir: Path, run_id: str) -> dict[str, Any] | None:
     """The newest record of a run older than ``run_id``."""
-    older = [r for r in load_records(target_dir) if r["_dir"] < run_id]
+    older = [r for r in load_records(target_dir) if run_order(r["_dir"]) < run_order(run_id)]
     return older[0] if older else None
 
 

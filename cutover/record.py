@@ -30,14 +30,19 @@ def git_commit(directory: Path) -> str:
 
 def config_digest(target: Any) -> str:
     """sha256 of the target's configuration with every secret masked: proves which config ran, reveals none."""
-    text = redact_text(json.dumps(dataclasses.asdict(target), sort_keys=True, default=str), target.secrets)
+    forms = [form for secret in target.secrets for form in escaped_forms(secret)]  # as json.dumps writes it
+    text = redact_text(json.dumps(dataclasses.asdict(target), sort_keys=True, default=str), forms)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
 def run_by() -> dict[str, str]:
     """Who and where: user, host, platform and CI provider when known."""
     ci = next((name for var, name in _CI_VARS if os.environ.get(var)), "")
-    return {"user": getpass.getuser(), "host": platform.node(), "platform": platform.platform(), "ci": ci}
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # a uid without a passwd entry (some CI containers)
+        user = str(os.getuid())
+    return {"user": user, "host": platform.node(), "platform": platform.platform(), "ci": ci}
 
 
 _CI_VARS = (("GITHUB_ACTIONS", "github-actions"), ("GITLAB_CI", "gitlab-ci"), ("JENKINS_URL", "jenkins"),

@@ -1,9 +1,10 @@
 """Waivers: a justified, dated, attributed exception for a failing criterion (InSpec-style).
 
-``waivers.toml`` holds ``[[waivers]]`` entries: criterion (required), test (optional fnmatch pattern on the
-label, e.g. ``FILE-01[GameScore-*]``), target (optional: every target when absent), justification and
-expires (both required), author. A blocker cannot be waived (CHECKS.md: a blocker fails the gate). An
-expired waiver is ignored and said so; a malformed file is a ConfigError at start.
+``waivers.toml`` holds ``[[waivers]]`` entries: criterion (required), test (optional pattern on the label,
+e.g. ``FILE-01[GameScore.*]``: ``*`` and ``?`` are wildcards, brackets are literal), target (optional:
+every target when absent), justification and expires (both required), author. A blocker cannot be
+waived (CHECKS.md: a blocker fails the gate). An expired waiver is ignored and said so; a malformed file
+is a ConfigError at start.
 """
 from __future__ import annotations
 
@@ -33,12 +34,17 @@ class Waiver:
     def expired(self, today: dt.date) -> bool:
         return self.expires < today
 
+    def applies_to(self, target: str) -> bool:
+        return not self.target or self.target == target
+
     def matches(self, criterion: str, label: str) -> bool:
-        return criterion == self.criterion and fnmatch.fnmatchcase(label, self.test)
+        # labels hold brackets (FILE-01[GameScore.avatar]): in fnmatch "[...]" is a character class
+        return criterion == self.criterion and fnmatch.fnmatchcase(label, self.test.replace("[", "[[]"))
 
     def describe(self) -> str:
         who = f" by {self.author}" if self.author else ""
-        return f"{self.criterion} {self.test} (until {self.expires}{who}): {self.justification}"
+        text = f"{self.criterion} {self.test} (until {self.expires}{who}): {self.justification}"
+        return " ".join(text.split())  # one line: a TOML multi-line justification must not break messages
 
 
 def load_waivers(path: Path, target: str, severities: dict[str, str] | None = None) -> tuple[Waiver, ...]:
@@ -55,11 +61,16 @@ def load_waivers(path: Path, target: str, severities: dict[str, str] | None = No
     entries = data.get("waivers", [])
     if not isinstance(entries, list):
         raise ConfigError(f"{path}: waivers: expected [[waivers]] entries")
-    waivers = [_waiver(path, i, raw, severities or {}) for i, raw in enumerate(entries)]
-    return tuple(w for w in waivers if not w.target or w.target == target)
+    waivers = [_waiver(path, i, raw) for i, raw in enumerate(entries)]
+    # only this target's severity overrides are known: another target's waivers are judged when it runs
+    for i, w in enumerate(waivers):
+        if w.applies_to(target) and severity_of(w.criterion, severities) == "blocker":
+            raise ConfigError(f"{path}: waivers[{i}].criterion: {w.criterion} is a blocker for target "
+                              f"{target}; blockers cannot be waived")
+    return tuple(w for w in waivers if w.applies_to(target))
 
 
-def _waiver(path: Path, i: int, raw: Any, severities: dict[str, str]) -> Waiver:
+def _waiver(path: Path, i: int, raw: Any) -> Waiver:
     where = f"{path}: waivers[{i}]"
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: expected a table")
@@ -81,8 +92,6 @@ def _waiver(path: Path, i: int, raw: Any, severities: dict[str, str]) -> Waiver:
         expires = expires.date()
     if not isinstance(expires, dt.date):
         raise ConfigError(f"{where}.expires: expected a date (expires = 2026-12-31)")
-    if severity_of(raw["criterion"], severities) == "blocker":
-        raise ConfigError(f"{where}.criterion: {raw['criterion']} is a blocker; blockers cannot be waived")
     return Waiver(criterion=raw["criterion"], justification=raw["justification"].strip(), expires=expires,
                   test=raw.get("test", "*"), target=raw.get("target", ""), author=raw.get("author", ""))
 

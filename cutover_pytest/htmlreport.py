@@ -15,7 +15,7 @@ def pytest_html_results_table_header(cells: list[str]) -> None:
 
 
 def pytest_html_results_table_row(report: pytest.TestReport, cells: list[str]) -> None:
-    props = dict(report.user_properties)
+    props = dict(getattr(report, "user_properties", ()))  # a CollectReport has none
     cells.insert(1, f"<td>{html.escape(str(props.get('criterion', '')))}</td>")
     cells.insert(2, f"<td>{html.escape(str(props.get('severity', '')))}</td>")
     cells.insert(3, f"<td>{html.escape(str(getattr(report, 'cutover_verdict', '')))}</td>")
@@ -25,7 +25,7 @@ def pytest_html_results_table_html(report: pytest.TestReport, data: list[str]) -
     message = getattr(report, "cutover_message", "")
     if message and not report.passed:
         data.insert(0, f'<div class="cutover-message"><b>{html.escape(message)}</b></div>')
-    for name, value in report.user_properties:
+    for name, value in getattr(report, "user_properties", ()):
         if name == "cutover:table" and report.when == "call":
             data.append(render_table(json.loads(value)))
 
@@ -50,10 +50,11 @@ def pytest_html_results_summary(prefix: list[str], summary: list[str], postfix: 
     if state is None:
         return
     entries = list(state.results.values())
-    gate = decide(entries)
-    colour = "#1a7f37" if gate.passed else "#cf222e"
+    gate = state.gate if state.gate is not None else (decide(entries) if session.exitstatus in (0, 1) else None)
+    colour = "#1a7f37" if gate and gate.passed else "#cf222e"
+    line = gate.line if gate else "GATE: NOT RUN (interrupted, or a usage or collection error)"
     prefix.append(f'<div id="cutover-verdict" style="background:{colour};color:white;padding:12px;'
-                  f'font-size:20px"><b>{html.escape(gate.line)}</b> &mdash; target '
+                  f'font-size:20px"><b>{html.escape(line)}</b> &mdash; target '
                   f"{html.escape(state.target.name)}, run {html.escape(state.run_id)}</div>")
     prefix.append(render_table(_area_table(entries)))
     failing = sorted((e for e in entries if e.get("outcome") in ("failed", "error")),

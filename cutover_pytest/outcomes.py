@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -24,9 +25,23 @@ def message_of(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def label_of(item: pytest.Item, criterion: str) -> str:
-    callspec = getattr(item, "callspec", None)
-    return f"{criterion}[{callspec.id}]" if callspec is not None else criterion
+def unique_labels(marked: list[tuple[pytest.Item, str]]) -> list[str]:
+    """``DB-01[GameScore]`` (criterion[parameters]); where two checks of one criterion would share a label,
+    the check's name is added: ``API-06[schemas_refused]``, ``DB-04[key_sizes:GameScore]``."""
+    def base(item: pytest.Item, cid: str) -> str:
+        callspec = getattr(item, "callspec", None)
+        return f"{cid}[{callspec.id}]" if callspec is not None else cid
+
+    bases = [base(item, cid) for item, cid in marked]
+    seen = Counter(bases)
+    labels = []
+    for (item, cid), label in zip(marked, bases, strict=True):
+        if seen[label] > 1:
+            name = getattr(item, "originalname", item.name).removeprefix("test_")
+            callspec = getattr(item, "callspec", None)
+            label = f"{cid}[{name}:{callspec.id}]" if callspec is not None else f"{cid}[{name}]"
+        labels.append(label)
+    return labels
 
 
 def update_entry(entry: dict[str, Any], report: pytest.TestReport) -> None:

@@ -7,6 +7,7 @@ outcomes are folded into a record -> at the end: gate verdict (exit code), recor
 from __future__ import annotations
 
 import base64
+import json
 import os
 import pickle
 from datetime import UTC, datetime
@@ -26,7 +27,7 @@ from cutover.record import config_digest, git_commit, redact_tree, run_by, write
 from cutover.redact import host_of
 from cutover.session import Session
 from cutover.waivers import Waiver, load_waivers, split_expired, unmatched, waiver_for
-from cutover_pytest.outcomes import label_of, message_of, update_entry
+from cutover_pytest.outcomes import message_of, unique_labels, update_entry
 from cutover_pytest.params import guard_unverifiable
 from cutover_pytest.scrub import mark_junit_errors, scrub_report
 from cutover_pytest.state import STATE_KEY, RunState, get_state
@@ -107,9 +108,9 @@ def _configure_worker(config: pytest.Config) -> None:
     blob = config.workerinput.get(_WORKER_KEY)  # type: ignore[attr-defined]
     if not blob:
         return
-    target, run_id, run_dir, started = pickle.loads(base64.b64decode(blob))
+    target, run_id, run_dir, started, waivers = pickle.loads(base64.b64decode(blob))
     config.stash[STATE_KEY] = RunState(target=target, session=Session(target, _options(config)),
-                                       run_id=run_id, run_dir=Path(run_dir), started=started)
+                                       run_id=run_id, run_dir=Path(run_dir), started=started, waivers=waivers)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -117,7 +118,7 @@ def pytest_configure_node(node: Any) -> None:
     """pytest-xdist: hand the validated target to each worker (workers open their own clients)."""
     state = get_state(node.config)
     if state is not None:
-        payload = (state.target, state.run_id, str(state.run_dir), state.started)
+        payload = (state.target, state.run_id, str(state.run_dir), state.started, state.waivers)
         node.workerinput[_WORKER_KEY] = base64.b64encode(pickle.dumps(payload)).decode()
 
 
@@ -159,6 +160,7 @@ def pytest_html_report_title(report: Any) -> None:
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     state = get_state(config)
+    marked = []
     for item in items:
         marker = item.get_closest_marker("criterion")
         if marker is None:
@@ -168,15 +170,42 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             raise pytest.UsageError(f"{item.nodeid}: unknown criterion '{cid}' (see CHECKS.md)")
         if state is None:
             raise pytest.UsageError("the checks need a target: pass --target NAME (targets.toml lists them)")
-        severity = severity_of(cid, state.target.severity)
-        item.user_properties.extend([("criterion", cid), ("severity", severity),
-                                     ("label", label_of(item, cid))])
-    if state is not None and state.waivers and not hasattr(config, "workerinput"):
-        collected = [(p["criterion"], p["label"]) for p in (dict(i.user_properties) for i in items)
-                     if "criterion" in p]
-        stale = unmatched(state.waivers, collected)
-        if stale:
-            raise pytest.UsageError(f"waiver matches no check of target {state.target.name}: {stale[0].describe()}")
+        marked.append((item, cid))
+    assert state is not None or not marked
+    for (item, cid), label in zip(marked, unique_labels(marked), strict=True):
+        severity = severity_of(cid, state.target.severity)  # type: ignore[union-attr]
+        item.user_properties.extend([("criterion", cid), ("severity", severity), ("label", label)])
+    if state is None or not state.waivers:
+        return
+    collected = [(p["criterion"], p["label"]) for p in (dict(i.user_properties) for i in items) if "criterion" in p]
+    if hasattr(config, "workerinput"):  # xdist: the controller collects nothing; it checks what workers saw
+        worker = config.workerinput["workerid"]  # type: ignore[attr-defined]
+        (state.run_dir / f".collected-{worker}.json").write_text(json.dumps(collected))
+        return
+    _check_stale_waivers(state, collected)
+
+
+def _check_stale_waivers(state: RunState, collected: list[tuple[str, str]]) -> None:
+    in_run = {criterion for criterion, _ in collected}  # a partial run only answers for what it collected
+    stale = unmatched([w for w in state.waivers if w.criterion in in_run], collected)
+    if stale:
+        raise pytest.UsageError(f"waiver matches no check of target {state.target.name}: {stale[0].describe()}")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node: Any, ids: list[str]) -> None:
+    state = get_state(node.config)
+    if state is None or not state.waivers:
+        return
+    path = state.run_dir / f".collected-{node.gateway.id}.json"
+    if not path.exists():
+        return
+    collected = [tuple(pair) for pair in json.loads(path.read_text())]
+    path.unlink()
+    try:
+        _check_stale_waivers(state, collected)  # type: ignore[arg-type]
+    except pytest.UsageError as exc:
+        pytest.exit(str(exc), returncode=pytest.ExitCode.USAGE_ERROR)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -252,9 +281,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = get_state(session.config)
     if state is None or hasattr(session.config, "workerinput"):
         return
+    if exitstatus not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        return  # interrupted, usage or collection error: no verdict (the record says GATE: NOT RUN)
     state.gate = decide(state.results.values())
-    if exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
-        session.exitstatus = state.gate.exit_code
+    session.exitstatus = state.gate.exit_code
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
@@ -293,6 +323,8 @@ def _archive(config: pytest.Config, state: RunState) -> None:
         "changes": changes(previous_record(state.run_dir.parent, state.run_id), tests),
         "tests": tests,
     })
+    for scratch in state.run_dir.glob(".collected-*.json"):
+        scratch.unlink()
     mark_junit_errors(state.run_dir / "junit.xml", [t["id"] for t in tests if t.get("outcome") == "error"])
     redact_tree(state.run_dir, state.target.secrets)
     write_manifest(state.run_dir, meta)
