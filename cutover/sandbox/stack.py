@@ -1,18 +1,41 @@
 """The embedded sandbox: starts, seeds, migrates and stops a whole Parse deployment on loopback.
 
-Order matters the way it does in a real migration: the source is seeded and its Parse Server started;
-then the data, indexes and files are copied to the target; only then does the target's Parse Server start
-on the migrated database. ``fork_target`` gives a scenario an isolated migrated copy to plant a defect in.
-With CUTOVER_TEST_MONGODB_URI set, both databases live on that real MongoDB instead of the stand-in.
+What depends on what, and so what runs at the same time:
+
+    both databases, S3, the PKI          start together; the TLS front starts as soon as the PKI exists
+                                         (it connects to the target Parse Server per connection)
+    source: every index, every           before any document. The source Parse Server starts right then:
+      collection, _SCHEMA                its startup adds _User indexes and writes each class's index map
+                                         into _SCHEMA, so every class must already have its final indexes
+    target: options and indexes of       copied from the source before any document (as mongosync does),
+      every collection                   so that the target Parse Server's startup finds them too
+    source documents, batch by batch     each batch is copied to the target as soon as it is stored,
+                                         read back from the source as raw BSON (two single-threaded
+                                         servers: two cores)
+    _User, _Role, _Idempotency, _SCHEMA  copied whole (indexes, then documents) once loaded; then the
+                                         target Parse Server starts. Both Parse Servers' startups write
+                                         the same indexes and index maps, each on its own database, so
+                                         the two end the same whichever runs first
+    S3 files                             uploaded, then copied bucket to bucket, beside all this
+
+The migration is the real path (:mod:`cutover.sandbox.migrate`): options and indexes first, then documents
+as RawBSONDocument, so every value keeps its type and bytes. ``start()`` returns only when every copy is
+done and every service answers. Every child is registered before it is spawned, so ``stop()`` (also on
+Ctrl-C or a failed start) stops all of them, in parallel, by process group. ``fork_target`` gives a
+scenario an isolated migrated copy. With CUTOVER_TEST_MONGODB_URI set, both databases live on that real
+MongoDB instead of the stand-in.
 """
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import itertools
 import os
 import secrets
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +44,28 @@ import pymongo
 from cutover.errors import SandboxError
 from cutover.model import CloudFunction, Database, Files, ParseServer, Query, Source, Target, Thresholds
 from cutover.sandbox.certs import Pki, make_pki
-from cutover.sandbox.migrate import copy_bucket, copy_database
+from cutover.sandbox.migrate import (
+    collection_infos,
+    copy_bucket,
+    copy_collection,
+    copy_database,
+    index_definitions,
+    raw,
+)
 from cutover.sandbox.mongo_server import mongo_service, mongo_uri
 from cutover.sandbox.parse_server import ParseOptions, S3Files, parse_service
-from cutover.sandbox.process import Service, free_port, start_all, stop_all
+from cutover.sandbox.process import Service, free_port, tail
 from cutover.sandbox.s3_server import DUMMY_ACCESS_KEY, DUMMY_SECRET_KEY, create_bucket, s3_client, s3_service
-from cutover.sandbox.seed import APP_ID, seed_source
+from cutover.sandbox.seed import (
+    APP_ID,
+    Plan,
+    SeedSummary,
+    create_indexes,
+    index_map,
+    schema_documents,
+    upload_s3,
+    write_gridfs,
+)
 from cutover.sandbox.tls_proxy import tls_front_service
 
 REAL_MONGO_ENV = "CUTOVER_TEST_MONGODB_URI"
@@ -34,6 +73,17 @@ REGION = "eu-west-1"
 SOURCE_BUCKET = "parse-legacy-files"
 TARGET_BUCKET = "parse-app-files"
 APP_DIR = Path(__file__).with_name("app")
+SEED = 7
+# Small enough that each Parse Server's startup commands, queued behind a batch on a single-threaded
+# server, wait little; big enough that per-request costs stay small.
+LOAD_BATCH = 100
+# A loaded group is read back by position: mongoeco's skip walks the collection, so not too many groups.
+COPY_GROUP = 500
+COPY_BATCH = 5000
+# What Parse Server's startup (performInitialization) writes to: indexes on the first three, index maps in
+# _SCHEMA. Copied whole before the target Parse Server starts; every other class batch by batch.
+PARSE_INITIALISED = ("_User", "_Role", "_Idempotency", "_SCHEMA")
+STOP_DEADLINE = 5.0
 
 
 @dataclasses.dataclass
@@ -58,10 +108,14 @@ class Sandbox:
         self.ep = Endpoints()
         self.pki: Pki | None = None
         self.timings: dict[str, float] = {}
+        self.seed_summary: SeedSummary | None = None
         self._suffix = secrets.token_hex(3)
         self._dbs: tuple[str, str] = ("parse_source", "parse_target")
         self._forks: list[tuple[Any, str, str]] = []
         self._clients: list[Any] = []
+        self._lock = threading.Lock()
+        self._stopping = False
+        self._started = False
 
     # -- lifecycle ------------------------------------------------------------------------------------
     def __enter__(self) -> Sandbox:
@@ -72,22 +126,18 @@ class Sandbox:
         self.stop()
 
     def start(self) -> Sandbox:
-        t0 = time.monotonic()
+        """Start, seed and migrate everything; on any failure (or Ctrl-C) stop what was started, re-raise."""
+        if self._started:
+            return self
+        pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="sandbox")
         try:
-            self._start_stores()
-            self._timed("stores", t0)
-            summary = self._seed()
-            self._timed("seed", t0)
-            self.seed_summary = summary
-            self._start_parse("source parse-server", self.ep.source_uri, SOURCE_BUCKET, "source_parse_url")
-            self._migrate()
-            self._timed("migrate", t0)
-            self._start_parse("target parse-server", self.ep.target_uri, TARGET_BUCKET, "parse_url")
-            self._start_tls_front()
-            self._timed("ready", t0)
+            self._start(pool, time.monotonic())
         except BaseException:
             self.stop()
+            pool.shutdown(wait=False, cancel_futures=True)
             raise
+        pool.shutdown()
+        self._started = True
         return self
 
     def start_target(self, name: str, production: bool = False) -> Target:
@@ -95,22 +145,75 @@ class Sandbox:
         return self.target(name, production=production)
 
     def stop(self) -> None:
-        for client, db_name, _bucket in self._forks:
-            _quietly(lambda c=client, d=db_name: c.drop_database(d))
-        if os.environ.get(REAL_MONGO_ENV):
-            for db_name in self._dbs:
-                _quietly(lambda d=db_name: self.mongo(self.ep.target_uri).drop_database(d))
+        """Stop every child this sandbox started (SIGTERM, then SIGKILL after a deadline), all at once."""
+        with self._lock:
+            self._stopping = True
+            services, self.services = list(self.services), []
+        if os.environ.get(REAL_MONGO_ENV):  # the stand-in's memory goes with its process; a real server stays
+            self._drop_databases()
         for client in self._clients:
             _quietly(client.close)
         self._clients.clear()
-        stop_all(self.services)
-        self.services.clear()
+        if services:
+            with ThreadPoolExecutor(len(services)) as pool:
+                list(pool.map(lambda svc: svc.stop(STOP_DEADLINE), services))
 
-    # -- pieces ---------------------------------------------------------------------------------------
-    def _start_stores(self) -> None:
+    def _drop_databases(self) -> None:
+        for fork_client, fork_db, _bucket in self._forks:
+            _quietly(lambda c=fork_client, d=fork_db: c.drop_database(d))
+        if self.ep.target_uri:
+            client: pymongo.MongoClient[Any] = pymongo.MongoClient(self.ep.target_uri,
+                                                                   serverSelectionTimeoutMS=2000)
+            for db_name in self._dbs:
+                _quietly(lambda d=db_name: client.drop_database(d))
+            client.close()
+
+    # -- the start, step by step ----------------------------------------------------------------------
+    def _start(self, pool: ThreadPoolExecutor, t0: float) -> None:
+        plan = Plan.for_scale(self.scale, SEED, with_gridfs=True)
+        pki = pool.submit(make_pki, self.run_dir / "pki")
+        stores = self._spawn_stores()
+        src, dst = self.db(self.ep.source_uri), self.db(self.ep.target_uri)
+        self._await(stores.get("source"))
+        indexes = prepare_source(src, plan)
+        source_parse, self.ep.source_parse_url = self._spawn_parse("source parse-server", self.ep.source_uri,
+                                                                   SOURCE_BUCKET)
+        target_parse_port = free_port()
+        tls = self._spawn_tls_front(pki.result(), target_parse_port)
+        self._await(stores["s3"])
+        files = pool.submit(self._seed_and_copy_files, plan)
+        self._await(stores.get("target"))
+        prepare_target(src, dst, skip=PARSE_INITIALISED)
+        self._timed("stores", t0)
+        parse_classes = threading.Event()
+        data = pool.submit(self._load_and_copy, plan, src, dst, parse_classes)
+        target_parse = self._start_target_parse(src, dst, parse_classes, data, target_parse_port)
+        self._await(source_parse, data, files)
+        self._timed("source_parse", t0)
+        counts, gridfs_files = data.result()
+        s3_files = files.result()
+        self._timed("seed_and_migrate", t0)
+        self._await(target_parse)
+        self._await(tls)
+        counts.update({"_Idempotency": 0, "_SCHEMA": src["_SCHEMA"].count_documents({})})
+        self.seed_summary = SeedSummary(counts, s3_files, gridfs_files, indexes, SOURCE_BUCKET)
+        self._timed("ready", t0)
+
+    def _start_target_parse(self, src: Any, dst: Any, parse_classes: threading.Event, data: Future[Any],
+                            port: int) -> Service:
+        """Once _User and _Role are loaded: copy the classes Parse initialises, then start its server."""
+        self._await_event(parse_classes, data)
+        for info in collection_infos(src):
+            if info["name"] in PARSE_INITIALISED:
+                copy_collection(src, dst, str(info["name"]), info, COPY_BATCH)
+        service, self.ep.parse_url = self._spawn_parse("target parse-server", self.ep.target_uri,
+                                                       TARGET_BUCKET, port)
+        return service
+
+    def _spawn_stores(self) -> dict[str, Service]:
         logs = self.run_dir / "logs"
         s3_port = free_port()
-        services = [s3_service(s3_port, logs / "s3.log")]
+        services = {"s3": s3_service(s3_port, logs / "s3.log")}
         real = os.environ.get(REAL_MONGO_ENV)
         if real:
             self._dbs = (f"cutover_{self._suffix}_source", f"cutover_{self._suffix}_target")
@@ -118,30 +221,63 @@ class Sandbox:
             self.ep.target_uri = _with_db(real, self._dbs[1])
         else:
             src_port, dst_port = free_port(), free_port()
-            services += [mongo_service(src_port, logs / "mongo-source.log", self.cache_dir),
-                         mongo_service(dst_port, logs / "mongo-target.log", self.cache_dir)]
+            services["source"] = mongo_service(src_port, logs / "mongo-source.log", self.cache_dir)
+            services["target"] = mongo_service(dst_port, logs / "mongo-target.log", self.cache_dir)
             self.ep.source_uri = mongo_uri(src_port, self._dbs[0])
             self.ep.target_uri = mongo_uri(dst_port, self._dbs[1])
         self.ep.s3_url = f"http://127.0.0.1:{s3_port}"
-        self._launch(services)
+        for service in services.values():
+            self._spawn(service)
         self.s3 = s3_client(self.ep.s3_url, "us-east-1")
+        return services
+
+    def _seed_and_copy_files(self, plan: Plan) -> tuple[str, ...]:
         create_bucket(self.s3, SOURCE_BUCKET, "us-east-1")
         create_bucket(self.s3, TARGET_BUCKET, REGION)
+        names = upload_s3(self.s3, SOURCE_BUCKET, plan.s3_files())
+        self._check_stopping()
+        copy_bucket(self.s3, SOURCE_BUCKET, self.s3, TARGET_BUCKET)
+        return names
 
-    def _seed(self) -> Any:
-        source_db = self.db(self.ep.source_uri)
-        return seed_source(source_db, self.s3, SOURCE_BUCKET, gridfs_db=source_db, scale=self.scale)
+    def _load_and_copy(self, plan: Plan, src: Any, dst: Any,
+                       parse_classes: threading.Event) -> tuple[dict[str, int], tuple[str, ...]]:
+        """Load the source batch by batch; a copier (the target's own thread) copies each batch once it is
+        in the source, reading it back from there. ``parse_classes`` is set once _User and _Role are in."""
+        counts: dict[str, int] = {}
+        pending = {name for name, _ in plan.collections() if name in PARSE_INITIALISED}
+        with ThreadPoolExecutor(1, thread_name_prefix="sandbox-copy") as copier:
+            copies: list[Future[Any]] = []
+            for name, docs in plan.collections():
+                counts[name] = 0
+                for offset, ids in self._load_in_groups(src[name], docs):
+                    if name not in PARSE_INITIALISED:
+                        copies.append(copier.submit(copy_batch, src[name], dst[name], offset, ids))
+                    counts[name] += len(ids)
+                pending.discard(name)
+                if not pending:
+                    parse_classes.set()
+            gridfs_files = write_gridfs(src, plan.gridfs_files())
+            gridfs = [info for info in collection_infos(src) if str(info["name"]).startswith("fs.")]
+            copies += [copier.submit(copy_collection, src, dst, str(i["name"]), i, COPY_BATCH) for i in gridfs]
+            for copy in copies:
+                copy.result()
+        return counts, gridfs_files
 
-    def _migrate(self) -> None:
-        src, dst = self.db(self.ep.source_uri), self.db(self.ep.target_uri)
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            files = pool.submit(copy_bucket, self.s3, SOURCE_BUCKET, self.s3, TARGET_BUCKET)
-            copy_database(src, dst)  # GridFS lives in the app database: its collections come along
-            files.result()
+    def _load_in_groups(self, coll: Any, docs: Iterable[dict[str, Any]]) -> Iterator[tuple[int, list[Any]]]:
+        """insert_many in batches of LOAD_BATCH; yields (position, ``_id``s) of every COPY_GROUP stored."""
+        iterator, offset, group = iter(docs), 0, []
+        while chunk := list(itertools.islice(iterator, LOAD_BATCH)):
+            self._check_stopping()
+            coll.insert_many(chunk, ordered=True)
+            group += [doc["_id"] for doc in chunk]
+            if len(group) >= COPY_GROUP:
+                yield offset, group
+                offset, group = offset + len(group), []
+        if group:
+            yield offset, group
 
-    def _start_parse(self, name: str, db_uri: str, bucket: str, slot: str) -> None:
-        port = free_port()
-        url = f"http://127.0.0.1:{port}/parse"
+    def _spawn_parse(self, name: str, db_uri: str, bucket: str, port: int | None = None) -> tuple[Service, str]:
+        port = port or free_port()
         files = S3Files(endpoint=self.ep.s3_url, bucket=bucket,
                         region=REGION if bucket == TARGET_BUCKET else "us-east-1",
                         access_key_id=DUMMY_ACCESS_KEY, secret_access_key=DUMMY_SECRET_KEY)
@@ -151,27 +287,65 @@ class Sandbox:
             files=files,
         )
         log = self.run_dir / "logs" / f"{name.replace(' ', '-')}.log"
-        self._launch([parse_service(opts, log, self.cache_dir)])
-        setattr(self.ep, slot, url)
+        service = parse_service(opts, log, self.cache_dir)
+        service.name = f"{name} ({service.name})"
+        return self._spawn(service), opts.url
 
-    def _start_tls_front(self) -> None:
-        self.pki = make_pki(self.run_dir / "pki")
-        parse_port = int(self.ep.parse_url.split(":")[2].split("/")[0])
+    def _spawn_tls_front(self, pki: Pki, upstream_port: int) -> Service:
+        """The TLS front of the target Parse Server; it connects upstream per connection, so it may start first."""
+        self.pki = pki
         port = free_port()
-        self._launch([tls_front_service("TLS front of parse-server", port, parse_port, self.pki.good.cert_file,
-                                        self.pki.good.key_file, self.run_dir / "logs" / "tls-parse.log")])
         self.ep.parse_public_url = f"https://localhost:{port}/parse"
+        return self._spawn(tls_front_service("TLS front of parse-server", port, upstream_port,
+                                             pki.good.cert_file, pki.good.key_file,
+                                             self.run_dir / "logs" / "tls-parse.log"))
 
-    def _launch(self, services: list[Service]) -> None:
-        start_all(services)
-        self.services.extend(services)
+    def _spawn(self, service: Service) -> Service:
+        """Register, then start (under the lock that ``stop`` takes): no child can escape a stop."""
+        with self._lock:
+            if self._stopping:
+                raise SandboxError(f"the sandbox is stopping: {service.name} was not started")
+            self.services.append(service)
+            service.start()
+        return service
+
+    def _await(self, service: Service | None, *workers: Future[Any]) -> None:
+        """Wait until ``service`` is ready; a failed worker (seeding, copying) fails the start at once."""
+        if service is None:  # a store that is not ours (CUTOVER_TEST_MONGODB_URI)
+            return
+        deadline = time.monotonic() + service.timeout
+        probe = dataclasses.replace(service, timeout=0.5)  # same process, short waits between the checks
+        while True:
+            for worker in (w for w in workers if w.done()):
+                worker.result()
+            try:
+                probe.wait_ready()
+                return
+            except SandboxError:
+                self._check_stopping()
+                exited = service.proc is None or service.proc.poll() is not None
+                if exited:
+                    raise
+                if time.monotonic() > deadline:
+                    raise SandboxError(f"{service.name} was not ready after {service.timeout:.0f} s; "
+                                       f"see {service.log_path}: {tail(service.log_path)}") from None
+
+    def _await_event(self, event: threading.Event, worker: Future[Any]) -> None:
+        while not event.wait(0.1):
+            if worker.done():
+                worker.result()
+                raise SandboxError("the seeding finished without loading every class")
+
+    def _check_stopping(self) -> None:
+        if self._stopping:
+            raise SandboxError("the sandbox is stopping")
 
     def _timed(self, step: str, t0: float) -> None:
         self.timings[step] = round(time.monotonic() - t0, 2)
 
     # -- clients and targets --------------------------------------------------------------------------
     def mongo(self, uri: str) -> Any:
-        client = pymongo.MongoClient(uri, serverSelectionTimeoutMS=5000)
+        client: pymongo.MongoClient[Any] = pymongo.MongoClient(uri, serverSelectionTimeoutMS=5000)
         self._clients.append(client)
         return client
 
@@ -217,6 +391,41 @@ class Sandbox:
         assert base.files is not None
         return dataclasses.replace(base, database=Database(uri=_with_db(self.ep.target_uri, db_name)),
                                    files=dataclasses.replace(base.files, bucket=bucket))
+
+
+def prepare_source(db: Any, plan: Plan) -> tuple[tuple[str, str], ...]:
+    """Before any document: every index, every collection, and _SCHEMA (which maps the indexes)."""
+    indexes = create_indexes(db)
+    existing = set(db.list_collection_names())
+    for name in [name for name, _ in plan.collections()] + ["_Idempotency"]:
+        if name not in existing:
+            db.create_collection(name)
+    db["_SCHEMA"].insert_many(list(schema_documents(index_map(db))))
+    return indexes
+
+
+def copy_batch(src: Any, dst: Any, offset: int, ids: list[Any]) -> int:
+    """Copy one loaded batch (``ids``, stored from position ``offset`` on) as raw BSON, as copy_documents
+    does. Read back by position when the source keeps insertion order (mongoeco: an ``$in`` is a full
+    scan there), else by ``_id``; either way exactly the batch's documents are copied."""
+    docs = list(raw(src).find().skip(offset).limit(len(ids)))
+    if [doc["_id"] for doc in docs] != ids:
+        docs = list(raw(src).find({"_id": {"$in": ids}}))
+    if len(docs) != len(ids):
+        raise SandboxError(f"copying {src.name}: {len(ids)} documents were loaded, {len(docs)} read back")
+    raw(dst).insert_many(docs, ordered=True, bypass_document_validation=True)
+    return len(docs)
+
+
+def prepare_target(src: Any, dst: Any, skip: tuple[str, ...]) -> None:
+    """The first half of :func:`copy_collection` for every source collection but ``skip``: options, indexes."""
+    for info in collection_infos(src):
+        name = str(info["name"])
+        if name in skip:
+            continue
+        dst.create_collection(name, **dict(info.get("options") or {}))
+        for keys, options in index_definitions(src[name]):
+            dst[name].create_index(keys, **options)
 
 
 DEMO_QUERIES = (

@@ -6,60 +6,22 @@ target (collections, documents byte by byte, normalized indexes, S3 objects, Gri
 """
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import bson
-import pymongo
 import pytest
 from bson.raw_bson import RawBSONDocument
 
 from cutover.errors import SandboxError
 from cutover.sandbox.defects import DEFECTS, EXTRA_COLLECTION, EXTRA_ID, GHOST_CLASS, Handles, Planted
 from cutover.sandbox.migrate import copy_bucket, copy_database, copy_gridfs, normalized_indexes, raw
-from cutover.sandbox.mongo_server import mongo_service, mongo_uri
-from cutover.sandbox.process import free_port
-from cutover.sandbox.s3_server import s3_client, s3_service
 from cutover.sandbox.seed import OLD_SDKS, seed_source
 
 pytestmark = pytest.mark.sandbox
-CACHE = Path(__file__).resolve().parents[2] / ".cache"
 SOURCE_BUCKET = "defects-source"
 Change = tuple[str, ...]
-
-
-@pytest.fixture(scope="module")
-def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    port = free_port()
-    service = s3_service(port, tmp_path_factory.mktemp("s3") / "moto.log")
-    service.start()
-    try:
-        service.wait_ready()
-        yield s3_client(f"http://127.0.0.1:{port}")
-    finally:
-        service.stop()
-
-
-@pytest.fixture(scope="module")
-def wire(tmp_path_factory: pytest.TempPathFactory) -> Iterator[pymongo.MongoClient[Any]]:
-    """A MongoDB over the wire: CUTOVER_TEST_MONGODB_URI if set, else the sandbox's mongoeco server."""
-    if uri := os.environ.get("CUTOVER_TEST_MONGODB_URI"):
-        yield pymongo.MongoClient(uri, serverSelectionTimeoutMS=5000, socketTimeoutMS=120_000)
-        return
-    port = free_port()
-    service = mongo_service(port, tmp_path_factory.mktemp("mongo") / "mongoeco.log", CACHE)
-    service.start()
-    try:
-        service.wait_ready()
-        client: pymongo.MongoClient[Any] = pymongo.MongoClient(
-            mongo_uri(port), serverSelectionTimeoutMS=5000, socketTimeoutMS=120_000)
-        yield client
-        client.close()
-    finally:
-        service.stop()
 
 
 @pytest.fixture(scope="module")

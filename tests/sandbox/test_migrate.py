@@ -5,16 +5,13 @@ with a real moto_server for S3.
 """
 from __future__ import annotations
 
-import os
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import bson
 import mongomock
-import pymongo
 import pytest
 from bson.raw_bson import RawBSONDocument
 from bson.son import SON
@@ -27,50 +24,11 @@ from cutover.sandbox.migrate import (
     normalized_indexes,
     raw,
 )
-from cutover.sandbox.mongo_server import mongo_service, mongo_uri
-from cutover.sandbox.process import free_port
-from cutover.sandbox.s3_server import s3_client, s3_service
+from cutover.sandbox.s3_server import s3_client
 from cutover.sandbox.seed import seed_source
 
 pytestmark = pytest.mark.sandbox
-CACHE = Path(__file__).resolve().parents[2] / ".cache"
 SCALE = 300
-
-
-@pytest.fixture(scope="module")
-def moto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    service = s3_service(port, tmp_path_factory.mktemp("s3") / "moto.log")
-    service.start()
-    try:
-        service.wait_ready()
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        service.stop()
-
-
-@pytest.fixture(scope="module")
-def s3(moto: str) -> Any:
-    return s3_client(moto)
-
-
-@pytest.fixture(scope="module")
-def wire(tmp_path_factory: pytest.TempPathFactory) -> Iterator[pymongo.MongoClient[Any]]:
-    """A MongoDB over the wire: CUTOVER_TEST_MONGODB_URI if set, else the sandbox's mongoeco server."""
-    if uri := os.environ.get("CUTOVER_TEST_MONGODB_URI"):
-        yield pymongo.MongoClient(uri, serverSelectionTimeoutMS=5000, socketTimeoutMS=120_000)
-        return
-    port = free_port()
-    service = mongo_service(port, tmp_path_factory.mktemp("mongo") / "mongoeco.log", CACHE)
-    service.start()
-    try:
-        service.wait_ready()
-        client: pymongo.MongoClient[Any] = pymongo.MongoClient(
-            mongo_uri(port), serverSelectionTimeoutMS=5000, socketTimeoutMS=120_000)
-        yield client
-        client.close()
-    finally:
-        service.stop()
 
 
 def documents(db: Any, name: str) -> dict[Any, bytes]:

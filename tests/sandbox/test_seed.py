@@ -5,26 +5,20 @@ CUTOVER_TEST_MONGODB_URI) and a real moto_server over HTTP.
 """
 from __future__ import annotations
 
-import os
 import re
 import uuid
 import warnings
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import bson
 import gridfs
 import mongomock
-import pymongo
 import pytest
 from bson import Int64
 
 from cutover.errors import SandboxError
 from cutover.sandbox import seed as seed_module
-from cutover.sandbox.mongo_server import mongo_service, mongo_uri
-from cutover.sandbox.process import free_port
-from cutover.sandbox.s3_server import s3_client, s3_service
 from cutover.sandbox.seed import (
     OLD_SDKS,
     PASSWORD,
@@ -37,40 +31,8 @@ from cutover.sandbox.seed import (
 )
 
 pytestmark = pytest.mark.sandbox
-CACHE = Path(__file__).resolve().parents[2] / ".cache"
 APP_CLASSES = ("GameScore", "Player", "Post", "AuditLog", "Document")
 SCALE = 300
-
-
-@pytest.fixture(scope="module")
-def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    port = free_port()
-    service = s3_service(port, tmp_path_factory.mktemp("s3") / "moto.log")
-    service.start()
-    try:
-        service.wait_ready()
-        yield s3_client(f"http://127.0.0.1:{port}")
-    finally:
-        service.stop()
-
-
-@pytest.fixture(scope="module")
-def wire(tmp_path_factory: pytest.TempPathFactory) -> Iterator[pymongo.MongoClient[Any]]:
-    """A MongoDB over the wire: CUTOVER_TEST_MONGODB_URI if set, else the sandbox's mongoeco server."""
-    if uri := os.environ.get("CUTOVER_TEST_MONGODB_URI"):
-        yield pymongo.MongoClient(uri, serverSelectionTimeoutMS=5000, socketTimeoutMS=120_000)
-        return
-    port = free_port()
-    service = mongo_service(port, tmp_path_factory.mktemp("mongo") / "mongoeco.log", CACHE)
-    service.start()
-    try:
-        service.wait_ready()
-        client: pymongo.MongoClient[Any] = pymongo.MongoClient(
-            mongo_uri(port), serverSelectionTimeoutMS=5000, socketTimeoutMS=120_000)
-        yield client
-        client.close()
-    finally:
-        service.stop()
 
 
 @pytest.fixture(scope="module")

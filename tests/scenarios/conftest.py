@@ -63,7 +63,7 @@ def run_checks_in(directory: Path, target: Target, *args: str, only: tuple[str, 
     reports = directory / "reports"
     paths = [str(REPO / "checks" / name) for name in only] or [str(REPO / "checks")]
     cmd = [sys.executable, "-m", "pytest", *paths, "--target", target.name,
-           "--targets-file", str(targets_file), "--reports-dir", str(reports), "-q", "-p", "no:randomly", *args]
+           f"--targets-file={targets_file}", f"--reports-dir={reports}", "-q", "-p", "no:randomly", *args]
     proc = subprocess.run(cmd, cwd=REPO, env={**os.environ, **env}, capture_output=True, text=True,
                           timeout=timeout, check=False)
     run_dirs = sorted(p for p in (reports / target.name).glob("*") if p.is_dir())

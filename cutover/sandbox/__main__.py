@@ -1,0 +1,104 @@
+"""Run the embedded sandbox by hand until Ctrl-C.
+
+    python -m cutover.sandbox [--scale N] [--run-dir DIR] [--cache-dir DIR]
+
+Starts, seeds and migrates the sandbox, prints its endpoints and a targets-file snippet whose secrets are
+``${ENV}`` references (their values go to ``<run dir>/sandbox.env``, mode 0600, never to the terminal),
+then waits. Ctrl-C or SIGTERM, during the start or after it, stops every process it started.
+Exit status: 0 after a stop asked for once ready, 1 when the start failed, 130 when interrupted during it.
+"""
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+
+from cutover.config_dump import dump_target
+from cutover.errors import SandboxError
+from cutover.sandbox.stack import Sandbox
+
+TARGET_NAME = "sandbox"
+READY_LINE = "sandbox ready"
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m cutover.sandbox", description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=int, default=3000, help="number of app objects to seed (default 3000)")
+    parser.add_argument("--run-dir", type=Path, default=None,
+                        help="logs, PKI and the targets file (default: reports/sandbox/<UTC time>)")
+    parser.add_argument("--cache-dir", type=Path, default=Path.cwd() / ".cache",
+                        help="where the mongoeco venv and Parse Server's npm packages are installed once")
+    return parser.parse_args(argv)
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def describe(box: Sandbox, targets_file: Path, env_file: Path) -> str:
+    """The endpoints, the timings and how to point ``pytest --target`` at this sandbox; no secret values."""
+    ep = box.ep
+    lines = [
+        f"source MongoDB       {ep.source_uri}",
+        f"target MongoDB       {ep.target_uri}",
+        f"S3                   {ep.s3_url}",
+        f"source Parse Server  {ep.source_parse_url}",
+        f"target Parse Server  {ep.parse_url}",
+        f"target, over TLS     {ep.parse_public_url}  (CA: {box.pki.ca_file if box.pki else '-'})",
+        f"logs                 {box.run_dir / 'logs'}",
+        f"start timings (s)    {box.timings}",
+        "",
+        f"targets file ({targets_file}):",
+        targets_file.read_text(encoding="utf-8"),
+        f"secrets: set -a; . {env_file}; set +a",
+        f"then:    pytest --targets-file {targets_file} --target {TARGET_NAME}",
+    ]
+    return "\n".join(lines)
+
+
+def write_target_files(box: Sandbox) -> tuple[Path, Path]:
+    text, env = dump_target(box.target(TARGET_NAME))
+    targets_file, env_file = box.run_dir / "targets.toml", box.run_dir / "sandbox.env"
+    targets_file.write_text(text, encoding="utf-8")
+    env_file.touch(mode=0o600)
+    env_file.write_text("".join(f"{key}={value}\n" for key, value in sorted(env.items())), encoding="utf-8")
+    return targets_file, env_file
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    run_dir = args.run_dir or Path.cwd() / "reports" / "sandbox" / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    signal.signal(signal.SIGTERM, _raise_interrupt)  # SIGTERM takes the Ctrl-C path: everything is stopped
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with SIGINT ignored (`cmd &`)
+    box = Sandbox(run_dir, scale=args.scale, cache_dir=args.cache_dir)
+    print(f"starting the sandbox (scale {args.scale}); logs in {run_dir / 'logs'}", flush=True)
+    try:
+        box.start()
+    except SandboxError as exc:
+        print(f"the sandbox could not start: {exc}", file=sys.stderr, flush=True)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted during the start: everything started was stopped", file=sys.stderr, flush=True)
+        return 130
+    try:
+        print(describe(box, *write_target_files(box)), flush=True)
+        print(f"{READY_LINE} in {box.timings.get('ready', 0):.1f} s; Ctrl-C stops it", flush=True)
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C must not cut the stop short
+            signal.signal(sig, signal.SIG_IGN)
+        box.stop()
+    print("sandbox stopped", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
