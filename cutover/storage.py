@@ -23,6 +23,8 @@ from cutover.errors import CouldNotVerify, TargetTimeout, TargetUnreachable, Une
 
 _MISSING_CODES = frozenset({"404", "NoSuchKey", "NotFound", "NoSuchBucket"})
 _DENIED_CODES = frozenset({"403", "AccessDenied", "AllAccessDisabled"})
+_THROTTLED_CODES = frozenset({"SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded",
+                              "ServiceUnavailable", "InternalError", "503", "500"})
 GRIDFS_BATCH = 1000
 
 
@@ -72,6 +74,20 @@ def s3_call(what: str, fn: Callable[[], Any]) -> Any:
         raise TargetTimeout(f"{what}: S3 did not answer in time ({exc})") from exc
     except BotoCoreError as exc:
         raise TargetUnreachable(f"{what}: S3 unreachable ({exc}); check endpoint_url and network") from exc
+    except ClientError as exc:
+        if not _server_side(exc):
+            raise  # an answer about the request (missing, denied): the caller judges it
+        raise UnexpectedAnswer(f"{what}: S3 answered {error_code(exc)} (HTTP {_status(exc)}) even after "
+                               "retries; the store is throttling or failing, run again later") from exc
+
+
+def _status(exc: ClientError) -> int:
+    return int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+
+
+def _server_side(exc: ClientError) -> bool:
+    """Throttling and 5xx answers: S3 could not serve the request, which says nothing about the bucket."""
+    return _status(exc) >= 500 or error_code(exc) in _THROTTLED_CODES
 
 
 def error_code(exc: ClientError) -> str:
