@@ -16,7 +16,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ReadTimeoutError
 from urllib3.util.retry import Retry
 
-from cutover.errors import TargetTimeout, TargetUnreachable
+from cutover.errors import TargetTimeout, TargetUnreachable, UnexpectedAnswer
 from cutover.model import ParseServer
 from cutover.redact import host_of
 
@@ -142,6 +142,9 @@ class ParseClient:
             answer = self.request("GET", "/config", auth="client")
         if answer.ok:
             return Identity(True, True, bool(self.server.master_key), answer)
+        if answer.status >= 500:  # the server failed: nothing can be told about path, app id or key
+            raise UnexpectedAnswer(f"{answer.describe()}: the server failed, so the mount path, app id and keys "
+                                   "could not be checked")
         if not isinstance(answer.body, dict):
             return Identity(False, False, False, answer)
         if not (self.server.master_key and self.has_client_key):

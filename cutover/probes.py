@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from cutover.errors import CouldNotVerify
 from cutover.parse_compare import date
 from cutover.parse_rest import Answer, ParseClient, results
 
@@ -81,11 +82,25 @@ class ProbeRun:
             self._ledger("user", str(answer.body["objectId"]))
         return answer, username, password
 
+    def _adopt_unacknowledged(self) -> None:
+        try:
+            rows = results(self.client.query(self.cls, {RUN_FIELD: self.run_id}, keys="objectId", limit=1000))
+            users = results(self.client.query("_User", {"username": {"$regex": f"^{NAME_PREFIX}{self.run_id}-"}},
+                                              keys="objectId", limit=1000))
+        except CouldNotVerify:
+            return  # the known probes are still removed; a later run's sweep takes the rest
+        self.objects += [str(r["objectId"]) for r in rows if str(r["objectId"]) not in self.objects]
+        self.users += [str(u["objectId"]) for u in users if str(u["objectId"]) not in self.users]
+
     def _ledger(self, kind: str, ref: str) -> None:
         self.create({KIND_FIELD: kind, REF_FIELD: ref})
 
     def cleanup(self) -> Cleanup:
-        """Remove sessions and users, files, objects, then the probe class if it is empty."""
+        """Remove sessions and users, files, objects, then the probe class if it is empty.
+
+        Probes whose creation reply never arrived (a slow server) are found by this run's id and removed too.
+        """
+        self._adopt_unacknowledged()
         touched = bool(self.objects or self.files or self.users)
         outcome = _merge(*(remove_user(self.client, u) for u in self.users),
                          *(remove_file(self.client, f) for f in self.files),

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from cutover.errors import CouldNotVerify
+from cutover.errors import CouldNotVerify, as_could_not_verify
 from cutover_pytest.state import get_state
 
 
@@ -29,8 +29,11 @@ def parametrize(metafunc: pytest.Metafunc, argname: str,
         return
     try:
         pairs = list(producer(state.session))
-    except CouldNotVerify as exc:
-        pairs = [("unverifiable", Unverifiable(state.redact(str(exc))))]
+    except Exception as exc:
+        unverified = as_could_not_verify(exc)
+        if unverified is None:
+            raise
+        pairs = [("unverifiable", Unverifiable(state.redact(f"could not list {argname}: {unverified}")))]
     if not pairs:
         pairs = [("none", Unverifiable(""))]
     metafunc.parametrize(argname, [pytest.param(value, id=ident) for ident, value in pairs], scope="function")
