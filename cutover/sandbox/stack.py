@@ -380,7 +380,9 @@ class Sandbox:
 
     def fork_target(self, label: str) -> Target:
         """A fresh migrated copy of the source (own database and bucket) to plant a defect in."""
-        db_name, bucket = f"fork_{label}_{self._suffix}", f"fork-{label.replace('_', '-')}-{self._suffix}"
+        n = len(self._forks) + 1  # a label may be forked twice (one defect proved for two criteria)
+        db_name = f"fork_{label}_{self._suffix}_{n}"
+        bucket = f"fork-{label.replace('_', '-')}-{self._suffix}-{n}"[:63]
         target_client = self.mongo(self.ep.target_uri)
         src = self.db(self.ep.source_uri)
         copy_database(src, target_client[db_name])

@@ -1,0 +1,154 @@
+"""Data criteria: row counts (DB-01), content (DB-02), deployment health (DB-06), collections (DB-07)."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from cutover import content, health, inventory
+from cutover.data_plan import (
+    content_units,
+    count_pair,
+    data_classes,
+    hashes_equal,
+    is_partition,
+    mongo_source,
+    sample_size,
+)
+from cutover_pytest.params import parametrize
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    parametrize(metafunc, "cls", lambda session: [(name, name) for name in data_classes(session)])
+    parametrize(metafunc, "unit", content_units)
+    parametrize(metafunc, "quota", _declared_quota)
+
+
+def _declared_quota(session: Any) -> list[tuple[str, int]]:
+    quota = session.target.database.storage_quota_bytes
+    return [("quota", quota)] if quota > 0 else []
+
+
+def _allowed(target: Any, difference: int) -> bool:
+    db = target.database
+    return difference == 0 or (db.live_sync and abs(difference) <= db.count_tolerance)
+
+
+# -- DB-01 --------------------------------------------------------------------------------------------
+@pytest.mark.criterion("DB-01")
+def test_row_count(session: Any, target: Any, cls: str, record_facts: Any) -> None:
+    """DB-01: the target holds exactly as many documents of the class as the source (a tolerance only
+    while a declared live sync runs)."""
+    pair = count_pair(session, cls)
+    record_facts(cls=cls, source=pair.source, target=pair.target, difference=pair.difference)
+    assert _allowed(target, pair.difference), (
+        f"{cls}: target holds {pair.target} documents, source {pair.source} (difference {pair.difference:+d})")
+
+
+@pytest.mark.criterion("DB-01")
+def test_row_count_table(session: Any, target: Any, report_table: Any) -> None:
+    """DB-01: every class (source, target, `_SCHEMA`) with its counts on both sides, all equal."""
+    pairs = [count_pair(session, cls) for cls in data_classes(session)]
+    report_table("Row counts per class", ["class", "source", "target", "difference"],
+                 [[p.cls, p.source, p.target, p.difference] for p in pairs])
+    wrong = [f"{p.cls} ({p.source} vs {p.target})" for p in pairs if not _allowed(target, p.difference)]
+    assert not wrong, f"{len(wrong)} of {len(pairs)} classes differ in count (source vs target): {', '.join(wrong)}"
+
+
+# -- DB-02 --------------------------------------------------------------------------------------------
+@pytest.mark.criterion("DB-02")
+def test_content(session: Any, target: Any, unit: Any, record_facts: Any) -> None:
+    """DB-02: every source document exists on the target with equal content (BSON types count, field order
+    does not), by `_id`-range partition; reported as missingOnTarget / extraOnTarget / content."""
+    cap = target.thresholds.diff_cap
+    src = mongo_source(session)
+    if is_partition(unit) and hashes_equal(session, unit.cls):
+        diff = content.ContentDiff(unit.label, -1, -1, method="server dbHash equal")
+    elif is_partition(unit):
+        diff = content.compare_partition(src, session.target_db, unit, cap)
+    else:
+        diff = content.compare_sample(src, session.target_db, unit, sample_size(session), cap)
+    record_facts(partition=diff.label, method=diff.method, source_docs=diff.source_docs,
+                 target_docs=diff.target_docs, missingOnTarget=list(diff.missing), extraOnTarget=list(diff.extra),
+                 content=[{"_id": i, "fields": p} for i, p in diff.content],
+                 totals={"missing": diff.missing_total, "extra": diff.extra_total, "content": diff.content_total})
+    assert diff.ok, diff.summary()
+
+
+# -- DB-06 --------------------------------------------------------------------------------------------
+@pytest.mark.criterion("DB-06")
+def test_writable_primary(session: Any, record_facts: Any) -> None:
+    """DB-06: the target's server is a writable primary."""
+    topo = health.topology(session.target_db)
+    record_facts(topology=topo.kind, set_name=topo.set_name, writable_primary=topo.writable_primary)
+    assert topo.writable_primary, f"target database ({topo.kind}) is not a writable primary"
+
+
+@pytest.mark.criterion("DB-06")
+def test_replication_lag(session: Any, target: Any, record_facts: Any) -> None:
+    """DB-06: replication lag below the threshold (a standalone has none: reported, not failed)."""
+    topo = health.topology(session.target_db)
+    if topo.kind != "replica set":
+        record_facts(topology=topo.kind, replication_lag="not applicable: no replica set")
+        return
+    lag = health.replication_lag(session.target_db)
+    limit = target.thresholds.replication_lag_s
+    record_facts(topology=topo.kind, replication_lag_s=lag.seconds, slowest=lag.slowest, limit_s=limit)
+    assert lag.seconds < limit, f"replica set {topo.set_name}: {lag.slowest} lags {lag.seconds:.1f} s (>= {limit} s)"
+
+
+@pytest.mark.criterion("DB-06")
+def test_lock_queues(session: Any, target: Any, record_facts: Any) -> None:
+    """DB-06: no operations queued for locks (where serverStatus reports them)."""
+    queued = health.lock_queue(session.target_db)
+    limit = target.thresholds.lock_queue_max
+    record_facts(lock_queue=queued if queued is not None else "not reported by this server", limit=limit)
+    assert queued is None or queued <= limit, f"target database: {queued} operations queued for locks (> {limit})"
+
+
+@pytest.mark.criterion("DB-06")
+def test_storage_headroom(session: Any, target: Any, quota: int, record_facts: Any) -> None:
+    """DB-06: the declared storage quota is at least `storage_headroom` x (data + index size)."""
+    used = health.storage_used(session.target_db)
+    factor = target.thresholds.storage_headroom
+    record_facts(used_bytes=used, quota_bytes=quota, required_factor=factor)
+    assert quota >= factor * used, (
+        f"target database: quota {quota} bytes is {quota / max(used, 1):.1f}x data+indexes ({used} bytes), "
+        f"expected >= {factor}x")
+
+
+# -- DB-07 --------------------------------------------------------------------------------------------
+@pytest.mark.criterion("DB-07")
+def test_same_collections(session: Any, record_facts: Any) -> None:
+    """DB-07: no collection or view missing or extra on the target."""
+    src = set(inventory.collections(mongo_source(session)))
+    dst = set(inventory.collections(session.target_db))
+    record_facts(missing=sorted(src - dst), extra=sorted(dst - src))
+    assert src == dst, f"collections missing on target: {sorted(src - dst)}; extra on target: {sorted(dst - src)}"
+
+
+@pytest.mark.criterion("DB-07")
+def test_collection_options(session: Any, record_facts: Any) -> None:
+    """DB-07: each collection's options (capped, validator, collation, ...) and each view's definition equal."""
+    src = inventory.collections(mongo_source(session))
+    dst = inventory.collections(session.target_db)
+    wrong = [f"{n}: source {src[n].kind} {src[n].compared_options} vs target {dst[n].kind} {dst[n].compared_options}"
+             for n in sorted(src.keys() & dst.keys())
+             if (src[n].kind, src[n].compared_options) != (dst[n].kind, dst[n].compared_options)]
+    record_facts(different=wrong)
+    assert not wrong, f"{len(wrong)} collections differ in options: " + "; ".join(wrong)
+
+
+@pytest.mark.criterion("DB-07")
+def test_schema_matches_collections(session: Any, record_facts: Any) -> None:
+    """DB-07: every `_SCHEMA` class has a collection and every class collection has a `_SCHEMA` entry."""
+    schema = set(inventory.schema_classes(session.target_db))
+    colls = set(inventory.data_collections(session.target_db))
+    on_source = set(inventory.data_collections(mongo_source(session)))
+    # A class without objects may have no collection; the target only has to mirror the source there.
+    no_collection = sorted(c for c in schema - colls if c in on_source)
+    no_schema = sorted(c for c in colls - schema if inventory.is_parse_class(c))
+    record_facts(schema_without_collection=no_collection, collection_without_schema=no_schema)
+    assert not (no_collection or no_schema), (
+        f"_SCHEMA classes without a collection: {no_collection}; collections without a _SCHEMA entry: {no_schema}")
+

@@ -1,0 +1,110 @@
+"""What the data checks run over (classes, counts, partitions), memoized once per session.
+
+``session`` is duck-typed (see :class:`cutover.session.Session`): ``target``, ``source``, ``source_db``,
+``target_db``, ``options`` and ``cache``. Keys in ``session.cache`` start with ``data.``.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from cutover import inventory
+from cutover.content import Partition, partitions, server_hash
+from cutover.errors import CouldNotVerify
+
+T = TypeVar("T")
+
+
+def memo(session: Any, key: str, compute: Callable[[], T]) -> T:
+    if key not in session.cache:
+        session.cache[key] = compute()
+    return session.cache[key]
+
+
+def data_classes(session: Any) -> list[str]:
+    """Source classes, target collections and target `_SCHEMA` classes, together (DB-01's test list).
+
+    A REST or export source cannot count Parse's internal collections (`_SCHEMA`, `_Idempotency`, GridFS,
+    relation tables): for such a source those target collections are left out.
+    """
+    def compute() -> list[str]:
+        source = session.source
+        target_side = set(inventory.data_collections(session.target_db))
+        target_side |= set(inventory.schema_classes(session.target_db))
+        if source.kind != "mongodb":
+            target_side = {name for name in target_side if inventory.is_parse_class(name)}
+        return sorted(set(source.class_names()) | target_side)
+    return memo(session, "data.classes", compute)
+
+
+@dataclass(frozen=True)
+class CountPair:
+    cls: str
+    source: int
+    target: int
+
+    @property
+    def difference(self) -> int:
+        return self.target - self.source
+
+
+def count_pair(session: Any, cls: str) -> CountPair:
+    def compute() -> CountPair:
+        return CountPair(cls, session.source.count(cls), inventory.exact_count(session.target_db, cls))
+    return memo(session, f"data.count.{cls}", compute)
+
+
+def mongo_source(session: Any) -> Any:
+    """The source database, or CouldNotVerify for sources that cannot serve documents or indexes."""
+    if session.source_db is None:
+        raise CouldNotVerify(f"this needs a MongoDB source; source.kind = {session.target.source.kind} only "
+                             f"gives classes and counts")
+    return session.source_db
+
+
+def collection_classes(session: Any) -> list[str]:
+    """Collections (not views) on the source or the target: DB-02 and DB-03 run over these."""
+    def compute() -> list[str]:
+        names = set(inventory.data_collections(mongo_source(session)))
+        return sorted(names | set(inventory.data_collections(session.target_db)))
+    return memo(session, "data.collection_classes", compute)
+
+
+def shared_classes(session: Any) -> list[str]:
+    """Collections on both sides: DB-03 compares their indexes (a missing collection is DB-07's)."""
+    def compute() -> list[str]:
+        names = set(inventory.data_collections(mongo_source(session)))
+        return sorted(names & set(inventory.data_collections(session.target_db)))
+    return memo(session, "data.shared_classes", compute)
+
+
+def sample_size(session: Any) -> int:
+    """``--sample N`` (session.options["sample"]): compare N random documents per class instead of all."""
+    return int(session.options.get("sample") or 0)
+
+
+def content_units(session: Any) -> list[tuple[str, Any]]:
+    """(id, unit) pairs for DB-02: partitions of about ``partition_docs`` each, or one sample per class."""
+    size = sample_size(session)
+    if size:
+        return [(f"{cls}:sample", cls) for cls in collection_classes(session)]
+    per = session.target.thresholds.partition_docs
+    units: list[tuple[str, Any]] = []
+    for cls in collection_classes(session):
+        pair = count_pair(session, cls)
+        side = mongo_source(session) if pair.source >= pair.target else session.target_db
+        units += [(part.label, part) for part in partitions(side, cls, max(pair.source, pair.target), per)]
+    return units
+
+
+def hashes_equal(session: Any, cls: str) -> bool:
+    """True only when both servers give a ``dbHash`` for ``cls`` and the two are equal."""
+    def compute() -> bool:
+        theirs = server_hash(mongo_source(session), cls)
+        return theirs is not None and theirs == server_hash(session.target_db, cls)
+    return memo(session, f"data.hash_equal.{cls}", compute)
+
+
+def is_partition(unit: Any) -> bool:
+    return isinstance(unit, Partition)

@@ -1,0 +1,153 @@
+"""DB-03 index presence: normalized `listIndexes` specs, source vs target, Parse's own indexes, `_SCHEMA`.
+
+Servers describe the same index differently: `ns` (until 4.2), `v` 1 or 2, `background`, text/2dsphere
+versions, ICU collation `version`, and some stand-ins add `unique: false`. :func:`normalize` keeps only what
+changes behaviour: the key pattern (ordered) and unique, sparse, partialFilterExpression, collation,
+expireAfterSeconds, hidden, weights and the like.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pymongo.database import Database
+
+from cutover.inventory import call
+
+IGNORED = frozenset({"ns", "v", "background", "textIndexVersion", "2dsphereIndexVersion", "name", "key",
+                     "dropDups", "safe"})
+FALSE_DEFAULTS = frozenset({"unique", "sparse", "hidden"})
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, float | int) and not isinstance(value, bool) and float(value).is_integer():
+        return int(value)
+    return value
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    name: str
+    key: tuple[tuple[str, Any], ...]
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def same_definition(self, other: IndexSpec) -> bool:
+        return self.key == other.key and self.options == other.options
+
+    def describe(self) -> str:
+        keys = ", ".join(f"{k}: {v}" for k, v in self.key)
+        opts = "".join(f", {k}={v}" for k, v in sorted(self.options.items()))
+        return f"{self.name} {{{keys}}}{opts}"
+
+
+def normalize(spec: dict[str, Any]) -> IndexSpec:
+    """The comparable form of one `listIndexes` entry."""
+    name = str(spec.get("name", ""))
+    options: dict[str, Any] = {}
+    for opt, value in spec.items():
+        if opt in IGNORED or (opt in FALSE_DEFAULTS and not value):
+            continue
+        if opt == "collation" and isinstance(value, dict):
+            value = {k: v for k, v in value.items() if k != "version"}
+        options[opt] = _number(value)
+    if name == "_id_":
+        options.pop("unique", None)  # the `_id` index is unique whether or not a server says so
+    return IndexSpec(name, tuple((str(k), _number(v)) for k, v in dict(spec["key"]).items()), options)
+
+
+def list_indexes(db: Database[Any], cls: str) -> list[IndexSpec]:
+    return call(f"listing indexes of {cls}", lambda: [normalize(dict(s)) for s in db[cls].list_indexes()])
+
+
+@dataclass(frozen=True)
+class IndexComparison:
+    cls: str
+    missing: tuple[str, ...] = ()
+    different: tuple[str, ...] = ()
+    extra: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not (self.missing or self.different)
+
+
+def compare(cls: str, source: Iterable[IndexSpec], target: Iterable[IndexSpec]) -> IndexComparison:
+    """Match by name first, then by definition (a renamed index with the same definition is present)."""
+    unmatched = {spec.name: spec for spec in target}
+    missing, different = [], []
+    for want in source:
+        have = unmatched.pop(want.name, None) or _pop_same(unmatched, want)
+        if have is None:
+            missing.append(want.describe())
+        elif not want.same_definition(have):
+            different.append(f"source {want.describe()} vs target {have.describe()}")
+    extra = tuple(spec.describe() for spec in unmatched.values())
+    return IndexComparison(cls, tuple(missing), tuple(different), extra)
+
+
+def _pop_same(pool: dict[str, IndexSpec], want: IndexSpec) -> IndexSpec | None:
+    for name, spec in pool.items():
+        if spec.same_definition(want):
+            return pool.pop(name)
+    return None
+
+
+@dataclass(frozen=True)
+class RequiredIndex:
+    """One index Parse Server creates at start-up (DatabaseController.performInitialization)."""
+
+    label: str
+    key: tuple[tuple[str, Any], ...]
+    holds: Callable[[dict[str, Any]], bool]
+
+    def satisfied_by(self, specs: Iterable[IndexSpec]) -> bool:
+        return any(spec.key == self.key and self.holds(spec.options) for spec in specs)
+
+
+def _unique(opts: dict[str, Any]) -> bool:
+    return bool(opts.get("unique"))
+
+
+def _case_insensitive(opts: dict[str, Any]) -> bool:
+    collation = opts.get("collation") or {}
+    return str(collation.get("locale", "")).startswith("en") and collation.get("strength") == 2
+
+
+def _ttl(opts: dict[str, Any]) -> bool:
+    return "expireAfterSeconds" in opts
+
+
+PARSE_REQUIRED: dict[str, tuple[RequiredIndex, ...]] = {
+    "_User": (
+        RequiredIndex("username unique", (("username", 1),), _unique),
+        RequiredIndex("username case-insensitive", (("username", 1),), _case_insensitive),
+        RequiredIndex("email unique", (("email", 1),), _unique),
+        RequiredIndex("email case-insensitive", (("email", 1),), _case_insensitive),
+    ),
+    "_Role": (RequiredIndex("name unique", (("name", 1),), _unique),),
+    "_Idempotency": (
+        RequiredIndex("reqId unique", (("reqId", 1),), _unique),
+        RequiredIndex("expire TTL", (("expire", 1),), _ttl),
+    ),
+}
+
+
+def missing_required(cls: str, specs: list[IndexSpec]) -> list[str]:
+    """Labels of Parse Server's own indexes of ``cls`` that the target lacks."""
+    return [req.label for req in PARSE_REQUIRED.get(cls, ()) if not req.satisfied_by(specs)]
+
+
+def schema_index_mismatches(schema_doc: dict[str, Any] | None, specs: list[IndexSpec]) -> list[str]:
+    """`_SCHEMA._metadata.indexes` entries that no real index matches by name and key."""
+    declared = ((schema_doc or {}).get("_metadata") or {}).get("indexes") or {}
+    by_name = {spec.name: spec for spec in specs}
+    out = []
+    for name, key in declared.items():
+        want = tuple((str(k), _number(v)) for k, v in dict(key).items())
+        have = by_name.get(name)
+        if have is None:
+            out.append(f"_SCHEMA declares {name} {dict(want)}, no such index")
+        elif have.key != want:
+            out.append(f"_SCHEMA declares {name} {dict(want)}, index has {dict(have.key)}")
+    return out

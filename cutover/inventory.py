@@ -1,0 +1,106 @@
+"""What a database holds: collections with their options, views, `_SCHEMA` classes, exact counts.
+
+Facts for DB-01 (counts) and DB-07 (collection sets, options, views, `_SCHEMA` agreement). Every read goes
+through :func:`guarded`, which turns driver errors into the typed :class:`CouldNotVerify` tree.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from pymongo import errors as mongo_errors
+from pymongo.database import Database
+
+from cutover.errors import CouldNotVerify, TargetTimeout, TargetUnreachable, UnexpectedAnswer
+
+T = TypeVar("T")
+
+# Parse Server's "volatile" classes: internal collections that never get a `_SCHEMA` entry.
+VOLATILE_CLASSES = frozenset({
+    "_SCHEMA", "_Hooks", "_GlobalConfig", "_GraphQLConfig", "_JobSchedule", "_JobStatus", "_PushStatus",
+    "_Audience", "_Idempotency",
+})
+# Options that describe a collection's behaviour; the rest (uuid, idIndex) differ on every copy.
+COMPARED_OPTIONS = (
+    "capped", "size", "max", "validator", "validationLevel", "validationAction", "collation",
+    "timeseries", "clusteredIndex", "expireAfterSeconds", "changeStreamPreAndPostImages",
+)
+
+
+@contextmanager
+def guarded(what: str) -> Iterator[None]:
+    """Translate pymongo failures while fetching ``what`` into CouldNotVerify subclasses."""
+    try:
+        yield
+    except mongo_errors.ExecutionTimeout as exc:
+        raise TargetTimeout(f"{what}: the server did not answer in time ({exc})") from exc
+    except (mongo_errors.ServerSelectionTimeoutError, mongo_errors.AutoReconnect) as exc:
+        raise TargetUnreachable(f"{what}: database unreachable ({type(exc).__name__}); check the URI "
+                                f"and network") from exc
+    except mongo_errors.OperationFailure as exc:
+        message = (exc.details or {}).get("errmsg", str(exc))
+        raise UnexpectedAnswer(f"{what}: the server refused (code {exc.code}: {message})") from exc
+    except mongo_errors.PyMongoError as exc:
+        raise CouldNotVerify(f"{what}: {type(exc).__name__}: {exc}") from exc
+
+
+def call(what: str, fn: Callable[[], T]) -> T:
+    with guarded(what):
+        return fn()
+
+
+@dataclass(frozen=True)
+class CollectionInfo:
+    name: str
+    kind: str                                  # collection | view | timeseries
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def compared_options(self) -> dict[str, Any]:
+        if self.kind == "view":
+            return {"viewOn": self.options.get("viewOn"), "pipeline": self.options.get("pipeline", [])}
+        return {k: self.options[k] for k in COMPARED_OPTIONS if k in self.options}
+
+
+def is_system(name: str) -> bool:
+    return name.startswith("system.")
+
+
+def collections(db: Database[Any]) -> dict[str, CollectionInfo]:
+    """Every non-system collection and view of ``db``, by name."""
+    def fetch() -> dict[str, CollectionInfo]:
+        specs = [s for s in db.list_collections() if not is_system(s["name"])]
+        return {s["name"]: CollectionInfo(s["name"], _kind(s), dict(s.get("options", {}))) for s in specs}
+    return call(f"listing collections of {db.name}", fetch)
+
+
+def _kind(spec: Mapping[str, Any]) -> str:
+    """A view is a view whether the server says so in ``type`` or only through ``options.viewOn``."""
+    return "view" if "viewOn" in (spec.get("options") or {}) else str(spec.get("type", "collection"))
+
+
+def data_collections(db: Database[Any]) -> list[str]:
+    """Names of the collections that hold documents (views excluded), sorted."""
+    return sorted(name for name, info in collections(db).items() if info.kind != "view")
+
+
+def schema_classes(db: Database[Any]) -> list[str]:
+    """Class names declared in `_SCHEMA` (its `_id` is the class name), sorted."""
+    return call(f"reading _SCHEMA of {db.name}",
+                lambda: sorted(str(doc["_id"]) for doc in db["_SCHEMA"].find({}, {"_id": 1})))
+
+
+def schema_documents(db: Database[Any]) -> dict[str, dict[str, Any]]:
+    return call(f"reading _SCHEMA of {db.name}", lambda: {str(d["_id"]): d for d in db["_SCHEMA"].find({})})
+
+
+def exact_count(db: Database[Any], name: str) -> int:
+    """The exact number of documents (a counting scan, not the collection metadata's estimate)."""
+    return call(f"counting {name}", lambda: int(db[name].count_documents({})))
+
+
+def is_parse_class(name: str) -> bool:
+    """A collection a Parse REST source can count: not internal, not GridFS, not a relation join table."""
+    return name not in VOLATILE_CLASSES and "." not in name and not name.startswith("_Join:")

@@ -1,0 +1,135 @@
+"""The source of truth a migration is compared against: a MongoDB, a Parse REST endpoint or a JSON export.
+
+Each source answers two questions: which classes it holds (``class_names()``) and how many objects a class
+has (``count(cls)``). Only a MongoDB source can also serve documents (``db``) for the content comparison.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import quote
+
+import requests
+from pymongo.database import Database
+
+from cutover import inventory
+from cutover.errors import ConfigError, TargetTimeout, TargetUnreachable, UnexpectedAnswer
+from cutover.model import Target
+
+
+class DataSource(Protocol):
+    @property
+    def kind(self) -> str: ...
+
+    def class_names(self) -> list[str]: ...
+
+    def count(self, cls: str) -> int: ...
+
+
+@dataclass(frozen=True)
+class MongoSource:
+    db: Database[Any]
+    kind: str = "mongodb"
+
+    def class_names(self) -> list[str]:
+        return inventory.data_collections(self.db)
+
+    def count(self, cls: str) -> int:
+        return inventory.exact_count(self.db, cls)
+
+
+@dataclass(frozen=True)
+class RestSource:
+    """A Parse Server read with the master key: classes from ``/schemas``, counts by ``count=1&limit=0``."""
+
+    endpoint: str
+    app_id: str
+    master_key: str
+    timeout: float = 10.0
+    kind: str = "rest"
+
+    def class_names(self) -> list[str]:
+        body = self._get("/schemas", {})
+        try:
+            return sorted(str(entry["className"]) for entry in body["results"])
+        except (KeyError, TypeError) as exc:
+            raise UnexpectedAnswer(f"source /schemas answered without results[].className ({exc})") from exc
+
+    def count(self, cls: str) -> int:
+        body = self._get(f"/classes/{quote(cls, safe='')}", {"count": "1", "limit": "0"})
+        if not isinstance(body.get("count"), int):
+            raise UnexpectedAnswer(f"source count of {cls} answered without an integer count: {body!r:.200}")
+        return int(body["count"])
+
+    def _get(self, path: str, params: dict[str, str]) -> dict[str, Any]:
+        headers = {"X-Parse-Application-Id": self.app_id, "X-Parse-Master-Key": self.master_key}
+        url = self.endpoint.rstrip("/") + path
+        try:
+            resp = requests.get(url, params=params, headers=headers, timeout=self.timeout)
+        except requests.Timeout as exc:
+            raise TargetTimeout(f"source GET {path} took more than {self.timeout:.0f} s") from exc
+        except requests.RequestException as exc:
+            raise TargetUnreachable(f"source Parse Server unreachable (GET {path}): {type(exc).__name__}") \
+                from exc
+        return _json_body(resp, path)
+
+
+def _json_body(resp: requests.Response, path: str) -> dict[str, Any]:
+    if resp.status_code in (401, 403):
+        raise UnexpectedAnswer(f"source GET {path} refused ({resp.status_code}): check app id and master key")
+    if resp.status_code != 200:
+        raise UnexpectedAnswer(f"source GET {path} answered {resp.status_code}: {resp.text[:200]}")
+    try:
+        body = resp.json()
+    except ValueError as exc:
+        raise UnexpectedAnswer(f"source GET {path} answered non-JSON: {resp.text[:200]}") from exc
+    if not isinstance(body, dict):
+        raise UnexpectedAnswer(f"source GET {path} answered {type(body).__name__}, expected an object")
+    return body
+
+
+@dataclass(frozen=True)
+class ExportSource:
+    """A Parse JSON export: one ``<Class>.json`` holding ``{"results": [...]}`` per class."""
+
+    directory: Path
+    kind: str = "export"
+
+    def class_names(self) -> list[str]:
+        if not self.directory.is_dir():
+            raise ConfigError(f"source.export_dir {self.directory} is not a directory")
+        return sorted(path.stem for path in self.directory.glob("*.json"))
+
+    def count(self, cls: str) -> int:
+        path = self.directory / f"{cls}.json"
+        if not path.exists():
+            return 0  # a class the export does not hold has no objects at the source
+        return len(self.results(cls))
+
+    def results(self, cls: str) -> list[Any]:
+        path = self.directory / f"{cls}.json"
+        try:
+            body = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise UnexpectedAnswer(f"export file {path.name} is unreadable: {exc}") from exc
+        if not isinstance(body, dict) or not isinstance(body.get("results"), list):
+            raise UnexpectedAnswer(f"export file {path.name} has no results list")
+        return list(body["results"])
+
+
+def open_source(target: Target, session: Any) -> DataSource:
+    """The source of ``target`` as declared in its ``[source]`` table; ``session`` provides ``source_db``."""
+    src = target.source
+    if src.kind == "mongodb":
+        if session.source_db is None:
+            raise ConfigError(f"target {target.name}: source.kind = mongodb needs source.uri")
+        return MongoSource(session.source_db)
+    if src.kind == "rest":
+        if not (src.endpoint and src.app_id and src.master_key):
+            raise ConfigError(f"target {target.name}: source.kind = rest needs endpoint, app_id, master_key")
+        return RestSource(src.endpoint, src.app_id, src.master_key, target.thresholds.timeout_s)
+    if src.kind == "export":
+        return ExportSource(Path(src.export_dir))
+    raise ConfigError(f"target {target.name}: source.kind must be mongodb, rest or export, not {src.kind!r}")

@@ -1,0 +1,169 @@
+"""Data scenarios: the clean sandbox passes DB-01..07; each planted defect fails its own criterion, naming the
+class and `_id` or index, and no other data criterion fails; a full data run writes nothing.
+
+Defects that must also exist at the source (a long indexed value the source already held) get a private copy
+of the source database, so the shared source stays untouched for the other scenarios.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+import bson
+import pytest
+
+from cutover.model import Database, Query, Source, Target
+from cutover.sandbox.defects import DEFECTS, Handles
+from cutover.sandbox.migrate import copy_database
+from cutover.sandbox.stack import SOURCE_BUCKET, Sandbox
+
+DATA_TESTS = ("-k", "test_data or test_indexes")
+Checks = Callable[..., Any]
+
+
+def _data_only(target: Target) -> Target:
+    """The data checks need no cloud functions; leaving them out keeps these scenarios about data."""
+    return dataclasses.replace(target, cloud_functions=())
+
+
+def _failures(result: Any) -> list[tuple[str, str, str]]:
+    """(criterion, label, message) of every failed or errored data test."""
+    return [(t["criterion"], t["label"], t.get("message", "")) for t in result.record["tests"]
+            if t["outcome"] in ("failed", "error") and str(t["criterion"]).startswith("DB-")]
+
+
+def _fork(sandbox: Sandbox, label: str) -> tuple[Target, Handles]:
+    target = _data_only(sandbox.fork_target(label))
+    handles = Handles(source_db=sandbox.db(sandbox.ep.source_uri), target_db=sandbox.db(target.database.uri),
+                      s3=sandbox.s3, source_bucket=SOURCE_BUCKET, target_bucket=target.files.bucket if target.files
+                      else "")
+    return target, handles
+
+
+def _private_source(sandbox: Sandbox, target: Target, label: str) -> tuple[Target, Any]:
+    """A copy of the source database for this scenario only (dropped by the caller)."""
+    client = sandbox.mongo(sandbox.ep.source_uri)
+    db = client[f"src_{label}"]
+    copy_database(sandbox.db(sandbox.ep.source_uri), db)
+    uri = sandbox.ep.source_uri.replace(f"/{sandbox.db(sandbox.ep.source_uri).name}", f"/{db.name}", 1)
+    return dataclasses.replace(target, source=Source(kind="mongodb", uri=uri)), db
+
+
+def _assert_only(result: Any, criterion: str, *names: str) -> None:
+    failures = _failures(result)
+    assert failures, f"{criterion} did not fail:\n{result.output[-3000:]}"
+    others = [f for f in failures if f[0] != criterion]
+    assert not others, f"other criteria failed too: {others}"
+    text = " ".join(message for _, _, message in failures)
+    for name in names:
+        assert name in text, f"{name!r} not named in the {criterion} failures: {failures}"
+
+
+def test_clean_sandbox_passes_every_data_check(sandbox: Sandbox, run_checks: Checks) -> None:
+    result = run_checks(_data_only(sandbox.target()), *DATA_TESTS)
+    criteria = {t["criterion"] for t in result.record["tests"] if t["outcome"] == "passed"}
+    assert {"DB-01", "DB-02", "DB-03", "DB-04", "DB-05", "DB-06", "DB-07"} <= criteria, result.output[-3000:]
+    assert not _failures(result), _failures(result)
+
+
+def _state(db: Any) -> dict[str, str]:
+    """Per collection: a hash of every document's bytes in `_id` order, of its indexes and options."""
+    out = {}
+    for info in db.list_collections():
+        name = info["name"]
+        digest = hashlib.sha256(bson.encode({"options": info.get("options", {})}))
+        for spec in db[name].list_indexes():
+            digest.update(bson.encode(dict(spec)))
+        if info.get("type", "collection") == "collection" and "viewOn" not in info.get("options", {}):
+            for doc in db[name].find({}).sort("_id", 1):
+                digest.update(bson.encode(doc))
+        out[name] = digest.hexdigest()
+    return out
+
+
+def test_a_full_data_run_writes_nothing(sandbox: Sandbox, run_checks: Checks) -> None:
+    target, handles = _fork(sandbox, "readonly")
+    before = (_state(handles.source_db), _state(handles.target_db))
+    hashes = [db.command("dbHash")["md5"] for db in (handles.source_db, handles.target_db)]
+    result = run_checks(dataclasses.replace(target, database=Database(
+        uri=target.database.uri, storage_quota_bytes=10**12)), *DATA_TESTS)
+    assert result.record["tests"] and not _failures(result)
+    assert (_state(handles.source_db), _state(handles.target_db)) == before
+    assert [db.command("dbHash")["md5"] for db in (handles.source_db, handles.target_db)] == hashes
+
+
+@pytest.mark.parametrize(("defect", "criterion"), [
+    ("missing_document", "DB-01"), ("extra_document", "DB-01"), ("missing_document", "DB-02"),
+    ("changed_field_type", "DB-02"), ("changed_value", "DB-02"),
+    ("dropped_index", "DB-03"), ("index_other_collation", "DB-03"), ("index_other_ttl", "DB-03"),
+    ("dropped_parse_index", "DB-03"),
+])
+def test_planted_defect_fails_its_criterion(sandbox: Sandbox, run_checks: Checks, defect: str,
+                                            criterion: str) -> None:
+    target, handles = _fork(sandbox, defect)
+    planted = DEFECTS[defect].plant(handles)
+    result = run_checks(target, *DATA_TESTS)
+    # DB-01 counts (class and numbers); DB-02 names each document and field; DB-03 names the index
+    names = [planted.collection or ""]
+    if criterion == "DB-02":
+        names += [*planted.object_ids, *([planted.field] if planted.field else [])]
+    if criterion == "DB-03" and planted.index:
+        names.append(planted.index)
+    allowed = set(DEFECTS[defect].criteria)
+    failures = _failures(result)
+    assert any(f[0] == criterion for f in failures), f"{criterion} did not fail: {failures}"
+    assert {f[0] for f in failures} <= allowed, f"criteria beyond {sorted(allowed)} failed: {failures}"
+    text = " ".join(f[2] for f in failures if f[0] == criterion)
+    assert all(name in text for name in names), f"{names} not all named in {text}"
+
+
+@pytest.mark.parametrize(("label", "cls", "field", "index"), [
+    ("long_single", "GameScore", "playerName", "playerName_1"),
+    ("long_compound", "GameScore", "_p_player", "player_score"),
+])
+def test_long_index_value_fails_db04_only(sandbox: Sandbox, run_checks: Checks, label: str, cls: str,
+                                          field: str, index: str) -> None:
+    """The source already held the long value (as an old server with failIndexKeyTooLong off would)."""
+    target, handles = _fork(sandbox, label)
+    target, source_db = _private_source(sandbox, target, label)
+    try:
+        doc = handles.target_db[cls].find({}).sort("_id", 1).skip(3).limit(1).next()
+        for db in (source_db, handles.target_db):
+            db[cls].update_one({"_id": doc["_id"]}, {"$set": {field: "L" * 2000}})
+        result = run_checks(target, *DATA_TESTS)
+        _assert_only(result, "DB-04", cls, doc["_id"], index)
+    finally:
+        source_db.client.drop_database(source_db.name)
+
+
+@pytest.mark.parametrize(("label", "query", "named"), [
+    ("unindexed_field", Query(cls="GameScore", where={"comment": "x"}, name="GameScore by comment"), "comment"),
+    ("unindexed_sort", Query(cls="Post", where={}, sort={"title": 1}, name="Posts by title"), "title"),
+])
+def test_query_without_index_fails_db05_only(sandbox: Sandbox, run_checks: Checks, label: str, query: Query,
+                                             named: str) -> None:
+    base = _data_only(sandbox.target())
+    result = run_checks(dataclasses.replace(base, queries=(*base.queries, query)), *DATA_TESTS)
+    _assert_only(result, "DB-05", query.cls, named, "COLLSCAN")
+
+
+def test_storage_quota_too_small_fails_db06_only(sandbox: Sandbox, run_checks: Checks) -> None:
+    base = _data_only(sandbox.target())
+    result = run_checks(dataclasses.replace(base, database=dataclasses.replace(base.database,
+                                                                               storage_quota_bytes=1000)),
+                        *DATA_TESTS)
+    _assert_only(result, "DB-06", "quota 1000 bytes")
+
+
+@pytest.mark.parametrize("label", ["dropped_empty_collection", "extra_view"])
+def test_collection_defects_fail_db07_only(sandbox: Sandbox, run_checks: Checks, label: str) -> None:
+    target, handles = _fork(sandbox, label)
+    if label == "dropped_empty_collection":
+        handles.target_db.drop_collection("_Idempotency")
+        named = "_Idempotency"
+    else:
+        handles.target_db.create_collection("TopScores", viewOn="GameScore", pipeline=[{"$sort": {"score": -1}}])
+        named = "TopScores"
+    _assert_only(run_checks(target, *DATA_TESTS), "DB-07", named)
