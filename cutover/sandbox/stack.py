@@ -378,15 +378,19 @@ class Sandbox:
             secrets=tuple(sorted(keys.values())),
         )
 
-    def fork_target(self, label: str) -> Target:
-        """A fresh migrated copy of the source (own database and bucket) to plant a defect in."""
+    def fork_target(self, label: str, public_read: bool = False) -> Target:
+        """A fresh migrated copy of the source (own database and bucket) to plant a defect in.
+
+        ``public_read`` publishes the bucket before the objects are copied (moto, like S3 with ACLs, fixes an
+        object's readability when it is written), for scenarios that reach files by direct access.
+        """
         n = len(self._forks) + 1  # a label may be forked twice (one defect proved for two criteria)
         db_name = f"fork_{label}_{self._suffix}_{n}"
         bucket = f"fork-{label.replace('_', '-')}-{self._suffix}-{n}"[:63]
         target_client = self.mongo(self.ep.target_uri)
         src = self.db(self.ep.source_uri)
         copy_database(src, target_client[db_name])
-        create_bucket(self.s3, bucket, REGION)
+        create_bucket(self.s3, bucket, REGION, public_read=public_read)
         copy_bucket(self.s3, SOURCE_BUCKET, self.s3, bucket)
         self._forks.append((target_client, db_name, bucket))
         base = self.target(f"fork-{label}")

@@ -7,7 +7,6 @@ way Parse's adapter publishes files with directAccess): the URLs then reach the 
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -16,16 +15,11 @@ import pytest
 from cutover.model import Target
 from cutover.sandbox.defects import DEFECTS, Handles, Planted
 from cutover.sandbox.migrate import copy_bucket
-from cutover.sandbox.s3_server import create_bucket, public_read_policy
+from cutover.sandbox.s3_server import create_bucket
 from cutover.sandbox.stack import REGION, SOURCE_BUCKET, Sandbox
 
 FILE_TESTS = ("-k", "test_referenced_files_resolve or test_no_parse_hosted_files or test_store_configuration "
                     "or test_no_orphaned_files")
-
-
-def _publish(sandbox: Sandbox, bucket: str) -> None:
-    sandbox.s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(public_read_policy(bucket)))
-    sandbox.s3.put_bucket_acl(Bucket=bucket, ACL="public-read")
 
 
 def _direct(target: Target, **changes: Any) -> Target:
@@ -35,9 +29,8 @@ def _direct(target: Target, **changes: Any) -> Target:
 
 def fork(sandbox: Sandbox, label: str) -> tuple[Target, Handles]:
     """A migrated copy with its own bucket served by direct access, and the handles to plant in it."""
-    target = sandbox.fork_target(label)
+    target = sandbox.fork_target(label, public_read=True)
     assert target.files is not None
-    _publish(sandbox, target.files.bucket)
     target_db = sandbox.db(target.database.uri)
     handles = Handles(source_db=sandbox.db(sandbox.ep.source_uri), target_db=target_db, s3=sandbox.s3,
                       source_bucket=SOURCE_BUCKET, target_bucket=target.files.bucket, gridfs_db=target_db)
