@@ -58,9 +58,9 @@ def update_entry(entry: dict[str, Any], report: pytest.TestReport) -> None:
         return  # the teardown report carries every property the test attached, once
     for name, value in report.user_properties:
         if name == "cutover:table":
-            entry.setdefault("tables", []).append(json.loads(value))
+            entry.setdefault("tables", []).append(json.loads(str(value)))
         elif name == "cutover:facts":
-            entry.setdefault("facts", {}).update(json.loads(value))
+            entry.setdefault("facts", {}).update(json.loads(str(value)))
 
 
 def _outcome(report: pytest.TestReport) -> str:

@@ -177,9 +177,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         item.user_properties.extend([("criterion", cid), ("severity", severity), ("label", label)])
     if state is None or not state.waivers:
         return
-    collected = [(p["criterion"], p["label"]) for p in (dict(i.user_properties) for i in items) if "criterion" in p]
+    collected = [(str(p["criterion"]), str(p["label"])) for p in (dict(i.user_properties) for i in items)
+                 if "criterion" in p]
     if hasattr(config, "workerinput"):  # xdist: the controller collects nothing; it checks what workers saw
-        worker = config.workerinput["workerid"]  # type: ignore[attr-defined]
+        worker = config.workerinput["workerid"]
         (state.run_dir / f".collected-{worker}.json").write_text(json.dumps(collected))
         return
     _check_stale_waivers(state, collected)
@@ -203,7 +204,7 @@ def pytest_xdist_node_collection_finished(node: Any, ids: list[str]) -> None:
     collected = [tuple(pair) for pair in json.loads(path.read_text())]
     path.unlink()
     try:
-        _check_stale_waivers(state, collected)  # type: ignore[arg-type]
+        _check_stale_waivers(state, collected)
     except pytest.UsageError as exc:
         pytest.exit(str(exc), returncode=pytest.ExitCode.USAGE_ERROR)
 
@@ -223,21 +224,21 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if call.excinfo is not None and not report.skipped:
         unverified = as_could_not_verify(call.excinfo.value)
         message = f"could not verify: {unverified}" if unverified else message_of(call.excinfo)
-        report.cutover_message = state.redact(message)  # type: ignore[attr-defined]
-        report.cutover_unverified = unverified is not None  # type: ignore[attr-defined]
+        report.cutover_message = state.redact(message)
+        report.cutover_unverified = unverified is not None
         if unverified is not None:
-            report.longrepr = report.cutover_message  # type: ignore[attr-defined]
+            report.longrepr = report.cutover_message
     elif call.excinfo is not None:
-        report.cutover_message = state.redact(message_of(call.excinfo))  # type: ignore[attr-defined]
+        report.cutover_message = state.redact(message_of(call.excinfo))
     scrub_report(report, state.redact)
-    report.cutover_verdict = _verdict(report)  # type: ignore[attr-defined]
-    if report.cutover_verdict in ("failed", "error"):  # type: ignore[attr-defined]
+    report.cutover_verdict = _verdict(report)
+    if report.cutover_verdict in ("failed", "error"):
         props = dict(item.user_properties)
-        waiver = waiver_for(state.waivers, props["criterion"], props["label"])
+        waiver = waiver_for(state.waivers, str(props["criterion"]), str(props["label"]))
         if waiver is not None:
-            report.cutover_waiver = {"justification": waiver.justification,  # type: ignore[attr-defined]
+            report.cutover_waiver = {"justification": waiver.justification,
                                      "expires": str(waiver.expires), "author": waiver.author}
-            report.cutover_verdict = "waived"  # type: ignore[attr-defined]
+            report.cutover_verdict = "waived"
     return report
 
 
