@@ -6,6 +6,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -13,7 +14,7 @@ import requests
 from cutover.errors import UnexpectedAnswer
 from cutover.sandbox.faults import FaultFront, Mode, start_fault_front
 from cutover.sandbox.process import Service, free_port, port_open
-from cutover.sandbox.s3_server import DUMMY_ACCESS_KEY, DUMMY_SECRET_KEY, create_bucket, s3_client, s3_service
+from cutover.sandbox.s3_server import DUMMY_ACCESS_KEY, DUMMY_SECRET_KEY, create_bucket
 from cutover.session import open_s3
 from cutover.storage import s3_names
 
@@ -114,21 +115,11 @@ def test_mode_lines() -> None:
         Mode.parse("explode")
 
 
-@pytest.fixture(scope="module")
-def moto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
-    port = free_port()
-    service = s3_service(port, tmp_path_factory.mktemp("moto") / "moto.log")
-    service.start()
-    service.wait_ready()
-    yield port
-    service.stop()
-
-
-def test_s3_throttled_beyond_retries_is_could_not_verify(moto: int, tmp_path: Path) -> None:
+def test_s3_throttled_beyond_retries_is_could_not_verify(s3: Any, moto: str, tmp_path: Path) -> None:
     """open_s3 lets boto3 retry three times (retries.max_attempts excludes the first try); a fourth 503 must
     reach the check as CouldNotVerify, never as a botocore ClientError (reported as a plain failure)."""
-    create_bucket(s3_client(f"http://127.0.0.1:{moto}"), "throttled", "us-east-1")
-    front = start_fault_front("s3", moto, tmp_path, mode="slowdown 4")
+    create_bucket(s3, "throttled", "us-east-1")
+    front = start_fault_front("s3", int(moto.rsplit(":", 1)[1]), tmp_path, mode="slowdown 4")
     try:
         s3 = open_s3(f"http://127.0.0.1:{front.port}", "us-east-1", DUMMY_ACCESS_KEY, DUMMY_SECRET_KEY, 5.0)
         throttled = r"ListObjectsV2 throttled: S3 answered SlowDown \(HTTP 503\)"

@@ -5,7 +5,6 @@ import datetime
 import os
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,7 @@ from pymongo.errors import DuplicateKeyError
 
 from cutover.errors import SandboxError
 from cutover.sandbox import mongoeco_env
-from cutover.sandbox.mongo_server import MONGOECO_VERSION, mongo_service, mongo_uri, ping
+from cutover.sandbox.mongo_server import MONGOECO_VERSION, mongo_service, ping
 from cutover.sandbox.process import free_port, port_open
 
 pytestmark = pytest.mark.sandbox
@@ -25,18 +24,8 @@ CACHE = Path(os.environ.get("CUTOVER_CACHE_DIR", REPO / ".cache"))
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database[dict[str, Any]]]:
-    port = free_port()
-    service = mongo_service(port, tmp_path_factory.mktemp("mongo") / "mongoeco.log", CACHE)
-    service.start()
-    try:
-        service.wait_ready()
-        client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(
-            mongo_uri(port), serverSelectionTimeoutMS=2000, socketTimeoutMS=60_000)
-        yield client.roundtrip
-        client.close()
-    finally:
-        service.stop()
+def db(mongoeco: pymongo.MongoClient[Any]) -> Database[dict[str, Any]]:
+    return mongoeco["roundtrip"]
 
 
 def test_venv_is_reused_in_well_under_a_tenth_of_a_second() -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +18,7 @@ from bson.int64 import Int64
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 
-from cutover.sandbox.mongo_server import mongo_service, mongo_uri
 from cutover.sandbox.mongoeco_env import ensure_mongoeco_python
-from cutover.sandbox.process import free_port
 
 pytestmark = pytest.mark.sandbox
 REPO = Path(__file__).resolve().parents[2]
@@ -30,18 +27,8 @@ CASE_INSENSITIVE = {"locale": "en_US", "strength": 2}
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database[dict[str, Any]]]:
-    port = free_port()
-    service = mongo_service(port, tmp_path_factory.mktemp("mongo") / "mongoeco.log", CACHE)
-    service.start()
-    try:
-        service.wait_ready()
-        client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(
-            mongo_uri(port), serverSelectionTimeoutMS=2000, socketTimeoutMS=60_000)
-        yield client.shims
-        client.close()
-    finally:
-        service.stop()
+def db(mongoeco: pymongo.MongoClient[Any]) -> Database[dict[str, Any]]:
+    return mongoeco["shims"]
 
 
 def run_in_mongoeco_python(code: str) -> subprocess.CompletedProcess[str]:

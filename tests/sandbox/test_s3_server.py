@@ -4,7 +4,6 @@ from __future__ import annotations
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,24 +14,6 @@ from cutover.sandbox.process import Service, free_port, port_open
 from cutover.sandbox.s3_server import create_bucket, moto_server_path, s3_client, s3_service
 
 pytestmark = pytest.mark.sandbox
-
-
-@pytest.fixture(scope="module")
-def moto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    service = s3_service(port, tmp_path_factory.mktemp("s3") / "moto.log")
-    service.start()
-    try:
-        service.wait_ready()
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        service.stop()
-    assert not port_open("127.0.0.1", port)
-
-
-@pytest.fixture(scope="module")
-def client(moto: str) -> Any:
-    return s3_client(moto)
 
 
 def unsigned(method: str, url: str) -> int:
@@ -48,39 +29,39 @@ def test_moto_server_script_is_next_to_the_interpreter() -> None:
     assert moto_server_path().is_file()
 
 
-def test_bucket_location_outside_us_east_1(client: Any) -> None:
-    create_bucket(client, "files-eu", "eu-west-1")
-    assert client.get_bucket_location(Bucket="files-eu")["LocationConstraint"] == "eu-west-1"
+def test_bucket_location_outside_us_east_1(s3: Any) -> None:
+    create_bucket(s3, "files-eu", "eu-west-1")
+    assert s3.get_bucket_location(Bucket="files-eu")["LocationConstraint"] == "eu-west-1"
 
 
-def test_bucket_location_in_us_east_1_is_none(client: Any) -> None:
-    create_bucket(client, "files-us", "us-east-1")
-    assert client.get_bucket_location(Bucket="files-us")["LocationConstraint"] is None
+def test_bucket_location_in_us_east_1_is_none(s3: Any) -> None:
+    create_bucket(s3, "files-us", "us-east-1")
+    assert s3.get_bucket_location(Bucket="files-us")["LocationConstraint"] is None
 
 
-def test_put_get_head_round_trip(client: Any) -> None:
-    create_bucket(client, "round-trip", "eu-west-1")
+def test_put_get_head_round_trip(s3: Any) -> None:
+    create_bucket(s3, "round-trip", "eu-west-1")
     body = b"\x00\x01 parse file \xff" * 100
-    client.put_object(Bucket="round-trip", Key="abc_pic.png", Body=body, ContentType="image/png")
-    got = client.get_object(Bucket="round-trip", Key="abc_pic.png")
+    s3.put_object(Bucket="round-trip", Key="abc_pic.png", Body=body, ContentType="image/png")
+    got = s3.get_object(Bucket="round-trip", Key="abc_pic.png")
     assert got["Body"].read() == body
-    head = client.head_object(Bucket="round-trip", Key="abc_pic.png")
+    head = s3.head_object(Bucket="round-trip", Key="abc_pic.png")
     assert (head["ContentLength"], head["ContentType"]) == (len(body), "image/png")
     with pytest.raises(ClientError) as missing:
-        client.head_object(Bucket="round-trip", Key="absent.png")
+        s3.head_object(Bucket="round-trip", Key="absent.png")
     assert missing.value.response["Error"]["Code"] == "404"
 
 
-def test_unsigned_get_and_head_of_private_object_are_refused(client: Any, moto: str) -> None:
-    create_bucket(client, "private-files", "eu-west-1")
-    client.put_object(Bucket="private-files", Key="secret.txt", Body=b"secret")
+def test_unsigned_get_and_head_of_private_object_are_refused(s3: Any, moto: str) -> None:
+    create_bucket(s3, "private-files", "eu-west-1")
+    s3.put_object(Bucket="private-files", Key="secret.txt", Body=b"secret")
     assert unsigned("GET", f"{moto}/private-files/secret.txt") == 403
     assert unsigned("HEAD", f"{moto}/private-files/secret.txt") == 403
 
 
-def test_unsigned_get_and_head_of_public_object_are_allowed(client: Any, moto: str) -> None:
-    create_bucket(client, "public-files", "eu-west-1", public_read=True)
-    client.put_object(Bucket="public-files", Key="open.txt", Body=b"open")
+def test_unsigned_get_and_head_of_public_object_are_allowed(s3: Any, moto: str) -> None:
+    create_bucket(s3, "public-files", "eu-west-1", public_read=True)
+    s3.put_object(Bucket="public-files", Key="open.txt", Body=b"open")
     assert unsigned("GET", f"{moto}/public-files/open.txt") == 200
     assert unsigned("HEAD", f"{moto}/public-files/open.txt") == 200
     assert unsigned("GET", f"{moto}/public-files/absent.txt") == 404

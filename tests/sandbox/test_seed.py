@@ -60,6 +60,7 @@ def test_same_seed_same_bytes_other_seed_other_data(s3: Any) -> None:
     assert dumps[0] != dumps[2]
 
 
+@pytest.mark.usefixtures("seeded")  # xdist may run this on a worker where no other test seeded
 def test_game_score_is_stored_the_way_parse_stores_it(mock: Any) -> None:
     db = mock["src"]
     players = {d["_id"] for d in db["Player"].find({}, {"_id": 1})}
@@ -78,6 +79,7 @@ def test_game_score_is_stored_the_way_parse_stores_it(mock: Any) -> None:
     assert nested and all(f["__type"] == "File" and f["url"].endswith("/" + f["name"]) for f in nested)
 
 
+@pytest.mark.usefixtures("seeded")  # xdist may run this on a worker where no other test seeded
 def test_schema_describes_every_class_with_real_indexes_and_a_closed_class(mock: Any) -> None:
     db = mock["src"]
     schema = {d["_id"]: d for d in db["_SCHEMA"].find()}
@@ -91,6 +93,7 @@ def test_schema_describes_every_class_with_real_indexes_and_a_closed_class(mock:
     assert all("*" not in clp[op] for op in ("find", "get", "count"))
 
 
+@pytest.mark.usefixtures("seeded")  # xdist may run this on a worker where no other test seeded
 def test_relations_live_in_join_collections(mock: Any) -> None:
     db = mock["src"]
     posts, users = ({d["_id"] for d in db[c].find({}, {"_id": 1})} for c in ("Post", "_User"))
@@ -99,12 +102,14 @@ def test_relations_live_in_join_collections(mock: Any) -> None:
     assert {j["owningId"] for j in db["_Join:users:_Role"].find()} <= {d["_id"] for d in db["_Role"].find()}
 
 
+@pytest.mark.usefixtures("seeded")  # xdist may run this on a worker where no other test seeded
 def test_old_sdks_are_about_three_percent(mock: Any) -> None:
     installs = list(mock["src"]["_Installation"].find())
     old = [d for d in installs if d["parseVersion"] in OLD_SDKS[d["deviceType"]]]
     assert 0.02 <= len(old) / len(installs) < 0.05
 
 
+@pytest.mark.usefixtures("seeded")  # xdist may run this on a worker where no other test seeded
 def test_no_indexed_value_reaches_the_index_key_limit(mock: Any) -> None:
     db = mock["src"]
     for coll in db.list_collection_names():

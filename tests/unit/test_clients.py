@@ -20,7 +20,6 @@ from cutover.clients import (
     sdk_table,
 )
 from cutover.errors import CouldNotVerify
-from cutover.sandbox.mongo_server import mongo_service, mongo_uri
 from cutover.sandbox.process import free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -63,24 +62,9 @@ def test_rows_merge_missing_and_null_versions() -> None:
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    real = os.environ.get("CUTOVER_TEST_MONGODB_URI")
-    if real:
-        client: Any = pymongo.MongoClient(real, serverSelectionTimeoutMS=5000)
-        yield client["cutover_unit_clients"]
-        client.drop_database("cutover_unit_clients")
-        client.close()
-        return
-    port = free_port()
-    service = mongo_service(port, tmp_path_factory.mktemp("mongo") / "mongoeco.log", CACHE)
-    service.start()
-    try:
-        service.wait_ready()
-        client = pymongo.MongoClient(mongo_uri(port), serverSelectionTimeoutMS=3000)
-        yield client["clients"]
-        client.close()
-    finally:
-        service.stop()
+def db(wire: pymongo.MongoClient[Any]) -> Iterator[Any]:
+    yield wire["cutover_unit_clients"]
+    wire.drop_database("cutover_unit_clients")
 
 
 def test_server_side_group_over_the_wire(db: Any) -> None:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +10,6 @@ import pytest
 
 from cutover.errors import CouldNotVerify, UnexpectedAnswer
 from cutover.privileges import Privileges, privilege_problems, privileges
-from cutover.sandbox.mongo_server import mongo_service, mongo_uri
 from cutover.sandbox.process import free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -88,17 +86,8 @@ def test_answer_without_auth_info_is_unexpected() -> None:
 
 
 @pytest.fixture(scope="module")
-def server_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    port = free_port()
-    service = mongo_service(port, tmp_path_factory.mktemp("mongo") / "mongoeco.log", CACHE)
-    service.start()
-    try:
-        service.wait_ready()
-        client: Any = pymongo.MongoClient(mongo_uri(port), serverSelectionTimeoutMS=3000)
-        yield client["app"]
-        client.close()
-    finally:
-        service.stop()
+def server_db(mongoeco: pymongo.MongoClient[Any]) -> Any:
+    return mongoeco["app"]
 
 
 def test_server_without_auth_reports_access_control_off(server_db: Any) -> None:

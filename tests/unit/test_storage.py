@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import mongomock
@@ -11,7 +10,7 @@ from bson import ObjectId
 
 from cutover.errors import TargetUnreachable
 from cutover.sandbox.process import free_port
-from cutover.sandbox.s3_server import create_bucket, s3_client, s3_service
+from cutover.sandbox.s3_server import create_bucket, s3_client
 from cutover.storage import (
     BucketFacts,
     bucket_facts,
@@ -24,18 +23,6 @@ from cutover.storage import (
     s3_object_size,
     source_sizes,
 )
-
-
-@pytest.fixture(scope="module")
-def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    port = free_port()
-    service = s3_service(port, tmp_path_factory.mktemp("s3") / "moto.log")
-    service.start()
-    try:
-        service.wait_ready()
-        yield s3_client(f"http://127.0.0.1:{port}")
-    finally:
-        service.stop()
 
 
 def _bucket(s3: Any, region: str = "us-east-1", public: bool = False, dotted: bool = False) -> str:
