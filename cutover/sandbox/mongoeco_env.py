@@ -1,29 +1,25 @@
 """The Python >= 3.13 venv that runs mongoeco (the suite itself runs on an older Python).
 
-Built once into ``<cache_dir>/mongoeco-venv`` and reused: a stamp file written last records what was
-installed, so a complete venv is recognised without running pip (well under 0.1 s). Concurrent builders
-(pytest-xdist workers, two suites) serialise on a lock file; the loser finds the stamp and reuses.
+Built once into ``<cache_dir>/mongoeco-venv`` and reused (see :mod:`cutover.sandbox.cache_dir`): the stamp
+records the requirement installed, so a complete venv is recognised without running pip (well under 0.1 s).
 """
 from __future__ import annotations
 
-import fcntl
 import glob
 import os
 import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from cutover.errors import SandboxError
+from cutover.sandbox.cache_dir import ensure_built, read_stamp, run_logged, write_stamp
 from cutover.sandbox.mongo_shims import PINNED_VERSION
 
 REQUIREMENT = f"mongoeco[wire]=={PINNED_VERSION}"  # the "wire" extra brings pymongo's bson, used on the wire
 VENV_NAME = "mongoeco-venv"
-STAMP_NAME = ".cutover-stamp"
 _PROBE_TIMEOUT = 10.0
-_INSTALL_TIMEOUT = 900.0
 _HOW_TO_GET = (
     "no Python 3.13 interpreter found (tried python3.13 on PATH, `pyenv prefix 3.13*`, "
     "~/.pyenv/versions/3.13*): install one, e.g. `pyenv install 3.13` or `apt-get install python3.13`"
@@ -33,14 +29,7 @@ _HOW_TO_GET = (
 def ensure_mongoeco_python(cache_dir: Path) -> Path:
     """The python of a venv holding mongoeco ``PINNED_VERSION``; built on first use, then reused."""
     cache_dir = cache_dir.resolve()  # the python path is run by children with another cwd
-    venv = cache_dir / VENV_NAME
-    if _is_complete(venv):
-        return _venv_python(venv)
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    with _locked(cache_dir / f"{VENV_NAME}.lock"):
-        if not _is_complete(venv):
-            _build(venv, find_python313(), cache_dir / f"{VENV_NAME}-install.log")
-    return _venv_python(venv)
+    return _venv_python(ensure_built(cache_dir, VENV_NAME, _is_complete, _build))
 
 
 def _venv_python(venv: Path) -> Path:
@@ -48,40 +37,16 @@ def _venv_python(venv: Path) -> Path:
 
 
 def _is_complete(venv: Path) -> bool:
-    stamp = venv / STAMP_NAME
-    try:
-        return stamp.read_text().strip() == REQUIREMENT and _venv_python(venv).exists()
-    except OSError:
-        return False
+    return read_stamp(venv) == REQUIREMENT and _venv_python(venv).exists()
 
 
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    with open(path, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _build(venv: Path, python: Path, log_path: Path) -> None:
+def _build(venv: Path, log_path: Path) -> None:
+    python = find_python313()
     shutil.rmtree(venv, ignore_errors=True)  # a half-built venv from an interrupted run
-    _run([str(python), "-m", "venv", str(venv)], log_path, "creating the mongoeco venv")
+    run_logged([str(python), "-m", "venv", str(venv)], log_path, "mongoeco venv: creating the mongoeco venv")
     pip = [str(_venv_python(venv)), "-m", "pip", "install", "--disable-pip-version-check", REQUIREMENT]
-    _run(pip, log_path, f"installing {REQUIREMENT}")
-    (venv / STAMP_NAME).write_text(REQUIREMENT + "\n")
-
-
-def _run(argv: list[str], log_path: Path, what: str) -> None:
-    with open(log_path, "ab") as log:
-        try:
-            done = subprocess.run(argv, stdout=log, stderr=subprocess.STDOUT, timeout=_INSTALL_TIMEOUT,
-                                  check=False, stdin=subprocess.DEVNULL)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise SandboxError(f"mongoeco venv: {what} failed ({exc}); see {log_path}") from exc
-    if done.returncode != 0:
-        raise SandboxError(f"mongoeco venv: {what} failed (exit {done.returncode}); see {log_path}")
+    run_logged(pip, log_path, f"mongoeco venv: installing {REQUIREMENT}")
+    write_stamp(venv, REQUIREMENT)
 
 
 def find_python313() -> Path:

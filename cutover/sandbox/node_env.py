@@ -2,44 +2,35 @@
 
 ``npm ci`` from the committed lock file (``parse/package-lock.json``) into ``<cache_dir>/parse-node``,
 reused while the hash of package.json + lock is unchanged. Install scripts are not run: those of this
-tree only print banners or check versions, and npm 11 skips them by default anyway. Concurrent callers
-serialise on a lock file.
+tree only print banners or check versions, and npm 11 skips them by default anyway. Stamp and lock:
+:mod:`cutover.sandbox.cache_dir`.
 """
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from cutover.errors import SandboxError
+from cutover.sandbox.cache_dir import STAMP_NAME as STAMP_NAME  # re-exported: the tests read the stamp
+from cutover.sandbox.cache_dir import clear_stamp, ensure_built, read_stamp, run_logged, write_stamp
 
 PACKAGE_DIR = Path(__file__).with_name("parse")
 MIN_NODE = (20, 19)
 NODE_DIR_NAME = "parse-node"
-STAMP_NAME = ".cutover-stamp"
 _MANIFESTS = ("package.json", "package-lock.json")
 _PROBE_TIMEOUT = 10.0
-_INSTALL_TIMEOUT = 900.0
 
 
 def ensure_parse_modules(cache_dir: Path) -> Path:
     """The directory whose ``node_modules`` holds parse-server and its adapters; installed if needed."""
     check_node()
     cache_dir = cache_dir.resolve()  # the path goes into NODE_PATH of a child with another cwd
-    target = cache_dir / NODE_DIR_NAME
     digest = manifest_digest()
-    if _is_current(target, digest):
-        return target
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    with _locked(cache_dir / f"{NODE_DIR_NAME}.lock"):
-        if not _is_current(target, digest):
-            _install(target, digest, cache_dir / f"{NODE_DIR_NAME}-install.log")
-    return target
+    return ensure_built(cache_dir, NODE_DIR_NAME, lambda target: _is_current(target, digest),
+                        lambda target, log_path: _install(target, digest, log_path))
 
 
 def manifest_digest() -> str:
@@ -51,38 +42,17 @@ def manifest_digest() -> str:
 
 
 def _is_current(target: Path, digest: str) -> bool:
-    try:
-        stamp = (target / STAMP_NAME).read_text().strip()
-    except OSError:
-        return False
-    return stamp == digest and (target / "node_modules" / "parse-server").is_dir()
-
-
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    with open(path, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    return read_stamp(target) == digest and (target / "node_modules" / "parse-server").is_dir()
 
 
 def _install(target: Path, digest: str, log_path: Path) -> None:
-    (target / STAMP_NAME).unlink(missing_ok=True)
+    clear_stamp(target)
     target.mkdir(parents=True, exist_ok=True)
     for name in _MANIFESTS:
         shutil.copyfile(PACKAGE_DIR / name, target / name)
     argv = [_require("npm"), "ci", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=warn"]
-    with open(log_path, "ab") as log:
-        try:
-            done = subprocess.run(argv, cwd=target, stdout=log, stderr=subprocess.STDOUT,
-                                  stdin=subprocess.DEVNULL, timeout=_INSTALL_TIMEOUT, check=False)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise SandboxError(f"npm ci for Parse Server failed ({exc}); see {log_path}") from exc
-    if done.returncode != 0:
-        raise SandboxError(f"npm ci for Parse Server failed (exit {done.returncode}); see {log_path}")
-    (target / STAMP_NAME).write_text(digest + "\n")
+    run_logged(argv, log_path, "npm ci for Parse Server", cwd=target)
+    write_stamp(target, digest)
 
 
 def check_node() -> tuple[int, int, int]:
