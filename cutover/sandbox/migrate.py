@@ -53,13 +53,19 @@ def collection_infos(db: Database[Any]) -> list[dict[str, Any]]:
 def copy_collection(src_db: Database[Any], dst_db: Database[Any], name: str, info: Mapping[str, Any],
                     batch: int) -> int:
     """Options first, then indexes, then documents (views are recreated, not copied)."""
-    options = dict(info.get("options") or {})
-    dst_db.create_collection(name, **options)
-    if info.get("type") == "view":
+    if not prepare_collection(src_db, dst_db, name, info):
         return 0
+    return copy_documents(src_db[name], dst_db[name], batch)
+
+
+def prepare_collection(src_db: Database[Any], dst_db: Database[Any], name: str, info: Mapping[str, Any]) -> bool:
+    """Create the collection with the source's options, then its indexes; False for a view (no indexes)."""
+    dst_db.create_collection(name, **dict(info.get("options") or {}))
+    if info.get("type") == "view":
+        return False
     for keys, index_options in index_definitions(src_db[name]):
         dst_db[name].create_index(keys, **index_options)
-    return copy_documents(src_db[name], dst_db[name], batch)
+    return True
 
 
 def copy_documents(src: Collection[Any], dst: Collection[Any], batch: int) -> int:

@@ -19,9 +19,10 @@ What depends on what, and so what runs at the same time:
     S3 files                             uploaded, then copied bucket to bucket, beside all this
 
 The migration is the real path (:mod:`cutover.sandbox.migrate`): options and indexes first, then documents
-as RawBSONDocument, so every value keeps its type and bytes. ``start()`` returns only when every copy is
-done and every service answers. Every child is registered before it is spawned, so ``stop()`` (also on
-Ctrl-C or a failed start) stops all of them, in parallel, by process group. ``fork_target`` gives a
+as RawBSONDocument, so every value keeps its type and bytes; its load-and-copy steps are in
+:mod:`cutover.sandbox.pipeline`. ``start()`` returns only when every copy is done and every service answers.
+Every child is registered before it is spawned, so ``stop()`` (also on Ctrl-C or a failed start) stops all
+of them, in parallel, by process group. ``fork_target`` gives a
 scenario an isolated migrated copy. With CUTOVER_TEST_MONGODB_URI set, both databases live on that real
 MongoDB instead of the stand-in.
 """
@@ -29,12 +30,10 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import itertools
 import os
 import secrets
 import threading
 import time
-from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -44,28 +43,20 @@ import pymongo
 from cutover.errors import SandboxError
 from cutover.model import CloudFunction, Database, Files, ParseServer, Query, Source, Target, Thresholds
 from cutover.sandbox.certs import Pki, make_pki
-from cutover.sandbox.migrate import (
-    collection_infos,
-    copy_bucket,
-    copy_collection,
-    copy_database,
-    index_definitions,
-    raw,
-)
+from cutover.sandbox.migrate import copy_bucket, copy_database
 from cutover.sandbox.mongo_server import mongo_service, mongo_uri
 from cutover.sandbox.parse_server import ParseOptions, S3Files, parse_service
+from cutover.sandbox.pipeline import (
+    PARSE_INITIALISED,
+    copy_parse_initialised,
+    load_and_copy,
+    prepare_source,
+    prepare_target,
+    seed_and_copy_files,
+)
 from cutover.sandbox.process import Service, free_port, tail
 from cutover.sandbox.s3_server import DUMMY_ACCESS_KEY, DUMMY_SECRET_KEY, create_bucket, s3_client, s3_service
-from cutover.sandbox.seed import (
-    APP_ID,
-    Plan,
-    SeedSummary,
-    create_indexes,
-    index_map,
-    schema_documents,
-    upload_s3,
-    write_gridfs,
-)
+from cutover.sandbox.seed import APP_ID, Plan, SeedSummary
 from cutover.sandbox.tls_proxy import tls_front_service
 
 REAL_MONGO_ENV = "CUTOVER_TEST_MONGODB_URI"
@@ -74,15 +65,6 @@ SOURCE_BUCKET = "parse-legacy-files"
 TARGET_BUCKET = "parse-app-files"
 APP_DIR = Path(__file__).with_name("app")
 SEED = 7
-# Small enough that each Parse Server's startup commands, queued behind a batch on a single-threaded
-# server, wait little; big enough that per-request costs stay small.
-LOAD_BATCH = 100
-# A loaded group is read back by position: mongoeco's skip walks the collection, so not too many groups.
-COPY_GROUP = 500
-COPY_BATCH = 5000
-# What Parse Server's startup (performInitialization) writes to: indexes on the first three, index maps in
-# _SCHEMA. Copied whole before the target Parse Server starts; every other class batch by batch.
-PARSE_INITIALISED = ("_User", "_Role", "_Idempotency", "_SCHEMA")
 STOP_DEADLINE = 5.0
 
 
@@ -181,12 +163,13 @@ class Sandbox:
         target_parse_port = free_port()
         tls = self._spawn_tls_front(pki.result(), target_parse_port)
         self._await(stores["s3"])
-        files = pool.submit(self._seed_and_copy_files, plan)
+        files = pool.submit(seed_and_copy_files, self.s3, plan, (SOURCE_BUCKET, TARGET_BUCKET),
+                            ("us-east-1", REGION), self._check_stopping)
         self._await(stores.get("target"))
         prepare_target(src, dst, skip=PARSE_INITIALISED)
         self._timed("stores", t0)
         parse_classes = threading.Event()
-        data = pool.submit(self._load_and_copy, plan, src, dst, parse_classes)
+        data = pool.submit(load_and_copy, plan, src, dst, parse_classes, self._check_stopping)
         target_parse = self._start_target_parse(src, dst, parse_classes, data, target_parse_port)
         self._await(source_parse, data, files)
         self._timed("source_parse", t0)
@@ -203,9 +186,7 @@ class Sandbox:
                             port: int) -> Service:
         """Once _User and _Role are loaded: copy the classes Parse initialises, then start its server."""
         self._await_event(parse_classes, data)
-        for info in collection_infos(src):
-            if info["name"] in PARSE_INITIALISED:
-                copy_collection(src, dst, str(info["name"]), info, COPY_BATCH)
+        copy_parse_initialised(src, dst)
         service, self.ep.parse_url = self._spawn_parse("target parse-server", self.ep.target_uri,
                                                        TARGET_BUCKET, port)
         return service
@@ -230,51 +211,6 @@ class Sandbox:
             self._spawn(service)
         self.s3 = s3_client(self.ep.s3_url, "us-east-1")
         return services
-
-    def _seed_and_copy_files(self, plan: Plan) -> tuple[str, ...]:
-        create_bucket(self.s3, SOURCE_BUCKET, "us-east-1")
-        create_bucket(self.s3, TARGET_BUCKET, REGION)
-        names = upload_s3(self.s3, SOURCE_BUCKET, plan.s3_files())
-        self._check_stopping()
-        copy_bucket(self.s3, SOURCE_BUCKET, self.s3, TARGET_BUCKET)
-        return names
-
-    def _load_and_copy(self, plan: Plan, src: Any, dst: Any,
-                       parse_classes: threading.Event) -> tuple[dict[str, int], tuple[str, ...]]:
-        """Load the source batch by batch; a copier (the target's own thread) copies each batch once it is
-        in the source, reading it back from there. ``parse_classes`` is set once _User and _Role are in."""
-        counts: dict[str, int] = {}
-        pending = {name for name, _ in plan.collections() if name in PARSE_INITIALISED}
-        with ThreadPoolExecutor(1, thread_name_prefix="sandbox-copy") as copier:
-            copies: list[Future[Any]] = []
-            for name, docs in plan.collections():
-                counts[name] = 0
-                for offset, ids in self._load_in_groups(src[name], docs):
-                    if name not in PARSE_INITIALISED:
-                        copies.append(copier.submit(copy_batch, src[name], dst[name], offset, ids))
-                    counts[name] += len(ids)
-                pending.discard(name)
-                if not pending:
-                    parse_classes.set()
-            gridfs_files = write_gridfs(src, plan.gridfs_files())
-            gridfs = [info for info in collection_infos(src) if str(info["name"]).startswith("fs.")]
-            copies += [copier.submit(copy_collection, src, dst, str(i["name"]), i, COPY_BATCH) for i in gridfs]
-            for copy in copies:
-                copy.result()
-        return counts, gridfs_files
-
-    def _load_in_groups(self, coll: Any, docs: Iterable[dict[str, Any]]) -> Iterator[tuple[int, list[Any]]]:
-        """insert_many in batches of LOAD_BATCH; yields (position, ``_id``s) of every COPY_GROUP stored."""
-        iterator, offset, group = iter(docs), 0, []
-        while chunk := list(itertools.islice(iterator, LOAD_BATCH)):
-            self._check_stopping()
-            coll.insert_many(chunk, ordered=True)
-            group += [doc["_id"] for doc in chunk]
-            if len(group) >= COPY_GROUP:
-                yield offset, group
-                offset, group = offset + len(group), []
-        if group:
-            yield offset, group
 
     def _spawn_parse(self, name: str, db_uri: str, bucket: str, port: int | None = None) -> tuple[Service, str]:
         port = port or free_port()
@@ -397,41 +333,6 @@ class Sandbox:
         assert base.files is not None
         return dataclasses.replace(base, database=Database(uri=_with_db(self.ep.target_uri, db_name)),
                                    files=dataclasses.replace(base.files, bucket=bucket))
-
-
-def prepare_source(db: Any, plan: Plan) -> tuple[tuple[str, str], ...]:
-    """Before any document: every index, every collection, and _SCHEMA (which maps the indexes)."""
-    indexes = create_indexes(db)
-    existing = set(db.list_collection_names())
-    for name in [name for name, _ in plan.collections()] + ["_Idempotency"]:
-        if name not in existing:
-            db.create_collection(name)
-    db["_SCHEMA"].insert_many(list(schema_documents(index_map(db))))
-    return indexes
-
-
-def copy_batch(src: Any, dst: Any, offset: int, ids: list[Any]) -> int:
-    """Copy one loaded batch (``ids``, stored from position ``offset`` on) as raw BSON, as copy_documents
-    does. Read back by position when the source keeps insertion order (mongoeco: an ``$in`` is a full
-    scan there), else by ``_id``; either way exactly the batch's documents are copied."""
-    docs = list(raw(src).find().skip(offset).limit(len(ids)))
-    if [doc["_id"] for doc in docs] != ids:
-        docs = list(raw(src).find({"_id": {"$in": ids}}))
-    if len(docs) != len(ids):
-        raise SandboxError(f"copying {src.name}: {len(ids)} documents were loaded, {len(docs)} read back")
-    raw(dst).insert_many(docs, ordered=True, bypass_document_validation=True)
-    return len(docs)
-
-
-def prepare_target(src: Any, dst: Any, skip: tuple[str, ...]) -> None:
-    """The first half of :func:`copy_collection` for every source collection but ``skip``: options, indexes."""
-    for info in collection_infos(src):
-        name = str(info["name"])
-        if name in skip:
-            continue
-        dst.create_collection(name, **dict(info.get("options") or {}))
-        for keys, options in index_definitions(src[name]):
-            dst[name].create_index(keys, **options)
 
 
 DEMO_QUERIES = (

@@ -25,7 +25,7 @@ import requests
 from bson.raw_bson import RawBSONDocument
 
 from cutover.errors import SandboxError
-from cutover.sandbox import stack
+from cutover.sandbox import pipeline, stack
 from cutover.sandbox.__main__ import READY_LINE
 from cutover.sandbox.migrate import collection_infos, normalized_indexes, raw
 from cutover.sandbox.process import Service, port_open
@@ -341,8 +341,8 @@ def test_copy_batch_reads_back_by_position_or_by_id_and_refuses_a_short_read() -
     client: mongomock.MongoClient[Any] = mongomock.MongoClient()
     src, dst = client["src"]["C"], client["dst"]["C"]
     src.insert_many([{"_id": f"id{i}", "n": i} for i in range(6)])
-    assert stack.copy_batch(src, dst, 2, ["id2", "id3"]) == 2  # stored at positions 2 and 3
-    assert stack.copy_batch(src, dst, 0, ["id5", "id4"]) == 2  # not where it says: read back by _id
+    assert pipeline.copy_batch(src, dst, 2, ["id2", "id3"]) == 2  # stored at positions 2 and 3
+    assert pipeline.copy_batch(src, dst, 0, ["id5", "id4"]) == 2  # not where it says: read back by _id
     assert sorted(dst.find(), key=lambda d: d["n"]) == [{"_id": f"id{i}", "n": i} for i in (2, 3, 4, 5)]
     with pytest.raises(SandboxError, match="2 documents were loaded, 1 read back"):
-        stack.copy_batch(src, dst, 0, ["id0", "missing"])
+        pipeline.copy_batch(src, dst, 0, ["id0", "missing"])
