@@ -22,8 +22,6 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import os
-import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -31,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cutover.sandbox.process import Service, free_port, port_open
+from cutover.sandbox.proxy_cli import add_endpoint_args, importable_env, stop_on_signals
 
 MODES = ("pass", "refuse", "close", "slowdown", "error500", "hang", "delay")
 HTTP_MODES = ("slowdown", "error500")
@@ -229,10 +228,7 @@ def _http_answer(status: int, head_only: bool) -> bytes:
 
 
 async def run(args: argparse.Namespace) -> None:
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+    stop = stop_on_signals()
     proxy = FaultProxy((args.listen_host, args.listen_port), (args.upstream_host, args.upstream_port),
                        args.control)
     await proxy.serve(stop)
@@ -241,10 +237,7 @@ async def run(args: argparse.Namespace) -> None:
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m cutover.sandbox.faults", description="faults before TCP")
-    parser.add_argument("--listen-host", default="127.0.0.1")
-    parser.add_argument("--listen-port", type=int, required=True)
-    parser.add_argument("--upstream-host", default="127.0.0.1")
-    parser.add_argument("--upstream-port", type=int, required=True)
+    add_endpoint_args(parser)
     parser.add_argument("--control", type=Path, required=True, help="file holding 'MODE [ARG]'")
     return parser.parse_args(argv)
 
@@ -298,9 +291,7 @@ def fault_service(name: str, listen_port: int, upstream_port: int, control: Path
     argv = [sys.executable, "-m", "cutover.sandbox.faults", "--listen-port", str(listen_port),
             "--upstream-host", upstream_host, "--upstream-port", str(upstream_port),
             "--control", str(control)]
-    root = str(Path(__file__).resolve().parents[2])   # so that -m works from any cwd, installed or not
-    pythonpath = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)
-    return Service(name=name, argv=argv, log_path=log_path, env={"PYTHONPATH": pythonpath},
+    return Service(name=name, argv=argv, log_path=log_path, env=importable_env(),
                    ready=lambda: port_open("127.0.0.1", listen_port))
 
 

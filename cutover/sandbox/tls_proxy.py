@@ -18,8 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
-import signal
 import ssl
 import sys
 import warnings
@@ -28,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from cutover.sandbox.process import Service, port_open
+from cutover.sandbox.proxy_cli import add_endpoint_args, importable_env, stop_on_signals
 
 TLS_VERSIONS = ("TLSv1", "TLSv1_1", "TLSv1_2", "TLSv1_3")
 CHUNK = 64 * 1024
@@ -165,21 +164,15 @@ def _log_loop_error(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) ->
 
 async def run(args: argparse.Namespace) -> None:
     ctx = server_context(args.cert, args.key, args.min_version, args.max_version)
-    loop = asyncio.get_running_loop()
-    loop.set_exception_handler(_log_loop_error)
-    stop = asyncio.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+    asyncio.get_running_loop().set_exception_handler(_log_loop_error)
+    stop = stop_on_signals()
     proxy = TlsProxy(ctx, (args.listen_host, args.listen_port), (args.upstream_host, args.upstream_port))
     await proxy.serve(stop)
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m cutover.sandbox.tls_proxy", description="TLS before TCP")
-    parser.add_argument("--listen-host", default="127.0.0.1")
-    parser.add_argument("--listen-port", type=int, required=True)
-    parser.add_argument("--upstream-host", default="127.0.0.1")
-    parser.add_argument("--upstream-port", type=int, required=True)
+    add_endpoint_args(parser)
     parser.add_argument("--cert", type=Path, required=True, help="PEM: certificate, then its chain")
     parser.add_argument("--key", type=Path, required=True, help="PEM: private key")
     parser.add_argument("--min-version", choices=TLS_VERSIONS, default="TLSv1_2")
@@ -207,16 +200,9 @@ def tls_front_service(
     if max_version is not None:
         argv += ["--max-version", tls_version(max_version).name]
     return Service(
-        name=name, argv=argv, log_path=log_path, env=_importable_env(),
+        name=name, argv=argv, log_path=log_path, env=importable_env(),
         ready=lambda: port_open("127.0.0.1", listen_port),
     )
-
-
-def _importable_env() -> dict[str, str]:
-    """PYTHONPATH with the directory holding ``cutover``, so ``-m`` works from any cwd, installed or not."""
-    root = str(Path(__file__).resolve().parents[2])
-    current = os.environ.get("PYTHONPATH")
-    return {"PYTHONPATH": f"{root}{os.pathsep}{current}" if current else root}
 
 
 if __name__ == "__main__":
