@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import dataclasses
 import socket
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -30,6 +29,7 @@ from cutover.topology import (
     url_host,
 )
 from cutover.transport import HostPort
+from tests.threaded import SocketThread
 
 EU = "aws:eu-west-1"
 
@@ -132,44 +132,31 @@ def test_url_host_defaults() -> None:
 
 
 # -- SRV over a real (local) DNS server -------------------------------------------------------------------------
-class DnsServer:
+class DnsServer(SocketThread):
     """Answers SRV queries for ``_mongodb._tcp.cluster0.test`` over UDP; NXDOMAIN for anything else."""
 
     def __init__(self) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.bind(("127.0.0.1", 0))
+        super().__init__(sock)
 
-    def _serve(self) -> None:
-        while not self.stopping.is_set():
-            try:
-                data, peer = self.sock.recvfrom(4096)
-            except TimeoutError:
-                continue
-            query = dns.message.from_wire(data)
-            response = dns.message.make_response(query)
-            name = query.question[0].name.to_text()
-            if name == "_mongodb._tcp.cluster0.test.":
-                response.answer.append(dns.rrset.from_text(
-                    name, 60, "IN", "SRV", "0 0 27017 shard-b.cluster0.test.", "0 0 27018 shard-a.cluster0.test."))
-            else:
-                response.set_rcode(dns.rcode.NXDOMAIN)
-            self.sock.sendto(response.to_wire(), peer)
+    def serve_one(self) -> None:
+        data, peer = self.sock.recvfrom(4096)
+        query = dns.message.from_wire(data)
+        response = dns.message.make_response(query)
+        name = query.question[0].name.to_text()
+        if name == "_mongodb._tcp.cluster0.test.":
+            response.answer.append(dns.rrset.from_text(
+                name, 60, "IN", "SRV", "0 0 27017 shard-b.cluster0.test.", "0 0 27018 shard-a.cluster0.test."))
+        else:
+            response.set_rcode(dns.rcode.NXDOMAIN)
+        self.sock.sendto(response.to_wire(), peer)
 
     def resolver(self) -> dns.resolver.Resolver:
         resolver = dns.resolver.Resolver(configure=False)
         resolver.nameservers = ["127.0.0.1"]
         resolver.port = self.port
         return resolver
-
-    def close(self) -> None:
-        self.stopping.set()
-        self.thread.join(5)
-        self.sock.close()
 
 
 @pytest.fixture(scope="module")

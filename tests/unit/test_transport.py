@@ -4,7 +4,6 @@ from __future__ import annotations
 import datetime as dt
 import socket
 import ssl
-import threading
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -24,43 +23,30 @@ from cutover.transport import (
     tcp_probe,
     version_rank,
 )
+from tests.threaded import SocketThread
 
 
-class Listener:
+class Listener(SocketThread):
     """Accepts connections on 127.0.0.1 in a thread: TLS handshake with ``ctx`` (or a plaintext line), close."""
 
     def __init__(self, ctx: ssl.SSLContext | None) -> None:
         self.ctx = ctx
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
+        super().__init__(socket.create_server(("127.0.0.1", 0)))
 
-    def _serve(self) -> None:
-        while not self.stopping.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except TimeoutError:
-                continue
-            conn.settimeout(5)
-            try:
-                if self.ctx is None:
-                    conn.recv(1024)
-                    conn.sendall(b"HTTP/1.0 400 plaintext here\r\n\r\n")
-                else:
-                    with self.ctx.wrap_socket(conn, server_side=True) as tls:
-                        tls.recv(1)
-            except (OSError, ssl.SSLError):
-                pass
-            finally:
-                conn.close()
-
-    def close(self) -> None:
-        self.stopping.set()
-        self.thread.join(5)
-        self.sock.close()
+    def serve_one(self) -> None:
+        conn, _ = self.sock.accept()
+        conn.settimeout(5)
+        try:
+            if self.ctx is None:
+                conn.recv(1024)
+                conn.sendall(b"HTTP/1.0 400 plaintext here\r\n\r\n")
+            else:
+                with self.ctx.wrap_socket(conn, server_side=True) as tls:
+                    tls.recv(1)
+        except (OSError, ssl.SSLError):
+            pass
+        finally:
+            conn.close()
 
 
 @pytest.fixture(scope="module")
