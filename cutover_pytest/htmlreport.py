@@ -43,7 +43,6 @@ def pytest_html_results_summary(prefix: list[str], summary: list[str], postfix: 
                                 session: pytest.Session) -> None:
     """The release manager's view first: verdict banner, counts per area and severity, changes, waivers."""
     from cutover.gate import decide
-    from cutover.history import changes, previous_record
     from cutover_pytest.state import get_state
 
     state = get_state(session.config)
@@ -64,7 +63,7 @@ def pytest_html_results_summary(prefix: list[str], summary: list[str], postfix: 
                                     "headers": ["Check", "Severity", "Outcome", "Message"],
                                     "rows": [[e["label"], e["severity"], "waived" if e.get("waiver") else
                                               e["outcome"], e.get("message", "")[:500]] for e in failing]}))
-    diff = changes(previous_record(state.run_dir.parent, state.run_id), entries)
+    diff = state.changes_since_previous()
     if diff["previous_run"]:
         prefix.append(render_table({"title": f"Changes since run {diff['previous_run']}",
                                     "headers": ["Newly failing", "Newly passing"],

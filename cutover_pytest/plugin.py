@@ -21,7 +21,7 @@ from cutover.config import SandboxSpec, load_target
 from cutover.criteria import CRITERIA, severity_of
 from cutover.errors import ConfigError, SandboxError, as_could_not_verify
 from cutover.gate import decide
-from cutover.history import changes, previous_record, write_index
+from cutover.history import write_index
 from cutover.model import Target
 from cutover.record import config_digest, git_commit, redact_tree, run_by, write_json, write_manifest
 from cutover.redact import host_of
@@ -72,7 +72,8 @@ def pytest_configure(config: pytest.Config) -> None:
     target, sandbox = _materialize(config, loaded, run_dir)
     active, expired = split_expired(waivers, datetime.now(UTC).date())
     state = RunState(target=target, session=Session(target, _options(config)), run_id=run_dir.name,
-                     run_dir=run_dir, started=_now(), sandbox=sandbox, waivers=active, expired_waivers=expired)
+                     run_dir=run_dir, started=_now(), sandbox=sandbox, waivers=active, expired_waivers=expired,
+                     git_commit=git_commit(Path.cwd()))
     config.stash[STATE_KEY] = state
     config.option.htmlpath = str(run_dir / "report.html")
     config.option.self_contained_html = True
@@ -147,7 +148,7 @@ def pytest_metadata(metadata: dict[str, Any], config: pytest.Config) -> None:
         metadata.pop(key)  # CI variables and the like
     target = state.target
     metadata.update({"Target": target.name, "Run id": state.run_id, "Suite version": __version__,
-                     "Git commit": git_commit(Path.cwd()) or "n/a",
+                     "Git commit": state.git_commit or "n/a",
                      "Target database": host_of(target.database.uri),
                      "Parse Server": host_of(target.parse.server_url) if target.parse else "n/a"})
 
@@ -313,7 +314,7 @@ def _archive(config: pytest.Config, state: RunState) -> None:
     gate = state.gate
     tests = sorted(state.results.values(), key=lambda e: e["id"])
     meta = {"run_id": state.run_id, "target": state.target.name, "suite_version": __version__,
-            "git_commit": git_commit(Path.cwd()), "config_digest": config_digest(state.target),
+            "git_commit": state.git_commit, "config_digest": config_digest(state.target),
             "ran_by": run_by()}
     write_json(state.run_dir / "record.json", {
         **meta, "started_utc": state.started, "finished_utc": _now(),
@@ -321,7 +322,7 @@ def _archive(config: pytest.Config, state: RunState) -> None:
         "counts": gate.counts if gate else {}, "severity_overrides": state.target.severity,
         "waivers": [w.describe() for w in state.waivers],
         "expired_waivers": [w.describe() for w in state.expired_waivers],
-        "changes": changes(previous_record(state.run_dir.parent, state.run_id), tests),
+        "changes": state.changes_since_previous(),
         "tests": tests,
     })
     for scratch in state.run_dir.glob(".collected-*.json"):

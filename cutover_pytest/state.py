@@ -22,8 +22,18 @@ class RunState:
     results: dict[str, dict[str, Any]] = field(default_factory=dict)   # nodeid -> record entry
     sandbox: Any = None
     gate: Any = None
+    git_commit: str = ""
+    changes: dict[str, Any] | None = None   # since the previous run of the target; set once at session end
     waivers: tuple[Any, ...] = ()
     expired_waivers: tuple[Any, ...] = ()
+
+    def changes_since_previous(self) -> dict[str, Any]:
+        """What changed since the previous run of this target, computed once (reads the older records)."""
+        if self.changes is None:
+            from cutover.history import changes, previous_record
+
+            self.changes = changes(previous_record(self.run_dir.parent, self.run_id), self.results.values())
+        return self.changes
 
     def redact(self, text: str) -> str:
         return redact_text(text, self.target.secrets)
