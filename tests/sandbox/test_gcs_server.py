@@ -88,6 +88,14 @@ def test_bucket_asked_for_another_location_is_refused_and_removed(gcs: GCSClient
     assert gcs.bucket("files-us") is None
 
 
+def test_bucket_location_cannot_be_patched(gcs: GCSClient) -> None:
+    gcs.create_bucket("files-fixed", LOCATION)
+    patched = requests.patch(f"{gcs.endpoint}/storage/v1/b/files-fixed", json={"location": "ASIA"}, timeout=TIMEOUT)
+    assert patched.status_code == 200 and patched.json()["location"] == LOCATION
+    made = gcs.bucket("files-fixed")
+    assert made is not None and made.location == LOCATION
+
+
 def test_missing_bucket_and_object_are_none(gcs: GCSClient, bucket: str) -> None:
     assert gcs.bucket("no-such-bucket") is None
     assert gcs.stat(bucket, "no/such/object.png") is None

@@ -2,7 +2,7 @@
 
 Two servers share one database server and one bucket: ``through`` serves files through Parse Server
 (``directAccess`` off), ``direct`` gives direct-access URLs into the bucket (with ``bucketPrefix`` and the
-sandbox's ``baseUrl`` rewrite).
+sandbox's ``baseUrl`` rewrite) and inherits a ``STORAGE_EMULATOR_HOST`` pointing at nothing.
 """
 from __future__ import annotations
 
@@ -72,6 +72,8 @@ def apps(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Apps]:
                           files=GCSFiles(bucket=BUCKET, api_endpoint=endpoint, direct_access=True,
                                          bucket_prefix=PREFIX, base_url=f"{endpoint}/{BUCKET}"))
     servers = [parse_service(opts, logs / f"parse-{opts.port}.log", CACHE) for opts in (through, direct)]
+    # an emulator host inherited from the environment must not divert the adapter from its apiEndpoint
+    servers[1].env = {**(servers[1].env or {}), "STORAGE_EMULATOR_HOST": f"http://127.0.0.1:{free_port()}"}
     services: list[Service] = [*stores, *servers]
     try:
         start_all(services[2:])
