@@ -45,6 +45,31 @@ class S3Files:
 
 
 @dataclass(frozen=True)
+class GCSFiles:
+    """Files in Google Cloud Storage (or the emulator at ``api_endpoint``) through ``@parse/gcs-files-adapter``.
+
+    ``base_url`` is a sandbox-only rewrite (server.js): the adapter itself always gives direct-access URLs
+    as ``https://storage.googleapis.com/<bucket>/<bucket_prefix><name>``; with ``base_url`` set (for the
+    emulator: ``<endpoint>/<bucket>``) they read ``<base_url>/<bucket_prefix><name>`` instead.
+    """
+
+    bucket: str
+    api_endpoint: str | None = None  # e.g. http://127.0.0.1:<port>; None: the real GCS
+    project_id: str = "cutover-sandbox"
+    direct_access: bool = False
+    bucket_prefix: str = ""
+    base_url: str | None = None
+    key_filename: str | None = None  # a service-account key file, for a real bucket only
+
+    def to_config(self) -> dict[str, object]:
+        return {
+            "kind": "gcs", "bucket": self.bucket, "bucketPrefix": self.bucket_prefix,
+            "directAccess": self.direct_access, "baseUrl": self.base_url, "apiEndpoint": self.api_endpoint,
+            "projectId": self.project_id, "keyFilename": self.key_filename,
+        }
+
+
+@dataclass(frozen=True)
 class GridFSFiles:
     """Files in GridFS on the Parse database (Parse Server's default adapter)."""
 
@@ -66,7 +91,7 @@ class ParseOptions:
     mount_path: str = "/parse"
     public_server_url: str | None = None
     cloud: Path | None = DEFAULT_CLOUD
-    files: S3Files | GridFSFiles = field(default_factory=GridFSFiles)
+    files: S3Files | GCSFiles | GridFSFiles = field(default_factory=GridFSFiles)
     log_level: str = "warn"
 
     @property

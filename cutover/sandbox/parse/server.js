@@ -7,9 +7,11 @@
 // Modules are resolved through NODE_PATH (the caller installs them into a cache directory, not here).
 // Config keys: port, host, mountPath, appId, masterKey, restKey, javascriptKey, fileKey, databaseURI,
 // serverURL, publicServerURL, cloud, logLevel, files. files is {kind: "gridfs"} (Parse's default
-// adapter, on the database) or {kind: "s3", endpoint, bucket, region, accessKeyId, secretAccessKey,
-// directAccess, bucketPrefix, baseUrl}.
+// adapter, on the database), {kind: "s3", endpoint, bucket, region, accessKeyId, secretAccessKey,
+// directAccess, bucketPrefix, baseUrl} or {kind: "gcs", bucket, bucketPrefix, directAccess, baseUrl,
+// apiEndpoint, projectId, keyFilename}.
 const fs = require('fs');
+const path = require('path');
 const { ParseServer } = require('parse-server');
 
 function readConfig() {
@@ -36,11 +38,66 @@ function s3Adapter(files) {
   });
 }
 
+// @parse/gcs-files-adapter hands its options to @google-cloud/storage's Storage as they are: apiEndpoint
+// points the client at an emulator (and, being a custom endpoint, turns authentication off); keyFilename
+// names a service-account key for a real bucket.
+function gcsAdapter(files) {
+  const GCSAdapter = require('@parse/gcs-files-adapter');
+  if (files.apiEndpoint) {
+    // With STORAGE_EMULATOR_HOST set, @google-cloud/storage 7 sends JSON API calls to that host without
+    // the /storage/v1 prefix, whatever apiEndpoint says: an inherited value must not win over ours.
+    delete process.env.STORAGE_EMULATOR_HOST;
+    uploadInOnePartForEmulator();
+  }
+  const adapter = new GCSAdapter({
+    bucket: files.bucket,
+    bucketPrefix: files.bucketPrefix || '',
+    directAccess: Boolean(files.directAccess),
+    projectId: files.projectId || undefined,
+    apiEndpoint: files.apiEndpoint || undefined,
+    keyFilename: files.keyFilename || undefined,
+  });
+  if (files.baseUrl) serveDirectAccessFrom(adapter, files.bucket, files.baseUrl);
+  return adapter;
+}
+
+// Emulator shim. The adapter writes through createWriteStream, a resumable upload by default, and the
+// Node client puts the content type of a resumable upload only in the X-Upload-Content-Type header,
+// which fake-gcs-server 1.54 ignores (its issue #1098): every file would be stored as
+// application/octet-stream, where real GCS keeps the type Parse sent. A one-part (multipart) upload
+// carries the type in the object's JSON metadata, which the emulator honours; the stored object is the
+// same as real GCS stores from a resumable one. Patched on the adapter's own copy of the client.
+function uploadInOnePartForEmulator() {
+  const adapterDir = path.dirname(require.resolve('@parse/gcs-files-adapter'));
+  const { File } = require(require.resolve('@google-cloud/storage', { paths: [adapterDir] }));
+  if (File.prototype.createWriteStream.cutoverOnePart) return;
+  const createWriteStream = File.prototype.createWriteStream;
+  File.prototype.createWriteStream = function (options) {
+    return createWriteStream.call(this, { ...(options || {}), resumable: false });
+  };
+  File.prototype.createWriteStream.cutoverOnePart = true;
+}
+
+// The GCS adapter has no baseUrl option: under directAccess it always answers
+// https://storage.googleapis.com/<bucket>/<bucketPrefix><name>, which an emulator cannot serve. This
+// sandbox-only shim keeps the adapter's own location and swaps that origin and bucket for baseUrl
+// (e.g. http://127.0.0.1:<port>/<bucket>), so direct-access URLs reach the emulator.
+function serveDirectAccessFrom(adapter, bucket, baseUrl) {
+  const original = adapter.getFileLocation.bind(adapter);
+  const googleBase = `https://storage.googleapis.com/${bucket}/`;
+  adapter.getFileLocation = (config, filename) => {
+    const location = original(config, filename);
+    if (!location.startsWith(googleBase)) return location;
+    return `${baseUrl.replace(/\/+$/, '')}/${location.slice(googleBase.length)}`;
+  };
+}
+
 function filesAdapter(files) {
   const kind = (files && files.kind) || 'gridfs';
   if (kind === 's3') return s3Adapter(files);
+  if (kind === 'gcs') return gcsAdapter(files);
   if (kind === 'gridfs') return undefined; // Parse's default: GridFS in the database of databaseURI
-  throw new Error(`files.kind must be "s3" or "gridfs", not ${JSON.stringify(kind)}`);
+  throw new Error(`files.kind must be "s3", "gcs" or "gridfs", not ${JSON.stringify(kind)}`);
 }
 
 function parseOptions(config) {
