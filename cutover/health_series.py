@@ -67,7 +67,14 @@ def amount(value: float, unit: str) -> str:
 
 
 def usable(window: Window) -> Window:
-    """The window, if every planned sample was taken; CouldNotVerify otherwise (a gap may hide a peak)."""
+    """The window, if every planned sample was taken from a server whose role is known; CouldNotVerify
+    otherwise (a gap may hide a peak; through mongos the figures describe the router, not the shards)."""
+    if "topology" in window.unread:
+        raise CouldNotVerify(f"the health window could not learn the server's role: {window.unread['topology']}")
+    if window.topology == "sharded":
+        raise CouldNotVerify("the target is a sharded cluster reached through mongos: serverStatus and "
+                             "replSetGetStatus describe the router, not the shards' servers; declare each shard's "
+                             "replica set as a target to measure DB-06")
     if window.state != "done":
         raise CouldNotVerify(f"the health window was cut short ({window.state}) after {len(window.samples)} "
                              f"samples: {'; '.join(window.failures) or 'the run was stopped'}")
@@ -101,7 +108,10 @@ def tickets_available(window: Window) -> Series | None:
 
 
 def lag(window: Window) -> tuple[Series, ...]:
-    """One series per secondary that any sample reported, by member name."""
+    """One series per secondary that any sample reported, by member name (CouldNotVerify if refused)."""
+    refused = next((s.refused["lag"] for s in window.samples if "lag" in s.refused), None)
+    if refused is not None:
+        raise CouldNotVerify(f"replication lag could not be sampled: {refused}")
     members = sorted({name[4:] for s in window.samples for name in s.figures if name.startswith("lag:")})
     found = (_series(window, f"replication lag of {m}", "s", _figure(f"lag:{m}")) for m in members)
     return tuple(s for s in found if s is not None)
@@ -118,6 +128,9 @@ def _cpu_pairs(window: Window) -> list[tuple[Sample, Sample]]:
 
 def cpu(window: Window) -> Series | None:
     """CPU time of the server process per interval, percent of its cores (None: not reported, or no cores)."""
+    if _cpu_pairs(window) and "cores" in window.unread:
+        raise CouldNotVerify(f"CPU time is reported but the number of cores could not be read: "
+                             f"{window.unread['cores']}")
     if window.cores is None or len(_cpu_pairs(window)) < 1:
         return None
     points = tuple(Point(b.offset_s, b.at, _percent(a, b, window.cores)) for a, b in _cpu_pairs(window))

@@ -37,6 +37,7 @@ class Sample:
     offset_s: float                  # seconds since the window started
     at: str                          # UTC time of the sample, ISO 8601
     figures: dict[str, float]        # only what the server reported; lag per member as "lag:<name>"
+    refused: dict[str, str] = field(default_factory=dict)   # figure group ("lag") -> why it could not be read
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class Window:
     topology: str = ""
     set_name: str = ""
     cores: int | None = None
+    unread: dict[str, str] = field(default_factory=dict)   # "topology" / "cores" -> why hello / hostInfo failed
     notes: tuple[str, ...] = ()
     samples: tuple[Sample, ...] = ()
     failures: tuple[str, ...] = ()   # "<offset> s: <why>" for each sample that could not be taken
@@ -58,7 +60,7 @@ class Window:
     @staticmethod
     def from_json(text: str) -> Window:
         raw = json.loads(text)
-        samples = tuple(Sample(**s) for s in raw.pop("samples"))
+        samples = tuple(Sample(**s) for s in raw.pop("samples"))   # dicts and floats survive JSON as they are
         return Window(**{**raw, "notes": tuple(raw["notes"]), "failures": tuple(raw["failures"]),
                          "samples": samples})
 
@@ -71,17 +73,21 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def sample_figures(admin: Any, topology: str) -> dict[str, float]:
-    """One sample: the figures this server reports, read from serverStatus and replSetGetStatus."""
+def sample_figures(admin: Any, topology: str) -> tuple[dict[str, float], dict[str, str]]:
+    """One sample: the figures this server reports (serverStatus, and replSetGetStatus on a replica set), and
+    the figure groups it refused; a serverStatus failure fails the whole sample."""
     status = call("reading serverStatus", lambda: admin.command("serverStatus"))
     readers: dict[str, Callable[[Mapping[str, Any]], float | None]] = {
         "cpu_us": health.cpu_time_us, "uptime_ms": health.uptime_ms, "lock_queue": health.lock_queue,
         "admission_queue": health.admission_queue, "tickets_available": health.tickets_available}
     figures = {name: value for name, read in readers.items() if (value := read(status)) is not None}
-    if topology == "replica set":
+    if topology != "replica set":
+        return figures, {}
+    try:
         lags = health.lag_per_secondary(call("reading replSetGetStatus", lambda: admin.command("replSetGetStatus")))
-        figures.update({f"lag:{member}": seconds for member, seconds in lags.items()})
-    return figures
+    except CouldNotVerify as exc:
+        return figures, {"lag": str(exc)}
+    return figures | {f"lag:{member}": seconds for member, seconds in lags.items()}, {}
 
 
 def own_operations(admin: Any) -> dict[str, float]:
@@ -162,17 +168,17 @@ class Sampler:
             write_window(self.path, window)
 
     def _opening(self, window: Window) -> Window:
-        admin, notes = self.client.admin, list[str]()
+        admin, unread = self.client.admin, dict[str, str]()
         try:
             topo = health.topology_of(call("asking who is primary (hello)", lambda: admin.command("hello")))
             window = replace(window, topology=topo.kind, set_name=topo.set_name)
         except CouldNotVerify as exc:
-            notes.append(f"topology unknown: {exc}")
+            unread["topology"] = str(exc)
         try:
             window = replace(window, cores=health.cores(call("reading hostInfo", lambda: admin.command("hostInfo"))))
         except CouldNotVerify as exc:
-            notes.append(f"cores unknown: {exc}")
-        return replace(window, notes=(*window.notes, *notes))
+            unread["cores"] = str(exc)
+        return replace(window, unread=unread)
 
     def _sample_all(self, window: Window) -> Window:
         """Samples at 0, interval, 2 x interval ... up to window_s; state "done", or "stopped" by close()."""
@@ -192,7 +198,7 @@ class Sampler:
     def _sample_one(self, window: Window, start: float, count_own: bool) -> tuple[Window, bool]:
         offset = round(self.clock() - start, 3)
         try:
-            figures = sample_figures(self.client.admin, window.topology)
+            figures, refused = sample_figures(self.client.admin, window.topology)
         except CouldNotVerify as exc:
             return replace(window, failures=(*window.failures, f"{offset:g} s: {exc}")), count_own
         if count_own:
@@ -201,4 +207,4 @@ class Sampler:
             except (CouldNotVerify, KeyError) as exc:
                 note = f"this suite's own operations are not counted (currentOp refused: {exc})"
                 window, count_own = replace(window, notes=(*window.notes, note)), False
-        return replace(window, samples=(*window.samples, Sample(offset, utc_now(), figures))), count_own
+        return replace(window, samples=(*window.samples, Sample(offset, utc_now(), figures, refused))), count_own

@@ -98,6 +98,33 @@ def test_refused_current_op_is_noted_and_not_asked_again(tmp_path: Path) -> None
     assert hs.own_load(window) == "this run's own operations could not be counted (currentOp)"
 
 
+def test_refused_host_info_makes_cpu_unverifiable_not_inapplicable(tmp_path: Path) -> None:
+    """hostInfo needs the clusterMonitor role: a refusal is "could not verify", never "not applicable"."""
+    refused = OperationFailure("not authorized on admin to execute command { hostInfo: 1 }", code=13)
+    window = run(replica_set(hostInfo=lambda n: refused), tmp_path / "w.json")
+    assert window.cores is None and "not authorized" in window.unread["cores"]
+    with pytest.raises(CouldNotVerify, match="number of cores could not be read"):
+        hs.cpu(window)
+
+
+def test_refused_repl_set_status_makes_only_the_lag_unverifiable(tmp_path: Path) -> None:
+    refused = OperationFailure("not authorized on admin to execute command { replSetGetStatus: 1 }", code=13)
+    window = hs.usable(run(replica_set(replSetGetStatus=lambda n: refused), tmp_path / "w.json"))
+    with pytest.raises(CouldNotVerify, match="replication lag could not be sampled"):
+        hs.lag(window)
+    assert hs.cpu(window) is not None and hs.lock_queue(window) is not None
+
+
+@pytest.mark.parametrize(("reply", "why"), [
+    (AutoReconnect("connection refused"), "could not learn the server's role"),
+    ({"isWritablePrimary": True, "msg": "isdbgrid", "ok": 1.0}, "sharded cluster reached through mongos"),
+])
+def test_a_window_of_unknown_role_or_through_mongos_cannot_be_judged(tmp_path: Path, reply: Any, why: str) -> None:
+    window = run(replica_set(hello=lambda n: reply), tmp_path / "w.json")
+    with pytest.raises(CouldNotVerify, match=why):
+        hs.usable(window)
+
+
 def test_close_stops_the_sampler_and_readers_learn_it_was_cut_short(tmp_path: Path) -> None:
     path = tmp_path / "w.json"
     sampler = Sampler(replica_set(), path, window_s=60, interval_s=5).start()
