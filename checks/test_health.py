@@ -2,7 +2,7 @@
 
 CPU time, queues and replication lag are sampled once per run over `health_window_s`, from collection on
 (``cutover_pytest.telemetry``): the window overlaps the other checks, and these checks run last, waiting
-only for what is left of it. A figure the server does not report is "not applicable on this server" (an
+only for what is left of it. A figure the server does not report is "not applicable" on this server (an
 explicit skip with its reason), never a pass.
 """
 from __future__ import annotations
@@ -80,7 +80,7 @@ def test_cpu(health_window: Window, target: Any, record_facts: Any, report_serie
     record_facts(**_window_facts(health_window))
     series, mean = health_series.cpu(health_window), health_series.cpu_mean(health_window)
     if series is None or mean is None:
-        pytest.skip(f"not applicable on this server: {health_series.cpu_not_reported(health_window)}")
+        pytest.skip(f"not applicable: {health_series.cpu_not_reported(health_window)}")
     limit = target.thresholds.cpu_max_percent
     _record("cpu", series, limit, record_facts, report_series, mean=mean)
     assert mean < limit, (
@@ -96,7 +96,8 @@ def test_lock_queue(health_window: Window, target: Any, record_facts: Any, repor
     record_facts(**_window_facts(health_window))
     series = health_series.lock_queue(health_window)
     if series is None:
-        pytest.skip("not applicable on this server: serverStatus reports no globalLock.currentQueue")
+        pytest.skip("not applicable: this server reports no lock queue (serverStatus has no "
+                    "globalLock.currentQueue)")
     limit = target.thresholds.lock_queue_max
     _record("lock_queue", series, limit, record_facts, report_series)
     assert series.max <= limit, (
@@ -114,8 +115,9 @@ def test_admission_queue(health_window: Window, target: Any, record_facts: Any, 
         record_facts(tickets_available=tickets.facts())
     series = health_series.admission_queue(health_window)
     if series is None:
-        pytest.skip("not applicable on this server: no admission queue length in serverStatus (before MongoDB "
-                    "7.0 an operation waiting for a ticket is counted in the lock queue)")
+        pytest.skip("not applicable: this server reports no admission queue length (queues.execution, "
+                    "wiredTiger.concurrentTransactions queueLength); before MongoDB 7.0 an operation waiting for a "
+                    "ticket is counted in the lock queue")
     limit = target.thresholds.admission_queue_max
     _record("admission_queue", series, limit, record_facts, report_series)
     assert series.max <= limit, (

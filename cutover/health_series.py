@@ -131,8 +131,10 @@ def cpu(window: Window) -> Series | None:
     if _cpu_pairs(window) and "cores" in window.unread:
         raise CouldNotVerify(f"CPU time is reported but the number of cores could not be read: "
                              f"{window.unread['cores']}")
-    if window.cores is None or len(_cpu_pairs(window)) < 1:
+    if window.cores is None or not any("cpu_us" in s.figures for s in window.samples):
         return None
+    if not _cpu_pairs(window):
+        raise CouldNotVerify(f"CPU time needs two samples, the window has {len(window.samples)}")
     points = tuple(Point(b.offset_s, b.at, _percent(a, b, window.cores)) for a, b in _cpu_pairs(window))
     return Series(f"CPU time (extra_info user+system, {window.cores} cores)", "%", points)
 
@@ -153,12 +155,10 @@ def _percent(a: Sample, b: Sample, cores: int) -> float:
 
 
 def cpu_not_reported(window: Window) -> str:
-    """Why there is no CPU figure, in the words the check skips with."""
+    """Why there is no CPU figure (``cpu()`` returned None), in the words the check skips with."""
     if not any("cpu_us" in s.figures for s in window.samples):
         return "this server reports no process CPU time (serverStatus has no extra_info.user_time_us/system_time_us)"
-    if window.cores is None:
-        return "this server does not say how many cores it has (hostInfo.system.numCores)"
-    return f"only {len(window.samples)} sample: CPU time needs two (health_window_s shorter than health_interval_s)"
+    return "this server does not say how many cores it has (hostInfo.system.numCores)"
 
 
 def own_load(window: Window) -> str:
