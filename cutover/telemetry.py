@@ -60,7 +60,7 @@ class Window:
     @staticmethod
     def from_json(text: str) -> Window:
         raw = json.loads(text)
-        samples = tuple(Sample(**s) for s in raw.pop("samples"))   # dicts and floats survive JSON as they are
+        samples = tuple(Sample(**s) for s in raw.pop("samples"))
         return Window(**{**raw, "notes": tuple(raw["notes"]), "failures": tuple(raw["failures"]),
                          "samples": samples})
 
@@ -122,7 +122,7 @@ def read_window(path: Path, wait_s: float, poll_s: float = 0.2) -> Window:
             return window
         if time.monotonic() >= deadline:
             raise TargetTimeout(f"the health window was not finished within {wait_s:.0f} s "
-                                f"({len(window.samples) if window else 0} samples taken); its sampler stopped")
+                                f"({len(window.samples) if window else 0} samples taken): its sampler stalled or died")
         time.sleep(poll_s)
 
 

@@ -13,6 +13,8 @@ from pymongo.errors import AutoReconnect, OperationFailure
 
 from cutover import health_series as hs
 from cutover.errors import CouldNotVerify, TargetTimeout
+from cutover.model import Database, Source, Target
+from cutover.session import Session
 from cutover.telemetry import NOTHING_TO_SAMPLE, Sample, Sampler, Window, claim, read_window
 from tests.server_docs import hello, host_info, repl_set_status, server_status
 
@@ -133,6 +135,15 @@ def test_close_stops_the_sampler_and_readers_learn_it_was_cut_short(tmp_path: Pa
     assert window.state == "stopped"
     with pytest.raises(CouldNotVerify, match="cut short"):
         hs.usable(window)
+
+
+def test_closing_the_session_stops_a_sampler_it_keeps(tmp_path: Path) -> None:
+    """Every way a run ends reaches Session.close(): a sampler kept by the session stops with it."""
+    target = Target(name="t", source=Source(uri="mongodb://h/src"), database=Database(uri="mongodb://h/dst"))
+    session = Session(target)
+    session.keep(Sampler(replica_set(), tmp_path / "w.json", window_s=60, interval_s=5).start())
+    session.close()
+    assert read_window(tmp_path / "w.json", wait_s=10).state == "stopped"
 
 
 def test_reading_a_window_that_never_finishes_times_out(tmp_path: Path) -> None:
