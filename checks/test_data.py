@@ -1,11 +1,12 @@
-"""Data criteria: row counts (DB-01), content (DB-02), deployment health (DB-06), collections (DB-07)."""
+"""Data criteria: row counts (DB-01), content (DB-02), collections (DB-07); deployment health (DB-06) is in
+test_health.py."""
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
 
-from cutover import content, health, inventory
+from cutover import content, inventory
 from cutover.data_plan import (
     content_units,
     count_pair,
@@ -21,12 +22,6 @@ from cutover_pytest.params import parametrize
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     parametrize(metafunc, "cls", lambda session: [(name, name) for name in data_classes(session)])
     parametrize(metafunc, "unit", content_units)
-    parametrize(metafunc, "quota", _declared_quota)
-
-
-def _declared_quota(session: Any) -> list[tuple[str, int]]:
-    quota = session.target.database.storage_quota_bytes
-    return [("quota", quota)] if quota > 0 else []
 
 
 def _allowed(target: Any, difference: int) -> bool:
@@ -73,48 +68,6 @@ def test_content(session: Any, target: Any, unit: Any, record_facts: Any) -> Non
                  content=[{"_id": i, "fields": p} for i, p in diff.content],
                  totals={"missing": diff.missing_total, "extra": diff.extra_total, "content": diff.content_total})
     assert diff.ok, diff.summary()
-
-
-# -- DB-06 --------------------------------------------------------------------------------------------
-@pytest.mark.criterion("DB-06")
-def test_writable_primary(session: Any, record_facts: Any) -> None:
-    """DB-06: the target's server is a writable primary."""
-    topo = health.topology(session.target_db)
-    record_facts(topology=topo.kind, set_name=topo.set_name, writable_primary=topo.writable_primary)
-    assert topo.writable_primary, f"target database ({topo.kind}) is not a writable primary"
-
-
-@pytest.mark.criterion("DB-06")
-def test_replication_lag(session: Any, target: Any, record_facts: Any) -> None:
-    """DB-06: replication lag below the threshold (a standalone has none: reported, not failed)."""
-    topo = health.topology(session.target_db)
-    if topo.kind != "replica set":
-        record_facts(topology=topo.kind, replication_lag="not applicable: no replica set")
-        return
-    lag = health.replication_lag(session.target_db)
-    limit = target.thresholds.replication_lag_s
-    record_facts(topology=topo.kind, replication_lag_s=lag.seconds, slowest=lag.slowest, limit_s=limit)
-    assert lag.seconds < limit, f"replica set {topo.set_name}: {lag.slowest} lags {lag.seconds:.1f} s (>= {limit} s)"
-
-
-@pytest.mark.criterion("DB-06")
-def test_lock_queues(session: Any, target: Any, record_facts: Any) -> None:
-    """DB-06: no operations queued for locks (where serverStatus reports them)."""
-    queued = health.lock_queue(session.target_db)
-    limit = target.thresholds.lock_queue_max
-    record_facts(lock_queue=queued if queued is not None else "not reported by this server", limit=limit)
-    assert queued is None or queued <= limit, f"target database: {queued} operations queued for locks (> {limit})"
-
-
-@pytest.mark.criterion("DB-06")
-def test_storage_headroom(session: Any, target: Any, quota: int, record_facts: Any) -> None:
-    """DB-06: the declared storage quota is at least `storage_headroom` x (data + index size)."""
-    used = health.storage_used(session.target_db)
-    factor = target.thresholds.storage_headroom
-    record_facts(used_bytes=used, quota_bytes=quota, required_factor=factor)
-    assert quota >= factor * used, (
-        f"target database: quota {quota} bytes is {quota / max(used, 1):.1f}x data+indexes ({used} bytes), "
-        f"expected >= {factor}x")
 
 
 # -- DB-07 --------------------------------------------------------------------------------------------

@@ -139,11 +139,24 @@ def _build_target(path: Path, name: str, raw: dict[str, Any], environ: Mapping[s
         raise ConfigError(f"{path}: targets.{name}.source.endpoint: required when source.kind is 'rest'")
     if target.source.kind == "export" and not target.source.export_dir:
         raise ConfigError(f"{path}: targets.{name}.source.export_dir: required when source.kind is 'export'")
+    _check_health_window(path, name, target.thresholds)
     for key, uri in (("database.uri", target.database.uri), ("source.uri", target.source.uri)):
         if uri and not urlsplit(uri).path.strip("/"):
             raise ConfigError(f"{path}: targets.{name}.{key}: name the database in the URI path "
                               "(mongodb://host/DBNAME)")
     return dataclasses.replace(target, secrets=tuple(sorted(set(s for s in secrets if s))))
+
+
+def _check_health_window(path: Path, name: str, limits: model.Thresholds) -> None:
+    key = f"{path}: targets.{name}.thresholds"
+    if limits.health_window_s <= 0 or limits.health_interval_s <= 0:
+        raise ConfigError(f"{key}: health_window_s and health_interval_s must be positive numbers of seconds")
+    if limits.health_interval_s > limits.health_window_s:
+        raise ConfigError(f"{key}.health_interval_s: {limits.health_interval_s:g} s is longer than health_window_s "
+                          f"({limits.health_window_s:g} s); the window needs at least two samples")
+    if not 0 < limits.cpu_max_percent <= 100:
+        raise ConfigError(f"{key}.cpu_max_percent: expected a percentage above 0 and at most 100, "
+                          f"got {limits.cpu_max_percent:g}")
 
 
 def _convert(path: Path, key: str, typ: Any, value: Any, environ: Mapping[str, str], secrets: list[str]) -> Any:

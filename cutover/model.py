@@ -93,7 +93,11 @@ class CloudFunction:
 @dataclass(frozen=True)
 class Thresholds:
     replication_lag_s: float = 10.0
-    lock_queue_max: int = 0
+    lock_queue_max: int = 0        # DB-06: operations queued for a lock, max over the health window
+    admission_queue_max: int = 0   # DB-06: operations waiting for an execution/ingress ticket (7.0+), max
+    cpu_max_percent: float = 20.0  # DB-06: server CPU time, mean over the window, percent of its cores
+    health_window_s: float = 60.0  # DB-06: seconds over which CPU, queues and lag are sampled
+    health_interval_s: float = 5.0  # DB-06: seconds between two samples (window 60 s: 13 samples)
     storage_headroom: float = 3.0
     cert_min_days: int = 30
     old_sdk_share: float = 0.05

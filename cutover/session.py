@@ -92,6 +92,10 @@ class Session:
         self._closers.append(client)
         return client
 
+    def keep(self, closeable: Any) -> Any:
+        """Close ``closeable`` with the session, before the clients opened so far (a background sampler)."""
+        return self._keep(closeable)
+
     def close(self) -> None:
         for client in reversed(self._closers):
             with contextlib.suppress(Exception):

@@ -75,3 +75,14 @@ def record_facts(request: pytest.FixtureRequest) -> Callable[..., None]:
         request.node.user_properties.append(("cutover:facts", json.dumps(facts, default=str)))
 
     return attach
+
+
+@pytest.fixture
+def report_series(request: pytest.FixtureRequest) -> Callable[[dict[str, Any]], None]:
+    """Attach a sampled series (``cutover.health_series.Series.chart()``): a small chart beside the verdict in
+    the HTML report, its points in the JSON record."""
+
+    def attach(series: dict[str, Any]) -> None:
+        request.node.user_properties.append(("cutover:series", json.dumps(series, default=str)))
+
+    return attach

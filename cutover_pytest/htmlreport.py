@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from cutover_pytest.charts import sparkline
+
 
 def pytest_html_results_table_header(cells: list[str]) -> None:
     cells.insert(1, '<th class="sortable" data-column-type="criterion">Criterion</th>')
@@ -18,7 +20,9 @@ def pytest_html_results_table_row(report: pytest.TestReport, cells: list[str]) -
     props = dict(getattr(report, "user_properties", ()))  # a CollectReport has none
     cells.insert(1, f"<td>{html.escape(str(props.get('criterion', '')))}</td>")
     cells.insert(2, f"<td>{html.escape(str(props.get('severity', '')))}</td>")
-    cells.insert(3, f"<td>{html.escape(str(getattr(report, 'cutover_verdict', '')))}</td>")
+    charts = "".join(sparkline(json.loads(value)) for name, value in getattr(report, "user_properties", ())
+                     if name == "cutover:series") if report.when == "call" else ""
+    cells.insert(3, f"<td>{html.escape(str(getattr(report, 'cutover_verdict', '')))}{charts}</td>")
 
 
 def pytest_html_results_table_html(report: pytest.TestReport, data: list[str]) -> None:

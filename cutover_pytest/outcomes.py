@@ -61,6 +61,8 @@ def update_entry(entry: dict[str, Any], report: pytest.TestReport) -> None:
             entry.setdefault("tables", []).append(json.loads(str(value)))
         elif name == "cutover:facts":
             entry.setdefault("facts", {}).update(json.loads(str(value)))
+        elif name == "cutover:series":
+            entry.setdefault("series", []).append(json.loads(str(value)))
 
 
 def _outcome(report: pytest.TestReport) -> str:

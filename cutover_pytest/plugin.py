@@ -32,7 +32,7 @@ from cutover_pytest.params import guard_unverifiable
 from cutover_pytest.scrub import mark_junit_errors, scrub_report
 from cutover_pytest.state import STATE_KEY, RunState, get_state
 
-pytest_plugins = ["cutover_pytest.fixtures", "cutover_pytest.htmlreport"]
+pytest_plugins = ["cutover_pytest.fixtures", "cutover_pytest.htmlreport", "cutover_pytest.telemetry"]
 
 _WORKER_KEY = "cutover_state"
 

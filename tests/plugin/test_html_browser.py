@@ -20,8 +20,8 @@ def test_counts():
     assert False, "GameScore: target holds 1199 documents, source 1200"
 
 @pytest.mark.criterion("DB-06")
-def test_health():
-    pass
+def test_health(report_series):
+    report_series({"figure": "lock queue", "unit": "operations", "limit": 0, "points": [[0, 0], [5, 0]]})
 '''
 TARGETS = '''
 [targets.t]
@@ -55,5 +55,6 @@ def test_report_renders_verdict_and_failing_criteria(tmp_path: Path) -> None:
     assert "GATE: FAIL - 1 blocker" in dom, "the verdict banner is not rendered"
     assert "DB-01" in dom and "GameScore: target holds 1199 documents, source 1200" in dom
     assert 'class="col-result">Failed' in dom or ">Failed<" in dom, "the failing row is not rendered"
+    assert "<polyline" in dom and "lock queue: max 0 operations" in dom, "the sampled series is not drawn"
     errors = [line for line in browser.stderr.splitlines() if "CONSOLE" in line and "rror" in line]
     assert not errors, f"console errors while rendering the report: {errors[:3]}"

@@ -19,7 +19,7 @@ from cutover.sandbox.defects import DEFECTS, Handles
 from cutover.sandbox.migrate import copy_database
 from cutover.sandbox.stack import SOURCE_BUCKET, Sandbox
 
-DATA_TESTS = ("-k", "test_data or test_indexes")
+DATA_TESTS = ("-k", "test_data or test_indexes or test_health")
 Checks = Callable[..., Any]
 
 

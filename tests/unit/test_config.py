@@ -266,6 +266,25 @@ def test_huge_integer_where_a_number_is_expected(tmp_path: Path) -> None:
     assert "targets.t.thresholds.timeout_s: expected a finite number" in message
 
 
+@pytest.mark.parametrize(("extra", "fragment"), [
+    ("health_window_s = 0\n", "targets.t.thresholds: health_window_s and health_interval_s must be positive"),
+    ("health_interval_s = -1\n", "targets.t.thresholds: health_window_s and health_interval_s must be positive"),
+    ("health_window_s = 4\nhealth_interval_s = 5\n",
+     "targets.t.thresholds.health_interval_s: 5 s is longer than health_window_s (4 s)"),
+    ("cpu_max_percent = 120\n", "targets.t.thresholds.cpu_max_percent: expected a percentage above 0 and at most 100"),
+])
+def test_health_window_thresholds_are_checked(tmp_path: Path, extra: str, fragment: str) -> None:
+    assert fragment in config_error(write(tmp_path, minimal(TH + extra)))
+
+
+def test_health_window_thresholds_load(tmp_path: Path) -> None:
+    extra = "health_window_s = 30\nhealth_interval_s = 2.5\ncpu_max_percent = 35\nadmission_queue_max = 4\n"
+    limits = load_target(write(tmp_path, minimal(TH + extra)), "t", ENV).thresholds
+    assert (limits.health_window_s, limits.health_interval_s, limits.cpu_max_percent, limits.admission_queue_max) \
+        == (30.0, 2.5, 35.0, 4)
+    assert Thresholds().health_window_s == 60.0 and Thresholds().cpu_max_percent == 20.0
+
+
 def db_uri(uri: str) -> str:
     return f'[targets.t]\nsource = {{ uri = "mongodb://h/src" }}\ndatabase = {{ uri = "{uri}" }}\n'
 
