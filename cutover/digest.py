@@ -32,7 +32,7 @@ from pymongo.database import Database
 
 from cutover.inventory import call, within
 
-MAX_DEPTH = 10
+MAX_DEPTH = 6          # containers; each level nests the pipeline 14 BSON levels deeper (servers cap near 180-200)
 _OFFSET = 500
 POWERS = [math.ldexp(1.0, i) for i in range(-_OFFSET, 601)]  # 2^-500 .. 2^600, exact doubles
 SAME = ["int", "long", "bool", "string", "objectId", "date", "binData", "null", "regex", "timestamp",

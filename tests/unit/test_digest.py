@@ -139,3 +139,15 @@ def _keys(value: Any) -> set[str]:
 def test_known_cases_are_distinct_documents_where_they_must_differ() -> None:
     for what, a, b, _ in KNOWN:
         assert bson.encode(a) != bson.encode(b), f"{what}: a known-answer case compares two different encodings"
+
+
+def _depth(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + max((_depth(v) for v in value.values()), default=0)
+    return 1 + max((_depth(v) for v in value), default=0) if isinstance(value, list) else 0
+
+
+def test_the_commands_nest_well_under_the_servers_bson_depth_limit() -> None:
+    """MongoDB refuses command documents nested deeper than its maxBSONDepth (200; 180 for stored data)."""
+    for pipeline in (digest.digest_pipeline({}), digest.known_answer_pipeline()):
+        assert _depth({"aggregate": "C", "pipeline": pipeline, "cursor": {}}) <= 130
