@@ -11,7 +11,9 @@ Soundness first (a false "equal" is a missed defect, a false "differs" only cost
   ``$type``; int and long are exact as they are; a double is written as (k, d x 2^k) with k chosen so that
   d x 2^k is an integer below 2^62 (power-of-two scaling is exact), and the server must prove the scaling
   exact (integral, in range, scales back to d) or the document counts as undigestable; a decimal is written
-  by ``$toString`` (exact for Decimal128; for doubles it is ``%g``, six digits, hence the scaling).
+  by ``$toString`` (exact for Decimal128). Doubles cannot take the same road: ``$toString`` prints them with
+  ``%g`` (six digits) and ``$toDecimal`` rounds them to 15 digits, hence the scaling. (``$hash``/``$hexHash``
+  arrive only in 8.3 and take strings or BinData, so they would need the same exact form first.)
 - Field order does not count: fields are sorted by name (``$sortArray``) at every level.
 - Containers nest to ``MAX_DEPTH``; deeper documents and types that hide numbers (code with scope, or types
   this module does not know) are undigestable: such a partition is always streamed.

@@ -79,6 +79,17 @@ def pytest_configure(config: pytest.Config) -> None:
     config.option.htmlpath = str(run_dir / "report.html")
     config.option.self_contained_html = True
     config.option.xmlpath = str(run_dir / "junit.xml")
+    _fill_metadata(config)
+
+
+def _fill_metadata(config: pytest.Config) -> None:
+    """pytest-metadata may have asked for the environment table before the target was loaded: fill it now."""
+    try:
+        from pytest_metadata.plugin import metadata_key
+    except ImportError:
+        return
+    if metadata_key in config.stash:
+        pytest_metadata(config.stash[metadata_key], config)
 
 
 def _waivers(config: pytest.Config, name: str, loaded: Target | SandboxSpec) -> tuple[Waiver, ...]:
