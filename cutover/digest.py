@@ -34,7 +34,7 @@ from pymongo.database import Database
 
 from cutover.inventory import call, within
 
-MAX_DEPTH = 6          # containers; each level nests the pipeline 14 BSON levels deeper (servers cap near 180-200)
+MAX_DEPTH = 10         # containers; each level nests the pipeline 9 BSON levels deeper (servers cap near 180-200)
 _OFFSET = 500
 POWERS = [math.ldexp(1.0, i) for i in range(-_OFFSET, 601)]  # 2^-500 .. 2^600, exact doubles
 SAME = ["int", "long", "bool", "string", "objectId", "date", "binData", "null", "regex", "timestamp",
@@ -58,8 +58,8 @@ def double_rep(v: str, d: int) -> dict[str, Any]:
                       {"$eq": [{"$divide": [{"$divide": [s, q]}, p]}, v]}]}
     scaled = {"$cond": [exact, _ok(["double", k, {"$toLong": s}]), _BAD]}
     body = _let(f"s{d}", {"$multiply": [{"$multiply": [v, p]}, q]}, scaled)
-    body = {"$let": {"vars": {f"p{d}": {"$arrayElemAt": ["$$P", index]},
-                              f"q{d}": {"$arrayElemAt": ["$$P", {"$add": [{"$subtract": [k, h]}, _OFFSET]}]}},
+    body = {"$let": {"vars": {f"p{d}": {"$arrayElemAt": ["$$pow2", index]},
+                              f"q{d}": {"$arrayElemAt": ["$$pow2", {"$add": [{"$subtract": [k, h]}, _OFFSET]}]}},
                      "in": body}}
     body = _let(f"h{d}", {"$floor": {"$divide": [k, 2]}}, body)
     body = _let(f"k{d}", {"$subtract": [56, {"$floor": {"$log": [{"$abs": v}, 2]}}]}, body)
@@ -68,30 +68,34 @@ def double_rep(v: str, d: int) -> dict[str, Any]:
     return {"$cond": [{"$eq": [v, 0.0]}, _ok(["double", "0"]), {"$cond": [finite, body, named]}]}
 
 
-def container_rep(v: str, t: str, d: int) -> dict[str, Any]:
+def container_rep(v: str, d: int) -> dict[str, Any]:
     """[type, [[name or null, rep], ...]]: fields sorted by name, array elements in order."""
     items = {"$cond": [{"$isArray": v}, {"$map": {"input": v, "as": f"a{d}", "in": {"k": None, "v": f"$$a{d}"}}},
                        {"$sortArray": {"input": {"$objectToArray": v}, "sortBy": {"k": 1}}}]}
-    child = _let(f"e{d}", node_rep(f"$$i{d}.v", d - 1), {"k": f"$$i{d}.k", "r": f"$$e{d}.r", "x": f"$$e{d}.x"})
-    children = {"$map": {"input": items, "as": f"i{d}", "in": child}}
-    pairs = {"$map": {"input": f"$$c{d}", "as": f"j{d}", "in": [f"$$j{d}.k", f"$$j{d}.r"]}}
+    children = {"$map": {"input": f"$$i{d}", "as": f"j{d}", "in": node_rep(f"$$j{d}.v", d - 1)}}
+    keys = {"$map": {"input": f"$$i{d}", "as": f"j{d}", "in": f"$$j{d}.k"}}
+    reps = {"$map": {"input": f"$$c{d}", "as": f"j{d}", "in": f"$$j{d}.r"}}
     bad = {"$sum": {"$map": {"input": f"$$c{d}", "as": f"j{d}", "in": f"$$j{d}.x"}}}
-    return _let(f"c{d}", children, {"r": [t, pairs], "x": bad})
+    body = {"r": [{"$type": v}, {"$zip": {"inputs": [keys, reps]}}], "x": bad}
+    return _let(f"i{d}", items, _let(f"c{d}", children, body))
 
 
 def node_rep(v: str, d: int) -> dict[str, Any]:
-    """{r: exact type-tagged representation of the value ``v``, x: undigestable values inside it}."""
-    t = f"$$t{d}"
-    branches = [{"case": {"$in": [t, SAME]}, "then": _ok([t, v])},
-                {"case": {"$eq": [t, "double"]}, "then": double_rep(v, d)},
-                {"case": {"$eq": [t, "decimal"]}, "then": _ok(["decimal", {"$toString": v}])}]
-    if d > 0:
-        branches.append({"case": {"$in": [t, ["object", "array"]]}, "then": container_rep(v, t, d)})
-    return _let(f"t{d}", {"$type": v}, {"$switch": {"branches": branches, "default": _BAD}})
+    """{r: exact type-tagged representation of the value ``v``, x: undigestable values inside it}.
+
+    Containers come first, in a plain ``$cond``: each level nests the pipeline 9 BSON levels deeper."""
+    t = {"$type": v}
+    leaf = {"$switch": {"branches": [{"case": {"$in": [t, SAME]}, "then": _ok([t, v])},
+                                     {"case": {"$eq": [t, "double"]}, "then": double_rep(v, d)},
+                                     {"case": {"$eq": [t, "decimal"]}, "then": _ok(["decimal", {"$toString": v}])}],
+                        "default": _BAD}}
+    if d == 0:
+        return leaf     # a container this deep falls to the default: undigestable
+    return {"$cond": [{"$in": [t, ["object", "array"]]}, container_rep(v, d), leaf]}
 
 
 def document_rep(root: str = "$$ROOT") -> dict[str, Any]:
-    return _let("P", POWERS, node_rep(root, MAX_DEPTH))
+    return _let("pow2", POWERS, node_rep(root, MAX_DEPTH))
 
 
 def _hash(rep_path: str) -> dict[str, Any]:

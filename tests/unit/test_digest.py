@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from fractions import Fraction
 from typing import Any
 
@@ -151,3 +152,21 @@ def test_the_commands_nest_well_under_the_servers_bson_depth_limit() -> None:
     """MongoDB refuses command documents nested deeper than its maxBSONDepth (200; 180 for stored data)."""
     for pipeline in (digest.digest_pipeline({}), digest.known_answer_pipeline()):
         assert _depth({"aggregate": "C", "pipeline": pipeline, "cursor": {}}) <= 130
+
+
+def _variables(value: Any) -> set[str]:
+    """Names bound by $let and $map in an expression."""
+    if isinstance(value, list):
+        return {n for v in value for n in _variables(v)}
+    if not isinstance(value, dict):
+        return set()
+    own = set(value["$let"]["vars"]) if "$let" in value else set()
+    own |= {value["$map"]["as"]} if "$map" in value else set()
+    return own | {n for v in value.values() for n in _variables(v)}
+
+
+def test_variable_names_are_ones_a_real_server_accepts() -> None:
+    """MongoDB wants user variables to start with a lower-case letter (the stand-in does not check)."""
+    names = _variables(digest.known_answer_pipeline())
+    assert {"pow2", "i10", "c10", "j1"} <= names
+    assert all(re.fullmatch(r"[a-z][A-Za-z0-9_]*", n) for n in names), sorted(names)
