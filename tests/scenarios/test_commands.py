@@ -26,7 +26,7 @@ def test_a_full_demo_run_sends_only_allowlisted_commands(tmp_path: Path) -> None
     proc = subprocess.run([sys.executable, "-m", "pytest", "--target", "demo", f"--reports-dir={reports}",
                            "-n", "2", "-q", "-p", "no:randomly"], cwd=REPO, capture_output=True, text=True,
                           timeout=900, check=False)
-    run_dir = sorted((reports / "demo").glob("*"))[-1]
+    run_dir = sorted(p for p in (reports / "demo").glob("*") if p.is_dir())[-1]
     record = json.loads((run_dir / "record.json").read_text())
     # the run must have completed with every data check passing (a loaded machine may time out a file URL)
     assert record["verdict"] != "GATE: NOT RUN", proc.stdout[-3000:] + proc.stderr[-2000:]
