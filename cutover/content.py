@@ -222,8 +222,8 @@ def diff_documents(source: Iterable[bytes], target: Iterable[bytes], label: str,
 
 def compare_partition(src: Database[Any], dst: Database[Any], part: Partition, cap: int,
                       paces: tuple[Pace, Pace] = (UNCAPPED, UNCAPPED), digest: str = "") -> ContentDiff:
-    """The content verdict of one partition by its documents, read-only on both sides; both sides are read at
-    the same time (the target's documents into a list while the source's are indexed by `_id`)."""
+    """The content verdict of one partition by its documents, read-only on both sides. Both sides are read at
+    the same time (the target's in a second thread), so the partition's documents are held in memory twice."""
     filt = part.filter()
 
     def run() -> ContentDiff:
