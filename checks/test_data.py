@@ -6,16 +6,8 @@ from typing import Any
 
 import pytest
 
-from cutover import content, inventory
-from cutover.data_plan import (
-    content_units,
-    count_pair,
-    data_classes,
-    hashes_equal,
-    is_partition,
-    mongo_source,
-    sample_size,
-)
+from cutover import inventory
+from cutover.data_plan import content_diff, content_units, count_pair, data_classes, mongo_source
 from cutover_pytest.params import parametrize
 
 
@@ -55,15 +47,11 @@ def test_row_count_table(session: Any, target: Any, report_table: Any) -> None:
 def test_content(session: Any, target: Any, unit: Any, record_facts: Any) -> None:
     """DB-02: every source document exists on the target with equal content (BSON types count, field order
     does not), by `_id`-range partition; reported as missingOnTarget / extraOnTarget / content."""
-    cap = target.thresholds.diff_cap
-    src = mongo_source(session)
-    if is_partition(unit) and hashes_equal(session, unit.cls):
-        diff = content.ContentDiff(unit.label, -1, -1, method="server dbHash equal")
-    elif is_partition(unit):
-        diff = content.compare_partition(src, session.target_db, unit, cap)
-    else:
-        diff = content.compare_sample(src, session.target_db, unit, sample_size(session), cap)
-    record_facts(partition=diff.label, method=diff.method, source_docs=diff.source_docs,
+    diff = content_diff(session, unit)
+    scans = target.scans
+    record_facts(partition=diff.label, method=diff.method, digest=diff.digest or "not asked",
+                 read_preference=scans.read_preference or "as the URI says (primary by default)",
+                 max_docs_per_s=scans.max_docs_per_s or "no cap", source_docs=diff.source_docs,
                  target_docs=diff.target_docs, missingOnTarget=list(diff.missing), extraOnTarget=list(diff.extra),
                  content=[{"_id": i, "fields": p} for i, p in diff.content],
                  totals={"missing": diff.missing_total, "extra": diff.extra_total, "content": diff.content_total})

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from cutover import coverage, indexes, inventory, longkeys
-from cutover.data_plan import memo, mongo_source, shared_classes
+from cutover.data_plan import index_counts, long_key_scan, memo, mongo_source, shared_classes
 from cutover_pytest.params import parametrize
 
 
@@ -38,11 +38,11 @@ def test_indexes_present(session: Any, cls: str, record_facts: Any) -> None:
 
 # -- DB-04 --------------------------------------------------------------------------------------------
 @pytest.mark.criterion("DB-04")
-def test_no_long_index_keys(session: Any, target: Any, target_cls: str, record_facts: Any) -> None:
+def test_no_long_index_keys(session: Any, target_cls: str, record_facts: Any) -> None:
     """DB-04: no indexed value of the class makes an index key reach the Index Key Limit (1024 bytes),
     computed on the server; the server's version, FCV and failIndexKeyTooLong are recorded."""
     specs = indexes.list_indexes(session.target_db, target_cls)
-    found = longkeys.long_keys(session.target_db, target_cls, specs, target.thresholds.diff_cap)
+    found = long_key_scan(session, target_cls, specs)
     facts = memo(session, "data.server_facts", lambda: longkeys.server_facts(session.target_db))
     record_facts(server=dataclasses.asdict(facts), indexes_checked=list(found.checked), total=found.total,
                  long_keys=[dataclasses.asdict(k) for k in found.found])
@@ -60,7 +60,7 @@ def test_documents_indexed(session: Any, target_cls: str, record_facts: Any) -> 
         pytest.skip("could not verify on this server: it does not explain plans, so a hinted count cannot be "
                     "shown to read the index (mongoeco validates hints but always scans)")
     specs = indexes.list_indexes(session.target_db, target_cls)
-    counts = longkeys.index_completeness(session.target_db, target_cls, specs)
+    counts = index_counts(session, target_cls, specs)
     record_facts(indexes={c.index: {"expected": c.expected, "indexed": c.indexed} for c in counts})
     short = [f"index {c.index} holds {c.indexed} of {c.expected} documents" for c in counts if c.indexed < c.expected]
     assert not short, f"{target_cls}: documents missing from indexes: " + "; ".join(short)

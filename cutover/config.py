@@ -38,7 +38,9 @@ _URI_FIELDS = {
 _ENUMS: dict[tuple[str, ...], tuple[str, ...]] = {
     ("source", "kind"): ("mongodb", "rest", "export"),
     ("files", "adapter"): ("s3", "gridfs", "gcs"),
+    ("scans", "read_preference"): ("primary", "primaryPreferred", "secondary", "secondaryPreferred", "nearest"),
 }
+_OPTIONAL_ENUMS = frozenset({("scans", "read_preference")})   # "" means "not set"
 SEVERITIES = ("blocker", "major", "minor")
 
 
@@ -140,6 +142,10 @@ def _build_target(path: Path, name: str, raw: dict[str, Any], environ: Mapping[s
     if target.source.kind == "export" and not target.source.export_dir:
         raise ConfigError(f"{path}: targets.{name}.source.export_dir: required when source.kind is 'export'")
     _check_health_window(path, name, target.thresholds)
+    for key, number in (("max_docs_per_s", target.scans.max_docs_per_s),
+                        ("aggregation_timeout_s", target.scans.aggregation_timeout_s)):
+        if number < 0:
+            raise ConfigError(f"{path}: targets.{name}.scans.{key}: expected 0 (no limit) or more, got {number}")
     for key, uri in (("database.uri", target.database.uri), ("source.uri", target.source.uri)):
         if uri and not urlsplit(uri).path.strip("/"):
             raise ConfigError(f"{path}: targets.{name}.{key}: name the database in the URI path "
@@ -249,7 +255,7 @@ def _substitute(path: Path, key: str, value: Any, environ: Mapping[str, str], se
 def _check_enum(path: Path, key: str, value: str) -> None:
     parts = tuple(key.split(".")[-2:])
     allowed = _ENUMS.get(parts)
-    if allowed and value not in allowed:
+    if allowed and value not in allowed and not (value == "" and parts in _OPTIONAL_ENUMS):
         raise ConfigError(f"{path}: {key}: expected one of {', '.join(allowed)}, got '{value}'")
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from cutover.config import SECRET_KEYS
 from cutover.model import Target
 
-_TABLES = ("source", "database", "parse", "source_parse", "files", "thresholds")
+_TABLES = ("source", "database", "parse", "source_parse", "files", "thresholds", "scans")
 _ARRAYS = {"queries": {"cls": "class"}, "cloud_functions": {}}
 
 
@@ -17,7 +17,8 @@ def dump_target(target: Target, env_prefix: str = "CUTOVER_SECRET") -> tuple[str
     env: dict[str, str] = {}
     name = target.name
     lines = [f"[targets.{_key(name)}]"]
-    lines += _pairs({k: getattr(target, k) for k in ("app_source_dir", "production", "probe_class")})
+    lines += _pairs({k: getattr(target, k) for k in ("app_source_dir", "production", "probe_class",
+                                                      "allow_blocking_commands")})
     for table in ("regions", "severity"):
         if getattr(target, table):
             lines += ["", f"[targets.{_key(name)}.{table}]", *_pairs(getattr(target, table))]

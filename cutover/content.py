@@ -1,11 +1,13 @@
-"""DB-02 content equality: `_id`-range partitions, server-side hashes, then a type-aware document diff.
+"""DB-02 content equality: `_id`-range partitions, then a type-aware document diff.
 
-How a partition is judged:
-1. Where both servers compute ``dbHash`` (byte-exact MD5 of a collection in `_id` order), equal hashes clear
-   the whole class without shipping a document. Unequal or unavailable hashes are not a verdict.
-2. Otherwise both sides of the partition are streamed as raw BSON; documents whose bytes are equal are equal.
-3. Only documents whose bytes differ are decoded and compared field by field: BSON types count (an Int64
-   that became a Double differs, bool is not int), field order does not.
+How a partition is judged (the order lives in :func:`cutover.data_plan.content_diff`):
+1. Only for a target with ``allow_blocking_commands = true`` (a quiesced copy): equal ``dbHash`` values
+   (:func:`server_hash`; the command locks the database against writes) clear the whole class.
+2. Where both servers compute a sound digest (:mod:`cutover.digest`, an ordinary aggregation), equal
+   digests clear the partition without shipping a document.
+3. Otherwise both sides of the partition are streamed as raw BSON (at most ``max_docs_per_s``); documents
+   whose bytes are equal are equal. Only documents whose bytes differ are decoded and compared field by
+   field: BSON types count (an Int64 that became a Double differs, bool is not int), field order does not.
 Mismatch listings are capped (first ``cap`` plus totals) so a huge mismatch never floods the run.
 """
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import math
 import struct
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +25,9 @@ from bson.raw_bson import RawBSONDocument
 from pymongo.collection import Collection
 from pymongo.database import Database
 
-from cutover.inventory import call
+from cutover.errors import CommandRefused
+from cutover.inventory import call, within
+from cutover.pace import UNCAPPED, Pace
 
 RAW = CodecOptions(document_class=RawBSONDocument)
 # Documents per reply: real servers cap a reply at 16 MB on their own, some stand-ins do not.
@@ -79,9 +84,14 @@ def partitions(db: Database[Any], cls: str, count: int, size: int) -> list[Parti
 
 
 def server_hash(db: Database[Any], cls: str) -> str | None:
-    """The server's ``dbHash`` of one collection, or None when the server does not offer it."""
+    """The server's ``dbHash`` of one collection, or None when the server does not offer it.
+
+    dbHash takes a shared lock on the database that stops every write until it is done: the suite's clients
+    refuse to send it (CommandRefused) unless the target set ``allow_blocking_commands = true``."""
     try:
         reply = db.command("dbHash", collections=[cls])
+    except CommandRefused:
+        raise
     except Exception:  # a missing command or privilege only disables the fast path
         return None
     value = reply.get("collections", {}).get(cls)
@@ -102,6 +112,7 @@ class ContentDiff:
     extra_total: int = 0
     content_total: int = 0
     method: str = "documents"
+    digest: str = ""           # what the server digests said, when they were asked
 
     @property
     def ok(self) -> bool:
@@ -140,9 +151,9 @@ def id_text(key: bytes) -> str:
     return str(doc["_id"])
 
 
-def raw_documents(coll: Collection[Any], filt: dict[str, Any]) -> Iterator[bytes]:
+def raw_documents(coll: Collection[Any], filt: dict[str, Any], pace: Pace = UNCAPPED) -> Iterator[bytes]:
     raw_coll = coll.with_options(codec_options=RAW)
-    for doc in raw_coll.find(filt, batch_size=BATCH):
+    for doc in pace.paced(raw_coll.find(filt, batch_size=BATCH)):
         yield bytes(doc.raw)
 
 
@@ -182,14 +193,14 @@ class _Collector:
         if len(listing) < self.cap:
             listing.append(item)
 
-    def result(self, label: str, source_docs: int, target_docs: int, method: str) -> ContentDiff:
+    def result(self, label: str, source_docs: int, target_docs: int, method: str, digest: str) -> ContentDiff:
         return ContentDiff(label, source_docs, target_docs, tuple(self.missing), tuple(self.extra),
                            tuple(self.content), self.totals["missing"], self.totals["extra"],
-                           self.totals["content"], method)
+                           self.totals["content"], method, digest)
 
 
 def diff_documents(source: Iterable[bytes], target: Iterable[bytes], label: str, cap: int,
-                   method: str = "documents") -> ContentDiff:
+                   method: str = "documents", digest: str = "") -> ContentDiff:
     """Match raw documents by `_id`; compare bytes, and fields only where the bytes differ."""
     pending = {id_key(raw): raw for raw in source}
     source_docs, target_docs = len(pending), 0
@@ -206,21 +217,30 @@ def diff_documents(source: Iterable[bytes], target: Iterable[bytes], label: str,
                 found.add("content", (id_text(key), ", ".join(paths)))
     for key in pending:
         found.add("missing", id_text(key))
-    return found.result(label, source_docs, target_docs, method)
+    return found.result(label, source_docs, target_docs, method, digest)
 
 
-def compare_partition(src: Database[Any], dst: Database[Any], part: Partition, cap: int) -> ContentDiff:
-    """The content verdict of one partition, read-only on both sides."""
+def compare_partition(src: Database[Any], dst: Database[Any], part: Partition, cap: int,
+                      paces: tuple[Pace, Pace] = (UNCAPPED, UNCAPPED), digest: str = "") -> ContentDiff:
+    """The content verdict of one partition by its documents, read-only on both sides. Both sides are read at
+    the same time (the target's in a second thread), so the partition's documents are held in memory twice."""
     filt = part.filter()
-    return call(f"comparing {part.label}", lambda: diff_documents(
-        raw_documents(src[part.cls], filt), raw_documents(dst[part.cls], filt), part.label, cap))
+
+    def run() -> ContentDiff:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            theirs = pool.submit(lambda: list(raw_documents(dst[part.cls], filt, paces[1])))
+            ours = list(raw_documents(src[part.cls], filt, paces[0]))
+            return diff_documents(ours, theirs.result(), part.label, cap, digest=digest)
+    return call(f"comparing {part.label}", run)
 
 
-def compare_sample(src: Database[Any], dst: Database[Any], cls: str, size: int, cap: int) -> ContentDiff:
+def compare_sample(src: Database[Any], dst: Database[Any], cls: str, size: int, cap: int,
+                   budget_s: float = 600.0) -> ContentDiff:
     """Quick mode: ``size`` random source documents looked up on the target (extras are not seen)."""
     def run() -> ContentDiff:
         pipeline = [{"$sample": {"size": size}}]
-        sampled = [bytes(d.raw) for d in src[cls].with_options(codec_options=RAW).aggregate(pipeline)]
+        raw_src = src[cls].with_options(codec_options=RAW)
+        sampled = within(src, budget_s, lambda: [bytes(d.raw) for d in raw_src.aggregate(pipeline)])
         ids = [bson.decode(raw)["_id"] for raw in sampled]
         theirs = raw_documents(dst[cls], {"_id": {"$in": ids}}) if ids else iter(())
         return diff_documents(sampled, theirs, f"{cls}:sample{size}", cap, method=f"sample of {size}")

@@ -6,11 +6,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from cutover import inventory
-from cutover.content import Partition, partitions, server_hash
+from cutover import digest, inventory, longkeys
+from cutover.content import ContentDiff, Partition, compare_partition, compare_sample, partitions, server_hash
 from cutover.errors import CouldNotVerify
 
 T = TypeVar("T")
@@ -51,7 +52,7 @@ class CountPair:
 
 def count_pair(session: Any, cls: str) -> CountPair:
     def compute() -> CountPair:
-        return CountPair(cls, session.source.count(cls), inventory.exact_count(session.target_db, cls))
+        return CountPair(cls, session.source.count(cls), target_count(session, cls))
     return memo(session, f"data.count.{cls}", compute)
 
 
@@ -93,17 +94,81 @@ def content_units(session: Any) -> list[tuple[str, Any]]:
     units: list[tuple[str, Any]] = []
     for cls in collection_classes(session):
         pair = count_pair(session, cls)
-        side = mongo_source(session) if pair.source >= pair.target else session.target_db
+        mongo_source(session)
+        side = session.scan_db("source" if pair.source >= pair.target else "target")
         units += [(part.label, part) for part in partitions(side, cls, max(pair.source, pair.target), per)]
     return units
 
 
 def hashes_equal(session: Any, cls: str) -> bool:
-    """True only when both servers give a ``dbHash`` for ``cls`` and the two are equal."""
+    """True only when both servers give a ``dbHash`` for ``cls`` and the two are equal (dbHash blocks writes:
+    only with ``allow_blocking_commands = true``; otherwise the clients refuse to send it)."""
     def compute() -> bool:
         theirs = server_hash(mongo_source(session), cls)
         return theirs is not None and theirs == server_hash(session.target_db, cls)
     return memo(session, f"data.hash_equal.{cls}", compute)
+
+
+def digest_support(session: Any) -> digest.Support:
+    """Whether both servers compute sound partition digests (each runs the known-answer test once)."""
+    def compute() -> digest.Support:
+        for side in ("source", "target"):
+            found = digest.support(session.scan_db(side), session.aggregation_budget_s)
+            if not found.available:
+                return digest.Support(False, f"{side}: {found.reason}")
+        return digest.Support(True)
+    return memo(session, "data.digest_support", compute)
+
+
+def content_diff(session: Any, unit: Any) -> ContentDiff:
+    """DB-02's verdict on one unit: dbHash (opt-in only), then server digests, then the documents."""
+    cap, budget = session.target.thresholds.diff_cap, session.aggregation_budget_s
+    mongo_source(session)
+    src, dst = session.scan_db("source"), session.scan_db("target")
+    if not is_partition(unit):
+        return compare_sample(src, dst, unit, sample_size(session), cap, budget)
+    if session.target.allow_blocking_commands and hashes_equal(session, unit.cls):
+        return ContentDiff(unit.label, -1, -1, method="server dbHash equal (allow_blocking_commands = true)")
+    support = digest_support(session)
+    said = f"unavailable: {support.reason}"
+    if support.available:
+        ours, theirs = partition_digests(session, unit)
+        if ours.matches(theirs):
+            return ContentDiff(unit.label, ours.docs, theirs.docs, method="server digest equal", digest="equal")
+        said = f"differ (source {ours.describe()}, target {theirs.describe()})"
+    paces = (session.pace("source"), session.pace("target"))
+    return compare_partition(src, dst, unit, cap, paces, digest=said)
+
+
+def partition_digests(session: Any, part: Partition) -> tuple[digest.Digest, digest.Digest]:
+    """Both sides' digests of ``part``, computed at the same time; each server's pace pays for its scan."""
+    def one(side: str) -> digest.Digest:
+        found = digest.partition_digest(session.scan_db(side), part.cls, part.filter(), session.aggregation_budget_s)
+        session.pace(side).spend(found.docs)
+        return found
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        ours, theirs = pool.map(one, ("source", "target"))
+    return ours, theirs
+
+
+def long_key_scan(session: Any, cls: str, specs: list[Any]) -> longkeys.LongKeys:
+    """DB-04's server-side scan of the target class (read preference, budget), paid for at the pace."""
+    found = longkeys.long_keys(session.scan_db("target"), cls, specs, session.target.thresholds.diff_cap,
+                               session.aggregation_budget_s)
+    session.pace("target").spend(target_count(session, cls))
+    return found
+
+
+def index_counts(session: Any, cls: str, specs: list[Any]) -> list[longkeys.IndexCoverage]:
+    """DB-04's plain and hinted counts per index on the target, each paid for at the pace."""
+    counts = longkeys.index_completeness(session.scan_db("target"), cls, specs, session.aggregation_budget_s)
+    session.pace("target").spend(sum(c.expected + c.indexed for c in counts))
+    return counts
+
+
+def target_count(session: Any, cls: str) -> int:
+    return memo(session, f"data.target_count.{cls}",
+                lambda: inventory.exact_count(session.target_db, cls, session.aggregation_budget_s))
 
 
 def is_partition(unit: Any) -> bool:

@@ -5,7 +5,8 @@
     ├── CouldNotVerify         a fact could not be fetched: the check ERRORs, never PASSes
     │   ├── TargetUnreachable  connection refused, DNS failure, TLS failure before any answer
     │   ├── TargetTimeout      the peer did not answer within the configured timeout
-    │   └── UnexpectedAnswer   the peer answered something we cannot interpret
+    │   ├── UnexpectedAnswer   the peer answered something we cannot interpret
+    │   └── CommandRefused     the suite refused to send a command outside its allowlist (never sent)
     └── SandboxError           the embedded sandbox could not start a component (names it and its log)
 """
 from __future__ import annotations
@@ -33,6 +34,10 @@ class TargetTimeout(CouldNotVerify):
 
 class UnexpectedAnswer(CouldNotVerify):
     """The component answered, but not in a form we can judge."""
+
+
+class CommandRefused(CouldNotVerify):
+    """A command outside the suite's allowlist (cutover.commands) was asked for; it was not sent."""
 
 
 class SandboxError(CutoverError):

@@ -182,7 +182,8 @@ def store_facts(session: Any, label: str) -> StoreFacts:
     """FILE-03 facts for one store (a label from :func:`store_labels`)."""
     files = files_config(session.target)
     if label == "gridfs":
-        grid = gridfs_completeness(grid_db(session), cap=session.target.thresholds.diff_cap)
+        grid = gridfs_completeness(grid_db(session), cap=session.target.thresholds.diff_cap,
+                                   budget_s=session.aggregation_budget_s)
         return StoreFacts(label, tuple(gridfs_problems(session, grid)), {"files": grid.files})
     if files.adapter == "s3":
         facts = bucket_facts(session.s3, files.bucket, files.prefix, check_public=files.direct_access)

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+import pymongo
 from pymongo import errors as mongo_errors
 from pymongo.database import Database
 
@@ -48,6 +49,16 @@ def guarded(what: str) -> Iterator[None]:
 
 def call(what: str, fn: Callable[[], T]) -> T:
     with guarded(what):
+        return fn()
+
+
+def within(db: Database[Any], budget_s: float, fn: Callable[[], T]) -> T:
+    """``fn`` (an aggregation or count on ``db``) under a client-side operation timeout: every command it sends
+    carries maxTimeMS (what is left of the budget) and the socket waits that long instead of the client's
+    socketTimeoutMS. A ping first, outside the budget: under it, server selection would wait the whole
+    budget for an unreachable server instead of serverSelectionTimeoutMS."""
+    db.command("ping", read_preference=db.read_preference)
+    with pymongo.timeout(budget_s):
         return fn()
 
 
@@ -96,9 +107,9 @@ def schema_documents(db: Database[Any]) -> dict[str, dict[str, Any]]:
     return call(f"reading _SCHEMA of {db.name}", lambda: {str(d["_id"]): d for d in db["_SCHEMA"].find({})})
 
 
-def exact_count(db: Database[Any], name: str) -> int:
+def exact_count(db: Database[Any], name: str, budget_s: float = 600.0) -> int:
     """The exact number of documents (a counting scan, not the collection metadata's estimate)."""
-    return call(f"counting {name}", lambda: int(db[name].count_documents({})))
+    return call(f"counting {name}", lambda: within(db, budget_s, lambda: int(db[name].count_documents({}))))
 
 
 def is_parse_class(name: str) -> bool:

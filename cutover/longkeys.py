@@ -18,7 +18,7 @@ from typing import Any
 from pymongo.database import Database
 
 from cutover.indexes import IndexSpec
-from cutover.inventory import call
+from cutover.inventory import call, within
 
 INDEX_KEY_LIMIT = 1024
 DERIVED_KINDS = frozenset({"text", "2d", "2dsphere", "geoHaystack", "hashed"})
@@ -78,12 +78,15 @@ class LongKeys:
     checked: tuple[str, ...]
 
 
-def long_keys(db: Database[Any], cls: str, specs: list[IndexSpec], cap: int = 100) -> LongKeys:
+def long_keys(db: Database[Any], cls: str, specs: list[IndexSpec], cap: int = 100,
+              budget_s: float = 600.0) -> LongKeys:
     """Documents of ``cls`` holding a key at or over the limit in one of its size-checked indexes."""
     checked = [s for s in specs if size_checked(s)]
     if not checked:
         return LongKeys(cls, (), 0, ())
-    rows = call(f"long-key scan of {cls}", lambda: list(db[cls].aggregate(long_key_pipeline(checked))))
+    pipeline = long_key_pipeline(checked)
+    rows = call(f"long-key scan of {cls}",
+                lambda: within(db, budget_s, lambda: list(db[cls].aggregate(pipeline))))
     hits = [(spec, row["_id"], int(row[f"s{i}"])) for row in rows for i, spec in enumerate(checked)
             if (row.get(f"s{i}") or 0) >= INDEX_KEY_LIMIT]
     found = [LongKey(spec.name, str(_id), size) for spec, _id, size in hits if _in_index(db, cls, spec, _id)]
@@ -115,7 +118,8 @@ class IndexCoverage:
     indexed: int       # the same count hinted through the index
 
 
-def index_completeness(db: Database[Any], cls: str, specs: list[IndexSpec]) -> list[IndexCoverage]:
+def index_completeness(db: Database[Any], cls: str, specs: list[IndexSpec],
+                       budget_s: float = 600.0) -> list[IndexCoverage]:
     """Plain vs hinted counts per hintable index (derived-key and hidden indexes are not hintable)."""
     out = []
     plain_all: int | None = None
@@ -124,17 +128,16 @@ def index_completeness(db: Database[Any], cls: str, specs: list[IndexSpec]) -> l
             continue
         filt = index_filter(spec)
         if not filt:
-            plain_all = plain_all if plain_all is not None else _count(db, cls, {}, None)
-        expected = plain_all if not filt and plain_all is not None else _count(db, cls, filt, None)
-        out.append(IndexCoverage(spec.name, expected, _count(db, cls, filt, spec.name)))
+            plain_all = plain_all if plain_all is not None else _count(db, cls, {}, None, budget_s)
+        expected = plain_all if not filt and plain_all is not None else _count(db, cls, filt, None, budget_s)
+        out.append(IndexCoverage(spec.name, expected, _count(db, cls, filt, spec.name, budget_s)))
     return out
 
 
-def _count(db: Database[Any], cls: str, filt: dict[str, Any], hint: str | None) -> int:
+def _count(db: Database[Any], cls: str, filt: dict[str, Any], hint: str | None, budget_s: float) -> int:
     what = f"counting {cls}" + (f" through index {hint}" if hint else "")
-    if hint is None:
-        return call(what, lambda: int(db[cls].count_documents(filt)))
-    return call(what, lambda: int(db[cls].count_documents(filt, hint=hint)))
+    options: dict[str, Any] = {"hint": hint} if hint else {}
+    return call(what, lambda: within(db, budget_s, lambda: int(db[cls].count_documents(filt, **options))))
 
 
 def hints_used(db: Database[Any], cls: str) -> bool:

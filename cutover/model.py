@@ -109,6 +109,19 @@ class Thresholds:
 
 
 @dataclass(frozen=True)
+class Scans:
+    """How the heavy reads (DB-02 content, DB-04 long keys and index completeness) treat a busy server."""
+
+    read_preference: str = ""      # "" (default): the URI's (primary unless it says otherwise); or primary |
+                                   # primaryPreferred | secondary | secondaryPreferred | nearest
+    max_docs_per_s: int = 0        # documents per second per server, all xdist workers together; 0: no cap
+    aggregation_timeout_s: float = 0.0  # maxTimeMS of every aggregation and count, seconds; 0: 60 x timeout_s
+
+    def aggregation_budget(self, timeout_s: float) -> float:
+        return self.aggregation_timeout_s or 60 * timeout_s
+
+
+@dataclass(frozen=True)
 class Target:
     """One named deployment."""
 
@@ -122,6 +135,9 @@ class Target:
     queries: tuple[Query, ...] = ()
     cloud_functions: tuple[CloudFunction, ...] = ()
     thresholds: Thresholds = field(default_factory=Thresholds)
+    scans: Scans = field(default_factory=Scans)
+    # dbHash locks the database against writes while it hashes: only for a quiesced copy (default false)
+    allow_blocking_commands: bool = False
     app_source_dir: str = ""
     production: bool = False
     probe_class: str = "CutoverProbe"

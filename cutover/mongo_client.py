@@ -1,15 +1,17 @@
-"""Opening MongoDB clients the same careful way everywhere: timeouts, read-only intent, typed errors."""
+"""Opening MongoDB clients the same careful way everywhere: timeouts, the command allowlist, typed errors."""
 from __future__ import annotations
 
 from typing import Any
 
+from cutover.commands import CommandLog, GuardedClient
 from cutover.errors import ConfigError
 
 
-def open_mongo(uri: str, timeout_s: float, tls_ca_file: str = "") -> Any:
-    """A MongoClient that fails fast (server selection, connect and socket timeouts) and reads from the
-    primary-preferred member; connection is lazy, so an unreachable server surfaces on first use."""
-    from pymongo import MongoClient
+def open_mongo(uri: str, timeout_s: float, tls_ca_file: str = "", component: str = "MongoDB",
+               log: CommandLog | None = None) -> Any:
+    """A client that fails fast (server selection, connect and socket timeouts), refuses commands outside the
+    allowlist (cutover.commands) and reports what it sends to ``log``; connection is lazy, so an unreachable
+    server surfaces on first use. Blocking commands are allowed only when ``log.allow_blocking``."""
     from pymongo.errors import ConfigurationError, InvalidURI
 
     ms = int(timeout_s * 1000)
@@ -17,8 +19,12 @@ def open_mongo(uri: str, timeout_s: float, tls_ca_file: str = "") -> Any:
                                   appname="cutover", retryWrites=False, uuidRepresentation="standard")
     if tls_ca_file:
         kwargs["tlsCAFile"] = tls_ca_file
+    if log is not None:
+        kwargs["event_listeners"] = [log.listener(component)]
     try:
-        client = MongoClient(uri, **kwargs)
+        client = GuardedClient(uri, **kwargs)
     except (InvalidURI, ConfigurationError, ValueError) as exc:
         raise ConfigError(f"MongoDB URI is not usable: {exc}") from None
+    client.component = component
+    client.allow_blocking = bool(log and log.allow_blocking)
     return client

@@ -143,7 +143,7 @@ class CountPair:
     database: int
 
 
-def count_pair(client: ParseClient, target_db: Any, cls: str, tries: int = 3) -> CountPair:
+def count_pair(client: ParseClient, target_db: Any, cls: str, tries: int = 3, budget_s: float = 600.0) -> CountPair:
     """REST count (master key) and database count of ``cls``; re-read a few times while they move."""
     pair = CountPair(cls, -1, 0)
     for _ in range(tries):
@@ -151,7 +151,7 @@ def count_pair(client: ParseClient, target_db: Any, cls: str, tries: int = 3) ->
         body = answer.body if isinstance(answer.body, dict) else {}
         if not answer.ok or not isinstance(body.get("count"), int):
             raise UnexpectedAnswer(f"API-03 count {cls}: the server refused to count: {answer.describe()}")
-        pair = CountPair(cls, body["count"], target_db[cls].count_documents({}))
+        pair = CountPair(cls, body["count"], target_db[cls].count_documents({}, maxTimeMS=int(budget_s * 1000)))
         if pair.rest == pair.database:
             break
     return pair

@@ -9,9 +9,11 @@ import contextlib
 from functools import cached_property
 from typing import Any
 
+from cutover.commands import CommandLog
 from cutover.errors import ConfigError
 from cutover.model import Target
 from cutover.mongo_client import open_mongo
+from cutover.pace import Pace
 
 
 class Session:
@@ -19,14 +21,17 @@ class Session:
 
     def __init__(self, target: Target, options: dict[str, Any] | None = None) -> None:
         self.target = target
-        self.options = dict(options or {})   # command-line switches the checks may read (sample, read_only)
+        # command-line switches the checks may read (sample, read_only) and ``workers`` (xdist processes)
+        self.options = dict(options or {})
         self.cache: dict[str, Any] = {}
+        self.commands = CommandLog(allow_blocking=target.allow_blocking_commands)
         self._closers: list[Any] = []
+        self._paces: dict[str, Pace] = {}
 
     @cached_property
     def target_client(self) -> Any:
         return self._keep(open_mongo(self.target.database.uri, self.target.thresholds.timeout_s,
-                                     self.target.database.tls_ca_file))
+                                     self.target.database.tls_ca_file, "target", self.commands))
 
     @cached_property
     def target_db(self) -> Any:
@@ -36,7 +41,8 @@ class Session:
     def source_client(self) -> Any:
         if self.target.source.kind != "mongodb":
             return None
-        return self._keep(open_mongo(self.target.source.uri, self.target.thresholds.timeout_s))
+        return self._keep(open_mongo(self.target.source.uri, self.target.thresholds.timeout_s, "", "source",
+                                     self.commands))
 
     @cached_property
     def source_db(self) -> Any:
@@ -49,7 +55,30 @@ class Session:
             return None
         if not files.gridfs_uri:
             return self.target_db
-        return self._keep(open_mongo(files.gridfs_uri, self.target.thresholds.timeout_s)).get_default_database()
+        client = open_mongo(files.gridfs_uri, self.target.thresholds.timeout_s, "", "gridfs", self.commands)
+        return self._keep(client).get_default_database()
+
+    def scan_db(self, side: str) -> Any:
+        """The source or target database for heavy reads (DB-02, DB-04): with ``scans.read_preference``."""
+        db = self.source_db if side == "source" else self.target_db
+        mode = self.target.scans.read_preference
+        if db is None or not mode:
+            return db
+        from pymongo import read_preferences
+
+        return db.with_options(read_preference=getattr(read_preferences, mode[0].upper() + mode[1:])())
+
+    def pace(self, side: str) -> Pace:
+        """The documents-per-second cap of one server, this process's share of ``scans.max_docs_per_s``."""
+        if side not in self._paces:
+            workers = max(1, int(self.options.get("workers") or 1))
+            self._paces[side] = Pace(self.target.scans.max_docs_per_s / workers)
+        return self._paces[side]
+
+    @property
+    def aggregation_budget_s(self) -> float:
+        """maxTimeMS (in seconds) of the suite's aggregations and counts."""
+        return self.target.scans.aggregation_budget(self.target.thresholds.timeout_s)
 
     @cached_property
     def s3(self) -> Any:

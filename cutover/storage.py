@@ -213,7 +213,8 @@ def gridfs_names(db: Database[Any], bucket: str = "fs") -> Iterator[str]:
         raise TargetUnreachable(f"listing GridFS {bucket}.files failed: {exc}") from exc
 
 
-def gridfs_completeness(db: Database[Any], bucket: str = "fs", cap: int = 100) -> GridFSFacts:
+def gridfs_completeness(db: Database[Any], bucket: str = "fs", cap: int = 100,
+                        budget_s: float = 600.0) -> GridFSFacts:
     """Files whose chunks are not exactly 0..ceil(length/chunkSize)-1, batch by batch."""
     total, bad_count, listed = 0, 0, list[GridFSFile]()
     try:
@@ -221,7 +222,7 @@ def gridfs_completeness(db: Database[Any], bucket: str = "fs", cap: int = 100) -
                                             batch_size=GRIDFS_BATCH)
         while batch := list(itertools.islice(cursor, GRIDFS_BATCH)):
             total += len(batch)
-            for bad in _incomplete_in(db, bucket, batch):
+            for bad in _incomplete_in(db, bucket, batch, budget_s):
                 bad_count += 1
                 if len(listed) < cap:
                     listed.append(bad)
@@ -230,14 +231,17 @@ def gridfs_completeness(db: Database[Any], bucket: str = "fs", cap: int = 100) -
     return GridFSFacts(total, bad_count, tuple(listed))
 
 
-def _incomplete_in(db: Database[Any], bucket: str, files: list[dict[str, Any]]) -> Iterator[GridFSFile]:
-    return (f for f in _file_states(db, bucket, files) if not f.complete)
+def _incomplete_in(db: Database[Any], bucket: str, files: list[dict[str, Any]],
+                   budget_s: float = 600.0) -> Iterator[GridFSFile]:
+    return (f for f in _file_states(db, bucket, files, budget_s) if not f.complete)
 
 
-def _file_states(db: Database[Any], bucket: str, files: list[dict[str, Any]]) -> Iterator[GridFSFile]:
+def _file_states(db: Database[Any], bucket: str, files: list[dict[str, Any]],
+                 budget_s: float = 600.0) -> Iterator[GridFSFile]:
     pipeline: list[dict[str, Any]] = [{"$match": {"files_id": {"$in": [f["_id"] for f in files]}}},
                 {"$group": {"_id": "$files_id", "count": {"$sum": 1}, "maxn": {"$max": "$n"}}}]
-    found = {str(g["_id"]): (g["count"], g["maxn"]) for g in db[f"{bucket}.chunks"].aggregate(pipeline)}
+    groups = db[f"{bucket}.chunks"].aggregate(pipeline, maxTimeMS=int(budget_s * 1000))
+    found = {str(g["_id"]): (g["count"], g["maxn"]) for g in groups}
     for doc in files:
         length, size = int(doc.get("length", 0)), int(doc.get("chunkSize") or 1)
         expected = -(-length // size)

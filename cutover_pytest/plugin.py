@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from cutover import __version__
+from cutover.commands import blocking_policy, merge_facts, scan_policy
 from cutover.config import SandboxSpec, load_target
 from cutover.criteria import CRITERIA, severity_of
 from cutover.errors import ConfigError, SandboxError, as_could_not_verify
@@ -32,7 +33,8 @@ from cutover_pytest.params import guard_unverifiable
 from cutover_pytest.scrub import mark_junit_errors, scrub_report
 from cutover_pytest.state import STATE_KEY, RunState, get_state
 
-pytest_plugins = ["cutover_pytest.fixtures", "cutover_pytest.htmlreport", "cutover_pytest.telemetry"]
+pytest_plugins = ["cutover_pytest.fixtures", "cutover_pytest.htmlreport", "cutover_pytest.telemetry",
+                  "cutover_pytest.commandlog"]
 
 _WORKER_KEY = "cutover_state"
 
@@ -78,6 +80,17 @@ def pytest_configure(config: pytest.Config) -> None:
     config.option.htmlpath = str(run_dir / "report.html")
     config.option.self_contained_html = True
     config.option.xmlpath = str(run_dir / "junit.xml")
+    _fill_metadata(config)
+
+
+def _fill_metadata(config: pytest.Config) -> None:
+    """pytest-metadata may have asked for the environment table before the target was loaded: fill it now."""
+    try:
+        from pytest_metadata.plugin import metadata_key
+    except ImportError:
+        return
+    if metadata_key in config.stash:
+        pytest_metadata(config.stash[metadata_key], config)
 
 
 def _waivers(config: pytest.Config, name: str, loaded: Target | SandboxSpec) -> tuple[Waiver, ...]:
@@ -124,7 +137,8 @@ def pytest_configure_node(node: Any) -> None:
 
 
 def _options(config: pytest.Config) -> dict[str, Any]:
-    return {"sample": config.getoption("sample"), "read_only": config.getoption("read_only")}
+    return {"sample": config.getoption("sample"), "read_only": config.getoption("read_only"),
+            "workers": int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 1)}
 
 
 def _new_run_dir(config: pytest.Config, name: str) -> Path:
@@ -150,7 +164,10 @@ def pytest_metadata(metadata: dict[str, Any], config: pytest.Config) -> None:
     metadata.update({"Target": target.name, "Run id": state.run_id, "Suite version": __version__,
                      "Git commit": state.git_commit or "n/a",
                      "Target database": host_of(target.database.uri),
-                     "Parse Server": host_of(target.parse.server_url) if target.parse else "n/a"})
+                     "Parse Server": host_of(target.parse.server_url) if target.parse else "n/a",
+                     "Blocking MongoDB commands": blocking_policy(target.allow_blocking_commands),
+                     "Heavy reads": scan_policy(target.scans.read_preference, target.scans.max_docs_per_s,
+                                                state.session.aggregation_budget_s)})
 
 
 def pytest_html_report_title(report: Any) -> None:
@@ -323,6 +340,8 @@ def _archive(config: pytest.Config, state: RunState) -> None:
         "waivers": [w.describe() for w in state.waivers],
         "expired_waivers": [w.describe() for w in state.expired_waivers],
         "changes": state.changes_since_previous(),
+        "mongo_commands": {"allow_blocking_commands": state.target.allow_blocking_commands,
+                           **merge_facts([state.session.commands.facts(), *state.worker_commands])},
         "tests": tests,
     })
     for scratch in state.run_dir.glob(".collected-*.json"):

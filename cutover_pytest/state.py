@@ -26,6 +26,7 @@ class RunState:
     changes: dict[str, Any] | None = None   # since the previous run of the target; set once at session end
     waivers: tuple[Any, ...] = ()
     expired_waivers: tuple[Any, ...] = ()
+    worker_commands: list[dict[str, Any]] = field(default_factory=list)   # MongoDB commands xdist workers sent
 
     def changes_since_previous(self) -> dict[str, Any]:
         """What changed since the previous run of this target, computed once (reads the older records)."""
