@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime
-import os
 import subprocess
 import time
 from pathlib import Path
@@ -15,12 +14,13 @@ from pymongo.errors import DuplicateKeyError
 
 from cutover.errors import SandboxError
 from cutover.sandbox import mongoeco_env
+from cutover.sandbox.cache_dir import default_cache_dir
 from cutover.sandbox.mongo_server import MONGOECO_VERSION, mongo_service, ping
 from cutover.sandbox.process import free_port, port_open
 
 pytestmark = pytest.mark.sandbox
 REPO = Path(__file__).resolve().parents[2]
-CACHE = Path(os.environ.get("CUTOVER_CACHE_DIR", REPO / ".cache"))
+CACHE = default_cache_dir()  # $CUTOVER_CACHE_DIR, else the per-user cache
 
 
 @pytest.fixture(scope="module")
@@ -46,8 +46,14 @@ def test_no_python313_is_a_sandbox_error_saying_how_to_get_one(monkeypatch: pyte
                                                                tmp_path: Path) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.setenv("HOME", str(tmp_path))
-    with pytest.raises(SandboxError, match=r"pyenv install 3\.13"):
+    monkeypatch.setattr(mongoeco_env, "this_python", lambda: None)  # as if cutover ran on Python < 3.13
+    with pytest.raises(SandboxError) as caught:
         mongoeco_env.find_python313()
+    message = str(caught.value)
+    assert "\n" not in message
+    for how in ("run cutover itself on Python 3.13+", "apt-get install python3.13-venv", "pyenv install 3.13",
+                "brew install python@3.13", "actions/setup-python"):
+        assert how in message
 
 
 def test_start_answers_then_stop_leaves_nothing_listening(tmp_path: Path) -> None:
