@@ -73,10 +73,10 @@ def node_runtime() -> NodeRuntime:
     """The Node.js the sandbox runs: ``$CUTOVER_NODE`` when set, else the wheel's; SandboxError if unfit."""
     explicit = os.environ.get(NODE_ENV)
     node, origin = (_explicit_node(explicit), f"{NODE_ENV}={explicit}") if explicit else _wheel_node()
-    version = _probe_version(node, origin)
+    fix = (f"point {NODE_ENV} at a supported node, or unset it to use the sandbox extra's Node.js" if explicit
+           else f"reinstall the sandbox extra (pip install 'cutover[sandbox]') or set {NODE_ENV}=/path/to/node")
+    version = _probe_version(node, origin, fix)
     if not is_supported(version):
-        fix = (f"point {NODE_ENV} at a supported node, or unset it to use the sandbox extra's Node.js"
-               if explicit else "reinstall the sandbox extra: pip install 'cutover[sandbox]'")
         raise SandboxError(f"{origin}: Node.js {_dotted(version)} is not supported by {PARSE_SERVER}, "
                            f"which needs {SUPPORTED_TEXT}: {fix}")
     return NodeRuntime(node, version, origin)
@@ -105,16 +105,16 @@ def _explicit_node(value: str) -> Path:
     return path.absolute()
 
 
-def _probe_version(node: Path, origin: str) -> tuple[int, int, int]:
+def _probe_version(node: Path, origin: str, fix: str) -> tuple[int, int, int]:
     try:
         done = subprocess.run([str(node), "--version"], capture_output=True, text=True,
                               stdin=subprocess.DEVNULL, timeout=_PROBE_TIMEOUT, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise SandboxError(f"{origin}: `{node} --version` failed ({exc})") from exc
+        raise SandboxError(f"{origin}: `{node} --version` failed ({exc}): {fix}") from exc
     if done.returncode != 0:
         said = (done.stderr or done.stdout).strip().splitlines()
         raise SandboxError(f"{origin}: `{node} --version` failed (exit {done.returncode}"
-                           f"{': ' + said[-1] if said else ''})")
+                           f"{': ' + said[-1] if said else ''}): {fix}")
     return parse_node_version(done.stdout)
 
 

@@ -85,8 +85,10 @@ class ParseOptions:
 
 
 def parse_service(opts: ParseOptions, log_path: Path, cache_dir: Path, node: NodeRuntime | None = None) -> Service:
-    """Parse Server on 127.0.0.1:``opts.port``, run by ``node`` (default: :func:`node_runtime`); installs its
-    npm packages into ``cache_dir`` if needed."""
+    """Parse Server on 127.0.0.1:``opts.port``, run by ``node`` (default: :func:`node_runtime`).
+
+    Its npm packages are installed into ``cache_dir`` first if needed.
+    """
     node = node or node_runtime()
     installed = ensure_parse_modules(cache_dir, node)
     return Service(
