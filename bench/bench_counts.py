@@ -21,6 +21,7 @@ sys.path.insert(0, str(REPO))
 
 from cutover.data_plan import count_pair, data_classes  # noqa: E402
 from cutover.model import Database, Source, Target  # noqa: E402
+from cutover.sandbox.cache_dir import default_cache_dir  # noqa: E402
 from cutover.sandbox.mongo_server import mongo_service, mongo_uri  # noqa: E402
 from cutover.sandbox.process import free_port, start_all, stop_all  # noqa: E402
 from cutover.session import Session  # noqa: E402
@@ -41,7 +42,7 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         ports = [free_port(), free_port()]
-        services = [mongo_service(p, Path(tmp) / f"m{p}.log", REPO / ".cache") for p in ports]
+        services = [mongo_service(p, Path(tmp) / f"m{p}.log", default_cache_dir()) for p in ports]
         start_all(services)
         try:
             uris = [mongo_uri(p, "bench") for p in ports]

@@ -30,6 +30,7 @@ sys.path.insert(0, str(REPO))
 
 from cutover import content, digest, indexes, inventory, longkeys  # noqa: E402
 from cutover.pace import Pace  # noqa: E402
+from cutover.sandbox.cache_dir import default_cache_dir  # noqa: E402
 from cutover.sandbox.migrate import copy_database  # noqa: E402
 from cutover.sandbox.mongo_server import mongo_service, mongo_uri  # noqa: E402
 from cutover.sandbox.process import free_port, start_all, stop_all  # noqa: E402
@@ -166,7 +167,7 @@ def main() -> int:
     listener = ReplyBytes()
     ports = (free_port(), free_port())
     with tempfile.TemporaryDirectory(prefix="bench-data-") as tmp:
-        services = [mongo_service(p, Path(tmp) / f"mongo-{p}.log", REPO / ".cache") for p in ports]
+        services = [mongo_service(p, Path(tmp) / f"mongo-{p}.log", default_cache_dir()) for p in ports]
         start_all(services)
         try:
             clients: list[Any] = [pymongo.MongoClient(mongo_uri(p), event_listeners=[listener],

@@ -28,7 +28,7 @@ def main() -> int:
     load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        box = Sandbox(Path(tmp) / "sandbox", scale=args.scale, cache_dir=REPO / ".cache")
+        box = Sandbox(Path(tmp) / "sandbox", scale=args.scale)  # the per-user cache
         box.start()
         up = time.perf_counter() - t0
         box.stop()

@@ -108,7 +108,7 @@ def _materialize(config: pytest.Config, loaded: Target | SandboxSpec, run_dir: P
     from cutover.sandbox.stack import Sandbox
 
     scale = config.getoption("scale") or loaded.scale
-    sandbox = Sandbox(run_dir / "sandbox", scale=scale, cache_dir=Path.cwd() / ".cache")
+    sandbox = Sandbox(run_dir / "sandbox", scale=scale)  # the per-user cache: cache_dir.default_cache_dir()
     try:
         target = sandbox.start_target(loaded.name, production=loaded.production)
     except SandboxError as exc:

@@ -15,6 +15,7 @@ from typing import Any
 import pymongo
 import pytest
 
+from cutover.sandbox.cache_dir import default_cache_dir
 from cutover.sandbox.mongo_server import mongo_service, mongo_uri
 from cutover.sandbox.process import free_port, port_open
 from cutover.sandbox.s3_server import s3_client, s3_service
@@ -22,7 +23,7 @@ from cutover.sandbox.s3_server import s3_client, s3_service
 pytest_plugins = ["pytester"]
 
 REPO = Path(__file__).resolve().parents[1]
-CACHE = Path(os.environ.get("CUTOVER_CACHE_DIR", REPO / ".cache"))
+CACHE = default_cache_dir()  # $CUTOVER_CACHE_DIR, else the per-user cache
 REAL_MONGO_ENV = "CUTOVER_TEST_MONGODB_URI"
 
 

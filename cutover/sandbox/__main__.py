@@ -31,8 +31,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--scale", type=int, default=3000, help="number of app objects to seed (default 3000)")
     parser.add_argument("--run-dir", type=Path, default=None,
                         help="logs, PKI and the targets file (default: reports/sandbox/<UTC time>)")
-    parser.add_argument("--cache-dir", type=Path, default=Path.cwd() / ".cache",
-                        help="where the mongoeco venv and Parse Server's npm packages are installed once")
+    parser.add_argument("--cache-dir", type=Path, default=None,
+                        help="where the mongoeco venv and Parse Server's npm packages are installed once "
+                             "(default: $CUTOVER_CACHE_DIR, else $XDG_CACHE_HOME/cutover or ~/.cache/cutover)")
     return parser.parse_args(argv)
 
 

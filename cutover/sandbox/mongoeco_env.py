@@ -1,11 +1,15 @@
-"""The Python >= 3.13 venv that runs mongoeco (the suite itself runs on an older Python).
+"""The Python >= 3.13 that runs mongoeco, the sandbox's MongoDB stand-in.
 
-Built once into ``<cache_dir>/mongoeco-venv`` and reused (see :mod:`cutover.sandbox.cache_dir`): the stamp
-records the requirement installed, so a complete venv is recognised without running pip (well under 0.1 s).
+When the interpreter running cutover is >= 3.13, the ``sandbox`` extra installs mongoeco into the same
+environment (an environment marker) and that interpreter runs it: no second venv. On an older Python a
+venv is built once into ``<cache_dir>/mongoeco-venv`` from a Python 3.13 found on this machine, and reused
+(see :mod:`cutover.sandbox.cache_dir`): the stamp records the requirement installed, so a complete venv is
+recognised without running pip (well under 0.1 s).
 """
 from __future__ import annotations
 
 import glob
+import importlib.metadata
 import os
 import shutil
 import subprocess
@@ -14,22 +18,39 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from cutover.errors import SandboxError
-from cutover.sandbox.cache_dir import ensure_built, read_stamp, run_logged, write_stamp
+from cutover.sandbox.cache_dir import default_cache_dir, ensure_built, read_stamp, run_logged, write_stamp
 from cutover.sandbox.mongo_shims import PINNED_VERSION
 
 REQUIREMENT = f"mongoeco[wire]=={PINNED_VERSION}"  # the "wire" extra brings pymongo's bson, used on the wire
 VENV_NAME = "mongoeco-venv"
 _PROBE_TIMEOUT = 10.0
 _HOW_TO_GET = (
-    "no Python 3.13 interpreter found (tried python3.13 on PATH, `pyenv prefix 3.13*`, "
-    "~/.pyenv/versions/3.13*): install one, e.g. `pyenv install 3.13` or `apt-get install python3.13`"
+    "the sandbox's MongoDB stand-in (mongoeco) needs Python >= 3.13 and none was found (tried python3.13 on "
+    "PATH, `pyenv prefix 3.13*`, ~/.pyenv/versions/3.13*). Simplest: run cutover itself on Python 3.13+, "
+    "where the sandbox extra installs mongoeco alongside. Or install one: Debian 13 / Ubuntu 25.04+: "
+    "`apt-get install python3.13-venv`; older Debian/Ubuntu: `pyenv install 3.13` (Ubuntu also: the "
+    "deadsnakes PPA's python3.13-venv); macOS: `brew install python@3.13`; GitHub Actions: "
+    "`actions/setup-python` with `python-version: \"3.13\"`"
 )
 
 
 def ensure_mongoeco_python(cache_dir: Path) -> Path:
-    """The python of a venv holding mongoeco ``PINNED_VERSION``; built on first use, then reused."""
+    """The python that runs mongoeco ``PINNED_VERSION``: this one if it has it, else a cached venv's."""
+    if installed_here():
+        return Path(sys.executable)
     cache_dir = cache_dir.resolve()  # the python path is run by children with another cwd
-    return _venv_python(ensure_built(cache_dir, VENV_NAME, _is_complete, _build))
+    venv = ensure_built(cache_dir, VENV_NAME, _is_complete, _build, label=f"mongoeco {PINNED_VERSION}")
+    return _venv_python(venv)
+
+
+def installed_here() -> bool:
+    """True when this interpreter is >= 3.13 and holds mongoeco ``PINNED_VERSION`` (the sandbox extra)."""
+    if sys.version_info < (3, 13):
+        return False
+    try:
+        return importlib.metadata.version("mongoeco") == PINNED_VERSION
+    except importlib.metadata.PackageNotFoundError:
+        return False
 
 
 def _venv_python(venv: Path) -> Path:
@@ -43,14 +64,14 @@ def _is_complete(venv: Path) -> bool:
 def _build(venv: Path, log_path: Path) -> None:
     python = find_python313()
     shutil.rmtree(venv, ignore_errors=True)  # a half-built venv from an interrupted run
-    run_logged([str(python), "-m", "venv", str(venv)], log_path, "mongoeco venv: creating the mongoeco venv")
+    run_logged([str(python), "-m", "venv", str(venv)], log_path, f"creating a venv with {python}")
     pip = [str(_venv_python(venv)), "-m", "pip", "install", "--disable-pip-version-check", REQUIREMENT]
-    run_logged(pip, log_path, f"mongoeco venv: installing {REQUIREMENT}")
+    run_logged(pip, log_path, f"pip install {REQUIREMENT}")
     write_stamp(venv, REQUIREMENT)
 
 
 def find_python313() -> Path:
-    """A working Python 3.13 interpreter: PATH, then pyenv, then ~/.pyenv; SandboxError if none."""
+    """A working Python >= 3.13: this one, python3.13 on PATH, pyenv, ~/.pyenv; SandboxError if none."""
     for candidate in _candidates():
         if _is_python313(candidate):
             return candidate
@@ -58,6 +79,9 @@ def find_python313() -> Path:
 
 
 def _candidates() -> Iterator[Path]:
+    this = this_python()
+    if this:
+        yield this
     on_path = shutil.which("python3.13")
     if on_path:
         yield Path(on_path)  # may be a pyenv shim that refuses to run: _is_python313 tells
@@ -66,6 +90,11 @@ def _candidates() -> Iterator[Path]:
     home = os.path.expanduser("~/.pyenv/versions/3.13*/bin/python3.13")
     for path in sorted(glob.glob(home), reverse=True):
         yield Path(path)
+
+
+def this_python() -> Path | None:
+    """This interpreter when it is >= 3.13 (it may lack mongoeco: cutover installed without the extra)."""
+    return Path(sys.executable) if sys.version_info >= (3, 13) else None
 
 
 def _pyenv_prefixes() -> Iterator[Path]:
@@ -92,4 +121,4 @@ def _is_python313(path: Path) -> bool:
 
 
 if __name__ == "__main__":  # python -m cutover.sandbox.mongoeco_env [cache_dir]: prepare the venv ahead
-    print(ensure_mongoeco_python(Path(sys.argv[1] if len(sys.argv) > 1 else ".cache")))
+    print(ensure_mongoeco_python(Path(sys.argv[1]) if len(sys.argv) > 1 else default_cache_dir()))

@@ -7,14 +7,12 @@ Options are a frozen dataclass turned into the JSON document ``parse/server.js``
 from __future__ import annotations
 
 import json
-import shutil
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cutover.errors import SandboxError
-from cutover.sandbox.node_env import PACKAGE_DIR, ensure_parse_modules
+from cutover.sandbox.node_env import PACKAGE_DIR, NodeRuntime, ensure_parse_modules, node_runtime
 from cutover.sandbox.process import Service
 
 HOST = "127.0.0.1"
@@ -111,18 +109,19 @@ class ParseOptions:
         }
 
 
-def parse_service(opts: ParseOptions, log_path: Path, cache_dir: Path) -> Service:
-    """Parse Server on 127.0.0.1:``opts.port``; installs its npm packages into ``cache_dir`` if needed."""
-    installed = ensure_parse_modules(cache_dir)
-    node = shutil.which("node")
-    if node is None:
-        raise SandboxError("`node` is not on PATH: install Node.js >= 20.19 for the sandbox Parse Server")
+def parse_service(opts: ParseOptions, log_path: Path, cache_dir: Path, node: NodeRuntime | None = None) -> Service:
+    """Parse Server on 127.0.0.1:``opts.port``, run by ``node`` (default: :func:`node_runtime`).
+
+    Its npm packages are installed into ``cache_dir`` first if needed.
+    """
+    node = node or node_runtime()
+    installed = ensure_parse_modules(cache_dir, node)
     return Service(
         name=f"parse-server on port {opts.port}",
-        argv=[node, str(SERVER_JS)],
+        argv=[str(node.node), str(SERVER_JS)],
         log_path=log_path,
         ready=lambda: health_ok(opts.url),
-        env={"CUTOVER_PARSE_CONFIG": json.dumps(opts.to_config()),
+        env={**node.env(), "CUTOVER_PARSE_CONFIG": json.dumps(opts.to_config()),
              "NODE_PATH": str(installed / "node_modules")},
         cwd=installed,  # not the repository: nothing a library writes relative to cwd lands in the tree
         timeout=90.0,

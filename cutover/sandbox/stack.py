@@ -42,9 +42,11 @@ import pymongo
 
 from cutover.errors import SandboxError
 from cutover.model import CloudFunction, Database, Files, ParseServer, Query, Source, Target, Thresholds
+from cutover.sandbox.cache_dir import default_cache_dir
 from cutover.sandbox.certs import Pki, make_pki
 from cutover.sandbox.migrate import copy_bucket, copy_database
 from cutover.sandbox.mongo_server import mongo_service, mongo_uri
+from cutover.sandbox.node_env import NodeRuntime, node_runtime
 from cutover.sandbox.parse_server import ParseOptions, S3Files, parse_service
 from cutover.sandbox.pipeline import (
     PARSE_INITIALISED,
@@ -84,7 +86,8 @@ class Sandbox:
     def __init__(self, run_dir: Path, scale: int = 3000, cache_dir: Path | None = None) -> None:
         self.run_dir = Path(run_dir)
         self.scale = scale
-        self.cache_dir = Path(cache_dir or Path.cwd() / ".cache")
+        self.cache_dir = Path(cache_dir or default_cache_dir())
+        self.node: NodeRuntime | None = None
         self.keys = {k: secrets.token_hex(16) for k in ("master_key", "rest_key", "javascript_key", "file_key")}
         self.services: list[Service] = []
         self.ep = Endpoints()
@@ -152,6 +155,7 @@ class Sandbox:
 
     # -- the start, step by step ----------------------------------------------------------------------
     def _start(self, pool: ThreadPoolExecutor, t0: float) -> None:
+        self.node = node_runtime()  # a bad CUTOVER_NODE fails the start before anything runs
         plan = Plan.for_scale(self.scale, SEED, with_gridfs=True)
         pki = pool.submit(make_pki, self.run_dir / "pki")
         stores = self._spawn_stores()
@@ -223,7 +227,7 @@ class Sandbox:
             files=files,
         )
         log = self.run_dir / "logs" / f"{name.replace(' ', '-')}.log"
-        service = parse_service(opts, log, self.cache_dir)
+        service = parse_service(opts, log, self.cache_dir, self.node)
         service.name = f"{name} ({service.name})"
         return self._spawn(service), opts.url
 

@@ -92,7 +92,7 @@ def _start_parse(sandbox: Any, label: str, db_uri: str, bucket: str,
                         rest_key=keys["rest_key"], javascript_key=keys["javascript_key"],
                         file_key=keys["file_key"], cloud=cloud, files=files)
     log = sandbox.run_dir / "logs" / f"parse-variant-{label}.log"
-    _launch(sandbox, parse_service(opts, log, sandbox.cache_dir))
+    _launch(sandbox, parse_service(opts, log, sandbox.cache_dir, sandbox.node))
     return opts.url
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime
 import os
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -15,12 +16,13 @@ from pymongo.errors import DuplicateKeyError
 
 from cutover.errors import SandboxError
 from cutover.sandbox import mongoeco_env
+from cutover.sandbox.cache_dir import default_cache_dir
 from cutover.sandbox.mongo_server import MONGOECO_VERSION, mongo_service, ping
 from cutover.sandbox.process import free_port, port_open
 
 pytestmark = pytest.mark.sandbox
 REPO = Path(__file__).resolve().parents[2]
-CACHE = Path(os.environ.get("CUTOVER_CACHE_DIR", REPO / ".cache"))
+CACHE = default_cache_dir()  # $CUTOVER_CACHE_DIR, else the per-user cache
 
 
 @pytest.fixture(scope="module")
@@ -46,8 +48,50 @@ def test_no_python313_is_a_sandbox_error_saying_how_to_get_one(monkeypatch: pyte
                                                                tmp_path: Path) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.setenv("HOME", str(tmp_path))
-    with pytest.raises(SandboxError, match=r"pyenv install 3\.13"):
+    monkeypatch.setattr(mongoeco_env, "this_python", lambda: None)  # as if cutover ran on Python < 3.13
+    with pytest.raises(SandboxError) as caught:
         mongoeco_env.find_python313()
+    message = str(caught.value)
+    assert "\n" not in message
+    for how in ("run cutover itself on Python 3.13+", "apt-get install python3.13-venv", "pyenv install 3.13",
+                "brew install python@3.13", "actions/setup-python"):
+        assert how in message
+
+
+_SAME_ENV = """
+import sys
+from pathlib import Path
+from cutover.sandbox.mongo_server import mongo_service, ping
+service = mongo_service(int(sys.argv[2]), Path(sys.argv[3]), Path(sys.argv[1]))
+service.start()
+try:
+    service.wait_ready()
+    print(service.argv[0], ping(int(sys.argv[2])))
+finally:
+    service.stop()
+"""
+
+
+def _python_with_mongoeco(tmp_path: Path) -> Path:
+    """This interpreter when it has the extra's mongoeco (3.13+), else a 3.13 venv with it, as pip makes it."""
+    if mongoeco_env.installed_here():
+        return Path(sys.executable)
+    venv = tmp_path / "py313"
+    subprocess.run([str(mongoeco_env.find_python313()), "-m", "venv", str(venv)], timeout=300, check=True)
+    subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+                    mongoeco_env.REQUIREMENT], timeout=900, check=True)
+    return venv / "bin" / "python"
+
+
+@pytest.mark.slow
+def test_on_python_313_with_mongoeco_installed_it_runs_in_the_same_environment(tmp_path: Path) -> None:
+    python, cache = _python_with_mongoeco(tmp_path), tmp_path / "cache"
+    argv = [str(python), "-c", _SAME_ENV, str(cache), str(free_port()), str(tmp_path / "mongoeco.log")]
+    done = subprocess.run(argv, env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [str(python), "True"]
+    assert not cache.exists() and "cutover: install" not in done.stderr  # no second venv, nothing installed
 
 
 def test_start_answers_then_stop_leaves_nothing_listening(tmp_path: Path) -> None:

@@ -18,11 +18,12 @@ from bson.int64 import Int64
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 
+from cutover.sandbox.cache_dir import default_cache_dir
 from cutover.sandbox.mongoeco_env import ensure_mongoeco_python
 
 pytestmark = pytest.mark.sandbox
 REPO = Path(__file__).resolve().parents[2]
-CACHE = Path(os.environ.get("CUTOVER_CACHE_DIR", REPO / ".cache"))
+CACHE = default_cache_dir()  # $CUTOVER_CACHE_DIR, else the per-user cache
 CASE_INSENSITIVE = {"locale": "en_US", "strength": 2}
 
 

@@ -2,7 +2,6 @@
 fuzzed round trips of every Parse type, the flows of API-02..07, and probes that leave nothing behind."""
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,6 +19,7 @@ from cutover.parse_compare import differences
 from cutover.parse_rest import ParseClient
 from cutover.parse_types import parse_objects
 from cutover.probes import NAME_PREFIX, RUN_FIELD, ProbeRun, new_run_id, sweep, unrelate
+from cutover.sandbox.cache_dir import default_cache_dir
 from cutover.sandbox.mongo_server import mongo_service, mongo_uri
 from cutover.sandbox.parse_server import ParseOptions, S3Files, parse_service
 from cutover.sandbox.process import Service, free_port, start_all, stop_all
@@ -27,7 +27,7 @@ from cutover.sandbox.s3_server import DUMMY_ACCESS_KEY, DUMMY_SECRET_KEY, create
 
 pytestmark = pytest.mark.sandbox
 REPO = Path(__file__).resolve().parents[2]
-CACHE = Path(os.environ.get("CUTOVER_CACHE_DIR", REPO / ".cache"))
+CACHE = default_cache_dir()  # $CUTOVER_CACHE_DIR, else the per-user cache
 BUCKET = "rest-files"
 PROBE = "CutoverProbe"
 

@@ -1,7 +1,11 @@
 """The real parse-server (npm) on the mongoeco stand-in, files in moto's S3 or in GridFS, over real HTTP."""
 from __future__ import annotations
 
+import importlib.metadata
+import json
 import os
+import re
+import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,6 +19,7 @@ from pymongo.database import Database
 
 from cutover.errors import SandboxError
 from cutover.sandbox import node_env
+from cutover.sandbox.cache_dir import default_cache_dir
 from cutover.sandbox.mongo_server import mongo_service, mongo_uri
 from cutover.sandbox.parse_server import GridFSFiles, ParseOptions, S3Files, health_ok, parse_service
 from cutover.sandbox.process import Service, free_port, port_open, start_all, stop_all
@@ -22,7 +27,7 @@ from cutover.sandbox.s3_server import DUMMY_ACCESS_KEY, DUMMY_SECRET_KEY, create
 
 pytestmark = pytest.mark.sandbox
 REPO = Path(__file__).resolve().parents[2]
-CACHE = Path(os.environ.get("CUTOVER_CACHE_DIR", REPO / ".cache"))
+CACHE = default_cache_dir()  # $CUTOVER_CACHE_DIR, else the per-user cache
 BUCKET = "parse-files"
 TIMEOUT = 15
 
@@ -170,18 +175,71 @@ def test_gridfs_files_then_stop_leaves_nothing_listening(app: App, tmp_path: Pat
 
 def test_node_version_is_read_and_checked() -> None:
     assert node_env.parse_node_version("v20.20.2\n") == (20, 20, 2)
-    assert node_env.check_node()[:2] >= node_env.MIN_NODE
     with pytest.raises(SandboxError, match=r"cannot read the Node\.js version"):
         node_env.parse_node_version("node: not found")
 
 
-def test_too_old_node_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_supported_versions_are_parse_servers_engines_range() -> None:
+    installed = node_env.ensure_parse_modules(CACHE)
+    engines = json.loads((installed / "node_modules" / "parse-server" / "package.json").read_text())["engines"]
+    ranges = " || ".join(f">={major}.{minor}.0 <{major + 1}.0.0" for major, minor in node_env.SUPPORTED)
+    assert engines["node"] == ranges
+    assert [node_env.is_supported(v) for v in ((20, 19, 0), (22, 12, 9), (22, 13, 0), (23, 0, 0), (24, 11, 1),
+                                               (25, 0, 0), (18, 20, 0))] == [True, False, True, False, True,
+                                                                             False, False]
+
+
+def test_the_wheels_node_runs_by_default_even_with_a_broken_node_on_path(monkeypatch: pytest.MonkeyPatch,
+                                                                          tmp_path: Path) -> None:
+    broken = tmp_path / "node"
+    broken.write_text("#!/bin/sh\nexit 1\n")
+    broken.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.delenv(node_env.NODE_ENV, raising=False)
+    runtime = node_env.node_runtime()
+    assert runtime.origin == f"{node_env.WHEEL} {importlib.metadata.version(node_env.WHEEL)}"
+    assert node_env.is_supported(runtime.version) and runtime.node.name == "node" and runtime.node != broken
+    assert runtime.env()["PATH"].startswith(f"{runtime.node.parent}{os.pathsep}")
+    npm = subprocess.run([*runtime.npm_argv(), "--version"], capture_output=True, text=True, timeout=60,
+                         env={**os.environ, **runtime.env()}, check=True)
+    assert re.fullmatch(r"\d+\.\d+\.\d+", npm.stdout.strip())
+
+
+def test_a_too_old_node_asked_for_is_refused_in_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     fake = tmp_path / "node"
     fake.write_text("#!/bin/sh\necho v18.20.0\n")
     fake.chmod(0o755)
-    monkeypatch.setenv("PATH", str(tmp_path))
-    with pytest.raises(SandboxError, match=r"Node.js 18.20.0 is too old.*20.19"):
+    monkeypatch.setenv(node_env.NODE_ENV, str(fake))
+    with pytest.raises(SandboxError) as caught:
         node_env.ensure_parse_modules(tmp_path / "cache")
+    message = str(caught.value)
+    assert "\n" not in message and not (tmp_path / "cache").exists()
+    assert message.startswith(f"CUTOVER_NODE={fake}: Node.js 18.20.0 is not supported by parse-server 9.10.0")
+    assert "20.19+ (20.x), 22.13+ (22.x) or 24.11+ (24.x)" in message
+
+
+@pytest.mark.parametrize(("script", "expected"), [
+    (None, r"CUTOVER_NODE=.*: no such executable"),
+    ("#!/bin/sh\necho boom >&2\nexit 3\n", r"--version` failed \(exit 3: boom\)"),
+    ("#!/bin/sh\necho v26.0.0\n", r"Node\.js 26\.0\.0 is not supported"),
+])
+def test_an_unfit_node_asked_for_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, script: str | None,
+                                            expected: str) -> None:
+    fake = tmp_path / "node"
+    if script is not None:
+        fake.write_text(script)
+        fake.chmod(0o755)
+    monkeypatch.setenv(node_env.NODE_ENV, str(fake))
+    with pytest.raises(SandboxError, match=expected):
+        node_env.node_runtime()
+
+
+def test_a_supported_node_asked_for_is_used_with_its_own_npm(monkeypatch: pytest.MonkeyPatch) -> None:
+    wheel = node_env.node_runtime()
+    monkeypatch.setenv(node_env.NODE_ENV, str(wheel.node))  # any supported node; the wheel's is at hand
+    asked = node_env.node_runtime()
+    assert asked.origin == f"CUTOVER_NODE={wheel.node}" and asked.version == wheel.version
+    assert asked.npm_argv() == wheel.npm_argv()
 
 
 def test_installed_modules_are_reused_while_the_lock_is_unchanged() -> None:
@@ -192,3 +250,14 @@ def test_installed_modules_are_reused_while_the_lock_is_unchanged() -> None:
     stamp = (installed / node_env.STAMP_NAME).read_text().strip()
     assert stamp == node_env.manifest_digest()
     assert (installed / "node_modules" / "router" / "package.json").read_text().count('"version": "2.2.0"') == 1
+
+
+def test_a_node_asked_for_without_npm_beside_it_is_refused_when_npm_is_needed(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    wrapper = tmp_path / "bin" / "node"
+    wrapper.parent.mkdir()
+    wrapper.write_text(f'#!/bin/sh\nexec "{node_env.node_runtime().node}" "$@"\n')  # a supported node, no npm
+    wrapper.chmod(0o755)
+    monkeypatch.setenv(node_env.NODE_ENV, str(wrapper))
+    with pytest.raises(SandboxError, match=r"CUTOVER_NODE=.*: no npm found beside .*bin/node"):
+        node_env.ensure_parse_modules(tmp_path / "cache")

@@ -27,13 +27,14 @@ from bson.raw_bson import RawBSONDocument
 from cutover.errors import SandboxError
 from cutover.sandbox import pipeline, stack
 from cutover.sandbox.__main__ import READY_LINE
+from cutover.sandbox.cache_dir import default_cache_dir
 from cutover.sandbox.migrate import collection_infos, normalized_indexes, raw
 from cutover.sandbox.process import Service, port_open
 from cutover.sandbox.stack import Sandbox
 
 pytestmark = pytest.mark.sandbox
 REPO = Path(__file__).resolve().parents[2]
-CACHE = Path(os.environ.get("CUTOVER_CACHE_DIR", REPO / ".cache"))
+CACHE = default_cache_dir()  # $CUTOVER_CACHE_DIR, else the per-user cache
 REAL_MONGO = bool(os.environ.get(stack.REAL_MONGO_ENV))
 SCALE = 300
 HTTP_TIMEOUT = 10
@@ -300,7 +301,7 @@ def spawned(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
 
 def test_a_missing_binary_fails_the_start_naming_it_and_stops_the_rest(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spawned: dict[str, int]) -> None:
-    def broken_parse(opts: Any, log_path: Path, cache_dir: Path) -> Service:
+    def broken_parse(opts: Any, log_path: Path, cache_dir: Path, node: Any = None) -> Service:
         return Service(name="parse-server", argv=[str(tmp_path / "no-such-node")], log_path=log_path,
                        ready=lambda: False)
 
@@ -310,6 +311,18 @@ def test_a_missing_binary_fails_the_start_naming_it_and_stops_the_rest(
                                            r"source-parse-server\.log"):
         box.start()
     assert_stopped(box, spawned, at_least=1 if REAL_MONGO else 3)  # S3 and both databases were up
+
+
+def test_an_unsupported_node_asked_for_fails_the_start_before_any_component_starts(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spawned: dict[str, int]) -> None:
+    old = tmp_path / "node"
+    old.write_text("#!/bin/sh\necho v18.0.0\n")
+    old.chmod(0o755)
+    monkeypatch.setenv("CUTOVER_NODE", str(old))
+    box = Sandbox(tmp_path / "run", scale=100, cache_dir=tmp_path / "cache")
+    with pytest.raises(SandboxError, match=r"Node\.js 18\.0\.0 is not supported by parse-server"):
+        box.start()
+    assert not spawned and not (tmp_path / "cache").exists()
 
 
 def test_a_component_that_exits_fails_the_start_naming_its_log_and_stops_the_rest(

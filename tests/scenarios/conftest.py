@@ -41,7 +41,7 @@ class RunResult:
 
 @pytest.fixture(scope="session")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
-    box = Sandbox(tmp_path_factory.mktemp("sandbox"), scale=SCENARIO_SCALE, cache_dir=REPO / ".cache")
+    box = Sandbox(tmp_path_factory.mktemp("sandbox"), scale=SCENARIO_SCALE)  # the per-user cache
     with box:
         yield box
 

@@ -1,7 +1,6 @@
 """CLI-01: SDK families, version comparison, and the server-side $group over a real wire server."""
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,10 +19,11 @@ from cutover.clients import (
     sdk_table,
 )
 from cutover.errors import CouldNotVerify
+from cutover.sandbox.cache_dir import default_cache_dir
 from cutover.sandbox.process import free_port
 
 REPO = Path(__file__).resolve().parents[2]
-CACHE = Path(os.environ.get("CUTOVER_CACHE_DIR", REPO / ".cache"))
+CACHE = default_cache_dir()  # $CUTOVER_CACHE_DIR, else the per-user cache
 
 
 @pytest.mark.parametrize(("device", "sdk"), [

@@ -14,6 +14,7 @@ from bson.int64 import Int64
 
 from cutover import content, coverage, health, indexes, inventory, longkeys
 from cutover.model import Query
+from cutover.sandbox.cache_dir import default_cache_dir
 from cutover.sandbox.mongo_server import mongo_service, mongo_uri
 from cutover.sandbox.process import free_port, start_all, stop_all
 
@@ -32,7 +33,7 @@ def dbs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Any]]:
     else:
         logs = tmp_path_factory.mktemp("wire")
         ports = (free_port(), free_port())
-        services = [mongo_service(p, logs / f"mongo-{p}.log", REPO / ".cache") for p in ports]
+        services = [mongo_service(p, logs / f"mongo-{p}.log", default_cache_dir()) for p in ports]
         start_all(services)
         clients: list[Any] = [pymongo.MongoClient(mongo_uri(p), serverSelectionTimeoutMS=5000) for p in ports]
         pair = (clients[0].wire, clients[1].wire)

@@ -1,7 +1,6 @@
 """SEC-02: roles judged from connectionStatus; a server without access control said so, over the wire."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -10,10 +9,11 @@ import pytest
 
 from cutover.errors import CouldNotVerify, UnexpectedAnswer
 from cutover.privileges import Privileges, privilege_problems, privileges
+from cutover.sandbox.cache_dir import default_cache_dir
 from cutover.sandbox.process import free_port
 
 REPO = Path(__file__).resolve().parents[2]
-CACHE = Path(os.environ.get("CUTOVER_CACHE_DIR", REPO / ".cache"))
+CACHE = default_cache_dir()  # $CUTOVER_CACHE_DIR, else the per-user cache
 
 
 def facts(*roles: str, database: str = "app", access_control: bool = True) -> Privileges:
