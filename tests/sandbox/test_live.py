@@ -76,7 +76,7 @@ def measured_rate(live: LiveControl, seconds: float) -> float:
 
 
 # -- rate ------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("rate", [5.0, 20.0])
+@pytest.mark.parametrize("rate", [4.0, 12.0])
 def test_the_traffic_writes_at_the_rate_asked(live: LiveControl, rate: float) -> None:
     live.start_traffic(rate)
     time.sleep(1.0)  # past the first slots
@@ -133,8 +133,7 @@ def superseded(op: LiveOp, ops: dict[int, LiveOp]) -> bool:
     return any(o.object_id == op.object_id and o.seq > op.seq for o in ops.values())
 
 
-def test_every_write_reaches_the_target_about_the_lag_later(box: Sandbox, live: LiveControl,
-                                                           record_property: Any) -> None:
+def test_every_write_reaches_the_target_about_the_lag_later(box: Sandbox, live: LiveControl) -> None:
     lag = 1.5
     live.set_lag(lag)
     watcher = TargetWatcher(box, live)
@@ -152,7 +151,7 @@ def test_every_write_reaches_the_target_about_the_lag_later(box: Sandbox, live: 
     lags = sorted(watcher.seen[seq] - ops[seq].written_at for seq in watcher.seen)
     figures = {"writes": len(ops), "seen": len(lags), "min_s": lags[0], "p50_s": lags[len(lags) // 2],
                "p95_s": lags[int(0.95 * len(lags))], "max_s": lags[-1]}
-    record_property("observed_lag", figures)
+    print(f"observed lag (lag {lag} s): {figures}")  # shown with -rP
     assert len(ops) >= 60 and not unseen, f"{len(unseen)} writes never reached the target: {unseen[:3]}"
     assert lags[0] >= lag, f"a write reached the target {lags[0]:.3f} s after it was made, before the lag"
     assert figures["p95_s"] <= lag + 1.0 and lags[-1] <= lag + 3.0, figures
@@ -175,11 +174,11 @@ def test_the_lag_can_be_changed_while_running(live: LiveControl) -> None:
 # -- drain, pause ----------------------------------------------------------------------------------------
 def test_a_drain_leaves_every_collection_equal_byte_for_byte(box: Sandbox, live: LiveControl) -> None:
     live.set_lag(2.0)
-    live.start_traffic(30.0)
+    live.start_traffic(20.0)
     time.sleep(4.0)
     assert sum(differing(box).values()) > 0, "writes in flight should differ: the comparison proves nothing"
     status = live.drain(timeout_s=60)
-    assert status.in_flight == 0 and status.synced >= status.written > 100, status
+    assert status.in_flight == 0 and status.synced == status.written >= 40, status
     assert (status.traffic_errors, status.sync_errors) == (0, 0), (status.traffic_last_error, status.sync_last_error)
     names = [str(info["name"]) for info in collection_infos(box.db(box.ep.source_uri))]
     assert differing(box, tuple(names)) == dict.fromkeys(names, 0)
