@@ -6,7 +6,8 @@ First every check (or only the named check modules) runs on the sandbox as migra
 starts (app traffic at RATE writes/s on the source, a sync copying each write LAG seconds later: the target
 declares ``live_sync``) and the same checks run again. Printed: both times and their ratio (issue 14's goal for
 a clean live run: <= 1.3x), the traffic's counters over the live run, and every DB-01/DB-02 test that did not
-pass under traffic with what it reported. At the end the sync is drained and both sides compared byte for
+pass under traffic with what it reported, and the app's write latency on the source before and while the checks
+run (what the checks cost the app). At the end the sync is drained and both sides compared byte for
 byte: when they are equal and every reported object is one the traffic wrote, each of those reports was a
 false alarm (an object in flight), not a defect.
 """
@@ -27,10 +28,12 @@ sys.path.insert(0, str(REPO))
 
 from cutover.config_dump import dump_target  # noqa: E402
 from cutover.model import Target  # noqa: E402
+from cutover.sandbox.live_journal import spread  # noqa: E402
 from cutover.sandbox.migrate import collection_infos, raw  # noqa: E402
 from cutover.sandbox.stack import Sandbox  # noqa: E402
 
 DATA = ("DB-01", "DB-02")
+IDLE_S = 10.0
 
 
 def run_checks(directory: Path, target: Target, args: list[str]) -> tuple[float, dict[str, Any]]:
@@ -62,6 +65,18 @@ def data_alarms(record: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]
             if t["criterion"] in DATA and t["outcome"] not in ("passed", "skipped")]
 
 
+def count_differences(record: dict[str, Any]) -> dict[str, int]:
+    """class -> target minus source count, for every DB-01 test that saw a difference."""
+    return {t["label"]: t["facts"]["difference"] for t in record["tests"]
+            if t["criterion"] == "DB-01" and t.get("facts", {}).get("difference")}
+
+
+def content_methods(record: dict[str, Any]) -> dict[str, str]:
+    """DB-02 label -> how it compared and how long it took (the dbHash fast path or documents)."""
+    return {t["label"]: f"{t.get('facts', {}).get('method')}, {t.get('duration', 0):.1f}"
+            for t in record["tests"] if t["criterion"] == "DB-02"}
+
+
 def reported_ids(facts: dict[str, Any]) -> set[str]:
     ids = set(facts.get("missingOnTarget", [])) | set(facts.get("extraOnTarget", []))
     return ids | {item["_id"] for item in facts.get("content", [])}
@@ -89,10 +104,12 @@ def main() -> int:
                                                        cache_dir=REPO / ".cache") as box:
         frozen_s, frozen = run_checks(Path(tmp) / "frozen", box.target("frozen"), pytest_args)
         control = box.live(rate=args.rate, lag_s=args.lag)
-        before = control.status()
+        time.sleep(IDLE_S)  # the app's write latency without the checks, for comparison
+        before, checks_from = control.status(), time.time()
         live_s, live = run_checks(Path(tmp) / "live", box.target("live"), pytest_args)
         after = control.status()
-        touched = {op.object_id for op in control.ops(0, limit=10**6)}
+        ops = control.ops(0, limit=10**6)
+        touched = {op.object_id for op in ops}
         drained = control.drain(timeout_s=120)
         differing = equal_sides(box)
     print(f"scale {args.scale}, live: {args.rate:g} writes/s, lag {args.lag:g} s, "
@@ -103,12 +120,18 @@ def main() -> int:
     print(f"traffic during the live run: {after.written - before.written} writes in {run_s:.1f} s "
           f"({(after.written - before.written) / max(run_s, 1e-9):.1f}/s), {after.missed - before.missed} "
           f"slots missed; at the end {after.line()}")
+    idle = spread([op.latency_s for op in ops if not op.lookup and op.written_at < checks_from])
+    busy = spread([op.latency_s for op in ops if not op.lookup and op.written_at >= checks_from])
+    print(f"the app's write latency on the source: alone {idle}; while the checks ran {busy}")
     alarms = data_alarms(live)
     print(f"DB-01/DB-02 not passing under traffic: {len(alarms)}")
     for label, message, facts in alarms:
         ids = reported_ids(facts)
         print(f"  {label}: {message[:160]} | totals {facts.get('totals') or facts.get('difference')} | "
               f"objects the traffic wrote: {len(ids & touched)} of {len(ids)}")
+    print(f"DB-01 count differences under traffic (tolerance {box.target().database.count_tolerance}): "
+          f"{count_differences(live) or 'none'}")
+    print(f"DB-02 per class under traffic (method, seconds): {content_methods(live)}")
     print(f"after the drain ({drained.synced} copied): collections differing: {differing or 'none'}")
     return 0
 

@@ -27,8 +27,8 @@ CONTROL_TIMEOUT_S = 10.0
 
 
 @dataclass(frozen=True)
-class LagStats:
-    """Observed lags (copy time minus write time, seconds) of the most recent copied writes."""
+class Spread:
+    """A distribution in seconds over the most recent writes (observed lags, or write latencies)."""
 
     count: int
     min_s: float | None
@@ -50,7 +50,8 @@ class LiveStatus:
     synced: int                    # writes copied to the target
     in_flight: int                 # writes not yet copied
     current_lag_s: float           # age of the oldest write not yet copied (0 when none)
-    observed_lag: LagStats
+    observed_lag: Spread           # copy time minus write time
+    write_latency: Spread          # how long the source took to acknowledge a write (the app's view)
     traffic_s: float               # seconds the traffic has run
     achieved_rate: float           # written / traffic_s
     missed: int                    # schedule slots skipped after a stall of more than a second
@@ -62,13 +63,15 @@ class LiveStatus:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> LiveStatus:
-        return cls(**{**data, "observed_lag": LagStats(**data["observed_lag"])})
+        return cls(**{**data, "observed_lag": Spread(**data["observed_lag"]),
+                      "write_latency": Spread(**data["write_latency"])})
 
     def line(self) -> str:
         """One line for a terminal or a log."""
-        lag = self.observed_lag
+        lag, took = self.observed_lag, self.write_latency
         observed = f"p50 {lag.p50_s:.2f} s, max {lag.max_s:.2f} s" if lag.count else "none copied yet"
-        return (f"{self.written} written ({self.achieved_rate:.1f}/s of {self.rate:g}/s asked), "
+        latency = f", write p95 {took.p95_s:.3f} s" if took.count else ""
+        return (f"{self.written} written ({self.achieved_rate:.1f}/s of {self.rate:g}/s asked{latency}), "
                 f"{self.synced} copied, {self.in_flight} in flight, oldest {self.current_lag_s:.1f} s "
                 f"(lag {self.lag_s:g} s; observed {observed}); errors: traffic {self.traffic_errors}, "
                 f"sync {self.sync_errors}; traffic {'on' if self.traffic_running else 'off'}, "
@@ -86,6 +89,7 @@ class LiveOp:
     written_at: float
     updated_at: float | None
     lookup: bool
+    latency_s: float
     applied_at: float | None
 
 
@@ -100,7 +104,8 @@ class LiveControl:
 
     def ops(self, since: int = 0, limit: int = 5000) -> list[LiveOp]:
         """Journaled writes with ``seq > since``, oldest first."""
-        return [LiveOp(**op) for op in self._call("GET", f"/ops?since={since}&limit={limit}")["ops"]]
+        return [LiveOp(**{k: op[k] for k in LiveOp.__dataclass_fields__})
+                for op in self._call("GET", f"/ops?since={since}&limit={limit}")["ops"]]
 
     def start_traffic(self, rate: float | None = None) -> LiveStatus:
         return self._post("/traffic", {"running": True, "rate": rate})
@@ -163,7 +168,8 @@ def check_live(spec: SandboxLive) -> None:
 def count_tolerance(spec: SandboxLive) -> int:
     """What a team that knows this traffic declares as DB-01's ``count_tolerance``: four times the inserts
     and deletes in flight on average (rate x lag x their share), and at least 10."""
-    return max(10, math.ceil(4 * spec.rate * spec.lag_s * (spec.insert_share + spec.delete_share)))
+    in_flight = spec.rate * spec.lag_s * (spec.insert_share + spec.delete_share)
+    return max(10, math.ceil(round(4 * in_flight, 6)))  # rounded first: 4 x 10 x 2 x 0.15 is 12, not 13
 
 
 def live_service(spec: SandboxLive, parse_url: str, app_id: str, master_key: str, source_uri: str,

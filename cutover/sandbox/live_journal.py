@@ -13,22 +13,24 @@ import collections
 import itertools
 import statistics
 import threading
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-LAG_SAMPLES = 2000  # observed lags kept for the distribution (the most recent ones)
+SAMPLES = 2000  # lags and write latencies kept for their distributions (the most recent ones)
 
 
 @dataclass
 class Entry:
-    seq: int
     kind: str                      # insert | update | delete
     cls: str
     object_id: str
     written_at: float              # when the source acknowledged the write
-    updated_at: float | None       # the object's _updated_at after the write (None for a delete)
-    doc: bytes | None              # the object's BSON after the write (None for a delete, or once applied)
+    updated_at: float | None = None  # the object's _updated_at after the write (None for a delete)
+    doc: bytes | None = None       # the object's BSON after the write (None for a delete, or once applied)
     lookup: bool = False           # the write's outcome is unknown: the sync copies the source's state then
+    latency_s: float = 0.0         # how long the source took to acknowledge the write
+    seq: int = 0                   # given by the journal
     applied_at: float | None = None
 
     def public(self) -> dict[str, Any]:
@@ -41,20 +43,22 @@ class Journal:
     def __init__(self, keep: int = 100_000) -> None:
         self._pending: collections.deque[Entry] = collections.deque()
         self._recent: collections.deque[Entry] = collections.deque(maxlen=keep)
-        self._lags: collections.deque[float] = collections.deque(maxlen=LAG_SAMPLES)
+        self._lags: collections.deque[float] = collections.deque(maxlen=SAMPLES)
+        self._latencies: collections.deque[float] = collections.deque(maxlen=SAMPLES)
         self._lock = threading.Lock()
         self._seq = 0
         self.written: collections.Counter[str] = collections.Counter()  # "insert", "GameScore", ...
         self.synced = 0
 
-    def append(self, kind: str, cls: str, object_id: str, written_at: float, updated_at: float | None,
-               doc: bytes | None, lookup: bool = False) -> Entry:
+    def append(self, entry: Entry) -> Entry:
         with self._lock:
             self._seq += 1
-            entry = Entry(self._seq, kind, cls, object_id, written_at, updated_at, doc, lookup)
+            entry.seq = self._seq
             self._pending.append(entry)
             self._recent.append(entry)
-            self.written.update((kind, cls, "lookup") if lookup else (kind, cls))
+            if not entry.lookup:
+                self._latencies.append(entry.latency_s)
+            self.written.update((entry.kind, entry.cls, "lookup") if entry.lookup else (entry.kind, entry.cls))
         return entry
 
     def due(self, cutoff: float, limit: int) -> list[Entry]:
@@ -94,10 +98,20 @@ class Journal:
             return [e.public() for e in itertools.islice(self._recent, skip, skip + limit)]
 
     def lag_stats(self) -> dict[str, float | int | None]:
-        """The distribution of observed lags (application time minus write time) of recent entries."""
+        """Observed lags (application time minus write time) of the latest ``SAMPLES`` applied entries."""
         with self._lock:
-            lags = sorted(self._lags)
-        if not lags:
-            return {"count": 0, "min_s": None, "p50_s": None, "p95_s": None, "max_s": None}
-        return {"count": len(lags), "min_s": lags[0], "p50_s": statistics.median(lags),
-                "p95_s": lags[min(len(lags) - 1, int(0.95 * len(lags)))], "max_s": lags[-1]}
+            return spread(self._lags)
+
+    def latency_stats(self) -> dict[str, float | int | None]:
+        """How long the source took to acknowledge each of the latest ``SAMPLES`` writes."""
+        with self._lock:
+            return spread(self._latencies)
+
+
+def spread(values: Iterable[float]) -> dict[str, float | int | None]:
+    """count, min, median, 95th percentile and max (seconds) of ``values``."""
+    ordered = sorted(values)
+    if not ordered:
+        return {"count": 0, "min_s": None, "p50_s": None, "p95_s": None, "max_s": None}
+    return {"count": len(ordered), "min_s": ordered[0], "p50_s": statistics.median(ordered),
+            "p95_s": ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], "max_s": ordered[-1]}

@@ -9,7 +9,7 @@ ready) and starts the sync and the traffic. Control (JSON bodies and answers):
 
     GET  /status                      counters (see ``status``)
     GET  /ops?since=SEQ&limit=N       journal entries after SEQ: seq, kind, cls, object_id, written_at,
-                                      updated_at, applied_at (wall-clock seconds)
+                                      updated_at, applied_at (wall-clock seconds), latency_s, lookup
     POST /traffic {"running", "rate"} start or stop the traffic, change its rate
     POST /sync {"running", "lag_s"}   pause or resume the sync, change its lag
     POST /drain {"timeout_s"}         stop the traffic, wait until every write is on the target
@@ -58,7 +58,8 @@ class Live:
             "rate": self.traffic.pacer.rate, "lag_s": self.sync.lag_s, "written": written,
             "written_by": dict(self.journal.written), "synced": self.journal.synced, "in_flight": pending,
             "current_lag_s": time.time() - oldest if oldest is not None else 0.0,
-            "observed_lag": self.journal.lag_stats(), "traffic_s": running_s,
+            "observed_lag": self.journal.lag_stats(), "write_latency": self.journal.latency_stats(),
+            "traffic_s": running_s,
             "achieved_rate": written / running_s if running_s > 0 else 0.0, "missed": self.traffic.pacer.missed,
             "traffic_errors": self.traffic.errors, "traffic_last_error": self.traffic.last_error,
             "sync_errors": self.sync.errors, "sync_last_error": self.sync.last_error,

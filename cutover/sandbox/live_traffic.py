@@ -17,7 +17,7 @@ from typing import Any
 import requests
 from bson.raw_bson import RawBSONDocument
 
-from cutover.sandbox.live_journal import Journal
+from cutover.sandbox.live_journal import Entry, Journal
 from cutover.sandbox.live_mix import Op, Workload
 from cutover.sandbox.migrate import raw
 
@@ -128,12 +128,12 @@ class Traffic:
             self.active += step
 
     def _perform(self, http: requests.Session, op: Op) -> None:
-        object_id = op.object_id
+        object_id, started = op.object_id, time.monotonic()
         try:
             object_id = self._write(http, op)
-            written_at = time.time()
+            written_at, latency = time.time(), time.monotonic() - started
             doc = raw(self.source_db[op.cls]).find_one({"_id": object_id}, max_time_ms=int(self.timeout_s * 1000))
-            self._journal(op, object_id, written_at, doc)
+            self._journal(op, object_id, written_at, latency, doc)
         except Exception as exc:  # counted and shown; the traffic goes on
             self._failed(op, object_id, exc)
             return
@@ -151,13 +151,15 @@ class Traffic:
             raise RuntimeError(f"HTTP {answer.status_code}: {answer.text[:200]}")
         return str(answer.json()["objectId"]) if op.kind == "insert" else op.object_id
 
-    def _journal(self, op: Op, object_id: str, written_at: float, doc: RawBSONDocument | None) -> None:
+    def _journal(self, op: Op, object_id: str, written_at: float, latency: float,
+                 doc: RawBSONDocument | None) -> None:
         if (doc is None) != (op.kind == "delete"):
             state = "still exists" if doc is not None else "is gone"
             raise RuntimeError(f"after the {op.kind}, {op.cls} {object_id} {state} on the source")
-        updated = _epoch(doc["_updated_at"]) if doc is not None else None
-        body = bytes(doc.raw) if doc is not None else None
-        self.journal.append(op.kind, op.cls, object_id, written_at, updated, body)
+        entry = Entry(op.kind, op.cls, object_id, written_at, latency_s=latency)
+        if doc is not None:
+            entry.updated_at, entry.doc = _epoch(doc["_updated_at"]), bytes(doc.raw)
+        self.journal.append(entry)
 
     def _failed(self, op: Op, object_id: str, exc: Exception) -> None:
         """Count the failure. The write may still have happened (an answer lost, a read-back that failed):
@@ -167,7 +169,7 @@ class Traffic:
             self.errors += 1
             self.last_error = f"{op.kind} {op.cls} {object_id or '(new)'}: {type(exc).__name__}: {exc}"[:300]
         if object_id:
-            self.journal.append(op.kind, op.cls, object_id, time.time(), None, None, lookup=True)
+            self.journal.append(Entry(op.kind, op.cls, object_id, time.time(), lookup=True))
         self.workload.finish(op, object_id)
 
 

@@ -150,8 +150,9 @@ class Sandbox:
         """Start live mode (see :mod:`cutover.sandbox.live`): app traffic on the source and a lagged sync to
         the target, e.g. ``box.live(rate=10, lag_s=2)``; from then on ``target()`` declares ``live_sync``."""
         spec = dataclasses.replace(spec or SandboxLive(), **settings)
-        if self.live_control is not None:
+        if self.live_control is not None and self.live_control.service.proc is not None:
             raise SandboxError("live mode is already running in this sandbox")
+        self.start()
         service, url = live_service(spec, self.ep.source_parse_url, APP_ID, self.keys["master_key"],
                                     self.ep.source_uri, self.ep.target_uri, self.run_dir / "logs" / "live.log")
         self._await(self._spawn(service))
@@ -163,6 +164,8 @@ class Sandbox:
         with self._lock:
             self._stopping = True
             services, self.services = list(self.services), []
+        if self.live_control is not None:  # first: no write may land after the databases are dropped
+            self.live_control.stop()
         if os.environ.get(REAL_MONGO_ENV):  # the stand-in's memory goes with its process; a real server stays
             self._drop_databases()
         for client in self._clients:

@@ -11,8 +11,8 @@ import pytest
 from cutover.config import load_target
 from cutover.errors import ConfigError, SandboxError
 from cutover.model import SandboxLive
-from cutover.sandbox.live import LagStats, LiveStatus, check_live, count_tolerance
-from cutover.sandbox.live_journal import Journal
+from cutover.sandbox.live import LiveStatus, Spread, check_live, count_tolerance
+from cutover.sandbox.live_journal import Entry, Journal
 from cutover.sandbox.live_mix import Op, Workload
 from cutover.sandbox.live_traffic import MAX_BEHIND_S, Pacer
 
@@ -104,7 +104,7 @@ def test_a_failed_delete_takes_its_object_out_of_the_traffic() -> None:
 def test_journal_gives_what_is_due_in_order_and_counts_what_was_applied() -> None:
     journal = Journal()
     for k, at in enumerate((10.0, 11.0, 12.0)):
-        journal.append("update", "Post", f"p{k}", at, at - 0.01, b"doc")
+        journal.append(Entry("update", "Post", f"p{k}", at, at - 0.01, b"doc", latency_s=0.01 * (k + 1)))
     due = journal.due(cutoff=11.5, limit=10)
     assert [e.object_id for e in due] == ["p0", "p1"]
     assert journal.due(cutoff=11.5, limit=1) == due[:1]
@@ -112,13 +112,14 @@ def test_journal_gives_what_is_due_in_order_and_counts_what_was_applied() -> Non
     assert journal.pending() == (1, 12.0)
     assert journal.synced == 2 and all(e.doc is None for e in due)
     assert journal.lag_stats() == {"count": 2, "min_s": 2.0, "p50_s": 2.5, "p95_s": 3.0, "max_s": 3.0}
+    assert journal.latency_stats() == {"count": 3, "min_s": 0.01, "p50_s": 0.02, "p95_s": 0.03, "max_s": 0.03}
     assert journal.next_due_in(lag=2.0, now=13.0) == pytest.approx(1.0)
 
 
 def test_journal_lists_recent_entries_after_a_sequence_number_without_their_bytes() -> None:
     journal = Journal(keep=5)
     for k in range(8):
-        journal.append("insert", "GameScore", f"g{k}", float(k), float(k), b"doc")
+        journal.append(Entry("insert", "GameScore", f"g{k}", float(k), float(k), b"doc"))
     listed = journal.recent(since=4, limit=2)
     assert [e["seq"] for e in listed] == [5, 6] and "doc" not in listed[0]
     assert [e["seq"] for e in journal.recent(since=0, limit=100)] == [4, 5, 6, 7, 8]  # only `keep` kept
@@ -127,8 +128,9 @@ def test_journal_lists_recent_entries_after_a_sequence_number_without_their_byte
 
 def test_journal_counts_lookups_apart() -> None:
     journal = Journal()
-    journal.append("update", "Post", "p", 1.0, None, None, lookup=True)
+    journal.append(Entry("update", "Post", "p", 1.0, lookup=True))
     assert journal.written == {"update": 1, "Post": 1, "lookup": 1}
+    assert journal.latency_stats()["count"] == 0  # a failed write has no latency to speak of
 
 
 # -- the schedule ----------------------------------------------------------------------------------------
@@ -161,13 +163,14 @@ def test_settings_out_of_range_are_refused(settings: dict[str, float], word: str
 def test_declared_count_tolerance_covers_the_inserts_and_deletes_in_flight() -> None:
     assert count_tolerance(SandboxLive(rate=100.0, lag_s=5.0, insert_share=0.1, delete_share=0.1)) == 400
     assert count_tolerance(SandboxLive(rate=1.0, lag_s=1.0)) == 10
+    assert count_tolerance(SandboxLive(rate=10.0, lag_s=2.0)) == 12  # 4 x 10 x 2 x 0.15, not 12.000000000000002
 
 
 def test_status_line_says_when_the_sync_is_paused() -> None:
-    status = LiveStatus(True, False, 10.0, 2.0, 100, {"insert": 10}, 80, 20, 4.5, LagStats(80, 2.0, 2.01, 2.1, 2.2),
-                        10.0, 10.0, 0, 0, "", 0, "", 12.0)
+    status = LiveStatus(True, False, 10.0, 2.0, 100, {"insert": 10}, 80, 20, 4.5, Spread(80, 2.0, 2.01, 2.1, 2.2),
+                        Spread(100, 0.01, 0.02, 0.05, 0.3), 10.0, 10.0, 0, 0, "", 0, "", 12.0)
     line = status.line()
-    assert "100 written (10.0/s of 10/s asked), 80 copied, 20 in flight, oldest 4.5 s" in line
+    assert "100 written (10.0/s of 10/s asked, write p95 0.050 s), 80 copied, 20 in flight, oldest 4.5 s" in line
     assert "sync PAUSED" in line
 
 
