@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import signal
 import sys
@@ -98,7 +99,7 @@ class Live:
 
 def _positive(value: Any, name: str, zero: bool = False) -> float:
     number = float(value)
-    if number < 0 or (number == 0 and not zero):
+    if not math.isfinite(number) or number < 0 or (number == 0 and not zero):
         raise ValueError(f"{name} must be {'>= 0' if zero else '> 0'}, got {value}")
     return number
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import random
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -24,6 +25,17 @@ from cutover.model import SandboxLive
 from cutover.sandbox.seed_docs import COUNTRIES, NAMES, TAGS, WORDS
 
 UPDATED = (("GameScore", 6), ("Player", 2), ("Post", 1), ("_User", 1))  # class, weight among updates
+# class -> field -> its new value (Parse REST JSON); only fields the class's _SCHEMA already has
+UPDATES: dict[str, dict[str, Callable[[random.Random], Any]]] = {
+    "GameScore": {"score": lambda rng: {"__op": "Increment", "amount": rng.randrange(1, 500)},
+                  "cheatMode": lambda rng: rng.random() < 0.1,
+                  "tags": lambda rng: {"__op": "AddUnique", "objects": [rng.choice(TAGS)]},
+                  "comment": lambda rng: _text(rng, rng.randrange(3, 30))},
+    "Player": {"level": lambda rng: {"__op": "Increment", "amount": 1},
+               "country": lambda rng: rng.choice(COUNTRIES)},
+    "Post": {"published": lambda rng: rng.random() < 0.75, "title": lambda rng: _text(rng, 5).capitalize()},
+    "_User": {"emailVerified": lambda rng: rng.random() < 0.8},
+}
 INSERTED = "GameScore"
 _PICK_TRIES = 20
 
@@ -104,17 +116,8 @@ class Workload:
         return None
 
     def _update_body(self, cls: str) -> dict[str, Any]:
-        rng = self.rng
-        choices: dict[str, list[dict[str, Any]]] = {
-            "GameScore": [{"score": {"__op": "Increment", "amount": rng.randrange(1, 500)}},
-                          {"cheatMode": rng.random() < 0.1},
-                          {"tags": {"__op": "AddUnique", "objects": [rng.choice(TAGS)]}},
-                          {"comment": _text(rng, rng.randrange(3, 30))}],
-            "Player": [{"level": {"__op": "Increment", "amount": 1}}, {"country": rng.choice(COUNTRIES)}],
-            "Post": [{"published": rng.random() < 0.75}, {"title": _text(rng, 5).capitalize()}],
-            "_User": [{"emailVerified": rng.random() < 0.8}],
-        }
-        return rng.choice(choices[cls])
+        field = self.rng.choice(sorted(UPDATES[cls]))
+        return {field: UPDATES[cls][field](self.rng)}
 
     def _insert_body(self, n: int) -> dict[str, Any]:
         rng, users, players = self.rng, self.ids["_User"], self.ids["Player"]

@@ -111,21 +111,25 @@ class Traffic:
             if not self.running.wait(IDLE_WAIT_S) or self._stop.is_set():
                 continue
             due = self.pacer.next_due()
-            if self._stop.wait(max(0.0, due - time.monotonic())) or not self.running.is_set():
+            if self._stop.wait(max(0.0, due - time.monotonic())):
                 continue
-            op = self.workload.next_op()
+            op = self._claim()
             if op is None:
                 continue
-            self._count_active(+1)
             try:
                 self._perform(http, op)
             finally:
-                self._count_active(-1)
+                with self._lock:
+                    self.active -= 1
         http.close()
 
-    def _count_active(self, step: int) -> None:
+    def _claim(self) -> Op | None:
+        """The next write, counted as under way, unless the traffic was stopped: one step under the lock
+        that ``set_running`` takes, so that once stopped, ``idle`` can trust ``active``."""
         with self._lock:
-            self.active += step
+            op = self.workload.next_op() if self.running.is_set() and not self._stop.is_set() else None
+            self.active += op is not None
+            return op
 
     def _perform(self, http: requests.Session, op: Op) -> None:
         object_id, started = op.object_id, time.monotonic()

@@ -192,6 +192,7 @@ def test_a_paused_sync_leaves_a_growing_difference_and_loses_nothing(box: Sandbo
     early, early_status = sum(differing(box).values()), live.status()
     time.sleep(3.0)
     late, late_status = sum(differing(box).values()), live.status()
+    print(f"paused sync: {early} objects differ after 2 s, {late} after 5 s")  # shown with -rP
     assert 0 < early < late, f"difference {early} then {late}: a stopped sync must leave a growing one"
     assert late_status.synced == early_status.synced == paused.synced
     assert late_status.current_lag_s >= 4.0 and late_status.in_flight > early_status.in_flight
