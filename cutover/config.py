@@ -51,6 +51,7 @@ class SandboxSpec:
     name: str
     scale: int = 3000
     production: bool = False
+    live: model.SandboxLive | None = None  # live mode: app traffic on the source, a lagged sync to the target
 
 
 def load_target(path: Path, name: str, environ: Mapping[str, str] | None = None) -> model.Target | SandboxSpec:
@@ -100,7 +101,7 @@ def _sandbox_spec(path: Path, name: str, raw: dict[str, Any]) -> SandboxSpec:
         extra.add("sandbox.name")
     if extra:
         raise ConfigError(f"{path}: targets.{name}.{sorted(extra)[0]}: a sandbox target takes only "
-                          "'sandbox' (a table with 'scale') and 'production'")
+                          "'sandbox' (a table with 'scale' and 'live') and 'production'")
     box = raw["sandbox"]
     if box is True:
         box = {}

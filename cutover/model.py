@@ -122,6 +122,19 @@ class Scans:
 
 
 @dataclass(frozen=True)
+class SandboxLive:
+    """Live mode of a sandbox target (``sandbox = { live = {...} }``): app traffic on the source through its
+    Parse Server, and a sync that copies every change to the target ``lag_s`` seconds later."""
+
+    rate: float = 10.0             # app writes per second on the source (inserts + updates + deletes)
+    lag_s: float = 2.0             # seconds between a write on the source and its copy on the target
+    insert_share: float = 0.1      # share of the writes that create an object (GameScore)
+    delete_share: float = 0.05     # share that delete one (GameScore); the rest update GameScore, Player,
+    #                                Post or _User objects
+    seed: int = 1                  # the traffic's random choices derive from it
+
+
+@dataclass(frozen=True)
 class Target:
     """One named deployment."""
 

@@ -110,7 +110,7 @@ def _materialize(config: pytest.Config, loaded: Target | SandboxSpec, run_dir: P
     scale = config.getoption("scale") or loaded.scale
     sandbox = Sandbox(run_dir / "sandbox", scale=scale)  # the per-user cache: cache_dir.default_cache_dir()
     try:
-        target = sandbox.start_target(loaded.name, production=loaded.production)
+        target = sandbox.start_target(loaded.name, production=loaded.production, live=loaded.live)
     except SandboxError as exc:
         sandbox.stop()
         raise pytest.UsageError(f"the sandbox could not start: {exc}") from None

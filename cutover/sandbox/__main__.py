@@ -1,10 +1,13 @@
 """Run the embedded sandbox by hand until Ctrl-C.
 
-    python -m cutover.sandbox [--scale N] [--run-dir DIR] [--cache-dir DIR]
+    python -m cutover.sandbox [--scale N] [--run-dir DIR] [--cache-dir DIR] [--live RATE --lag SECONDS]
 
 Starts, seeds and migrates the sandbox, prints its endpoints and a targets-file snippet whose secrets are
 ``${ENV}`` references (their values go to ``<run dir>/sandbox.env``, mode 0600, never to the terminal),
-then waits. Ctrl-C or SIGTERM, during the start or after it, stops every process it started.
+then waits. With ``--live RATE`` app traffic writes RATE objects/s on the source and a sync copies each
+write to the target ``--lag`` seconds later (the targets file then declares ``live_sync``); a status line
+is printed every ``--status-every`` seconds. Ctrl-C or SIGTERM, during the start or after it, stops every
+process it started.
 Exit status: 0 after a stop asked for once ready, 1 when the start failed, 130 when interrupted during it.
 """
 from __future__ import annotations
@@ -20,10 +23,12 @@ from types import FrameType
 
 from cutover.config_dump import dump_target
 from cutover.errors import SandboxError
+from cutover.model import SandboxLive
 from cutover.sandbox.stack import Sandbox
 
 TARGET_NAME = "sandbox"
 READY_LINE = "sandbox ready"
+LIVE_LINE = "live:"
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -34,7 +39,24 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--cache-dir", type=Path, default=None,
                         help="where the mongoeco venv and Parse Server's npm packages are installed once "
                              "(default: $CUTOVER_CACHE_DIR, else $XDG_CACHE_HOME/cutover or ~/.cache/cutover)")
+    live = parser.add_argument_group("live mode: app traffic on the source and a lagged sync to the target")
+    live.add_argument("--live", type=float, metavar="RATE", default=0.0, help="app writes per second")
+    live.add_argument("--lag", type=float, metavar="SECONDS", default=SandboxLive.lag_s,
+                      help=f"seconds before a write reaches the target (default {SandboxLive.lag_s:g})")
+    live.add_argument("--insert-share", type=float, default=SandboxLive.insert_share,
+                      help=f"share of writes that insert (default {SandboxLive.insert_share:g})")
+    live.add_argument("--delete-share", type=float, default=SandboxLive.delete_share,
+                      help=f"share of writes that delete (default {SandboxLive.delete_share:g})")
+    live.add_argument("--status-every", type=float, metavar="SECONDS", default=10.0,
+                      help="print the live counters this often (default 10)")
     return parser.parse_args(argv)
+
+
+def live_spec(args: argparse.Namespace) -> SandboxLive | None:
+    if not args.live:
+        return None
+    return SandboxLive(rate=args.live, lag_s=args.lag, insert_share=args.insert_share,
+                       delete_share=args.delete_share)
 
 
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
@@ -53,6 +75,7 @@ def describe(box: Sandbox, targets_file: Path, env_file: Path) -> str:
         f"target, over TLS     {ep.parse_public_url}  (CA: {box.pki.ca_file if box.pki else '-'})",
         f"logs                 {box.run_dir / 'logs'}",
         f"start timings (s)    {box.timings}",
+        *([f"live control         {box.live_control.url}  ({box.live_spec})"] if box.live_control else []),
         "",
         f"targets file ({targets_file}):",
         targets_file.read_text(encoding="utf-8"),
@@ -71,6 +94,17 @@ def write_target_files(box: Sandbox) -> tuple[Path, Path]:
     return targets_file, env_file
 
 
+def wait(box: Sandbox, status_every: float) -> None:
+    """Until interrupted; in live mode, print the counters every ``status_every`` seconds."""
+    while True:
+        time.sleep(status_every if box.live_control else 3600)
+        if box.live_control:
+            try:
+                print(f"{LIVE_LINE} {box.live_control.status().line()}", flush=True)
+            except SandboxError as exc:
+                print(f"{LIVE_LINE} {exc}", flush=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     run_dir = args.run_dir or Path.cwd() / "reports" / "sandbox" / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -79,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     box = Sandbox(run_dir, scale=args.scale, cache_dir=args.cache_dir)
     print(f"starting the sandbox (scale {args.scale}); logs in {run_dir / 'logs'}", flush=True)
     try:
-        box.start()
+        box.start_target(TARGET_NAME, live=live_spec(args))
     except SandboxError as exc:
         print(f"the sandbox could not start: {exc}", file=sys.stderr, flush=True)
         return 1
@@ -89,8 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         print(describe(box, *write_target_files(box)), flush=True)
         print(f"{READY_LINE} in {box.timings.get('ready', 0):.1f} s; Ctrl-C stops it", flush=True)
-        while True:
-            time.sleep(3600)
+        wait(box, args.status_every)
     except KeyboardInterrupt:
         pass
     finally:

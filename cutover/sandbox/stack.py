@@ -41,9 +41,20 @@ from typing import Any
 import pymongo
 
 from cutover.errors import SandboxError
-from cutover.model import CloudFunction, Database, Files, ParseServer, Query, Source, Target, Thresholds
+from cutover.model import (
+    CloudFunction,
+    Database,
+    Files,
+    ParseServer,
+    Query,
+    SandboxLive,
+    Source,
+    Target,
+    Thresholds,
+)
 from cutover.sandbox.cache_dir import default_cache_dir
 from cutover.sandbox.certs import Pki, make_pki
+from cutover.sandbox.live import LiveControl, count_tolerance, live_service
 from cutover.sandbox.migrate import copy_bucket, copy_database
 from cutover.sandbox.mongo_server import mongo_service, mongo_uri
 from cutover.sandbox.node_env import NodeRuntime, node_runtime
@@ -101,6 +112,8 @@ class Sandbox:
         self._lock = threading.Lock()
         self._stopping = False
         self._started = False
+        self.live_spec: SandboxLive | None = None
+        self.live_control: LiveControl | None = None
 
     # -- lifecycle ------------------------------------------------------------------------------------
     def __enter__(self) -> Sandbox:
@@ -125,15 +138,37 @@ class Sandbox:
         self._started = True
         return self
 
-    def start_target(self, name: str, production: bool = False) -> Target:
+    def start_target(self, name: str, production: bool = False, live: SandboxLive | None = None) -> Target:
+        """Start the sandbox (and its live mode when ``live`` is given; a failure stops everything)."""
         self.start()
+        if live is not None:
+            try:
+                self.live(live)
+            except BaseException:
+                self.stop()
+                raise
         return self.target(name, production=production)
+
+    def live(self, spec: SandboxLive | None = None, **settings: Any) -> LiveControl:
+        """Start live mode (see :mod:`cutover.sandbox.live`): app traffic on the source and a lagged sync to
+        the target, e.g. ``box.live(rate=10, lag_s=2)``; from then on ``target()`` declares ``live_sync``."""
+        spec = dataclasses.replace(spec or SandboxLive(), **settings)
+        if self.live_control is not None and self.live_control.service.proc is not None:
+            raise SandboxError("live mode is already running in this sandbox")
+        self.start()
+        service, url = live_service(spec, self.ep.source_parse_url, APP_ID, self.keys["master_key"],
+                                    self.ep.source_uri, self.ep.target_uri, self.run_dir / "logs" / "live.log")
+        self._await(self._spawn(service))
+        self.live_spec, self.live_control = spec, LiveControl(url, service)
+        return self.live_control
 
     def stop(self) -> None:
         """Stop every child this sandbox started (SIGTERM, then SIGKILL after a deadline), all at once."""
         with self._lock:
             self._stopping = True
             services, self.services = list(self.services), []
+        if self.live_control is not None:  # first: no write may land after the databases are dropped
+            self.live_control.stop()
         if os.environ.get(REAL_MONGO_ENV):  # the stand-in's memory goes with its process; a real server stays
             self._drop_databases()
         for client in self._clients:
@@ -299,10 +334,12 @@ class Sandbox:
                             rest_key=keys["rest_key"], javascript_key=keys["javascript_key"],
                             file_key=keys["file_key"], public_url=self.ep.parse_public_url,
                             ca_file=str(self.pki.ca_file) if self.pki else "")
+        live = self.live_spec
         return Target(
             name=name,
             source=Source(kind="mongodb", uri=self.ep.source_uri),
-            database=Database(uri=self.ep.target_uri),
+            database=Database(uri=self.ep.target_uri, live_sync=live is not None,
+                              count_tolerance=count_tolerance(live) if live else 0),
             parse=parse,
             source_parse=dataclasses.replace(parse, server_url=self.ep.source_parse_url, public_url=""),
             files=Files(adapter="s3", bucket=TARGET_BUCKET, region=REGION, endpoint_url=self.ep.s3_url,
