@@ -28,6 +28,7 @@ sys.path.insert(0, str(REPO))
 
 from cutover.config_dump import dump_target  # noqa: E402
 from cutover.model import Target  # noqa: E402
+from cutover.sandbox.cache_dir import default_cache_dir  # noqa: E402
 from cutover.sandbox.live_journal import spread  # noqa: E402
 from cutover.sandbox.migrate import collection_infos, raw  # noqa: E402
 from cutover.sandbox.stack import Sandbox  # noqa: E402
@@ -101,7 +102,7 @@ def main() -> int:
     pytest_args = [str(REPO / "checks" / name) for name in args.only] + (["-n", args.n] if args.n else [])
     print(f"load average {os.getloadavg()[0]:.1f} at start (2 cores)", flush=True)
     with tempfile.TemporaryDirectory() as tmp, Sandbox(Path(tmp) / "sandbox", scale=args.scale,
-                                                       cache_dir=REPO / ".cache") as box:
+                                                       cache_dir=default_cache_dir()) as box:
         frozen_s, frozen = run_checks(Path(tmp) / "frozen", box.target("frozen"), pytest_args)
         control = box.live(rate=args.rate, lag_s=args.lag)
         time.sleep(IDLE_S)  # the app's write latency without the checks, for comparison

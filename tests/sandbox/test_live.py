@@ -7,7 +7,6 @@ the live child journals with.
 """
 from __future__ import annotations
 
-import os
 import re
 import signal
 import subprocess
@@ -23,6 +22,7 @@ import pytest
 from bson.raw_bson import RawBSONDocument
 
 from cutover.errors import SandboxError
+from cutover.sandbox.cache_dir import default_cache_dir
 from cutover.sandbox.live import LiveControl, LiveOp, count_tolerance
 from cutover.sandbox.migrate import collection_infos, raw
 from cutover.sandbox.process import port_open
@@ -30,7 +30,7 @@ from cutover.sandbox.stack import Sandbox
 
 pytestmark = pytest.mark.sandbox
 REPO = Path(__file__).resolve().parents[2]
-CACHE = Path(os.environ.get("CUTOVER_CACHE_DIR", REPO / ".cache"))
+CACHE = default_cache_dir()
 SCALE = 300
 WRITTEN = ("GameScore", "Player", "Post", "_User")  # the classes the traffic writes
 POLL_S = 0.05

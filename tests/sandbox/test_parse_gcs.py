@@ -7,7 +7,6 @@ sandbox's ``baseUrl`` rewrite) and inherits a ``STORAGE_EMULATOR_HOST`` pointing
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 import pytest
 import requests
 
+from cutover.sandbox.cache_dir import default_cache_dir
 from cutover.sandbox.gcs_client import GCSClient
 from cutover.sandbox.gcs_server import gcs_endpoint, gcs_service
 from cutover.sandbox.mongo_server import mongo_service, mongo_uri
@@ -24,7 +24,7 @@ from cutover.sandbox.process import Service, free_port, port_open, start_all, st
 
 pytestmark = pytest.mark.sandbox
 REPO = Path(__file__).resolve().parents[2]
-CACHE = Path(os.environ.get("CUTOVER_CACHE_DIR", REPO / ".cache"))
+CACHE = default_cache_dir()
 BUCKET = "parse-files"
 PREFIX = "app/"
 LOCATION = "EUROPE-WEST1"

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from bson.raw_bson import RawBSONDocument
 
+from cutover.sandbox.cache_dir import default_cache_dir
 from cutover.sandbox.migrate import collection_infos, raw
 from cutover.sandbox.stack import Sandbox
 
@@ -32,7 +33,7 @@ class FalseAlarm(Exception):
 
 @pytest.fixture(scope="module")
 def live_box(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
-    box = Sandbox(tmp_path_factory.mktemp("live-baseline"), scale=SCALE, cache_dir=REPO / ".cache")
+    box = Sandbox(tmp_path_factory.mktemp("live-baseline"), scale=SCALE, cache_dir=default_cache_dir())
     with box:
         box.live(rate=RATE, lag_s=LAG)
         yield box
