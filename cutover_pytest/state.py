@@ -26,6 +26,8 @@ class RunState:
     changes: dict[str, Any] | None = None   # since the previous run of the target; set once at session end
     waivers: tuple[Any, ...] = ()
     expired_waivers: tuple[Any, ...] = ()
+    not_run: str = ""            # why the run has no verdict ("interrupted"), when it has none
+    interrupted_by: str = ""     # the signal that stopped it (SIGTERM ...)
 
     def changes_since_previous(self) -> dict[str, Any]:
         """What changed since the previous run of this target, computed once (reads the older records)."""

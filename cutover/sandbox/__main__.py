@@ -4,7 +4,8 @@
 
 Starts, seeds and migrates the sandbox, prints its endpoints and a targets-file snippet whose secrets are
 ``${ENV}`` references (their values go to ``<run dir>/sandbox.env``, mode 0600, never to the terminal),
-then waits. Ctrl-C or SIGTERM, during the start or after it, stops every process it started.
+then waits. Ctrl-C, SIGTERM or SIGHUP, during the start or after it, stops every process it started; after
+SIGKILL each service's guard (:mod:`cutover.sandbox.guard`) stops it within seconds.
 Exit status: 0 after a stop asked for once ready, 1 when the start failed, 130 when interrupted during it.
 """
 from __future__ import annotations
@@ -73,7 +74,8 @@ def write_target_files(box: Sandbox) -> tuple[Path, Path]:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     run_dir = args.run_dir or Path.cwd() / "reports" / "sandbox" / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    signal.signal(signal.SIGTERM, _raise_interrupt)  # SIGTERM takes the Ctrl-C path: everything is stopped
+    for sig in (signal.SIGTERM, signal.SIGHUP):  # take the Ctrl-C path: everything is stopped
+        signal.signal(sig, _raise_interrupt)
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with SIGINT ignored (`cmd &`)
     box = Sandbox(run_dir, scale=args.scale, cache_dir=args.cache_dir)
     print(f"starting the sandbox (scale {args.scale}); logs in {run_dir / 'logs'}", flush=True)
@@ -93,7 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C must not cut the stop short
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # a second signal must not cut the stop short
             signal.signal(sig, signal.SIG_IGN)
         box.stop()
     print("sandbox stopped", flush=True)
