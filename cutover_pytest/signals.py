@@ -49,12 +49,16 @@ class Watch:
         self._previous: dict[int, Any] = {}
 
     def install(self) -> None:
+        global _ACTIVE
         for sig in SIGNALS:
             self._previous[sig] = signal.signal(sig, self._on_signal)
+        _ACTIVE = self
 
     def restore(self) -> None:
+        global _ACTIVE
         for sig, handler in self._previous.items():
             signal.signal(sig, handler)
+        _ACTIVE = None
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         name = signal.Signals(signum).name
@@ -71,6 +75,7 @@ class Watch:
 
 
 _WATCH = pytest.StashKey[Watch]()
+_ACTIVE: Watch | None = None   # this process's watch, for the one hook that is given no config
 
 
 def _wanted(config: pytest.Config) -> bool:
@@ -90,6 +95,15 @@ def pytest_configure(config: pytest.Config) -> None:
         watch.install()
         config.stash[_WATCH] = watch
         config.add_cleanup(watch.restore)   # the first cleanup registered: the last one run
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_keyboard_interrupt(excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+    """Before pytest renders the interrupted traceback: keep only its last entry (the signal handler), unless
+    --full-trace. Rendering every frame of a deep stack took seconds on a loaded machine, in each process."""
+    watch = _ACTIVE
+    if watch is not None and watch.received and not watch.config.getoption("fulltrace", False):
+        excinfo.traceback = excinfo.traceback[-1:]
 
 
 @pytest.hookimpl(tryfirst=True)
