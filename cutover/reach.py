@@ -7,22 +7,20 @@ Server, a REST source, the file store and the source bucket's store, and every h
 (:mod:`cutover.preflight`) or by a check, :class:`Breaker` raises that cause at once wherever the component
 is asked for again; with a shared directory it does so in every process of the run (pytest-xdist workers).
 
-Which component an error met during a check belongs to is read from the error itself: only transport
-failures count (refused or dropped connections, timeouts of pymongo, requests, botocore and sockets; not a
-server-side ``maxTimeMS`` expiry, not a pool wait), attributed by the address their messages name, else to
-the one component of that kind the check asked for.
+Which component an error met during a check belongs to is read from the error itself
+(:mod:`cutover.failures`): only transport failures count, attributed by the address their messages name,
+else to the one component of that kind the check asked for.
 """
 from __future__ import annotations
 
 import dataclasses
 import json
-import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from cutover.errors import CouldNotVerify, TargetTimeout, TargetUnreachable
+from cutover.failures import addresses_in, chain, transport_failure
 from cutover.model import Target
 from cutover.redact import host_of
 from cutover.topology import links, mongo_hosts, url_host
@@ -209,68 +207,3 @@ def _read(path: Path) -> Dead | None:
         return Dead(**json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError, TypeError):
         return None
-
-
-# -- what a failure says about the network ----------------------------------------------------------------
-_FAMILIES = {"pymongo": "mongodb", "requests": "http", "urllib3": "http", "botocore": "s3"}
-_NOT_TRANSPORT = {"ExecutionTimeout", "WaitQueueTimeoutError", "OperationFailure"}   # the server answered
-_TRANSPORT = {"AutoReconnect", "ConnectionFailure", "ServerSelectionTimeoutError", "NetworkTimeout",
-              "ConnectionError", "Timeout", "ConnectTimeout", "ReadTimeout", "SSLError",
-              "EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError", "ConnectionClosedError",
-              "TimeoutError", "ConnectionRefusedError", "ConnectionResetError", "ConnectionAbortedError",
-              "BrokenPipeError"}
-
-
-def transport_failure(exc: BaseException) -> tuple[str, str] | None:
-    """(kind of component, one-line cause) when ``exc`` or what caused it is a transport failure."""
-    if "is not asked again in this run" in str(exc):
-        return None  # the breaker's own error: the component is already dead
-    for link in chain(exc):
-        names = {cls.__name__ for cls in type(link).__mro__}
-        if names & _NOT_TRANSPORT:
-            return None
-        if names & _TRANSPORT:
-            family = _FAMILIES.get(type(link).__module__.split(".")[0], "tls")
-            return family, _first_line(exc)
-    return None
-
-
-def chain(exc: BaseException, depth: int = 6) -> Iterator[BaseException]:
-    """``exc`` and what it was raised from (``__cause__``, else ``__context__``)."""
-    seen: BaseException | None = exc
-    while seen is not None and depth > 0:
-        yield seen
-        seen, depth = seen.__cause__ or seen.__context__, depth - 1
-
-
-_ADDRESS = re.compile(
-    r"host='(?P<h1>[^']+)', port=(?P<p1>\d+)"                      # urllib3
-    r"|\('(?P<h2>[^']+)', (?P<p2>\d+)\)"                          # pymongo's topology description
-    r"|(?P<url>[a-z][a-z0-9+.-]*://[^\s/'\"]+)"                   # a URL
-    r"|(?<![\w.-])(?P<h3>\[[0-9a-fA-F:]+\]|[\w-]+(?:\.[\w-]+)*):(?P<p3>\d{1,5})\b")
-
-
-def addresses_in(exc: BaseException) -> set[HostPort]:
-    """Every host:port the messages of ``exc`` and its causes name."""
-    found: set[HostPort] = set()
-    for link in chain(exc):
-        for match in _ADDRESS.finditer(str(link)):
-            found |= _address(match)
-    return found
-
-
-def _address(match: re.Match[str]) -> set[HostPort]:
-    if match["url"]:
-        try:
-            parts = urlsplit(match["url"])
-            return {url_host(match["url"])} if parts.hostname else set()
-        except ValueError:
-            return set()
-    host = match["h1"] or match["h2"] or match["h3"]
-    port = match["p1"] or match["p2"] or match["p3"]
-    return {HostPort(host.strip("[]").lower(), int(port))}
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return (text.splitlines()[0] if text else type(exc).__name__)[:400]

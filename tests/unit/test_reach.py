@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pymongo
 import pytest
-from pymongo.errors import ExecutionTimeout, NetworkTimeout
+from pymongo.errors import ExecutionTimeout, NetworkTimeout, NotPrimaryError
 
 from cutover.errors import TargetTimeout, TargetUnreachable
+from cutover.failures import addresses_in, transport_failure
 from cutover.model import Database, Files, ParseServer, Source, Target
 from cutover.parse_rest import ParseClient
 from cutover.reach import (
@@ -26,9 +27,7 @@ from cutover.reach import (
     TARGET_DB,
     Breaker,
     Dead,
-    addresses_in,
     components,
-    transport_failure,
 )
 from cutover.session import Session
 from cutover.transport import HostPort
@@ -146,6 +145,7 @@ def test_answers_and_known_deaths_trip_nothing() -> None:
         breaker.require(TARGET_DB)
     assert transport_failure(known.value) is None                          # the breaker's own error
     assert transport_failure(ExecutionTimeout("operation exceeded time limit", 50)) is None  # the server answered
+    assert transport_failure(NotPrimaryError("not primary")) is None                         # so did this one
     assert transport_failure(TargetTimeout("FileField.x: 3 of 9 file URLs gave no usable answer")) is None
     assert breaker.note(ValueError("127.0.0.1:27017 is odd"), origin="x") == []
 
