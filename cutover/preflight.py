@@ -1,10 +1,10 @@
 """The preflight: one attempt to reach every component of a target, all at once, before any check runs.
 
 Each component (:func:`cutover.reach.components`) gets one probe in its own thread, without retries, and all
-of them share one deadline (the target's ``timeout_s`` plus a second): a black-holed deployment costs one
-timeout, not one per check. A probe only asks whether the component answers at all; what it answers is the
-checks' business (a 500 from ``/health`` is API-01's finding, an expired certificate TLS-02's). The probes
-themselves are in :mod:`cutover.reach_probes`.
+of them end by their own timeouts (``timeout_s`` to connect, then to answer): a black-holed deployment costs
+one timeout, not one per check. A probe only asks whether the component answers at all;
+what it answers is the checks' business (a 500 from ``/health`` is API-01's finding, an expired certificate
+TLS-02's). The probes themselves are in :mod:`cutover.reach_probes`.
 
 A refused authentication (a database password, an S3 key) is a configuration error, not a finding:
 :class:`cutover.errors.ConfigError`, one line naming the component, the user and the auth source, never
@@ -21,9 +21,9 @@ from typing import Any
 from cutover.errors import ConfigError, CouldNotVerify, TargetTimeout
 from cutover.model import Target
 from cutover.reach import Breaker, Component, Dead
-from cutover.reach_probes import AuthFailed, probe_for
+from cutover.reach_probes import AuthFailed, probe_for, warm_up
 
-GRACE_S = 1.0
+GRACE_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -69,13 +69,16 @@ def run_preflight(target: Target, breaker: Breaker) -> Preflight:
 
 
 def probe_all(probes: list[tuple[Component, Callable[[float], None]]], timeout_s: float) -> Preflight:
+    warm_up()
     started = time.monotonic()
     slots: dict[str, Reachability | BaseException] = {}
     threads = [threading.Thread(target=_run, args=(c, probe, timeout_s, slots), daemon=True,
                                 name=f"preflight {c.name}") for c, probe in probes]
     for thread in threads:
         thread.start()
-    deadline = started + timeout_s + GRACE_S
+    # Each probe ends by its own timeouts (connect, then read: 2 x timeout_s at worst; a black hole: one).
+    # The deadline only catches what has none (a hung DNS lookup): a busy machine is never taken for a dead one.
+    deadline = started + 2 * timeout_s + GRACE_S
     for thread in threads:
         thread.join(max(0.0, deadline - time.monotonic()))
     refused = [str(v) for v in slots.values() if isinstance(v, AuthFailed)]
@@ -106,7 +109,8 @@ def _run(component: Component, probe: Callable[[float], None], timeout_s: float,
 def _outcome(component: Component, slot: Reachability | BaseException | None, timeout_s: float) -> Reachability:
     if isinstance(slot, Reachability):
         return slot
-    return _dead(component, timeout_s, f"did not answer in time (nothing within {timeout_s:g} s)", True)
+    return _dead(component, 2 * timeout_s + GRACE_S, f"did not answer in time (nothing within {timeout_s:g} s)",
+                 True)
 
 
 def _dead(component: Component, seconds: float, text: str, timeout: bool) -> Reachability:

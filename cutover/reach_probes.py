@@ -29,6 +29,13 @@ class AuthFailed(Exception):
 
 
 
+def warm_up() -> None:
+    """Import the client libraries before the clock starts: a first import of boto3 takes a second or more."""
+    import boto3  # noqa: F401
+    import pymongo  # noqa: F401
+    import requests  # noqa: F401
+
+
 def probe_for(target: Target, c: Component) -> Callable[[float], None]:
     if c.kind == "tls":
         host, port = c.addresses[0].host, c.addresses[0].port

@@ -85,13 +85,13 @@ def test_every_component_black_holed_costs_one_timeout_and_all_are_tripped(holes
     db, parse, public, s3 = (h.port for h in holes)
     t = target(f"mongodb://127.0.0.1:{db}/app", f"http://127.0.0.1:{parse}/parse",
                Files(adapter="s3", bucket="b", endpoint_url=f"http://127.0.0.1:{s3}", access_key_id="k",
-                     secret_access_key="secret-value"), timeout_s=1.5)
+                     secret_access_key="secret-value"), timeout_s=2.0)
     t = Target(**{**t.__dict__, "parse": ParseServer(server_url=f"http://127.0.0.1:{parse}/parse", app_id="a",
                                                      public_url=f"https://127.0.0.1:{public}/parse")})
     started = time.monotonic()
     breaker, result = preflight(t)
     took = time.monotonic() - started
-    assert took < 1.5 + GRACE_S + 1.0, f"{took:.1f} s: the probes did not run at once"
+    assert took < 2.0 + GRACE_S + 1.0, f"{took:.1f} s: the probes did not run at once"  # not 5 x 2 s
     assert len(result.results) == 5 and not any(r.reachable for r in result.results)  # + TLS endpoint
     assert all("did not answer in time" in r.cause or "no TLS answer" in r.cause for r in result.results), \
         result.results
