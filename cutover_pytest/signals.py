@@ -116,7 +116,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     state = get_state(config)
-    if state is None or hasattr(config, "workerinput") or not getattr(state, "not_run", ""):
+    if state is None or hasattr(config, "workerinput") or not state.interrupted_by:
         return
     terminalreporter.write_sep("=", f"{VERDICT} by {state.interrupted_by}", red=True)
     terminalreporter.write_line(f"cutover report: {state.run_dir / 'report.html'}")
