@@ -112,7 +112,7 @@ def _mongo(c: Component, uri: str, ca_file: str, timeout_s: float) -> None:
 
 def _mongo_failure(exc: Exception, timeout_s: float) -> CouldNotVerify:
     text = str(exc).split(" (configured timeouts", 1)[0].splitlines()[0][:300]
-    if "timed out" in text:
+    if "timed out" in text or "No servers found yet" in text:  # the latter: no hello answered at all
         return TargetTimeout(f"did not answer in time (nothing within {timeout_s:g} s: {text})")
     return TargetUnreachable(f"unreachable ({text})")
 

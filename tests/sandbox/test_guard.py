@@ -46,6 +46,9 @@ def test_sigkill_of_the_starter_takes_the_service_with_it(tmp_path: Path, argv: 
         time.sleep(0.05)
     family = {guard} | descendants(guard)
     assert len(family) == 2, family
+    while argv is STUBBORN and "ignoring" not in (tmp_path / "svc.log").read_text():
+        assert time.monotonic() < deadline, "the stubborn service never got to ignore SIGTERM"
+        time.sleep(0.05)
     parent.kill()
     parent.wait(timeout=10)
     gone = wait_gone(family, within=10)
