@@ -100,6 +100,7 @@ def resolve_field(session: Any, ff: FileField) -> FieldResolution:
     file held in the target's GridFS, read there (all chunks present, length equal to the source's)."""
     target = session.target
     scheme = scheme_for(target)
+    session.reach.require_url(adapter_url(scheme, "x"))  # a dead file host: one error now, not one per URL
     files = files_config(target)
     sizes = first_size(source_sizes(session.source_s3, files.source_bucket) if files.source_bucket else None,
                        gridfs_sizes(session.source_db))

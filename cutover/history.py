@@ -40,8 +40,9 @@ def changes(previous: dict[str, Any] | None, tests: Iterable[dict[str, Any]]) ->
     """Labels newly failing (or erroring) and newly passing since ``previous``."""
     if previous is None:
         return {"previous_run": None, "newly_failing": [], "newly_passing": []}
-    before = {t["label"]: t["outcome"] for t in previous.get("tests", [])}
-    now = {t["label"]: t["outcome"] for t in tests}
+    # a test cut short by an interruption has no outcome
+    before = {t["label"]: t.get("outcome") for t in previous.get("tests", [])}
+    now = {t["label"]: t.get("outcome") for t in tests}
     newly_failing = sorted(k for k, v in now.items() if v in BAD and before.get(k) not in BAD)
     newly_passing = sorted(k for k, v in now.items() if v == "passed" and before.get(k) in BAD)
     return {"previous_run": previous.get("run_id"), "newly_failing": newly_failing, "newly_passing": newly_passing}

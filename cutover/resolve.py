@@ -5,7 +5,9 @@ are in flight and memory stays bounded whatever the number of references; only c
 first ``cap`` failures are kept. Outcomes: *resolved* (2xx, non-empty, size equal to the source's
 when known), *missing* (the store answered: 4xx, empty body, wrong size) and *errors* (no usable
 answer: timeout, connection failure, 5xx/429 still there after the retries): errors mean
-"could not verify", never "resolved".
+"could not verify", never "resolved". A host that gives no answer at all (timeout, refused) to as many
+requests in a row as run at once is not asked again in this resolution: its remaining URLs are errors at once,
+instead of one timeout per URL.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import random
 import ssl
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -24,6 +27,7 @@ from cutover.file_urls import redact_url
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})   # 503 is also S3's SlowDown
 HEAD_UNSUPPORTED = frozenset({405, 501})
+SILENT_STREAK = 8     # no answer to this many requests in a row (at least the concurrency): host not asked again
 SizeLookup = Callable[[str], "int | None"]
 
 
@@ -136,11 +140,12 @@ async def resolve_async(jobs: Iterable[Job], options: ResolveOptions,
                         sizes: SizeLookup | None = None) -> dict[tuple[str, str], ResolveSummary]:
     tallies: dict[tuple[str, str], _Tally] = {}
     source = iter(jobs)
+    silent = _Silent(max(SILENT_STREAK, options.concurrency))
     async with open_client(options) as client:
         try:
             async with asyncio.TaskGroup() as group:
                 for _ in range(max(1, options.concurrency)):
-                    group.create_task(_worker(source, client, options, sizes, tallies))
+                    group.create_task(_worker(source, client, options, sizes, tallies, silent))
         except BaseExceptionGroup as grouped:
             raise _first(grouped) from None
     return {key: _freeze(key, tally) for key, tally in sorted(tallies.items())}
@@ -155,11 +160,33 @@ def open_client(options: ResolveOptions) -> aiohttp.ClientSession:
 
 
 async def _worker(source: Iterator[Job], client: aiohttp.ClientSession, options: ResolveOptions,
-                  sizes: SizeLookup | None, tallies: dict[tuple[str, str], _Tally]) -> None:
+                  sizes: SizeLookup | None, tallies: dict[tuple[str, str], _Tally], silent: _Silent) -> None:
     for job in source:   # one shared iterator: next() never awaits, so workers never interleave in it
         expected = await asyncio.to_thread(sizes, job.ref.name) if sizes else None
-        answer = job.answer or await probe(client, job.url, options)
+        answer = job.answer or silent.answer_for(job.url) or await probe(client, job.url, options)
+        silent.note(job.url, answer)
         _record(tallies, job, answer, expected, options)
+
+
+@dataclass
+class _Silent:
+    """Hosts that gave no answer (timeout, refused connection) to ``limit`` requests in a row."""
+
+    limit: int
+    streaks: dict[str, int] = field(default_factory=dict)
+
+    def answer_for(self, url: str) -> Answer | None:
+        host = urlsplit(url).netloc
+        if self.streaks.get(host, 0) < self.limit:
+            return None
+        return Answer(error=f"not asked: {host} gave no answer to {self.limit} requests in a row")
+
+    def note(self, url: str, answer: Answer) -> None:
+        host = urlsplit(url).netloc
+        if answer.status is not None:
+            self.streaks[host] = 0
+        elif answer.error.startswith(("timeout", "connection failed")):
+            self.streaks[host] = self.streaks.get(host, 0) + 1
 
 
 def _record(tallies: dict[tuple[str, str], _Tally], job: Job, answer: Answer, expected: int | None,

@@ -1,12 +1,14 @@
 """One target's clients, each opened on first use and closed once at the end of the run.
 
 The pytest plugin holds one Session per process (per xdist worker), so clients are opened per worker, not
-per test. Connection failures surface as :class:`cutover.errors.CouldNotVerify` subclasses.
+per test. Connection failures surface as :class:`cutover.errors.CouldNotVerify` subclasses. Each accessor
+first asks the session's breaker (``reach``, :mod:`cutover.reach`) about its component: once a component is
+known dead, its accessor raises that cause at once instead of waiting out another timeout.
 """
 from __future__ import annotations
 
 import contextlib
-from functools import cached_property
+from collections.abc import Callable
 from typing import Any
 
 from cutover.commands import CommandLog
@@ -14,6 +16,40 @@ from cutover.errors import ConfigError
 from cutover.model import Target
 from cutover.mongo_client import open_mongo
 from cutover.pace import Pace
+from cutover.reach import (
+    FILE_STORE,
+    GRIDFS_DB,
+    PARSE,
+    REST_SOURCE,
+    SOURCE_DB,
+    SOURCE_PARSE,
+    SOURCE_STORE,
+    TARGET_DB,
+    Breaker,
+    components,
+)
+
+
+class guarded:  # a decorator, like functools.cached_property
+    """A cached accessor that asks the session's breaker about its components on every access."""
+
+    def __init__(self, *names: str) -> None:
+        self.names = names
+
+    def __call__(self, build: Callable[[Any], Any]) -> guarded:
+        self.build = build
+        return self
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.slot = f"_{name}"
+
+    def __get__(self, session: Any, owner: type | None = None) -> Any:
+        if session is None:
+            return self
+        session.reach.require(*self.names)
+        if self.slot not in session.__dict__:
+            session.__dict__[self.slot] = self.build(session)
+        return session.__dict__[self.slot]
 
 
 class Session:
@@ -25,38 +61,36 @@ class Session:
         self.options = dict(options or {})
         self.cache: dict[str, Any] = {}
         self.commands = CommandLog(allow_blocking=target.allow_blocking_commands)
+        self.reach = Breaker(components(target))
         self._closers: list[Any] = []
         self._paces: dict[str, Pace] = {}
 
-    @cached_property
+    @guarded(TARGET_DB)
     def target_client(self) -> Any:
         return self._keep(open_mongo(self.target.database.uri, self.target.thresholds.timeout_s,
                                      self.target.database.tls_ca_file, "target", self.commands))
 
-    @cached_property
+    @guarded(TARGET_DB)
     def target_db(self) -> Any:
         return self.target_client.get_default_database()
 
-    @cached_property
+    @guarded(SOURCE_DB)
     def source_client(self) -> Any:
         if self.target.source.kind != "mongodb":
             return None
         return self._keep(open_mongo(self.target.source.uri, self.target.thresholds.timeout_s, "", "source",
                                      self.commands))
 
-    @cached_property
+    @guarded(SOURCE_DB)
     def source_db(self) -> Any:
         return None if self.source_client is None else self.source_client.get_default_database()
 
-    @cached_property
+    @property
     def gridfs_db(self) -> Any:
         files = self.target.files
         if files is None or files.adapter != "gridfs":
             return None
-        if not files.gridfs_uri:
-            return self.target_db
-        client = open_mongo(files.gridfs_uri, self.target.thresholds.timeout_s, "", "gridfs", self.commands)
-        return self._keep(client).get_default_database()
+        return self._gridfs_client_db if files.gridfs_uri else self.target_db
 
     def scan_db(self, side: str) -> Any:
         """The source or target database for heavy reads (DB-02, DB-04): with ``scans.read_preference``."""
@@ -80,7 +114,14 @@ class Session:
         """maxTimeMS (in seconds) of the suite's aggregations and counts."""
         return self.target.scans.aggregation_budget(self.target.thresholds.timeout_s)
 
-    @cached_property
+    @guarded(GRIDFS_DB)
+    def _gridfs_client_db(self) -> Any:
+        assert self.target.files is not None
+        uri = self.target.files.gridfs_uri
+        client = open_mongo(uri, self.target.thresholds.timeout_s, "", "gridfs", self.commands)
+        return self._keep(client).get_default_database()
+
+    @guarded(FILE_STORE)
     def s3(self) -> Any:
         files = self.target.files
         if files is None or files.adapter != "s3":
@@ -88,7 +129,7 @@ class Session:
         return open_s3(files.endpoint_url, files.region, files.access_key_id, files.secret_access_key,
                        self.target.thresholds.timeout_s)
 
-    @cached_property
+    @guarded(SOURCE_STORE)
     def source_s3(self) -> Any:
         files = self.target.files
         if files is None or not files.source_bucket:
@@ -96,17 +137,17 @@ class Session:
         return open_s3(files.source_endpoint_url or files.endpoint_url, files.region, files.access_key_id,
                        files.secret_access_key, self.target.thresholds.timeout_s)
 
-    @cached_property
+    @guarded(SOURCE_DB, REST_SOURCE)
     def source(self) -> Any:
         from cutover.sources import open_source  # the data area owns the source-of-truth abstraction
 
         return open_source(self.target, self)
 
-    @cached_property
+    @guarded(PARSE)
     def parse(self) -> Any:
         return self._rest(self.target.parse)
 
-    @cached_property
+    @guarded(SOURCE_PARSE)
     def source_parse(self) -> Any:
         return self._rest(self.target.source_parse)
 

@@ -27,12 +27,14 @@ def parametrize(metafunc: pytest.Metafunc, argname: str,
     if state is None:
         metafunc.parametrize(argname, [pytest.param(None, id="no-target")])
         return
+    state.session.reach.begin()
     try:
         pairs = list(producer(state.session))
     except Exception as exc:
         unverified = as_could_not_verify(exc)
         if unverified is None:
             raise
+        state.session.reach.note(exc, origin=f"the listing of {argname}")
         pairs = [("unverifiable", Unverifiable(state.redact(f"could not list {argname}: {unverified}")))]
     if not pairs:
         pairs = [("none", Unverifiable(""))]

@@ -34,7 +34,8 @@ from cutover_pytest.scrub import mark_junit_errors, scrub_report
 from cutover_pytest.state import STATE_KEY, RunState, get_state
 
 pytest_plugins = ["cutover_pytest.fixtures", "cutover_pytest.htmlreport", "cutover_pytest.telemetry",
-                  "cutover_pytest.commandlog"]
+                  "cutover_pytest.commandlog", "cutover_pytest.scratch", "cutover_pytest.signals",
+                  "cutover_pytest.reachability"]
 
 _WORKER_KEY = "cutover_state"
 
@@ -108,12 +109,17 @@ def _materialize(config: pytest.Config, loaded: Target | SandboxSpec, run_dir: P
     from cutover.sandbox.stack import Sandbox
 
     scale = config.getoption("scale") or loaded.scale
-    sandbox = Sandbox(run_dir / "sandbox", scale=scale)  # the per-user cache: cache_dir.default_cache_dir()
+    sandbox = Sandbox(run_dir, scale=scale)  # logs in <run_dir>/logs; installs in the per-user cache
     try:
         target = sandbox.start_target(loaded.name, production=loaded.production, live=loaded.live)
     except SandboxError as exc:
         sandbox.stop()
         raise pytest.UsageError(f"the sandbox could not start: {exc}") from None
+    except KeyboardInterrupt:  # a signal during the start (the sandbox stopped itself): archived as such
+        from cutover_pytest.signals import archive_interrupted_start  # a plugin module: imported by pytest
+
+        archive_interrupted_start(config, run_dir, loaded.name, sandbox.keys.values())
+        raise
     config.add_cleanup(sandbox.stop)
     return target, sandbox
 
@@ -231,6 +237,9 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if item.get_closest_marker("writes") and item.config.getoption("read_only"):
         pytest.skip("--read-only: this check writes probe objects")
     guard_unverifiable(item)
+    from cutover_pytest.reachability import require_reachable  # a plugin module: imported by pytest
+
+    require_reachable(item)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -335,7 +344,9 @@ def _archive(config: pytest.Config, state: RunState) -> None:
             "ran_by": run_by()}
     write_json(state.run_dir / "record.json", {
         **meta, "started_utc": state.started, "finished_utc": _now(),
-        "verdict": gate.line if gate else "GATE: NOT RUN", "exit_code": gate.exit_code if gate else None,
+        "verdict": gate.line if gate else "GATE: NOT RUN" + (f" ({state.not_run})" if state.not_run else ""),
+        "exit_code": gate.exit_code if gate else None, "interrupted_by": state.interrupted_by or None,
+        "reachability": state.session.reach.facts(),
         "counts": gate.counts if gate else {}, "severity_overrides": state.target.severity,
         "waivers": [w.describe() for w in state.waivers],
         "expired_waivers": [w.describe() for w in state.expired_waivers],

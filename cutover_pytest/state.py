@@ -27,6 +27,8 @@ class RunState:
     waivers: tuple[Any, ...] = ()
     expired_waivers: tuple[Any, ...] = ()
     worker_commands: list[dict[str, Any]] = field(default_factory=list)   # MongoDB commands xdist workers sent
+    not_run: str = ""            # why the run has no verdict ("interrupted"), when it has none
+    interrupted_by: str = ""     # the signal that stopped it (SIGTERM ...)
 
     def changes_since_previous(self) -> dict[str, Any]:
         """What changed since the previous run of this target, computed once (reads the older records)."""

@@ -6,8 +6,9 @@ Starts, seeds and migrates the sandbox, prints its endpoints and a targets-file 
 ``${ENV}`` references (their values go to ``<run dir>/sandbox.env``, mode 0600, never to the terminal),
 then waits. With ``--live RATE`` app traffic writes RATE objects/s on the source and a sync copies each
 write to the target ``--lag`` seconds later (the targets file then declares ``live_sync``); a status line
-is printed every ``--status-every`` seconds. Ctrl-C or SIGTERM, during the start or after it, stops every
-process it started.
+is printed every ``--status-every`` seconds. Ctrl-C, SIGTERM or SIGHUP, during the start or after it, stops
+every process it started; after SIGKILL each service's guard (:mod:`cutover.sandbox.guard`) stops it within
+seconds.
 Exit status: 0 after a stop asked for once ready, 1 when the start failed, 130 when interrupted during it.
 """
 from __future__ import annotations
@@ -108,7 +109,8 @@ def wait(box: Sandbox, status_every: float) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     run_dir = args.run_dir or Path.cwd() / "reports" / "sandbox" / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    signal.signal(signal.SIGTERM, _raise_interrupt)  # SIGTERM takes the Ctrl-C path: everything is stopped
+    for sig in (signal.SIGTERM, signal.SIGHUP):  # take the Ctrl-C path: everything is stopped
+        signal.signal(sig, _raise_interrupt)
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with SIGINT ignored (`cmd &`)
     box = Sandbox(run_dir, scale=args.scale, cache_dir=args.cache_dir)
     print(f"starting the sandbox (scale {args.scale}); logs in {run_dir / 'logs'}", flush=True)
@@ -127,7 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C must not cut the stop short
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # a second signal must not cut the stop short
             signal.signal(sig, signal.SIG_IGN)
         box.stop()
     print("sandbox stopped", flush=True)

@@ -2,12 +2,15 @@
 
 Every service runs in its own process group so that stopping it also stops whatever it spawned
 (npm wrappers, node workers). Stopping is SIGTERM with a deadline, then SIGKILL: the mongoeco server is
-single-threaded and may sit in a long job that delays its handling of SIGTERM.
+single-threaded and may sit in a long job that delays its handling of SIGTERM. Each service is started
+through :mod:`cutover.sandbox.guard`, which leads the group and stops it when the starting process dies
+without a stop (SIGKILL, a crash): no sandbox process outlives the suite by more than a few seconds.
 """
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -17,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cutover.errors import SandboxError
+from cutover.sandbox.guard import guarded
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -49,11 +53,14 @@ class Service:
     proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     def start(self) -> None:
+        if shutil.which(self.argv[0]) is None:
+            raise SandboxError(f"{self.name} could not be started ({self.argv[0]} is not an executable); "
+                               f"see {self.log_path}")
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")  # noqa: SIM115 - the child owns it for its lifetime
         try:
             self.proc = subprocess.Popen(
-                list(self.argv), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                guarded(list(self.argv)), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 env={**os.environ, **(self.env or {})}, cwd=self.cwd, start_new_session=True,
             )
         except OSError as exc:
@@ -94,6 +101,7 @@ class Service:
 
     @property
     def pid(self) -> int | None:
+        """The pid of the service's guard, which leads its process group (the service is its child)."""
         return self.proc.pid if self.proc else None
 
 

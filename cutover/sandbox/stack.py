@@ -22,7 +22,9 @@ The migration is the real path (:mod:`cutover.sandbox.migrate`): options and ind
 as RawBSONDocument, so every value keeps its type and bytes; its load-and-copy steps are in
 :mod:`cutover.sandbox.pipeline`. ``start()`` returns only when every copy is done and every service answers.
 Every child is registered before it is spawned, so ``stop()`` (also on Ctrl-C or a failed start) stops all
-of them, in parallel, by process group. ``fork_target`` gives a
+of them, in parallel, by process group; each child's guard stops it if this process dies without a stop.
+Logs go to ``<run_dir>/logs``; the PKI (private keys included) lives in a private temporary directory,
+removed by ``stop()``, never in the run directory (which a report may archive). ``fork_target`` gives a
 scenario an isolated migrated copy. With CUTOVER_TEST_MONGODB_URI set, both databases live on that real
 MongoDB instead of the stand-in.
 """
@@ -32,6 +34,8 @@ import contextlib
 import dataclasses
 import os
 import secrets
+import shutil
+import tempfile
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -103,6 +107,7 @@ class Sandbox:
         self.services: list[Service] = []
         self.ep = Endpoints()
         self.pki: Pki | None = None
+        self._private: Path | None = None   # the PKI's directory (mode 0700), removed by stop()
         self.timings: dict[str, float] = {}
         self.seed_summary: SeedSummary | None = None
         self._suffix = secrets.token_hex(3)
@@ -177,6 +182,7 @@ class Sandbox:
         if services:
             with ThreadPoolExecutor(len(services)) as pool:
                 list(pool.map(lambda svc: svc.stop(STOP_DEADLINE), services))
+        self._remove_private()
 
     def _drop_databases(self) -> None:
         for fork_client, fork_db, _bucket in self._forks:
@@ -192,7 +198,7 @@ class Sandbox:
     def _start(self, pool: ThreadPoolExecutor, t0: float) -> None:
         self.node = node_runtime()  # a bad CUTOVER_NODE fails the start before anything runs
         plan = Plan.for_scale(self.scale, SEED, with_gridfs=True)
-        pki = pool.submit(make_pki, self.run_dir / "pki")
+        pki = pool.submit(self._make_pki)
         stores = self._spawn_stores()
         src, dst = self.db(self.ep.source_uri), self.db(self.ep.target_uri)
         self._await(stores.get("source"))
@@ -220,6 +226,20 @@ class Sandbox:
         counts.update({"_Idempotency": 0, "_SCHEMA": src["_SCHEMA"].count_documents({})})
         self.seed_summary = SeedSummary(counts, s3_files, gridfs_files, indexes, SOURCE_BUCKET)
         self._timed("ready", t0)
+
+    def _make_pki(self) -> Pki:
+        """The PKI in a fresh private directory; removed again if a stop came while it was being written."""
+        with self._lock:
+            self._private = Path(tempfile.mkdtemp(prefix="cutover-sandbox-pki-"))
+        pki = make_pki(self._private)
+        if self._stopping:
+            self._remove_private()
+        return pki
+
+    def _remove_private(self) -> None:
+        with self._lock:
+            if self._private is not None:
+                shutil.rmtree(self._private, ignore_errors=True)
 
     def _start_target_parse(self, src: Any, dst: Any, parse_classes: threading.Event, data: Future[Any],
                             port: int) -> Service:

@@ -11,6 +11,7 @@ import os
 import re
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import threading
@@ -31,6 +32,7 @@ from cutover.sandbox.cache_dir import default_cache_dir
 from cutover.sandbox.migrate import collection_infos, normalized_indexes, raw
 from cutover.sandbox.process import Service, port_open
 from cutover.sandbox.stack import Sandbox
+from tests.proctable import alive, descendants, listening_ports
 
 pytestmark = pytest.mark.sandbox
 REPO = Path(__file__).resolve().parents[2]
@@ -41,45 +43,9 @@ HTTP_TIMEOUT = 10
 
 
 # -- processes and ports, from /proc ------------------------------------------------------------------------
-def children(pid: int) -> set[int]:
-    """Pids whose parent is ``pid``."""
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.add(int(entry.name))
-    return found
-
-
-def alive(pid: int) -> bool:
-    """True unless the process is gone (a zombie counts as gone: it holds no port and runs no code)."""
-    try:
-        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
-def listening_ports(pids: set[int]) -> set[int]:
-    """TCP ports in LISTEN state held by these processes."""
-    inodes = set()
-    for pid in pids:
-        with_fds = Path("/proc") / str(pid) / "fd"
-        try:
-            links = [os.readlink(fd) for fd in with_fds.iterdir()]
-        except OSError:
-            continue
-        inodes |= {link[8:-1] for link in links if link.startswith("socket:[")}
-    ports = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        for line in Path(table).read_text().splitlines()[1:]:
-            fields = line.split()
-            if fields[3] == "0A" and fields[9] in inodes:
-                ports.add(int(fields[1].rsplit(":", 1)[1], 16))
-    return ports
+def with_services(guards: set[int]) -> set[int]:
+    """Each service runs under a guard (:mod:`cutover.sandbox.guard`): the guards and what runs below them."""
+    return guards.union(*(descendants(pid) for pid in guards))
 
 
 def assert_all_gone(pids: set[int], ports: set[int]) -> None:
@@ -101,10 +67,12 @@ def port_of(url: str) -> int:
 def box(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     sandbox = Sandbox(tmp_path_factory.mktemp("stack"), scale=SCALE, cache_dir=CACHE)
     with sandbox:
-        pids = {svc.pid for svc in sandbox.services if svc.pid}
+        pids = with_services({svc.pid for svc in sandbox.services if svc.pid})
         ports = listening_ports(pids)
+        private = sandbox.pki.ca_file.parent if sandbox.pki else None
         yield sandbox
     assert_all_gone(pids, ports)
+    assert private is not None and not private.exists(), "the PKI outlived the sandbox"
 
 
 def parse_headers(box: Sandbox) -> dict[str, str]:
@@ -125,11 +93,21 @@ def test_every_component_runs_with_its_log_under_the_run_directory(box: Sandbox)
         assert svc.log_path.is_file() and svc.log_path.parent == box.run_dir / "logs", svc.log_path
 
 
+def test_the_pki_is_private_and_no_private_key_is_under_the_run_directory(box: Sandbox) -> None:
+    assert box.pki is not None
+    private = box.pki.good.key_file.parent
+    assert box.run_dir.resolve() not in private.resolve().parents
+    assert stat.S_IMODE(private.stat().st_mode) == 0o700
+    assert "PRIVATE KEY" in box.pki.good.key_file.read_text()   # the scan below would see one
+    held = [p for p in box.run_dir.rglob("*") if p.is_file() and "PRIVATE KEY" in p.read_text(errors="replace")]
+    assert not held, held
+
+
 def test_each_component_listens_on_its_own_port_chosen_at_run_time(box: Sandbox) -> None:
     urls = [box.ep.s3_url, box.ep.parse_url, box.ep.source_parse_url, box.ep.parse_public_url]
     urls += [] if REAL_MONGO else [box.ep.source_uri, box.ep.target_uri]
     ports = [port_of(url) for url in urls]
-    held = listening_ports({svc.pid for svc in box.services if svc.pid})
+    held = listening_ports(with_services({svc.pid for svc in box.services if svc.pid}))
     assert len(set(ports)) == len(ports) and set(ports) <= held, (ports, held)
     assert not {27017, 1337} & set(ports), "a fixed default port would stop two runs from coexisting"
 
@@ -238,7 +216,7 @@ def launched() -> Iterator[list[Launched]]:
     yield runs
     for proc in (run.proc for run in runs):
         if proc.poll() is None:
-            for pid in children(proc.pid):
+            for pid in descendants(proc.pid):
                 _kill_group(pid)
             proc.kill()
             proc.wait(timeout=10)
@@ -254,7 +232,7 @@ def test_python_m_sandbox_runs_beside_another_and_ctrl_c_stops_everything(
     run = Launched(tmp_path / "run", 100)
     launched.append(run)
     out = run.read_until(READY_LINE, timeout=240)
-    pids = children(run.proc.pid)
+    pids = descendants(run.proc.pid)
     ports = listening_ports(pids)
     url = re.search(r"target Parse Server +(\S+)", out)
     assert url and requests.get(f"{url.group(1)}/health", timeout=HTTP_TIMEOUT).json() == {"status": "ok"}
@@ -275,7 +253,7 @@ def test_ctrl_c_during_the_start_stops_every_child(tmp_path: Path, launched: lis
     while not started.exists() and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.1)
     assert started.exists(), f"the start never reached the seeding (exit {proc.poll()})"
-    pids = children(proc.pid)
+    pids = descendants(proc.pid)
     ports = listening_ports(pids)
     code = run.interrupt()
     assert READY_LINE not in run.output, "the interrupt came too late to test a start"

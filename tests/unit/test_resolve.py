@@ -11,7 +11,8 @@ import pytest
 
 from cutover.errors import CouldNotVerify
 from cutover.file_refs import FileRef
-from cutover.resolve import Answer, Job, ResolveOptions, classify, require_verified, resolve
+from cutover.resolve import SILENT_STREAK, Answer, Job, ResolveOptions, classify, require_verified, resolve
+from tests.stubs import BlackHole
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -161,3 +162,22 @@ def test_an_error_raised_by_the_job_source_propagates(server: Any) -> None:
 ])
 def test_classify(answer: Answer, expected: int | None, outcome: str) -> None:
     assert classify(answer, expected)[0] == outcome
+
+
+def test_a_host_silent_to_a_round_of_requests_is_not_asked_again() -> None:
+    hole = BlackHole()
+    try:
+        options = ResolveOptions(concurrency=4, timeout_s=0.5, retries=0)
+        jobs = [_job(f"http://127.0.0.1:{hole.port}", f"/f{i}", f"o{i}") for i in range(40)]
+        started = time.monotonic()
+        summary = resolve(jobs, options)[("Post", "photo")]
+        took = time.monotonic() - started
+    finally:
+        hole.close()
+    assert (summary.total, summary.errors, summary.resolved) == (40, 40, 0)
+    assert took < 40 / 4 * 0.5 / 2, f"{took:.1f} s: every URL waited out its timeout"
+    reasons = {f.reason.split(":")[0] for f in summary.failures}
+    assert reasons == {"timeout after 0.5 s", "not asked"}, reasons
+    assert hole.accepted <= 2 * SILENT_STREAK
+    with pytest.raises(CouldNotVerify, match="gave no usable answer"):
+        require_verified(summary)
