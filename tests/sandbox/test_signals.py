@@ -25,12 +25,13 @@ import pytest
 
 from cutover.record import verify_manifest
 from cutover.sandbox.__main__ import READY_LINE
+from cutover.sandbox.cache_dir import default_cache_dir
 from cutover.sandbox.process import port_open
 from tests.proctable import alive, command, descendants, listening_ports, wait_gone
 
 pytestmark = pytest.mark.sandbox
 REPO = Path(__file__).resolve().parents[2]
-CACHE = Path(os.environ.get("CUTOVER_CACHE_DIR", REPO / ".cache"))
+CACHE = default_cache_dir()
 STOP_BOUND_S = 10.0
 MIN_SANDBOX = 8 if os.environ.get("CUTOVER_TEST_MONGODB_URI") else 12   # guards + their services
 VERDICT = "GATE: NOT RUN (interrupted)"
