@@ -14,7 +14,9 @@ import contextlib
 
 import pytest
 
+from cutover.errors import CouldNotVerify
 from cutover.health_series import usable
+from cutover.reach import TARGET_DB
 from cutover.telemetry import Sampler, Window, claim, read_window
 from cutover_pytest.state import RunState, get_state
 
@@ -36,13 +38,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     items[:] = [item for item in items if not item.get_closest_marker("telemetry")] + marked
     if not config.option.collectonly and claim(state.run_dir / CLAIM_FILE):
-        config.stash[_SAMPLER] = _start(state)
+        with contextlib.suppress(CouldNotVerify):  # a dead target database: the checks say so at once
+            config.stash[_SAMPLER] = _start(state)
 
 
 def _start(state: RunState) -> Sampler:
     limits = state.target.thresholds
-    sampler = Sampler(state.session.target_client, state.run_dir / WINDOW_FILE, limits.health_window_s,
-                      limits.health_interval_s).start()
+    client = state.session.target_client
+    sampler = Sampler(client, state.run_dir / WINDOW_FILE, limits.health_window_s, limits.health_interval_s).start()
     state.session.keep(sampler)
     return sampler
 
@@ -53,6 +56,7 @@ def health_window(request: pytest.FixtureRequest) -> Window:
     state = get_state(request.config)
     if state is None:
         raise pytest.UsageError("the checks need a target: pass --target NAME (see targets.toml)")
+    state.session.reach.require(TARGET_DB)  # never wait out a window nobody samples
     limits = state.target.thresholds
     wait = limits.health_window_s + limits.health_interval_s + 4 * limits.timeout_s + 10
     return usable(read_window(state.run_dir / WINDOW_FILE, wait))
