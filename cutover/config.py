@@ -39,6 +39,7 @@ _ENUMS: dict[tuple[str, ...], tuple[str, ...]] = {
     ("source", "kind"): ("mongodb", "rest", "export"),
     ("files", "adapter"): ("s3", "gridfs", "gcs"),
 }
+PROBE_SIDE_EFFECTS = ("undo", "report")
 SEVERITIES = ("blocker", "major", "minor")
 
 
@@ -139,6 +140,11 @@ def _build_target(path: Path, name: str, raw: dict[str, Any], environ: Mapping[s
         raise ConfigError(f"{path}: targets.{name}.source.endpoint: required when source.kind is 'rest'")
     if target.source.kind == "export" and not target.source.export_dir:
         raise ConfigError(f"{path}: targets.{name}.source.export_dir: required when source.kind is 'export'")
+    if target.probe_side_effects not in PROBE_SIDE_EFFECTS:
+        raise ConfigError(f"{path}: targets.{name}.probe_side_effects: expected one of "
+                          f"{', '.join(PROBE_SIDE_EFFECTS)}, got '{target.probe_side_effects}'")
+    if target.probe_grace_s < 0:
+        raise ConfigError(f"{path}: targets.{name}.probe_grace_s: expected seconds >= 0, got {target.probe_grace_s:g}")
     for key, uri in (("database.uri", target.database.uri), ("source.uri", target.source.uri)):
         if uri and not urlsplit(uri).path.strip("/"):
             raise ConfigError(f"{path}: targets.{name}.{key}: name the database in the URI path "

@@ -84,11 +84,13 @@ class ParseClient:
     # -- low level ------------------------------------------------------------------------------------
     def request(self, method: str, path: str, *, auth: str = "master", session_token: str = "",
                 json_body: Any = None, params: dict[str, Any] | None = None, data: bytes | None = None,
-                content_type: str = "application/json") -> Answer:
+                content_type: str = "application/json", installation_id: str = "") -> Answer:
         """``method`` on ``<server_url><path>``; ``auth`` is "master", "client" (REST/JS key) or "none"."""
         headers = {**self._keys(auth), "Content-Type": content_type}
         if session_token:
             headers["X-Parse-Session-Token"] = session_token
+        if installation_id:  # Parse stores it on the sessions this request creates
+            headers["X-Parse-Installation-Id"] = installation_id
         payload = data if data is not None else (None if json_body is None else json.dumps(json_body))
         return self._send(method, self.base + path, path, headers=headers, params=params, data=payload)
 
@@ -200,11 +202,13 @@ class ParseClient:
     def call_function(self, name: str, params: dict[str, Any], auth: str = "client") -> Answer:
         return self.request("POST", f"/functions/{quote(name, safe='')}", auth=auth, json_body=params)
 
-    def sign_up(self, username: str, password: str) -> Answer:
-        return self.request("POST", "/users", auth="client", json_body=_credentials(username, password))
+    def sign_up(self, username: str, password: str, email: str = "", installation_id: str = "") -> Answer:
+        body = {**_credentials(username, password), **({"email": email} if email else {})}
+        return self.request("POST", "/users", auth="client", json_body=body, installation_id=installation_id)
 
-    def log_in(self, username: str, password: str) -> Answer:
-        return self.request("POST", "/login", auth="client", json_body=_credentials(username, password))
+    def log_in(self, username: str, password: str, installation_id: str = "") -> Answer:
+        return self.request("POST", "/login", auth="client", json_body=_credentials(username, password),
+                            installation_id=installation_id)
 
     def me(self, session_token: str) -> Answer:
         return self.request("GET", "/users/me", auth="client", session_token=session_token)
@@ -248,8 +252,9 @@ def _short(text: str) -> str:
 
 
 def _password_keys(value: Any) -> set[str]:
+    """Keys holding a password or hash (a value, not a field definition such as /schemas' {"type": ...})."""
     if isinstance(value, dict):
-        found = {k for k in value if k in PASSWORD_KEYS}
+        found = {k for k, v in value.items() if k in PASSWORD_KEYS and not isinstance(v, dict)}
         for item in value.values():
             found |= _password_keys(item)
         return found

@@ -32,7 +32,7 @@ from cutover_pytest.params import guard_unverifiable
 from cutover_pytest.scrub import mark_junit_errors, scrub_report
 from cutover_pytest.state import STATE_KEY, RunState, get_state
 
-pytest_plugins = ["cutover_pytest.fixtures", "cutover_pytest.htmlreport"]
+pytest_plugins = ["cutover_pytest.fixtures", "cutover_pytest.htmlreport", "cutover_pytest.probing"]
 
 _WORKER_KEY = "cutover_state"
 
@@ -311,6 +311,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def _archive(config: pytest.Config, state: RunState) -> None:
+    from cutover_pytest.probing import probe_record  # registered by pytest_plugins, so not imported up here
+
     gate = state.gate
     tests = sorted(state.results.values(), key=lambda e: e["id"])
     meta = {"run_id": state.run_id, "target": state.target.name, "suite_version": __version__,
@@ -323,6 +325,7 @@ def _archive(config: pytest.Config, state: RunState) -> None:
         "waivers": [w.describe() for w in state.waivers],
         "expired_waivers": [w.describe() for w in state.expired_waivers],
         "changes": state.changes_since_previous(),
+        "probes": probe_record(state),
         "tests": tests,
     })
     for scratch in state.run_dir.glob(".collected-*.json"):

@@ -10,6 +10,7 @@ Run as ``python -m cutover.sandbox.variants PORT UPSTREAM`` this module is the h
 from __future__ import annotations
 
 import dataclasses
+import json
 import sys
 import urllib.error
 import urllib.request
@@ -24,6 +25,7 @@ from cutover.sandbox.s3_server import DUMMY_ACCESS_KEY, DUMMY_SECRET_KEY, create
 from cutover.sandbox.seed import APP_ID
 
 _PROXY_TIMEOUT = 10.0
+TRIGGERS_CLOUD = DEFAULT_CLOUD.with_name("triggers.js")
 
 
 def staging_database(sandbox: Any) -> Target:
@@ -59,6 +61,32 @@ def class_opened_by_clp(sandbox: Any, cls: str = "AuditLog") -> Target:
     db["_SCHEMA"].update_one({"_id": cls}, {"$set": {"_metadata.class_permissions": opened}})
     url = _start_parse(sandbox, f"clp-{cls.lower()}", fork.database.uri, _bucket_of(fork))
     return dataclasses.replace(fork, parse=dataclasses.replace(fork.parse, server_url=url, public_url=""))
+
+
+def forked_server(sandbox: Any, label: str, cloud: Path | None = DEFAULT_CLOUD) -> Target:
+    """A fork (own database and bucket, a clean migration) with its own Parse Server: a scenario may write,
+    kill and leave things behind without touching the sandbox's target."""
+    fork = sandbox.fork_target(label)
+    url = _start_parse(sandbox, label, fork.database.uri, _bucket_of(fork), cloud=cloud)
+    assert fork.parse is not None
+    return dataclasses.replace(fork, parse=dataclasses.replace(fork.parse, server_url=url, public_url=""))
+
+
+def app_triggers(sandbox: Any, required_field: str = "", label: str = "triggers") -> Target:
+    """A forked server whose Cloud Code (``cloud/triggers.js`` after ``main.js``) writes elsewhere when
+    objects are saved: a Profile per new user, a counter per save of a probe object; with
+    ``required_field``, probe objects without that field are rejected (Parse error 142)."""
+    cloud = sandbox.run_dir / "variants" / f"cloud-{label}.js"
+    cloud.parent.mkdir(parents=True, exist_ok=True)
+    cloud.write_text(triggers_cloud(sandbox.target().probe_class, required_field))
+    return forked_server(sandbox, label, cloud)
+
+
+def triggers_cloud(probe_class: str, required_field: str = "") -> str:
+    """The Cloud Code of :func:`app_triggers`: the sandbox's functions, then the triggers."""
+    options = json.dumps({"probeClass": probe_class, "requiredField": required_field})
+    return (f"require({json.dumps(str(DEFAULT_CLOUD))});\n"
+            f"require({json.dumps(str(TRIGGERS_CLOUD))})({options});\n")
 
 
 def files_other_bucket(sandbox: Any, bucket: str = "parse-other-files") -> Target:
