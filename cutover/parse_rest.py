@@ -7,6 +7,7 @@ The client never judges an answer; checks do. Connection failures and timeouts b
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -67,11 +68,14 @@ class ParseClient:
     timeout: float = 10.0
     http: requests.Session = field(default_factory=requests.Session, repr=False)
     leaks: list[str] = field(default_factory=list)     # "GET /users: password" for every answer holding one
+    idle_s: float = 2.0    # after this long without a request, pooled connections are dropped before the next
 
     def __post_init__(self) -> None:
         self.http.verify = self.server.ca_file or True
         # Node closes idle keep-alive connections after 5 s: a pooled socket may die under a request.
-        # Safe methods are retried; POST/PUT are not (a retried Increment or create would apply twice).
+        # Safe methods are retried; POST/PUT are not (a retried Increment or create would apply twice), so
+        # after an idle gap the next request opens a fresh connection instead of risking a stale one.
+        self._last_request = time.monotonic()
         retry = Retry(total=2, connect=2, read=1, status=0, backoff_factor=0.1,
                       allowed_methods=frozenset({"GET", "HEAD", "DELETE", "OPTIONS"}))
         for scheme in ("http://", "https://"):
@@ -122,6 +126,8 @@ class ParseClient:
         return answer
 
     def _raw(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        if time.monotonic() - self._last_request > self.idle_s:
+            self.http.close()   # the adapters stay mounted; their pools reconnect on the next request
         try:
             return self.http.request(method, url, timeout=self.timeout, **kwargs)
         except requests.RequestException as exc:
@@ -130,6 +136,8 @@ class ParseClient:
                                         "check server_url and that the server runs") from exc
             raise TargetTimeout(f"Parse Server {host_of(url)} did not answer {method} within "
                                 f"{self.timeout:g} s; check that it runs and is not overloaded") from exc
+        finally:
+            self._last_request = time.monotonic()
 
     # -- health and identity (API-01) ---------------------------------------------------------------
     def health(self) -> Answer:

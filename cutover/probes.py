@@ -105,14 +105,15 @@ class ProbeRun:
         self._written[kind].add(object_id)
 
     def _adopt_unacknowledged(self) -> None:
-        """Probes whose creation reply never arrived (a slow server), found by this run's id."""
+        """Probes whose creation reply never arrived (a slow server), found by this run's id and the marker."""
+        own = {**marks.OBJECT_MATCH, RUN_FIELD: self.run_id}
         own_users = {"username": {"$regex": f"^{re.escape(marks.username(self.run_id, ''))}"}}
         try:
-            rows = results(self.client.query(self.cls, {RUN_FIELD: self.run_id}, keys="objectId", limit=1000))
+            rows = results(self.client.query(self.cls, own, keys=f"{RUN_FIELD},{AT_FIELD}", limit=1000))
             users = results(self.client.query("_User", own_users, keys="username,email", limit=1000))
         except CouldNotVerify:
             return  # the known probes are still removed; a later run's sweep takes the rest
-        for row in rows:
+        for row in filter(marks.is_probe_object, rows):
             self._keep("objects", str(row["objectId"]))
         for user in filter(marks.is_probe_user, users):
             self._keep("users", str(user["objectId"]))

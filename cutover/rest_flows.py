@@ -72,7 +72,8 @@ def crud_round_trip(run: ProbeRun) -> Flow:
 def _crud(s: _Steps, run: ProbeRun) -> None:
     upload = s.answered("upload", run.upload(b"cutover API-02 probe file\n"))
     anchor = s.answered("create", run.create({"role": "anchor"}))["objectId"]
-    sent = sample_object(run.cls, anchor, upload["name"], datetime(2021, 3, 4, 5, 6, 7, 890000, tzinfo=UTC))
+    sent = sample_object(run.cls, anchor, upload["name"], datetime(2021, 3, 4, 5, 6, 7, 890000, tzinfo=UTC),
+                         str(upload.get("url", "")))
     oid = s.answered("create", run.create(sent))["objectId"]
     sent = {**sent, **run.marker}
     _same(s, "get", sent, s.answered("get", run.client.get(run.cls, oid)))

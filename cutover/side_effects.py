@@ -24,6 +24,8 @@ from cutover.probes import Cleanup, merge, remove_object
 
 CLOCK_SKEW = timedelta(minutes=10)   # our clock against the database server's: widen the window, never narrow
 CAP = 1000                           # side-effect objects listed per class
+NEW_CLASS = "class created during the probe phase"
+LEFT = "left in place (probe_side_effects = report)"
 _NO_CLASS = 103
 
 
@@ -48,16 +50,27 @@ class Effects:
 
     def rows(self) -> list[dict[str, Any]]:
         """Facts: one row per class and link, with a count and what was done."""
-        action = "left in place (probe_side_effects = report)" if self.mode == "report" else (
-            "undone" if not self.left else "undo incomplete")
+        action = LEFT if self.mode == "report" else ("undone" if not self.left else "undo incomplete")
         counts = Counter((e.cls, e.link) for e in self.found)
         rows = [{"class": c, "count": n, "link": link, "action": action} for (c, link), n in sorted(counts.items())]
-        rows += [{"class": c, "count": 0, "link": "class created during the probe phase", "action": action}
+        rows += [{"class": c, "count": 0, "link": NEW_CLASS, "action": action}
                  for c in self.new_classes if c not in {e.cls for e in self.found}]
         return rows
 
     def describe(self) -> str:
         return "; ".join(f"{r['count']} {r['class']} ({r['link']})" for r in self.rows())
+
+
+def total_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows of several probe runs as one list, per class, link and action. Counts add up, but for a class
+    created during the probe phase and left in place (report mode): each later probe run lists the whole
+    class again, so its largest listing is the total."""
+    totals: Counter[tuple[str, str, str]] = Counter()
+    for row in rows:
+        key = (str(row["class"]), str(row["link"]), str(row["action"]))
+        relisted = row["link"] == NEW_CLASS and row["action"] == LEFT
+        totals[key] = max(totals[key], int(row["count"])) if relisted else totals[key] + int(row["count"])
+    return [{"class": c, "count": n, "link": link, "action": action} for (c, link, action), n in sorted(totals.items())]
 
 
 class SideEffectWatch:
@@ -181,7 +194,7 @@ def _related(db: Any, cls: str, fields: dict[str, Any], ids: Probes) -> list[Sid
 
 def _whole_class(db: Any, cls: str) -> list[SideEffect]:
     docs = call(f"listing {cls}", lambda: list(db[cls].find({}, {"_id": 1}).limit(CAP)))
-    return [SideEffect(cls, str(d["_id"]), "class created during the probe phase") for d in docs]
+    return [SideEffect(cls, str(d["_id"]), NEW_CLASS) for d in docs]
 
 
 def undo(client: ParseClient, found: tuple[SideEffect, ...], new: tuple[str, ...]) -> Cleanup:

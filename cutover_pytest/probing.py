@@ -8,14 +8,13 @@ before any check: with ``--read-only`` it only counts stale probes and says that
 from __future__ import annotations
 
 import html
-from collections import Counter
 from typing import Any
 
 import pytest
 
 from cutover.errors import CouldNotVerify
 from cutover.probe_sweep import survey, sweep
-from cutover.side_effects import schemas
+from cutover.side_effects import schemas, total_rows
 from cutover_pytest.state import RunState, get_state
 
 _BASELINE_KEY = "cutover_probe_baseline"
@@ -61,13 +60,9 @@ def pytest_configure_node(node: Any) -> None:
 
 
 def side_effect_rows(state: RunState) -> list[dict[str, Any]]:
-    """Every side effect the checks recorded, summed per class, link and action."""
-    counts: Counter[tuple[str, str, str]] = Counter()
-    for entry in state.results.values():
-        for row in entry.get("facts", {}).get("probe_side_effects", []):
-            counts[(row["class"], row["link"], row["action"])] += int(row["count"])
-    return [{"class": c, "count": n, "link": link, "action": action}
-            for (c, link, action), n in sorted(counts.items())]
+    """Every side effect the checks recorded, per class, link and action."""
+    return total_rows([row for entry in state.results.values()
+                       for row in entry.get("facts", {}).get("probe_side_effects", [])])
 
 
 def probe_record(state: RunState) -> dict[str, Any]:

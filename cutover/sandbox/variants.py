@@ -17,12 +17,14 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from cutover.model import Target
 from cutover.sandbox.parse_server import DEFAULT_CLOUD, ParseOptions, S3Files, parse_service
 from cutover.sandbox.process import Service, free_port, port_open, start_all
 from cutover.sandbox.s3_server import DUMMY_ACCESS_KEY, DUMMY_SECRET_KEY, create_bucket
 from cutover.sandbox.seed import APP_ID
+from cutover.sandbox.tls_proxy import tls_front_service
 
 _PROXY_TIMEOUT = 10.0
 TRIGGERS_CLOUD = DEFAULT_CLOUD.with_name("triggers.js")
@@ -64,12 +66,18 @@ def class_opened_by_clp(sandbox: Any, cls: str = "AuditLog") -> Target:
 
 
 def forked_server(sandbox: Any, label: str, cloud: Path | None = DEFAULT_CLOUD) -> Target:
-    """A fork (own database and bucket, a clean migration) with its own Parse Server: a scenario may write,
-    kill and leave things behind without touching the sandbox's target."""
+    """A fork (own database and bucket, a clean migration) with its own Parse Server behind its own TLS
+    front, like the sandbox's target: a scenario may run every check, kill runs and leave things behind
+    without touching the sandbox's target."""
     fork = sandbox.fork_target(label)
     url = _start_parse(sandbox, label, fork.database.uri, _bucket_of(fork), cloud=cloud)
+    port, good = free_port(), sandbox.pki.good
+    _launch(sandbox, tls_front_service(f"TLS front of {label}", port, int(urlsplit(url).port or 0),
+                                       good.cert_file, good.key_file,
+                                       sandbox.run_dir / "logs" / f"tls-variant-{label}.log"))
     assert fork.parse is not None
-    return dataclasses.replace(fork, parse=dataclasses.replace(fork.parse, server_url=url, public_url=""))
+    return dataclasses.replace(fork, parse=dataclasses.replace(fork.parse, server_url=url,
+                                                               public_url=f"https://localhost:{port}/parse"))
 
 
 def app_triggers(sandbox: Any, required_field: str = "", label: str = "triggers") -> Target:
