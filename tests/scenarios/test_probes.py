@@ -135,6 +135,22 @@ def test_a_user_that_only_looks_like_a_probe_is_left_alone(
     assert census(db) == before
 
 
+def test_read_only_sweeps_nothing_and_says_that_stale_probes_exist(
+        sandbox: Sandbox, run_checks: Callable[..., RunResult], client_of: Callable[[Target], ParseClient]) -> None:
+    target = dataclasses.replace(variants.forked_server(sandbox, "read-only"), probe_grace_s=0.0)
+    db, client = sandbox.db(target.database.uri), client_of(target)
+    before = census(db)
+    stale = ProbeRun(client, target.probe_class, new_run_id())
+    assert stale.create({"left": "by a killed run"}).ok and stale.sign_up()[0].ok
+    left = census(db)
+    result = run_checks(target, "--read-only", only=REST_ONLY)
+    assert result.exit_code == 0, result.failing()
+    assert result.record["probes"]["sweep"]["read_only"] and result.record["probes"]["sweep"]["stale"] >= 3
+    assert "stale probes exist, left in place (--read-only writes nothing)" in result.output
+    assert census(db) == left
+    assert stale.cleanup().clean and census(db) == before
+
+
 # -- issue 24: an app whose triggers write elsewhere --------------------------------------------------------
 @pytest.fixture(scope="module")
 def triggered(sandbox: Sandbox) -> Target:
