@@ -14,7 +14,7 @@ from cutover.errors import CutoverError
 from cutover.parse_rest import ParseClient
 from cutover.probe_sweep import Sweep
 from cutover.probes import Cleanup, ProbeRun, merge, new_run_id
-from cutover.side_effects import SideEffectWatch
+from cutover.side_effects import SideEffect, SideEffectWatch
 
 
 class ProbePhase:
@@ -26,13 +26,15 @@ class ProbePhase:
         self.baseline: frozenset[str] | None = None   # classes before the run's first probe
         self.sweep: Sweep | None = None               # what the run's start found and removed
         self.runs: list[ProbeRun] = []
+        self.side_effects_seen: set[SideEffect] = set()   # each side effect is listed once per process
 
     def open(self, client: ParseClient, db: Any = None, foreign: frozenset[str] = frozenset()) -> ProbeRun:
         """A probe run; with a database, its cleanup also settles side effects (``foreign``: the source's
         classes, never taken for classes the probes created)."""
         watch = None
         if db is not None:
-            watch = SideEffectWatch(client, db, self.probe_class, self.baseline, self.side_effects, foreign)
+            watch = SideEffectWatch(client, db, self.probe_class, self.baseline, self.side_effects, foreign,
+                                    self.side_effects_seen)
         run = ProbeRun(client, self.probe_class, self.run_id, watch)
         self.runs = [*self.outstanding(), run]
         return run

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from cutover import probe_marks as marks
@@ -28,6 +28,7 @@ RUN_FIELD, AT_FIELD, NAME_PREFIX = marks.RUN_FIELD, marks.AT_FIELD, marks.NAME_P
 KIND_FIELD = "probeKind"
 REF_FIELD = "probeRef"
 _NOT_EMPTY, _NO_CLASS = 255, 103
+_SKEW = timedelta(minutes=10)
 
 
 def new_run_id() -> str:
@@ -61,6 +62,7 @@ class ProbeRun:
         self.effects: Effects | None = None       # what the last cleanup found the app's triggers did
         self.done = False
         self._written: dict[str, set[str]] = {"objects": set(), "users": set()}
+        self._first_write: datetime | None = None    # Parse's createdAt of the first write since the last cleanup
         self._installations: dict[str, str] = {}
 
     def __enter__(self) -> ProbeRun:
@@ -73,7 +75,7 @@ class ProbeRun:
         """Create a probe object (carrying the marker) in the probe class."""
         answer = self.client.create(self.cls, {**fields, **self.marker}, auth=auth)
         if answer.ok and isinstance(answer.body, dict) and "objectId" in answer.body:
-            self._keep("objects", str(answer.body["objectId"]))
+            self._keep("objects", str(answer.body["objectId"]), answer.body.get("createdAt"))
         return answer
 
     def upload(self, data: bytes, content_type: str = "text/plain") -> Answer:
@@ -91,32 +93,35 @@ class ProbeRun:
         self._installations[username] = marks.installation_id(self.run_id, suffix)
         answer = self.client.sign_up(username, password, marks.email(username), self._installations[username])
         if answer.ok and isinstance(answer.body, dict) and "objectId" in answer.body:
-            self._keep("users", str(answer.body["objectId"]))
+            self._keep("users", str(answer.body["objectId"]), answer.body.get("createdAt"))
         return answer, username, password
 
     def log_in(self, username: str, password: str) -> Answer:
         """Log a probe user in; its session carries the probe's installation id."""
         return self.client.log_in(username, password, self._installations.get(username, ""))
 
-    def _keep(self, kind: str, object_id: str) -> None:
+    def _keep(self, kind: str, object_id: str, created_at: Any = None) -> None:
         listing = self.objects if kind == "objects" else self.users
         if object_id not in listing:
             listing.append(object_id)
         self._written[kind].add(object_id)
+        written = _server_time(created_at)
+        if self._first_write is None or written < self._first_write:
+            self._first_write = written
 
     def _adopt_unacknowledged(self) -> None:
         """Probes whose creation reply never arrived (a slow server), found by this run's id and the marker."""
         own = {**marks.OBJECT_MATCH, RUN_FIELD: self.run_id}
         own_users = {"username": {"$regex": f"^{re.escape(marks.username(self.run_id, ''))}"}}
         try:
-            rows = results(self.client.query(self.cls, own, keys=f"{RUN_FIELD},{AT_FIELD}", limit=1000))
-            users = results(self.client.query("_User", own_users, keys="username,email", limit=1000))
+            rows = results(self.client.query(self.cls, own, keys=f"{RUN_FIELD},{AT_FIELD},createdAt", limit=1000))
+            users = results(self.client.query("_User", own_users, keys="username,email,createdAt", limit=1000))
         except CouldNotVerify:
             return  # the known probes are still removed; a later run's sweep takes the rest
         for row in filter(marks.is_probe_object, rows):
-            self._keep("objects", str(row["objectId"]))
+            self._keep("objects", str(row["objectId"]), row.get("createdAt"))
         for user in filter(marks.is_probe_user, users):
-            self._keep("users", str(user["objectId"]))
+            self._keep("users", str(user["objectId"]), user.get("createdAt"))
 
     def cleanup(self) -> Cleanup:
         """Remove sessions and users, files, objects, then the probe class if it is empty; then find (and by
@@ -131,10 +136,19 @@ class ProbeRun:
         if touched:
             outcome = merge(outcome, drop_if_empty(self.client, self.cls))
         written, self._written = self._written, {"objects": set(), "users": set()}
-        if self.watch is not None and touched:
-            self.effects = self.watch.settle(frozenset(written["objects"]), frozenset(written["users"]))
+        first, self._first_write = self._first_write, None
+        if self.watch is not None and first is not None:
+            self.effects = self.watch.settle(frozenset(written["objects"]), frozenset(written["users"]), first)
         self.done = True
         return outcome
+
+
+def _server_time(created_at: Any) -> datetime:
+    """Parse's ``createdAt`` of a write; without one (an odd server), our clock less a generous skew."""
+    try:
+        return datetime.fromisoformat(str(created_at))
+    except ValueError:
+        return datetime.now(UTC) - _SKEW
 
 
 def remove_object(client: ParseClient, cls: str, object_id: str) -> Cleanup:

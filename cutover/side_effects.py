@@ -1,28 +1,30 @@
 """Side effects of probes: what the app's triggers wrote to other classes while probes were written.
 
-A side effect is an object created (Parse stamps ``_created_at``) since the probes were written that
-references one of them: a pointer (also inside an Array), a relation row, or an ACL naming a probe user.
-A class that appeared in ``_SCHEMA`` since the run began (and that the source does not hold) is one too,
-with every object in it. They are found by reading the target database (filters run on the server; the
-probe's own records, the probe class and probe sessions, are left out) and, unless the target says
-``probe_side_effects = "report"``, undone through the REST API with the master key: relation rows removed
-from their owner, objects deleted, then each class the probe phase created dropped once it is empty.
+A side effect is an object created since the probe run's first write (Parse stamps ``_created_at``; the
+window starts at the ``createdAt`` Parse gave that write, so no client clock is involved) that references
+one of its probes: a pointer (also inside an Array), a relation row, or an ACL naming a probe user. So is
+every object created in the window in a class that appeared in ``_SCHEMA`` since the run began and that the
+source does not hold; such a class is the probe run's own, to drop, only when none of its objects is older.
+They are found by reading the target database (filters run on the server; the probe's own records, the probe
+class and probe sessions, are left out) and, unless the target says ``probe_side_effects = "report"``,
+undone through the REST API with the master key: relation rows removed from their owner, objects deleted,
+then each class the probe run created dropped once it is empty.
 """
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from cutover import probe_marks as marks
-from cutover.errors import CouldNotVerify
+from cutover.errors import CouldNotVerify, CutoverError
 from cutover.inventory import VOLATILE_CLASSES, call
 from cutover.parse_compare import pointer
 from cutover.parse_rest import ParseClient, results
 from cutover.probes import Cleanup, merge, remove_object
 
-CLOCK_SKEW = timedelta(minutes=10)   # our clock against the database server's: widen the window, never narrow
+MARGIN = timedelta(seconds=1)        # triggers save in-process (same clock); a little slack for a second server
 CAP = 1000                           # side-effect objects listed per class
 NEW_CLASS = "class created during the probe phase"
 LEFT = "left in place (probe_side_effects = report)"
@@ -42,7 +44,7 @@ class Effects:
     """What one probe run's side-effect check found, and what became of it."""
 
     found: tuple[SideEffect, ...] = ()
-    new_classes: tuple[str, ...] = ()
+    new_classes: tuple[str, ...] = ()     # classes the probe run created (dropped by the undo)
     mode: str = "undo"
     undone: int = 0
     left: tuple[str, ...] = ()        # what could not be undone, with the server's answer
@@ -62,14 +64,11 @@ class Effects:
 
 
 def total_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The rows of several probe runs as one list, per class, link and action. Counts add up, but for a class
-    created during the probe phase and left in place (report mode): each later probe run lists the whole
-    class again, so its largest listing is the total."""
+    """The rows of several probe runs as one list, counts added up per class, link and action (each probe
+    run lists only what was created in its own window, so nothing is counted twice)."""
     totals: Counter[tuple[str, str, str]] = Counter()
     for row in rows:
-        key = (str(row["class"]), str(row["link"]), str(row["action"]))
-        relisted = row["link"] == NEW_CLASS and row["action"] == LEFT
-        totals[key] = max(totals[key], int(row["count"])) if relisted else totals[key] + int(row["count"])
+        totals[(str(row["class"]), str(row["link"]), str(row["action"]))] += int(row["count"])
     return [{"class": c, "count": n, "link": link, "action": action} for (c, link, action), n in sorted(totals.items())]
 
 
@@ -77,10 +76,11 @@ class SideEffectWatch:
     """Set up before a check writes probes; :meth:`settle` finds and (by default) undoes the side effects."""
 
     def __init__(self, client: ParseClient, db: Any, probe_class: str, baseline: frozenset[str] | None,
-                 mode: str = "undo", foreign: frozenset[str] = frozenset()) -> None:
+                 mode: str = "undo", foreign: frozenset[str] = frozenset(),
+                 seen: set[SideEffect] | None = None) -> None:
         self.client, self.db, self.probe_class, self.mode = client, db, probe_class, mode
-        self.since = datetime.now(UTC) - CLOCK_SKEW
         self.foreign = foreign                 # classes the source holds: never "created by the probes"
+        self.seen = seen if seen is not None else set()   # listed by an earlier probe run: never twice
         self.before = baseline if baseline is not None else self._baseline()
 
     def _baseline(self) -> frozenset[str] | None:
@@ -89,32 +89,47 @@ class SideEffectWatch:
         except CouldNotVerify:
             return None
 
-    def settle(self, objects: frozenset[str], users: frozenset[str]) -> Effects:
+    def settle(self, objects: frozenset[str], users: frozenset[str], first_write: datetime) -> Effects:
+        """Find, and unless in report mode undo, the side effects of these probes, written from
+        ``first_write`` (Parse's ``createdAt`` of the first) on."""
         try:
-            found, new = self.find(objects, users)
+            found, own = self.find(objects, users, first_write - MARGIN)
         except CouldNotVerify as exc:
             return Effects(mode=self.mode, error=str(exc))
-        if self.mode == "report" or not (found or new):
-            return Effects(found, new, self.mode)
-        done = undo(self.client, found, new)
-        return Effects(found, new, self.mode, done.removed, done.left)
+        found = tuple(e for e in found if e not in self.seen)
+        self.seen.update(found)
+        if self.mode == "report" or not (found or own):
+            return Effects(found, own, self.mode)
+        try:
+            done = undo(self.client, found, own)
+        except CutoverError as exc:   # the server went away half-way
+            return Effects(found, own, self.mode, 0, (f"the undo stopped: {exc}",))
+        return Effects(found, own, self.mode, done.removed, done.left)
 
-    def find(self, objects: frozenset[str], users: frozenset[str]) -> tuple[tuple[SideEffect, ...], tuple[str, ...]]:
-        """Side-effect objects and relation rows, and the classes created since the baseline."""
+    def find(self, objects: frozenset[str], users: frozenset[str],
+             since: datetime) -> tuple[tuple[SideEffect, ...], tuple[str, ...]]:
+        """Side-effect objects and relation rows, and the classes the probe run created."""
         if self.before is None:
             raise CouldNotVerify("the classes before the probes were written are not known (GET /schemas failed)")
         specs = schemas(self.client)
-        new = tuple(sorted(c for c in specs if c not in self.before and c not in self.foreign
-                           and not marks.is_probe_collection(c, self.probe_class)))
         ids = Probes(self.probe_class, objects, users)
         found: list[SideEffect] = []
+        own: list[str] = []
         for cls, fields in sorted(specs.items()):
-            if cls in new:
-                found += _whole_class(self.db, cls)
+            if self._new(cls):
+                in_window, older = _in_new_class(self.db, cls, since)
+                found += in_window
+                own += [] if older else [cls]
             elif cls != self.probe_class and cls not in VOLATILE_CLASSES:
-                found += _referencing(self.db, cls, fields, ids, self.since)
+                found += _referencing(self.db, cls, fields, ids, since)
                 found += _related(self.db, cls, fields, ids)
-        return tuple(found), new
+        return tuple(found), tuple(own)
+
+    def _new(self, cls: str) -> bool:
+        """A class created since the run began: not before it, not on the source, not the probe class."""
+        assert self.before is not None
+        return cls not in self.before and cls not in self.foreign and not marks.is_probe_collection(
+            cls, self.probe_class)
 
 
 @dataclass(frozen=True)
@@ -192,18 +207,22 @@ def _related(db: Any, cls: str, fields: dict[str, Any], ids: Probes) -> list[Sid
     return found
 
 
-def _whole_class(db: Any, cls: str) -> list[SideEffect]:
-    docs = call(f"listing {cls}", lambda: list(db[cls].find({}, {"_id": 1}).limit(CAP)))
-    return [SideEffect(cls, str(d["_id"]), NEW_CLASS) for d in docs]
+def _in_new_class(db: Any, cls: str, since: datetime) -> tuple[list[SideEffect], bool]:
+    """The objects of a new class created in the window, and whether it holds any older one (then the class
+    is not this probe run's: an earlier run's, or the app's)."""
+    window = {"_created_at": {"$gte": since}}
+    docs = call(f"listing {cls}", lambda: list(db[cls].find(window, {"_id": 1}).limit(CAP)))
+    older = call(f"listing {cls}", lambda: db[cls].find_one({"_created_at": {"$not": {"$gte": since}}}, {"_id": 1}))
+    return [SideEffect(cls, str(d["_id"]), NEW_CLASS) for d in docs], older is not None
 
 
-def undo(client: ParseClient, found: tuple[SideEffect, ...], new: tuple[str, ...]) -> Cleanup:
-    """Relation rows first (from their owner), then objects, then each new class once it is empty."""
-    rows = [e for e in found if e.relation and e.cls not in new]
-    objects = sorted({(e.cls, e.object_id) for e in found if not e.relation and e.cls not in new})
+def undo(client: ParseClient, found: tuple[SideEffect, ...], own: tuple[str, ...]) -> Cleanup:
+    """Relation rows first (from their owner), then objects, then each class the probe run created."""
+    rows = [e for e in found if e.relation]
+    objects = sorted({(e.cls, e.object_id) for e in found if not e.relation})
     outcome = merge(*(_unrelate(client, e) for e in rows),
                     *(remove_object(client, cls, oid) for cls, oid in objects))
-    return merge(outcome, *(_drop_new(client, cls) for cls in new))
+    return merge(outcome, *(_drop_new(client, cls) for cls in own))
 
 
 def _unrelate(client: ParseClient, effect: SideEffect) -> Cleanup:
@@ -216,7 +235,7 @@ def _unrelate(client: ParseClient, effect: SideEffect) -> Cleanup:
 
 
 def _drop_new(client: ParseClient, cls: str) -> Cleanup:
-    """A class the probe phase created: whatever objects remain (created since), then the class."""
+    """A class the probe run created: objects its triggers added since it was listed, then the class."""
     left = [str(r["objectId"]) for r in results(client.query(cls, keys="objectId", limit=CAP))]
     outcome = merge(*(remove_object(client, cls, oid) for oid in left))
     answer = client.drop_class(cls)

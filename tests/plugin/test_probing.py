@@ -92,10 +92,10 @@ def test_side_effects_of_every_check_are_summed_into_one_summary() -> None:
                                  session=SimpleNamespace())
     state.session.probes = ProbePhase("CutoverProbe")
     state.session.probes.sweep = Sweep(60, {"objects": 1})
-    assert probing.side_effect_rows(state) == [{"class": "Profile", "count": 2, "link": NEW_CLASS, "action": LEFT}]
+    assert probing.side_effect_rows(state) == [{"class": "Profile", "count": 3, "link": NEW_CLASS, "action": LEFT}]
     lines = probing.summary_lines(state)
     assert lines[0] == "probe sweep (grace 60 s): removed 1 objects; 0 fresh probes of other runs left alone"
-    assert lines[1].endswith(f"2 Profile ({NEW_CLASS}): {LEFT}")
+    assert lines[1].endswith(f"3 Profile ({NEW_CLASS}): {LEFT}")
     assert probing.probe_record(state)["sweep"]["removed"] == {"objects": 1}
 
 

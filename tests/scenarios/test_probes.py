@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import subprocess
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -182,7 +183,9 @@ def test_report_mode_leaves_exactly_what_the_record_lists_and_fails_api_05(
     assert set(result.failing()) == {"API-05"}, result.failing()
     assert "left in place" in result.messages["API-05"] and "Profile" in result.messages["API-05"]
     after = census(db)
-    listed = {r["class"]: r["count"] for r in result.record["probes"]["side_effects"]}
+    listed = Counter[str]()
+    for row in result.record["probes"]["side_effects"]:
+        listed[row["class"]] += row["count"]
     assert listed == {"Profile": 2, "SaveCounter": 1}, listed     # API-05's and API-07's probe users
     assert {k: after.get(k, 0) - before.get(k, 0) for k in after if after.get(k) != before.get(k)} == {
         **listed, "_SCHEMA": 2}

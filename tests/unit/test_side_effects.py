@@ -15,6 +15,7 @@ from cutover.side_effects import LEFT, NEW_CLASS, Effects, SideEffect, SideEffec
 
 NOW = datetime.now(UTC).replace(tzinfo=None)
 OLD = NOW - timedelta(days=3)
+SINCE = (NOW - timedelta(minutes=1)).replace(tzinfo=UTC)
 SCHEMAS = {
     "Profile": {"user": {"type": "Pointer", "targetClass": "_User"}, "tags": {"type": "Array"}},
     "Team": {"members": {"type": "Relation", "targetClass": "_User"}},
@@ -65,7 +66,7 @@ def watch(db: Any, before: set[str], foreign: frozenset[str] = frozenset()) -> S
 
 
 def test_objects_created_since_that_reference_a_probe_are_found_with_their_link(db: Any) -> None:
-    found, new = watch(db, set(SCHEMAS) | {"Counter"}).find(frozenset({"o1"}), frozenset({"u1"}))
+    found, new = watch(db, set(SCHEMAS) | {"Counter"}).find(frozenset({"o1"}), frozenset({"u1"}), SINCE)
     assert new == ()
     assert {(e.cls, e.object_id, e.link) for e in found} == {
         ("Profile", "p-new", "pointer user -> probe user"), ("Profile", "p-tag", "array tags holds a probe"),
@@ -76,10 +77,14 @@ def test_objects_created_since_that_reference_a_probe_are_found_with_their_link(
     assert relation.relation == ("members", "_User", "u1")
 
 
-def test_a_class_created_since_the_run_began_is_one_with_all_its_objects(db: Any) -> None:
-    found, new = watch(db, set(SCHEMAS)).find(frozenset(), frozenset())
-    assert new == ("Counter",) and [(e.cls, e.link) for e in found] == [("Counter", NEW_CLASS)]
-    assert watch(db, set(SCHEMAS), foreign=frozenset({"Counter"})).find(frozenset(), frozenset()) == ((), ())
+def test_a_class_created_since_the_run_began_is_one_with_its_objects_of_the_window(db: Any) -> None:
+    found, own = watch(db, set(SCHEMAS)).find(frozenset(), frozenset(), SINCE)
+    assert own == ("Counter",) and [(e.cls, e.link) for e in found] == [("Counter", NEW_CLASS)]
+    assert watch(db, set(SCHEMAS), foreign=frozenset({"Counter"})).find(frozenset(), frozenset(), SINCE) == ((), ())
+    # an object older than the window: the class is not this probe run's to drop (an earlier run's, the app's)
+    db["Counter"].insert_one({"_id": "c0", "_created_at": OLD})
+    found, own = watch(db, set(SCHEMAS)).find(frozenset(), frozenset(), SINCE)
+    assert own == () and [e.object_id for e in found] == ["c1"]
 
 
 def test_without_a_baseline_nothing_is_claimed() -> None:
@@ -89,8 +94,8 @@ def test_without_a_baseline_nothing_is_claimed() -> None:
 
     watch_ = SideEffectWatch(Down(), None, "CutoverProbe", None)  # type: ignore[arg-type]
     with pytest.raises(CouldNotVerify, match="not known"):
-        watch_.find(frozenset(), frozenset({"u1"}))
-    effects = watch_.settle(frozenset(), frozenset({"u1"}))
+        watch_.find(frozenset(), frozenset({"u1"}), SINCE)
+    effects = watch_.settle(frozenset(), frozenset({"u1"}), SINCE)
     assert effects.error and effects.found == () and effects.rows() == []
 
 
@@ -107,14 +112,14 @@ def test_rows_count_per_class_and_link_and_say_what_was_done() -> None:
     assert {r["action"] for r in Effects(found, (), "report").rows()} == {LEFT}
 
 
-def test_runs_add_up_but_a_class_left_in_place_is_counted_once() -> None:
+def test_the_rows_of_several_probe_runs_add_up() -> None:
     def row(cls: str, n: int, link: str = NEW_CLASS, action: str = LEFT) -> dict[str, Any]:
         return {"class": cls, "count": n, "link": link, "action": action}
 
     rows = [row("Profile", 1), row("Profile", 2), row("Counter", 1), row("Counter", 1, action="undone"),
             row("Counter", 1, action="undone"), row("Team", 1, "ACL names a probe user"),
             row("Team", 2, "ACL names a probe user")]
-    assert total_rows(rows) == [row("Counter", 1), row("Counter", 2, action="undone"), row("Profile", 2),
+    assert total_rows(rows) == [row("Counter", 1), row("Counter", 2, action="undone"), row("Profile", 3),
                                 row("Team", 3, "ACL names a probe user")]
 
 
@@ -127,3 +132,13 @@ def test_the_sweep_says_what_it_did_in_one_line() -> None:
     seen = Sweep(60, stale=5, fresh=1, read_only=True)
     assert "5 stale probes exist, left in place (--read-only writes nothing)" in seen.line()
     assert seen.facts()["read_only"] and Sweep(60, left=("x: 500",)).facts()["left"] == ["x: 500"]
+
+
+def test_a_side_effect_is_listed_by_one_probe_run_only(db: Any) -> None:
+    """Report mode leaves side effects in place: the next probe run of the process must not list them again."""
+    seen: set[SideEffect] = set()
+    first = SideEffectWatch(Rest(SCHEMAS), db, "CutoverProbe", frozenset(SCHEMAS), "report",  # type: ignore[arg-type]
+                            seen=seen).settle(frozenset(), frozenset({"u1"}), SINCE)
+    again = SideEffectWatch(Rest(SCHEMAS), db, "CutoverProbe", frozenset(SCHEMAS), "report",  # type: ignore[arg-type]
+                            seen=seen).settle(frozenset(), frozenset({"u1"}), SINCE)
+    assert len(first.found) == 5 and again.found == () and again.rows() == []
