@@ -62,6 +62,16 @@ class Effects:
     def describe(self) -> str:
         return "; ".join(f"{r['count']} {r['class']} ({r['link']})" for r in self.rows())
 
+    def problem(self) -> str:
+        """API-05's finding ("" when none): side effects left in report mode, or an undo that failed."""
+        if self.mode == "report" and self.rows():
+            return (f"when probes were written the app's Cloud Code wrote {self.describe()}; left in place "
+                    f'(probe_side_effects = "report")')
+        if self.left:
+            return (f"the app's Cloud Code wrote {self.describe()}; {len(self.left)} could not be undone: "
+                    f"{'; '.join(self.left[:5])}")
+        return ""
+
 
 def total_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The rows of several probe runs as one list, counts added up per class, link and action (each probe

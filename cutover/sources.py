@@ -32,7 +32,7 @@ class DataSource(Protocol):
 class MongoSource:
     db: Database[Any]
     kind: str = "mongodb"
-    probe_class: str = ""          # probes are never counted (a server once wrongly wired here wrote some)
+    probe_class: str = ""          # probes are never counted (a server wrongly wired to the source writes some)
 
     def class_names(self) -> list[str]:
         return inventory.data_collections(self.db)

@@ -110,6 +110,9 @@ def test_rows_count_per_class_and_link_and_say_what_was_done() -> None:
     assert Effects(found, (), "undo", 1, ("Profile/b: 403",)).rows()[0]["action"] == "undo incomplete"
     assert "2 Profile (pointer user -> probe user)" in undone.describe()
     assert {r["action"] for r in Effects(found, (), "report").rows()} == {LEFT}
+    assert undone.problem() == "" and Effects(mode="report").problem() == ""
+    assert Effects(found, (), "report").problem().endswith('left in place (probe_side_effects = "report")')
+    assert "1 could not be undone: Profile/b: 403" in Effects(found, (), "undo", 1, ("Profile/b: 403",)).problem()
 
 
 def test_the_rows_of_several_probe_runs_add_up() -> None:
