@@ -7,7 +7,15 @@ from typing import Any
 import pytest
 
 from cutover import inventory
-from cutover.data_plan import content_diff, content_units, count_pair, data_classes, mongo_source
+from cutover.data_plan import (
+    collection_infos,
+    content_diff,
+    content_units,
+    count_pair,
+    data_classes,
+    mongo_source,
+    without_probes,
+)
 from cutover_pytest.params import parametrize
 
 
@@ -61,9 +69,9 @@ def test_content(session: Any, target: Any, unit: Any, record_facts: Any) -> Non
 # -- DB-07 --------------------------------------------------------------------------------------------
 @pytest.mark.criterion("DB-07")
 def test_same_collections(session: Any, record_facts: Any) -> None:
-    """DB-07: no collection or view missing or extra on the target."""
-    src = set(inventory.collections(mongo_source(session)))
-    dst = set(inventory.collections(session.target_db))
+    """DB-07: no collection or view missing or extra on the target (the suite's probe class aside)."""
+    src = set(collection_infos(session, mongo_source(session)))
+    dst = set(collection_infos(session, session.target_db))
     record_facts(missing=sorted(src - dst), extra=sorted(dst - src))
     assert src == dst, f"collections missing on target: {sorted(src - dst)}; extra on target: {sorted(dst - src)}"
 
@@ -71,8 +79,8 @@ def test_same_collections(session: Any, record_facts: Any) -> None:
 @pytest.mark.criterion("DB-07")
 def test_collection_options(session: Any, record_facts: Any) -> None:
     """DB-07: each collection's options (capped, validator, collation, ...) and each view's definition equal."""
-    src = inventory.collections(mongo_source(session))
-    dst = inventory.collections(session.target_db)
+    src = collection_infos(session, mongo_source(session))
+    dst = collection_infos(session, session.target_db)
     wrong = [f"{n}: source {src[n].kind} {src[n].compared_options} vs target {dst[n].kind} {dst[n].compared_options}"
              for n in sorted(src.keys() & dst.keys())
              if (src[n].kind, src[n].compared_options) != (dst[n].kind, dst[n].compared_options)]
@@ -83,8 +91,8 @@ def test_collection_options(session: Any, record_facts: Any) -> None:
 @pytest.mark.criterion("DB-07")
 def test_schema_matches_collections(session: Any, record_facts: Any) -> None:
     """DB-07: every `_SCHEMA` class has a collection and every class collection has a `_SCHEMA` entry."""
-    schema = set(inventory.schema_classes(session.target_db))
-    colls = set(inventory.data_collections(session.target_db))
+    schema = set(without_probes(session, inventory.schema_classes(session.target_db)))
+    colls = set(without_probes(session, inventory.data_collections(session.target_db)))
     on_source = set(inventory.data_collections(mongo_source(session)))
     # A class without objects may have no collection; the target only has to mirror the source there.
     no_collection = sorted(c for c in schema - colls if c in on_source)

@@ -7,15 +7,18 @@ from typing import Any
 import pytest
 
 from cutover import coverage, indexes, inventory, longkeys
-from cutover.data_plan import index_counts, long_key_scan, memo, mongo_source, shared_classes
+from cutover.data_plan import index_counts, long_key_scan, memo, mongo_source, shared_classes, without_probes
 from cutover_pytest.params import parametrize
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     parametrize(metafunc, "cls", lambda session: [(name, name) for name in shared_classes(session)])
-    parametrize(metafunc, "target_cls",
-                lambda session: [(n, n) for n in inventory.data_collections(session.target_db)])
+    parametrize(metafunc, "target_cls", _target_classes)
     parametrize(metafunc, "query", lambda session: [(q.label, q) for q in session.target.queries])
+
+
+def _target_classes(session: Any) -> list[tuple[str, str]]:
+    return [(n, n) for n in without_probes(session, inventory.data_collections(session.target_db))]
 
 
 # -- DB-03 --------------------------------------------------------------------------------------------

@@ -1,9 +1,11 @@
 """REST: health, CRUD of every Parse type, wiring, files, Cloud Code, access control, users and the
 differential against the source server (API-01..API-08).
 
-Writing checks carry ``@pytest.mark.writes`` (skipped with ``--read-only``); every probe they create
-carries the run id and is removed in teardown, also when the check fails; the first writing check of a
-session sweeps probes older than an hour that a killed run left behind.
+Writing checks carry ``@pytest.mark.writes`` (skipped with ``--read-only``); every probe they create is
+marked as the suite's own (``cutover.probe_marks``) and removed in teardown, also when the check fails (and
+by ``Session.close()`` when the teardown never ran); the run's start swept what killed runs left behind.
+Probes run the app's triggers: what those write elsewhere is found when the probes are removed, listed as
+facts (``probe_side_effects``) and undone unless the target says ``probe_side_effects = "report"``.
 """
 from __future__ import annotations
 
@@ -13,10 +15,11 @@ from typing import Any
 import pytest
 
 from cutover import rest_flows
-from cutover.errors import CouldNotVerify, UnexpectedAnswer
+from cutover.errors import CouldNotVerify, CutoverError, UnexpectedAnswer
 from cutover.model import CloudFunction, Query
 from cutover.parse_rest import ParseClient
-from cutover.probes import ProbeRun, new_run_id, sweep
+from cutover.probes import ProbeRun
+from cutover.side_effects import Effects
 from cutover_pytest.params import parametrize
 
 _NOT_ON_REST = {"_Idempotency"}   # Parse keeps this class out of REST; DB-01 counts it
@@ -63,23 +66,32 @@ def rest(parse: ParseClient | None) -> ParseClient:
 
 
 @pytest.fixture
-def probes(rest: ParseClient, target: Any, session: Any) -> Iterator[ProbeRun]:
-    """Probes of this check, removed in teardown; the first use in a session sweeps stale probes."""
+def probes(rest: ParseClient, session: Any, record_facts: Callable[..., None]) -> Iterator[ProbeRun]:
+    """Probes of this check, removed in teardown with the side effects of the app's triggers (facts)."""
     if "rest.identity" not in session.cache:
         session.cache["rest.identity"] = rest.identify()
     if not session.cache["rest.identity"].master_key_accepted:
         # without a working master key no probe could be removed again: write nothing (API-01 says why)
         raise CouldNotVerify("the master key is refused (see API-01): no probe is written without it")
-    run_id = session.cache.setdefault("rest.run_id", new_run_id())
-    if not session.cache.setdefault("rest.swept", False):
-        session.cache["rest.swept"] = True
-        session.cache["rest.sweep"] = sweep(rest, target.probe_class)
-    run = ProbeRun(rest, target.probe_class, run_id)
+    run = session.probes.open(rest, session.target_db, _source_classes(session))
     yield run
     cleanup = run.cleanup()
+    if run.effects is not None and (run.effects.found or run.effects.new_classes or run.effects.error):
+        record_facts(probe_side_effects=run.effects.rows(), side_effects_error=run.effects.error,
+                     side_effects_left=list(run.effects.left))
     if not cleanup.clean:
         left = "; ".join(cleanup.left[:5])
         raise UnexpectedAnswer(f"probe cleanup left {len(cleanup.left)} probes: {left}")
+
+
+def _source_classes(session: Any) -> frozenset[str]:
+    """The source's classes: a class the source holds is never taken for one the probes created."""
+    if "rest.source_classes" not in session.cache:
+        try:
+            session.cache["rest.source_classes"] = frozenset(session.source.class_names())
+        except CutoverError:
+            session.cache["rest.source_classes"] = frozenset()
+    return frozenset(session.cache["rest.source_classes"])
 
 
 def _require(flow: rest_flows.Flow, record_facts: Callable[..., None]) -> None:
@@ -131,7 +143,8 @@ def test_rest_writes_reach_target_database(probes: ProbeRun, session: Any,
 def test_rest_count_equals_database_count(rest: ParseClient, session: Any, rest_class: str,
                                           record_facts: Callable[..., None]) -> None:
     """The REST count of this class (master key) equals the number of documents in the target database."""
-    pair = rest_flows.count_pair(rest, session.target_db, rest_class)
+    pair = rest_flows.count_pair(rest, session.target_db, rest_class, session.target.probe_class,
+                                 budget_s=session.aggregation_budget_s)
     record_facts(rest=pair.rest, database=pair.database)
     assert pair.rest == pair.database, (f"API-03 count {rest_class}: REST counts {pair.rest}, the target "
                                         f"database holds {pair.database}: the server reads another database")
@@ -160,6 +173,25 @@ def test_cloud_function(rest: ParseClient, function: CloudFunction,
         function.expect_result is None or result == function.expect_result)
     assert good, (f"API-05 {function.name}: answered {answer.describe()}, expected {function.expect_status}"
                   + ("" if function.expect_result is None else f" with result {function.expect_result!r}"))
+
+
+@pytest.mark.writes
+@pytest.mark.criterion("API-05")
+def test_probes_leave_no_side_effects(probes: ProbeRun, target: Any, record_facts: Callable[..., None]) -> None:
+    """What the app's triggers (Cloud Code) write when probes are written (a sign-up, log-in and log-out, a
+    probe object created, updated and deleted) is found: objects created meanwhile in other classes that point
+    at a probe, relate to it or name it in their ACL, and classes created meanwhile. By default they are
+    undone; with `probe_side_effects = "report"` they are left in place and this check fails naming them."""
+    flow = rest_flows.trigger_writes(probes)
+    probes.cleanup()
+    effects = probes.effects or Effects(mode=target.probe_side_effects)
+    record_facts(steps=list(flow.steps), refused=flow.failure, probe_side_effects=effects.rows(),
+                 side_effects_left=list(effects.left), mode=effects.mode)
+    if not flow.steps:
+        raise CouldNotVerify(f"API-05 side effects: the server refused every probe write: {flow.failure}")
+    if effects.error:
+        raise CouldNotVerify(f"API-05 side effects could not be looked for: {effects.error}")
+    assert not effects.problem(), f"API-05 side effects: {effects.problem()}"
 
 
 @pytest.mark.criterion("API-06")

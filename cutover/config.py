@@ -41,6 +41,7 @@ _ENUMS: dict[tuple[str, ...], tuple[str, ...]] = {
     ("scans", "read_preference"): ("primary", "primaryPreferred", "secondary", "secondaryPreferred", "nearest"),
 }
 _OPTIONAL_ENUMS = frozenset({("scans", "read_preference")})   # "" means "not set"
+PROBE_SIDE_EFFECTS = ("undo", "report")
 SEVERITIES = ("blocker", "major", "minor")
 
 
@@ -147,6 +148,11 @@ def _build_target(path: Path, name: str, raw: dict[str, Any], environ: Mapping[s
                         ("aggregation_timeout_s", target.scans.aggregation_timeout_s)):
         if number < 0:
             raise ConfigError(f"{path}: targets.{name}.scans.{key}: expected 0 (no limit) or more, got {number}")
+    if target.probe_side_effects not in PROBE_SIDE_EFFECTS:
+        raise ConfigError(f"{path}: targets.{name}.probe_side_effects: expected one of "
+                          f"{', '.join(PROBE_SIDE_EFFECTS)}, got '{target.probe_side_effects}'")
+    if target.probe_grace_s < 0:
+        raise ConfigError(f"{path}: targets.{name}.probe_grace_s: expected seconds >= 0, got {target.probe_grace_s:g}")
     for key, uri in (("database.uri", target.database.uri), ("source.uri", target.source.uri)):
         if uri and not urlsplit(uri).path.strip("/"):
             raise ConfigError(f"{path}: targets.{name}.{key}: name the database in the URI path "

@@ -17,8 +17,8 @@ def dump_target(target: Target, env_prefix: str = "CUTOVER_SECRET") -> tuple[str
     env: dict[str, str] = {}
     name = target.name
     lines = [f"[targets.{_key(name)}]"]
-    lines += _pairs({k: getattr(target, k) for k in ("app_source_dir", "production", "probe_class",
-                                                      "allow_blocking_commands")})
+    lines += _pairs({k: getattr(target, k) for k in ("app_source_dir", "production", "probe_class", "probe_grace_s",
+                                                      "probe_side_effects", "allow_blocking_commands")})
     for table in ("regions", "severity"):
         if getattr(target, table):
             lines += ["", f"[targets.{_key(name)}.{table}]", *_pairs(getattr(target, table))]

@@ -16,7 +16,7 @@ import math
 import struct
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import bson
@@ -45,12 +45,16 @@ class Partition:
     total: int
     lower: Any = None
     upper: Any = None
+    exclude: dict[str, Any] = field(default_factory=dict, hash=False)   # never compared: the suite's probes
 
     @property
     def label(self) -> str:
         return self.cls if self.total == 1 else f"{self.cls}:p{self.index + 1}of{self.total}"
 
     def filter(self) -> dict[str, Any]:
+        return {**self._range(), **self.exclude}
+
+    def _range(self) -> dict[str, Any]:
         if self.lower is None and self.upper is None:
             return {}
         if self.lower is None:
@@ -73,14 +77,16 @@ def boundaries(db: Database[Any], cls: str, count: int, size: int) -> list[Any]:
     return [p for p in points if p is not None]
 
 
-def partitions(db: Database[Any], cls: str, count: int, size: int) -> list[Partition]:
-    """Partitions of about ``size`` documents; one partition when `_id`s of several BSON types mix."""
+def partitions(db: Database[Any], cls: str, count: int, size: int,
+               exclude: dict[str, Any] | None = None) -> list[Partition]:
+    """Partitions of about ``size`` documents; one partition when `_id`s of several BSON types mix.
+    ``exclude`` (a filter such as ``{"$nor": [...]}``) leaves documents out of every partition."""
     points = boundaries(db, cls, count, size) if count > size else []
     if len({type(p) for p in points}) > 1:
         points = []
     edges: list[Any] = [None, *points, None]
     total = len(edges) - 1
-    return [Partition(cls, i, total, edges[i], edges[i + 1]) for i in range(total)]
+    return [Partition(cls, i, total, edges[i], edges[i + 1], dict(exclude or {})) for i in range(total)]
 
 
 def server_hash(db: Database[Any], cls: str) -> str | None:

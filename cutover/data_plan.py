@@ -5,12 +5,12 @@
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from cutover import digest, inventory, longkeys
+from cutover import digest, inventory, longkeys, probe_marks
 from cutover.content import ContentDiff, Partition, compare_partition, compare_sample, partitions, server_hash
 from cutover.errors import CouldNotVerify
 
@@ -27,7 +27,8 @@ def data_classes(session: Any) -> list[str]:
     """Source classes, target collections and target `_SCHEMA` classes, together (DB-01's test list).
 
     A REST or export source cannot count Parse's internal collections (`_SCHEMA`, `_Idempotency`, GridFS,
-    relation tables): for such a source those target collections are left out.
+    relation tables): for such a source those target collections are left out. The suite's probe class and
+    its relation tables are never data of the app (:mod:`cutover.probe_marks`).
     """
     def compute() -> list[str]:
         source = session.source
@@ -35,8 +36,19 @@ def data_classes(session: Any) -> list[str]:
         target_side |= set(inventory.schema_classes(session.target_db))
         if source.kind != "mongodb":
             target_side = {name for name in target_side if inventory.is_parse_class(name)}
-        return sorted(set(source.class_names()) | target_side)
+        return without_probes(session, set(source.class_names()) | target_side)
     return memo(session, "data.classes", compute)
+
+
+def without_probes(session: Any, names: Iterable[str]) -> list[str]:
+    """``names`` sorted, without the probe class and its relation tables."""
+    probe_class = session.target.probe_class
+    return sorted(n for n in set(names) if not probe_marks.is_probe_collection(n, probe_class))
+
+
+def probe_exclusion(session: Any, cls: str) -> dict[str, Any]:
+    """The filter that leaves the suite's probes (users, sessions, the probe class's `_SCHEMA` entry) out."""
+    return probe_marks.exclusion(cls, session.target.probe_class)
 
 
 @dataclass(frozen=True)
@@ -68,7 +80,7 @@ def collection_classes(session: Any) -> list[str]:
     """Collections (not views) on the source or the target: DB-02 and DB-03 run over these."""
     def compute() -> list[str]:
         names = set(inventory.data_collections(mongo_source(session)))
-        return sorted(names | set(inventory.data_collections(session.target_db)))
+        return without_probes(session, names | set(inventory.data_collections(session.target_db)))
     return memo(session, "data.collection_classes", compute)
 
 
@@ -76,7 +88,7 @@ def shared_classes(session: Any) -> list[str]:
     """Collections on both sides: DB-03 compares their indexes (a missing collection is DB-07's)."""
     def compute() -> list[str]:
         names = set(inventory.data_collections(mongo_source(session)))
-        return sorted(names & set(inventory.data_collections(session.target_db)))
+        return without_probes(session, names & set(inventory.data_collections(session.target_db)))
     return memo(session, "data.shared_classes", compute)
 
 
@@ -96,7 +108,8 @@ def content_units(session: Any) -> list[tuple[str, Any]]:
         pair = count_pair(session, cls)
         mongo_source(session)
         side = session.scan_db("source" if pair.source >= pair.target else "target")
-        units += [(part.label, part) for part in partitions(side, cls, max(pair.source, pair.target), per)]
+        parts = partitions(side, cls, max(pair.source, pair.target), per, probe_exclusion(session, cls))
+        units += [(part.label, part) for part in parts]
     return units
 
 
@@ -168,7 +181,14 @@ def index_counts(session: Any, cls: str, specs: list[Any]) -> list[longkeys.Inde
 
 def target_count(session: Any, cls: str) -> int:
     return memo(session, f"data.target_count.{cls}",
-                lambda: inventory.exact_count(session.target_db, cls, session.aggregation_budget_s))
+                lambda: inventory.exact_count(session.target_db, cls, session.aggregation_budget_s,
+                                                probe_exclusion(session, cls)))
+
+
+def collection_infos(session: Any, db: Any) -> dict[str, inventory.CollectionInfo]:
+    """The collections and views of ``db`` (DB-07), without the probe class and its relation tables."""
+    found = inventory.collections(db)
+    return {name: found[name] for name in without_probes(session, found)}
 
 
 def is_partition(unit: Any) -> bool:

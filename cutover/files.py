@@ -78,8 +78,9 @@ def files_config(target: Target) -> Files:
 
 def discovered_fields(session: Any) -> list[FileField]:
     """Every (class, field) holding files on the target, computed once per session."""
-    if "files.fields" not in session.cache:
-        session.cache["files.fields"] = file_fields(session.target_db)
+    if "files.fields" not in session.cache:  # the suite's probe class holds probes, not the app's files
+        session.cache["files.fields"] = [ff for ff in file_fields(session.target_db)
+                                         if ff.cls != session.target.probe_class]
     return list(session.cache["files.fields"])
 
 

@@ -107,9 +107,12 @@ def schema_documents(db: Database[Any]) -> dict[str, dict[str, Any]]:
     return call(f"reading _SCHEMA of {db.name}", lambda: {str(d["_id"]): d for d in db["_SCHEMA"].find({})})
 
 
-def exact_count(db: Database[Any], name: str, budget_s: float = 600.0) -> int:
-    """The exact number of documents (a counting scan, not the collection metadata's estimate)."""
-    return call(f"counting {name}", lambda: within(db, budget_s, lambda: int(db[name].count_documents({}))))
+def exact_count(db: Database[Any], name: str, budget_s: float = 600.0,
+                where: Mapping[str, Any] | None = None) -> int:
+    """The exact number of documents (a counting scan, not the collection metadata's estimate) matching
+    ``where`` (every document when None)."""
+    return call(f"counting {name}", lambda: within(db, budget_s,
+                                                     lambda: int(db[name].count_documents(dict(where or {})))))
 
 
 def is_parse_class(name: str) -> bool:

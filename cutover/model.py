@@ -154,5 +154,11 @@ class Target:
     app_source_dir: str = ""
     production: bool = False
     probe_class: str = "CutoverProbe"
+    # seconds: the sweep at the start of a run removes marked probes older than this (killed runs' leftovers);
+    # younger ones may belong to a concurrent run and are left alone. Default 3600 (an hour).
+    probe_grace_s: float = 3600.0
+    # what the app's triggers wrote to other classes because of the probes: "undo" (default: removed through
+    # REST) or "report" (left in place; API-05 fails naming them)
+    probe_side_effects: str = "undo"
     severity: dict[str, str] = field(default_factory=dict)  # per-criterion override
     secrets: tuple[str, ...] = field(default=(), repr=False)  # every substituted ${ENV} value, for redaction

@@ -7,6 +7,7 @@ The client never judges an answer; checks do. Connection failures and timeouts b
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -67,11 +68,14 @@ class ParseClient:
     timeout: float = 10.0
     http: requests.Session = field(default_factory=requests.Session, repr=False)
     leaks: list[str] = field(default_factory=list)     # "GET /users: password" for every answer holding one
+    idle_s: float = 2.0    # after this long without a request, pooled connections are dropped before the next
 
     def __post_init__(self) -> None:
         self.http.verify = self.server.ca_file or True
         # Node closes idle keep-alive connections after 5 s: a pooled socket may die under a request.
-        # Safe methods are retried; POST/PUT are not (a retried Increment or create would apply twice).
+        # Safe methods are retried; POST/PUT are not (a retried Increment or create would apply twice), so
+        # after an idle gap the next request opens a fresh connection instead of risking a stale one.
+        self._last_request = time.monotonic()
         retry = Retry(total=2, connect=2, read=1, status=0, backoff_factor=0.1,
                       allowed_methods=frozenset({"GET", "HEAD", "DELETE", "OPTIONS"}))
         for scheme in ("http://", "https://"):
@@ -84,11 +88,13 @@ class ParseClient:
     # -- low level ------------------------------------------------------------------------------------
     def request(self, method: str, path: str, *, auth: str = "master", session_token: str = "",
                 json_body: Any = None, params: dict[str, Any] | None = None, data: bytes | None = None,
-                content_type: str = "application/json") -> Answer:
+                content_type: str = "application/json", installation_id: str = "") -> Answer:
         """``method`` on ``<server_url><path>``; ``auth`` is "master", "client" (REST/JS key) or "none"."""
         headers = {**self._keys(auth), "Content-Type": content_type}
         if session_token:
             headers["X-Parse-Session-Token"] = session_token
+        if installation_id:  # Parse stores it on the sessions this request creates
+            headers["X-Parse-Installation-Id"] = installation_id
         payload = data if data is not None else (None if json_body is None else json.dumps(json_body))
         return self._send(method, self.base + path, path, headers=headers, params=params, data=payload)
 
@@ -120,6 +126,8 @@ class ParseClient:
         return answer
 
     def _raw(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        if time.monotonic() - self._last_request > self.idle_s:
+            self.http.close()   # the adapters stay mounted; their pools reconnect on the next request
         try:
             return self.http.request(method, url, timeout=self.timeout, **kwargs)
         except requests.RequestException as exc:
@@ -128,6 +136,8 @@ class ParseClient:
                                         "check server_url and that the server runs") from exc
             raise TargetTimeout(f"Parse Server {host_of(url)} did not answer {method} within "
                                 f"{self.timeout:g} s; check that it runs and is not overloaded") from exc
+        finally:
+            self._last_request = time.monotonic()
 
     # -- health and identity (API-01) ---------------------------------------------------------------
     def health(self) -> Answer:
@@ -200,11 +210,13 @@ class ParseClient:
     def call_function(self, name: str, params: dict[str, Any], auth: str = "client") -> Answer:
         return self.request("POST", f"/functions/{quote(name, safe='')}", auth=auth, json_body=params)
 
-    def sign_up(self, username: str, password: str) -> Answer:
-        return self.request("POST", "/users", auth="client", json_body=_credentials(username, password))
+    def sign_up(self, username: str, password: str, email: str = "", installation_id: str = "") -> Answer:
+        body = {**_credentials(username, password), **({"email": email} if email else {})}
+        return self.request("POST", "/users", auth="client", json_body=body, installation_id=installation_id)
 
-    def log_in(self, username: str, password: str) -> Answer:
-        return self.request("POST", "/login", auth="client", json_body=_credentials(username, password))
+    def log_in(self, username: str, password: str, installation_id: str = "") -> Answer:
+        return self.request("POST", "/login", auth="client", json_body=_credentials(username, password),
+                            installation_id=installation_id)
 
     def me(self, session_token: str) -> Answer:
         return self.request("GET", "/users/me", auth="client", session_token=session_token)
@@ -248,8 +260,9 @@ def _short(text: str) -> str:
 
 
 def _password_keys(value: Any) -> set[str]:
+    """Keys holding a password or hash (a value, not a field definition such as /schemas' {"type": ...})."""
     if isinstance(value, dict):
-        found = {k for k in value if k in PASSWORD_KEYS}
+        found = {k for k, v in value.items() if k in PASSWORD_KEYS and not isinstance(v, dict)}
         for item in value.values():
             found |= _password_keys(item)
         return found

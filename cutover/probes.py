@@ -1,28 +1,34 @@
-"""Probe objects, files and users for the writing REST checks: tagged with a run id, always removed.
+"""Probe objects, files and users for the writing REST checks: marked as the suite's own, always removed.
 
-Every probe object carries ``cutoverRun: <run id>``; probe files and users carry the run id in their names.
-Files and users are also written down as ledger rows in the probe class, so that a later run can find what
-a killed run left behind: :func:`sweep` removes every probe older than an hour. Once a run's probes are
-gone the probe class itself is dropped (``DELETE /schemas/<class>``), so the target's collections and
-``_SCHEMA`` are exactly as before.
+What marks a probe is in :mod:`cutover.probe_marks`. A :class:`ProbeRun` holds the probes of one check;
+:meth:`ProbeRun.cleanup` (leaving the ``with`` block, or :meth:`cutover.probe_phase.ProbePhase.close` when
+the process ends) removes them through the REST API with the master key, then settles what the app's
+triggers did meanwhile (:mod:`cutover.side_effects`). Probe files are also written down as ledger rows in
+the probe class, so that a later run's sweep (:mod:`cutover.probe_sweep`) finds what a killed run left.
+Once a run's probes are gone the probe class itself is dropped (``DELETE /schemas/<class>``), so the
+target's collections and ``_SCHEMA`` are exactly as before.
 """
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from cutover import probe_marks as marks
 from cutover.errors import CouldNotVerify
 from cutover.parse_compare import date
 from cutover.parse_rest import Answer, ParseClient, results
 
-RUN_FIELD = "cutoverRun"
+if TYPE_CHECKING:
+    from cutover.side_effects import Effects, SideEffectWatch
+
+RUN_FIELD, AT_FIELD, NAME_PREFIX = marks.RUN_FIELD, marks.AT_FIELD, marks.NAME_PREFIX
 KIND_FIELD = "probeKind"
 REF_FIELD = "probeRef"
-NAME_PREFIX = "cutover-probe-"
-SWEEP_AGE = timedelta(hours=1)
 _NOT_EMPTY, _NO_CLASS = 255, 103
+_SKEW = timedelta(minutes=10)
 
 
 def new_run_id() -> str:
@@ -45,11 +51,19 @@ class Cleanup:
 class ProbeRun:
     """The probes of one check; :meth:`cleanup` (or leaving the ``with`` block) removes all of them."""
 
-    def __init__(self, client: ParseClient, probe_class: str, run_id: str) -> None:
+    def __init__(self, client: ParseClient, probe_class: str, run_id: str,
+                 watch: SideEffectWatch | None = None) -> None:
         self.client, self.cls, self.run_id = client, probe_class, run_id
+        self.marker = {RUN_FIELD: run_id, AT_FIELD: date(datetime.now(UTC))}
         self.objects: list[str] = []
         self.files: list[str] = []
         self.users: list[str] = []
+        self.watch = watch
+        self.effects: Effects | None = None       # what the last cleanup found the app's triggers did
+        self.done = False
+        self._written: dict[str, set[str]] = {"objects": set(), "users": set()}
+        self._first_write: datetime | None = None    # Parse's createdAt of the first write since the last cleanup
+        self._installations: dict[str, str] = {}
 
     def __enter__(self) -> ProbeRun:
         return self
@@ -58,56 +72,83 @@ class ProbeRun:
         self.cleanup()
 
     def create(self, fields: dict[str, Any], auth: str = "master") -> Answer:
-        """Create a probe object (tagged with the run id) in the probe class."""
-        answer = self.client.create(self.cls, {**fields, RUN_FIELD: self.run_id}, auth=auth)
+        """Create a probe object (carrying the marker) in the probe class."""
+        answer = self.client.create(self.cls, {**fields, **self.marker}, auth=auth)
         if answer.ok and isinstance(answer.body, dict) and "objectId" in answer.body:
-            self.objects.append(str(answer.body["objectId"]))
+            self._keep("objects", str(answer.body["objectId"]), answer.body.get("createdAt"))
         return answer
 
     def upload(self, data: bytes, content_type: str = "text/plain") -> Answer:
         """Upload a probe file named after the run (the server prefixes it with a random hex)."""
-        answer = self.client.upload_file(f"{NAME_PREFIX}{self.run_id}.txt", data, content_type)
+        answer = self.client.upload_file(marks.file_name(self.run_id), data, content_type)
         if answer.ok and isinstance(answer.body, dict) and "name" in answer.body:
             self.files.append(str(answer.body["name"]))
-            self._ledger("file", str(answer.body["name"]))
+            self.create({KIND_FIELD: "file", REF_FIELD: str(answer.body["name"])})
         return answer
 
     def sign_up(self) -> tuple[Answer, str, str]:
-        """Sign up a probe user with the client key: (answer, username, password)."""
-        username = f"{NAME_PREFIX}{self.run_id}-{secrets.token_hex(3)}"
-        password = secrets.token_urlsafe(16)
-        answer = self.client.sign_up(username, password)
+        """Sign up a marked probe user with the client key: (answer, username, password)."""
+        suffix = secrets.token_hex(3)
+        username, password = marks.username(self.run_id, suffix), secrets.token_urlsafe(16)
+        self._installations[username] = marks.installation_id(self.run_id, suffix)
+        answer = self.client.sign_up(username, password, marks.email(username), self._installations[username])
         if answer.ok and isinstance(answer.body, dict) and "objectId" in answer.body:
-            self.users.append(str(answer.body["objectId"]))
-            self._ledger("user", str(answer.body["objectId"]))
+            self._keep("users", str(answer.body["objectId"]), answer.body.get("createdAt"))
         return answer, username, password
 
+    def log_in(self, username: str, password: str) -> Answer:
+        """Log a probe user in; its session carries the probe's installation id."""
+        return self.client.log_in(username, password, self._installations.get(username, ""))
+
+    def _keep(self, kind: str, object_id: str, created_at: Any = None) -> None:
+        listing = self.objects if kind == "objects" else self.users
+        if object_id not in listing:
+            listing.append(object_id)
+        self._written[kind].add(object_id)
+        written = _server_time(created_at)
+        if self._first_write is None or written < self._first_write:
+            self._first_write = written
+
     def _adopt_unacknowledged(self) -> None:
+        """Probes whose creation reply never arrived (a slow server), found by this run's id and the marker."""
+        own = {**marks.OBJECT_MATCH, RUN_FIELD: self.run_id}
+        own_users = {"username": {"$regex": f"^{re.escape(marks.username(self.run_id, ''))}"}}
         try:
-            rows = results(self.client.query(self.cls, {RUN_FIELD: self.run_id}, keys="objectId", limit=1000))
-            users = results(self.client.query("_User", {"username": {"$regex": f"^{NAME_PREFIX}{self.run_id}-"}},
-                                              keys="objectId", limit=1000))
+            rows = results(self.client.query(self.cls, own, keys=f"{RUN_FIELD},{AT_FIELD},createdAt", limit=1000))
+            users = results(self.client.query("_User", own_users, keys="username,email,createdAt", limit=1000))
         except CouldNotVerify:
             return  # the known probes are still removed; a later run's sweep takes the rest
-        self.objects += [str(r["objectId"]) for r in rows if str(r["objectId"]) not in self.objects]
-        self.users += [str(u["objectId"]) for u in users if str(u["objectId"]) not in self.users]
-
-    def _ledger(self, kind: str, ref: str) -> None:
-        self.create({KIND_FIELD: kind, REF_FIELD: ref})
+        for row in filter(marks.is_probe_object, rows):
+            self._keep("objects", str(row["objectId"]), row.get("createdAt"))
+        for user in filter(marks.is_probe_user, users):
+            self._keep("users", str(user["objectId"]), user.get("createdAt"))
 
     def cleanup(self) -> Cleanup:
-        """Remove sessions and users, files, objects, then the probe class if it is empty.
-
-        Probes whose creation reply never arrived (a slow server) are found by this run's id and removed too.
-        """
+        """Remove sessions and users, files, objects, then the probe class if it is empty; then find (and by
+        default undo) the side effects of what was written since the last cleanup."""
         self._adopt_unacknowledged()
         touched = bool(self.objects or self.files or self.users)
-        outcome = _merge(*(remove_user(self.client, u) for u in self.users),
+        outcome = merge(*(remove_user(self.client, u) for u in self.users),
                          *(remove_file(self.client, f) for f in self.files),
                          unrelate(self.client, self.cls, self.objects),
                          *(remove_object(self.client, self.cls, o) for o in self.objects))
         self.objects, self.files, self.users = [], [], []
-        return _merge(outcome, drop_if_empty(self.client, self.cls)) if touched else outcome
+        if touched:
+            outcome = merge(outcome, drop_if_empty(self.client, self.cls))
+        written, self._written = self._written, {"objects": set(), "users": set()}
+        first, self._first_write = self._first_write, None
+        if self.watch is not None and first is not None:
+            self.effects = self.watch.settle(frozenset(written["objects"]), frozenset(written["users"]), first)
+        self.done = True
+        return outcome
+
+
+def _server_time(created_at: Any) -> datetime:
+    """Parse's ``createdAt`` of a write; without one (an odd server), our clock less a generous skew."""
+    try:
+        return datetime.fromisoformat(str(created_at))
+    except ValueError:
+        return datetime.now(UTC) - _SKEW
 
 
 def remove_object(client: ParseClient, cls: str, object_id: str) -> Cleanup:
@@ -117,7 +158,7 @@ def remove_object(client: ParseClient, cls: str, object_id: str) -> Cleanup:
 def unrelate(client: ParseClient, cls: str, object_ids: list[str]) -> Cleanup:
     """Empty the Relation fields of these objects first: Parse keeps join rows of deleted objects."""
     fields = relation_fields(client, cls) if object_ids else []
-    return _merge(*(_unrelate_one(client, cls, oid, name) for oid in object_ids for name in fields))
+    return merge(*(_unrelate_one(client, cls, oid, name) for oid in object_ids for name in fields))
 
 
 def relation_fields(client: ParseClient, cls: str) -> list[str]:
@@ -145,7 +186,7 @@ def remove_user(client: ParseClient, user_id: str) -> Cleanup:
     pointer = {"__type": "Pointer", "className": "_User", "objectId": user_id}
     found = client.query("_Session", {"user": pointer}, keys="objectId", limit=1000)
     sessions = [remove_object(client, "_Session", s["objectId"]) for s in results(found)]
-    return _merge(*sessions, _removed(client.delete("_User", user_id), f"_User/{user_id}"))
+    return merge(*sessions, _removed(client.delete("_User", user_id), f"_User/{user_id}"))
 
 
 def drop_if_empty(client: ParseClient, cls: str) -> Cleanup:
@@ -156,32 +197,13 @@ def drop_if_empty(client: ParseClient, cls: str) -> Cleanup:
     return Cleanup(0, (f"class {cls}: {answer.describe()}",))
 
 
-def sweep(client: ParseClient, probe_class: str, now: datetime | None = None,
-          max_age: timedelta = SWEEP_AGE) -> Cleanup:
-    """Remove probes older than ``max_age`` that killed runs left (ledger rows, objects, users)."""
-    cutoff = {"$lt": date((now or datetime.now(UTC)) - max_age)}
-    rows = results(client.query(probe_class, {"createdAt": cutoff}, limit=1000))
-    outcome = unrelate(client, probe_class, [row["objectId"] for row in rows])
-    outcome = _merge(outcome, *(_sweep_row(client, probe_class, row) for row in rows))
-    users = results(client.query("_User", {"username": {"$regex": f"^{NAME_PREFIX}"}, "createdAt": cutoff},
-                                 keys="objectId", limit=1000))
-    outcome = _merge(outcome, *(remove_user(client, u["objectId"]) for u in users))
-    return _merge(outcome, drop_if_empty(client, probe_class)) if rows else outcome
-
-
-def _sweep_row(client: ParseClient, cls: str, row: dict[str, Any]) -> Cleanup:
-    kind, ref = row.get(KIND_FIELD), str(row.get(REF_FIELD, ""))
-    probe = remove_file(client, ref) if kind == "file" else Cleanup(0, ())
-    if kind == "user":
-        probe = remove_user(client, ref)
-    return _merge(probe, remove_object(client, cls, row["objectId"]))
-
-
 def _removed(answer: Answer, what: str) -> Cleanup:
     if answer.ok or answer.code == 101 or answer.status == 404:  # already gone counts as removed
         return Cleanup(1, ())
     return Cleanup(0, (f"{what}: {answer.describe()}",))
 
 
-def _merge(*parts: Cleanup) -> Cleanup:
+def merge(*parts: Cleanup) -> Cleanup:
     return Cleanup(sum(p.removed for p in parts), tuple(item for p in parts for item in p.left))
+
+

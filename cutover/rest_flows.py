@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from cutover import probe_marks
 from cutover.errors import CouldNotVerify, TargetUnreachable, UnexpectedAnswer
 from cutover.model import Files, Query
 from cutover.parse_compare import differences, pointer, sample_object
@@ -71,9 +72,10 @@ def crud_round_trip(run: ProbeRun) -> Flow:
 def _crud(s: _Steps, run: ProbeRun) -> None:
     upload = s.answered("upload", run.upload(b"cutover API-02 probe file\n"))
     anchor = s.answered("create", run.create({"role": "anchor"}))["objectId"]
-    sent = sample_object(run.cls, anchor, upload["name"], datetime(2021, 3, 4, 5, 6, 7, 890000, tzinfo=UTC))
+    sent = sample_object(run.cls, anchor, upload["name"], datetime(2021, 3, 4, 5, 6, 7, 890000, tzinfo=UTC),
+                         str(upload.get("url", "")))
     oid = s.answered("create", run.create(sent))["objectId"]
-    sent = {**sent, RUN_FIELD: run.run_id}
+    sent = {**sent, **run.marker}
     _same(s, "get", sent, s.answered("get", run.client.get(run.cls, oid)))
     found = results(run.client.query(run.cls, {RUN_FIELD: run.run_id, "tString": sent["tString"]}))
     s.need("query", [r.get("objectId") for r in found] == [oid], f"where on tString found {_ids(found)}, "
@@ -143,15 +145,18 @@ class CountPair:
     database: int
 
 
-def count_pair(client: ParseClient, target_db: Any, cls: str, tries: int = 3, budget_s: float = 600.0) -> CountPair:
-    """REST count (master key) and database count of ``cls``; re-read a few times while they move."""
+def count_pair(client: ParseClient, target_db: Any, cls: str, probe_class: str = "", tries: int = 3,
+               budget_s: float = 600.0) -> CountPair:
+    """REST count (master key) and database count of ``cls``, the suite's probes left out of both (the same
+    filter serves as the REST ``where``); re-read a few times while they move."""
     pair = CountPair(cls, -1, 0)
+    where = probe_marks.exclusion(cls, probe_class)
     for _ in range(tries):
-        answer = client.count(cls)
+        answer = client.count(cls, where)
         body = answer.body if isinstance(answer.body, dict) else {}
         if not answer.ok or not isinstance(body.get("count"), int):
             raise UnexpectedAnswer(f"API-03 count {cls}: the server refused to count: {answer.describe()}")
-        pair = CountPair(cls, body["count"], target_db[cls].count_documents({}, maxTimeMS=int(budget_s * 1000)))
+        pair = CountPair(cls, body["count"], target_db[cls].count_documents(where, maxTimeMS=int(budget_s * 1000)))
         if pair.rest == pair.database:
             break
     return pair
@@ -225,7 +230,7 @@ def user_round_trip(run: ProbeRun) -> Flow:
 def _user(s: _Steps, run: ProbeRun) -> None:
     answer, username, password = run.sign_up()
     s.need("sign-up token", bool(s.answered("sign-up", answer, 201).get("sessionToken")), "no sessionToken")
-    token = s.answered("log-in", run.client.log_in(username, password)).get("sessionToken", "")
+    token = s.answered("log-in", run.log_in(username, password)).get("sessionToken", "")
     s.need("log-in", bool(token), "the log-in answer has no sessionToken")
     me = s.answered("users/me", run.client.me(token))
     s.need("users/me", me.get("username") == username, f"users/me is {me.get('username')!r}, "
@@ -233,6 +238,33 @@ def _user(s: _Steps, run: ProbeRun) -> None:
     s.answered("log-out", run.client.log_out(token))
     after = run.client.me(token)
     s.need("log-out", after.code == 209, f"the logged-out session token still answers {after.describe()}")
+
+
+# -- API-05: what the app's triggers do to probes ---------------------------------------------------------
+def trigger_writes(run: ProbeRun) -> Flow:
+    """The writes whose side effects API-05 looks for: a sign-up, log-in and log-out, a probe object created,
+    updated and deleted. Every write is tried; ``failure`` lists each one the server refused."""
+    done: list[str] = []
+    refused: list[str] = []
+
+    def step(name: str, answer: Answer) -> Answer:
+        if answer.ok:
+            done.append(name)
+        else:
+            refused.append(f"{name}: {answer.method} {answer.path} answered {answer.describe()}")
+        return answer
+
+    signed, username, password = run.sign_up()
+    if step("sign-up", signed).ok:
+        token = step("log-in", run.log_in(username, password)).body or {}
+        if isinstance(token, dict) and token.get("sessionToken"):
+            step("log-out", run.client.log_out(str(token["sessionToken"])))
+    created = step("create", run.create({"trigger": "API-05 side effects"}))
+    if created.ok:
+        oid = str(created.body["objectId"])
+        step("update", run.client.update(run.cls, oid, {"trigger": "updated"}))
+        step("delete", run.client.delete(run.cls, oid))
+    return Flow(tuple(done), "; ".join(refused))
 
 
 # -- API-05 / API-08 ---------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
+from functools import cached_property
 from typing import Any
 
 from cutover.commands import CommandLog
@@ -158,6 +159,14 @@ class Session:
 
         return self._keep(ParseClient(server, timeout=self.target.thresholds.timeout_s))
 
+    @cached_property
+    def probes(self) -> Any:
+        """This process's probe runs (:class:`cutover.probe_phase.ProbePhase`); ``close()`` removes the
+        outstanding ones."""
+        from cutover.probe_phase import ProbePhase  # the REST area owns probes
+
+        return ProbePhase(self.target.probe_class, self.target.probe_side_effects)
+
     def _keep(self, client: Any) -> Any:
         self._closers.append(client)
         return client
@@ -167,6 +176,10 @@ class Session:
         return self._keep(closeable)
 
     def close(self) -> None:
+        """Remove every probe still outstanding in this process, then close the clients (idempotent)."""
+        if "probes" in self.__dict__:
+            with contextlib.suppress(Exception):
+                self.probes.close()
         for client in reversed(self._closers):
             with contextlib.suppress(Exception):
                 client.close()

@@ -35,7 +35,7 @@ from cutover_pytest.state import STATE_KEY, RunState, get_state
 
 pytest_plugins = ["cutover_pytest.fixtures", "cutover_pytest.htmlreport", "cutover_pytest.telemetry",
                   "cutover_pytest.commandlog", "cutover_pytest.scratch", "cutover_pytest.signals",
-                  "cutover_pytest.reachability"]
+                  "cutover_pytest.reachability", "cutover_pytest.probing"]
 
 _WORKER_KEY = "cutover_state"
 
@@ -337,6 +337,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def _archive(config: pytest.Config, state: RunState) -> None:
+    from cutover_pytest.probing import probe_record  # registered by pytest_plugins, so not imported up here
+
     gate = state.gate
     tests = sorted(state.results.values(), key=lambda e: e["id"])
     meta = {"run_id": state.run_id, "target": state.target.name, "suite_version": __version__,
@@ -353,6 +355,7 @@ def _archive(config: pytest.Config, state: RunState) -> None:
         "changes": state.changes_since_previous(),
         "mongo_commands": {"allow_blocking_commands": state.target.allow_blocking_commands,
                            **merge_facts([state.session.commands.facts(), *state.worker_commands])},
+        "probes": probe_record(state),
         "tests": tests,
     })
     for scratch in state.run_dir.glob(".collected-*.json"):

@@ -10,20 +10,24 @@ Run as ``python -m cutover.sandbox.variants PORT UPSTREAM`` this module is the h
 from __future__ import annotations
 
 import dataclasses
+import json
 import sys
 import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from cutover.model import Target
 from cutover.sandbox.parse_server import DEFAULT_CLOUD, ParseOptions, S3Files, parse_service
 from cutover.sandbox.process import Service, free_port, port_open, start_all
 from cutover.sandbox.s3_server import DUMMY_ACCESS_KEY, DUMMY_SECRET_KEY, create_bucket
 from cutover.sandbox.seed import APP_ID
+from cutover.sandbox.tls_proxy import tls_front_service
 
 _PROXY_TIMEOUT = 10.0
+TRIGGERS_CLOUD = DEFAULT_CLOUD.with_name("triggers.js")
 
 
 def staging_database(sandbox: Any) -> Target:
@@ -59,6 +63,38 @@ def class_opened_by_clp(sandbox: Any, cls: str = "AuditLog") -> Target:
     db["_SCHEMA"].update_one({"_id": cls}, {"$set": {"_metadata.class_permissions": opened}})
     url = _start_parse(sandbox, f"clp-{cls.lower()}", fork.database.uri, _bucket_of(fork))
     return dataclasses.replace(fork, parse=dataclasses.replace(fork.parse, server_url=url, public_url=""))
+
+
+def forked_server(sandbox: Any, label: str, cloud: Path | None = DEFAULT_CLOUD) -> Target:
+    """A fork (own database and bucket, a clean migration) with its own Parse Server behind its own TLS
+    front, like the sandbox's target: a scenario may run every check, kill runs and leave things behind
+    without touching the sandbox's target."""
+    fork = sandbox.fork_target(label)
+    url = _start_parse(sandbox, label, fork.database.uri, _bucket_of(fork), cloud=cloud)
+    port, good = free_port(), sandbox.pki.good
+    _launch(sandbox, tls_front_service(f"TLS front of {label}", port, int(urlsplit(url).port or 0),
+                                       good.cert_file, good.key_file,
+                                       sandbox.run_dir / "logs" / f"tls-variant-{label}.log"))
+    assert fork.parse is not None
+    return dataclasses.replace(fork, parse=dataclasses.replace(fork.parse, server_url=url,
+                                                               public_url=f"https://localhost:{port}/parse"))
+
+
+def app_triggers(sandbox: Any, required_field: str = "", label: str = "triggers") -> Target:
+    """A forked server whose Cloud Code (``cloud/triggers.js`` after ``main.js``) writes elsewhere when
+    objects are saved: a Profile per new user, a counter per save of a probe object; with
+    ``required_field``, probe objects without that field are rejected (Parse error 142)."""
+    cloud = sandbox.run_dir / "variants" / f"cloud-{label}.js"
+    cloud.parent.mkdir(parents=True, exist_ok=True)
+    cloud.write_text(triggers_cloud(sandbox.target().probe_class, required_field))
+    return forked_server(sandbox, label, cloud)
+
+
+def triggers_cloud(probe_class: str, required_field: str = "") -> str:
+    """The Cloud Code of :func:`app_triggers`: the sandbox's functions, then the triggers."""
+    options = json.dumps({"probeClass": probe_class, "requiredField": required_field})
+    return (f"require({json.dumps(str(DEFAULT_CLOUD))});\n"
+            f"require({json.dumps(str(TRIGGERS_CLOUD))})({options});\n")
 
 
 def files_other_bucket(sandbox: Any, bucket: str = "parse-other-files") -> Target:

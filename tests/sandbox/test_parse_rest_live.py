@@ -1,5 +1,6 @@
 """The REST library against the real parse-server (npm) on the mongoeco stand-in with files in moto's S3:
-fuzzed round trips of every Parse type, the flows of API-02..07, and probes that leave nothing behind."""
+fuzzed round trips of every Parse type, the flows of API-02..07, probes that leave nothing behind (also when
+only ``Session.close()`` runs), the sweep of stale probes, and the side effects of an app's triggers."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -13,17 +14,22 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from cutover import rest_flows
-from cutover.model import Files, ParseServer
+from cutover import probe_marks, rest_flows
+from cutover.model import Database, Files, ParseServer, Source, Target
 from cutover.parse_compare import differences
 from cutover.parse_rest import ParseClient
 from cutover.parse_types import parse_objects
-from cutover.probes import NAME_PREFIX, RUN_FIELD, ProbeRun, new_run_id, sweep, unrelate
+from cutover.probe_phase import ProbePhase
+from cutover.probe_sweep import survey, sweep
+from cutover.probes import AT_FIELD, NAME_PREFIX, RUN_FIELD, ProbeRun, new_run_id, unrelate
 from cutover.sandbox.cache_dir import default_cache_dir
 from cutover.sandbox.mongo_server import mongo_service, mongo_uri
 from cutover.sandbox.parse_server import ParseOptions, S3Files, parse_service
 from cutover.sandbox.process import Service, free_port, start_all, stop_all
 from cutover.sandbox.s3_server import DUMMY_ACCESS_KEY, DUMMY_SECRET_KEY, create_bucket, s3_client, s3_service
+from cutover.sandbox.variants import triggers_cloud
+from cutover.session import Session
+from cutover.side_effects import schemas, undo
 
 pytestmark = pytest.mark.sandbox
 REPO = Path(__file__).resolve().parents[2]
@@ -38,6 +44,9 @@ class Live:
     db: Any
     s3: Any
     files: Files
+    uri: str
+    logs: Path
+    s3_url: str
 
     def state(self) -> tuple[dict[str, int], list[str]]:
         """Collections with their counts, and the bucket's keys."""
@@ -69,7 +78,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         client = ParseClient(server, timeout=10)
         client.create("Seeded", {"n": 1})  # a class of the app, so the database is not empty
         client.sign_up("seeded-user", "seeded-password")  # an app with sessions: API-07 adds no collection
-        yield Live(client, mongo["app"], s3, Files(adapter="s3", bucket=BUCKET))
+        yield Live(client, mongo["app"], s3, Files(adapter="s3", bucket=BUCKET), mongo_uri(mongo_port, "app"),
+                   logs, f"http://127.0.0.1:{s3_port}")
         client.close()
     finally:
         mongo.close()
@@ -148,22 +158,160 @@ def test_count_pair_matches_the_database(live: Live) -> None:
     assert (pair.rest, pair.database) == (1, 1)
 
 
-def test_sweep_removes_only_probes_older_than_an_hour(live: Live) -> None:
+def aged(live: Live, cls: str, where: dict[str, Any], hours: float = 2) -> None:
+    """Make documents look written ``hours`` ago: what a killed run's probes look like later."""
+    old = (datetime.now(UTC) - timedelta(hours=hours)).replace(tzinfo=None)
+    stamps = {"_created_at": old, **({AT_FIELD: old} if cls == PROBE else {})}
+    live.db[cls].update_many(where, {"$set": stamps})
+
+
+def test_every_probe_carries_the_prefix_and_the_marker(run: ProbeRun, live: Live) -> None:
+    oid = run.create({"n": 1}).body["objectId"]
+    answer, name, password = run.sign_up()
+    assert answer.ok and run.log_in(name, password).ok
+    doc = live.db[PROBE].find_one({"_id": oid})
+    assert probe_marks.is_run_id(doc[RUN_FIELD]) and isinstance(doc[AT_FIELD], datetime)
+    user = live.db["_User"].find_one({"username": name})
+    assert name.startswith(NAME_PREFIX) and user["email"] == f"{name}@probe.cutover.invalid"
+    sessions = list(live.db["_Session"].find({"_p_user": f"_User${user['_id']}"}))
+    assert sessions and all(s["installationId"].startswith(NAME_PREFIX) for s in sessions)
+    for cls in ("_User", "_Session"):
+        probes = live.db[cls].count_documents(probe_marks.probe_match(cls, PROBE))
+        assert probes == (1 if cls == "_User" else len(sessions))
+        left = live.db[cls].count_documents(probe_marks.exclusion(cls, PROBE))
+        assert left == live.db[cls].count_documents({}) - probes
+    pair = rest_flows.count_pair(live.client, live.db, "_User", PROBE)   # API-03 leaves probes out of both
+    assert (pair.rest, pair.database) == (1, 1)
+
+
+def test_sweep_removes_marked_probes_older_than_the_grace_and_nothing_else(live: Live) -> None:
     before = live.state()
-    killed, current = ProbeRun(live.client, PROBE, "killed"), ProbeRun(live.client, PROBE, "current")
+    anchors = {d["_id"] for d in live.db[PROBE].find({})}   # the fuzz anchors of this module (fresh)
+    killed, current = ProbeRun(live.client, PROBE, new_run_id()), ProbeRun(live.client, PROBE, new_run_id())
     killed.create({"left": True})
     killed.upload(b"left behind")
-    killed.sign_up()
+    _, name, password = killed.sign_up()
+    killed.log_in(name, password)
     current.create({"running": True})
-    old = datetime.now(UTC) - timedelta(hours=2)
-    live.db[PROBE].update_many({RUN_FIELD: "killed"}, {"$set": {"_created_at": old.replace(tzinfo=None)}})
-    live.db["_User"].update_many({"username": {"$regex": "^cutover"}},
-                                 {"$set": {"_created_at": old.replace(tzinfo=None)}})
-    swept = sweep(live.client, PROBE)
-    assert swept.clean and swept.removed >= 5
-    runs = {d[RUN_FIELD] for d in live.db[PROBE].find({}, {RUN_FIELD: 1})}
-    assert "current" in runs and "killed" not in runs
-    assert live.db["_User"].count_documents({"username": {"$regex": f"^{NAME_PREFIX}"}}) == 0
-    assert live.db["_User"].count_documents({}) == 1
+    current.sign_up()
+    # look-alikes: the reserved name without the marker (an old-style probe, a user on a real e-mail domain)
+    old_style = live.client.create(PROBE, {RUN_FIELD: killed.run_id, "note": "no cutoverAt"}).body["objectId"]
+    imposter = live.client.sign_up(probe_marks.username(killed.run_id, "abcdef"), "pw-123456",
+                                   "someone@example.org").body["objectId"]
+    gone = killed.users[0]
+    aged(live, PROBE, {RUN_FIELD: killed.run_id, "_id": {"$ne": old_style}})
+    aged(live, "_Session", {"_p_user": f"_User${gone}"})
+    aged(live, "_User", {"_id": {"$in": [gone, imposter]}})
+    live.db[PROBE].update_one({"_id": old_style}, {"$set": {"_created_at": datetime(2020, 1, 1)}})
+    seen = survey(live.client, PROBE, 3600)
+    assert live.state() != before and seen.read_only and seen.stale >= 4 and seen.fresh >= 2, seen
+    swept = sweep(live.client, PROBE, 3600)
+    assert swept.left == () and not swept.error, swept
+    assert swept.removed == {"objects": 2, "files": 1, "users": 1, "sessions": 0}, swept
+    assert swept.fresh >= 2 and "removed 2 objects, 1 files, 1 users" in swept.line()
+    assert {d["_id"] for d in live.db[PROBE].find({})} == {*anchors, current.objects[0], old_style}
+    assert live.db["_User"].count_documents({"_id": {"$in": [imposter, *current.users]}}) == 2
+    assert live.db["_User"].count_documents({"username": name}) == 0
     assert current.cleanup().clean
+    assert live.client.delete(PROBE, old_style).ok and live.client.delete("_User", imposter).ok
+    for session in live.db["_Session"].find({"_p_user": f"_User${imposter}"}):
+        live.client.delete("_Session", session["_id"])
+    live.client.drop_class(PROBE)
+    assert live.state() == before
+
+
+def test_session_close_removes_what_no_teardown_removed(live: Live) -> None:
+    """Contract 3: whatever ends the run, Session.close() removes the probes still outstanding."""
+    before = live.state()
+    target = Target(name="live", source=Source(uri=live.uri), database=Database(uri=live.uri),
+                    parse=live.client.server, probe_class=PROBE)
+    session = Session(target)
+    run = session.probes.open(session.parse, session.target_db)
+    anchor = run.create({"n": 2}).body["objectId"]
+    related = {"__op": "AddRelation", "objects": [{"__type": "Pointer", "className": PROBE, "objectId": anchor}]}
+    assert run.create({"tRelation": related, "n": 1}).ok
+    run.upload(b"outstanding")
+    _, name, password = run.sign_up()
+    run.log_in(name, password)
+    assert live.state() != before and session.probes.outstanding() == [run]
+    session.close()
+    assert live.state() == before and session.probes.outstanding() == []
+    session.close()   # twice is harmless
+
+
+# -- side effects: an app whose triggers write elsewhere ----------------------------------------------------
+@pytest.fixture(scope="module")
+def triggered(live: Live, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ParseClient]:
+    """A second Parse Server on the same database whose Cloud Code has the app triggers of the sandbox."""
+    cloud = tmp_path_factory.mktemp("cloud") / "triggers.js"
+    cloud.write_text(triggers_cloud(PROBE))
+    opts = ParseOptions(port=free_port(), database_uri=live.uri, cloud=cloud, files=S3Files(
+        endpoint=live.s3_url, bucket=BUCKET, access_key_id=DUMMY_ACCESS_KEY, secret_access_key=DUMMY_SECRET_KEY))
+    service = parse_service(opts, live.logs / "parse-triggers.log", CACHE)
+    start_all([service])
+    client = ParseClient(ParseServer(server_url=opts.url, app_id=opts.app_id, master_key=opts.master_key,
+                                     rest_key=opts.rest_key), timeout=10)
+    try:
+        yield client
+    finally:
+        client.close()
+        stop_all([service])
+
+
+def watched(client: ParseClient, live: Live, mode: str = "undo") -> ProbeRun:
+    phase = ProbePhase(PROBE, mode)
+    phase.baseline = frozenset(schemas(client))
+    return phase.open(client, live.db)
+
+
+def test_triggers_writing_new_classes_are_found_and_undone(live: Live, triggered: ParseClient) -> None:
+    before = live.state()
+    run = watched(triggered, live)
+    flow = rest_flows.trigger_writes(run)
+    assert flow.ok and flow.steps == ("sign-up", "log-in", "log-out", "create", "update", "delete"), flow
+    assert run.cleanup().clean and run.effects is not None
+    assert {(r["class"], r["link"], r["count"], r["action"]) for r in run.effects.rows()} == {
+        ("Profile", "class created during the probe phase", 1, "undone"),
+        ("SaveCounter", "class created during the probe phase", 1, "undone")}
+    assert run.effects.new_classes == ("Profile", "SaveCounter") and not run.effects.left
+    assert live.state() == before
+    assert not {"Profile", "SaveCounter"} & set(schemas(triggered))
+
+
+def test_objects_pointing_at_a_probe_in_an_existing_class_are_found_by_their_link(
+        live: Live, triggered: ParseClient) -> None:
+    app = triggered.create("Profile", {"note": "the app's own profile"}).body["objectId"]
+    member = live.db["_User"].find_one({"username": "seeded-user"})["_id"]
+    members = {"__op": "AddRelation", "objects": [{"__type": "Pointer", "className": "_User", "objectId": member}]}
+    team = triggered.create("Team", {"name": "app team", "members": members}).body["objectId"]
+    before = live.state()
+    run = watched(triggered, live)
+    user = run.sign_up()[0].body["objectId"]
+    pointer = {"__type": "Pointer", "className": "_User", "objectId": user}
+    shared = triggered.create("Team", {"name": "trigger team", "ACL": {user: {"read": True}}}).body["objectId"]
+    triggered.update("Team", team, {"members": {"__op": "AddRelation", "objects": [pointer]}})
+    run.cleanup()
+    assert run.effects is not None and not run.effects.left, run.effects
+    assert {(r["class"], r["link"], r["count"]) for r in run.effects.rows()} == {
+        ("Profile", "pointer user -> probe user", 1), ("Team", "ACL names a probe user", 1),
+        ("Team", "relation members holds a probe", 1)}
+    assert triggered.get("Team", shared).status == 404 and triggered.get("Team", team).ok
+    assert live.db["_Join:members:Team"].count_documents({}) == 1 and triggered.get("Profile", app).ok
+    assert live.state() == before
+    triggered.update("Team", team, {"members": {**members, "__op": "RemoveRelation"}})
+    for cls, oid in (("Profile", app), ("Team", team)):
+        assert triggered.delete(cls, oid).ok and triggered.drop_class(cls).ok
+
+
+def test_report_mode_leaves_side_effects_and_lists_them(live: Live, triggered: ParseClient) -> None:
+    before = live.state()
+    run = watched(triggered, live, mode="report")
+    run.sign_up()
+    run.cleanup()
+    assert run.effects is not None
+    assert run.effects.rows() == [{"class": "Profile", "count": 1, "link": "class created during the probe phase",
+                                   "action": "left in place (probe_side_effects = report)"}]
+    counts, _ = live.state()
+    assert counts["Profile"] == 1 and counts["_SCHEMA"] == before[0]["_SCHEMA"] + 1
+    assert undo(triggered, run.effects.found, run.effects.new_classes).clean
     assert live.state() == before

@@ -2,7 +2,8 @@
 
 ``run_checks(target, *args)`` writes the target to a targets file (secrets as ${ENV} references), runs
 ``pytest --target`` on the repository's ``checks/`` in a subprocess, and returns the outcomes from the
-archived record.json, keyed by label (``DB-01[GameScore]``).
+archived record.json, keyed by label (``DB-01[GameScore]``). ``start_checks`` starts the same command and
+returns the process, for scenarios that stop a run half-way.
 """
 from __future__ import annotations
 
@@ -54,16 +55,33 @@ def run_checks(tmp_path: Path) -> Callable[..., RunResult]:
     return run
 
 
-def run_checks_in(directory: Path, target: Target, *args: str, only: tuple[str, ...] = (),
-                  timeout: float = 600) -> RunResult:
-    """Run the checks (all of them, or only the named modules such as "test_files.py") on ``target``."""
+@pytest.fixture
+def start_checks(tmp_path: Path) -> Callable[..., subprocess.Popen[str]]:
+    def start(target: Target, *args: str, only: tuple[str, ...] = ()) -> subprocess.Popen[str]:
+        cmd, env = checks_command(tmp_path, target, *args, only=only)
+        return subprocess.Popen(cmd, cwd=REPO, env={**os.environ, **env}, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+
+    return start
+
+
+def checks_command(directory: Path, target: Target, *args: str,
+                   only: tuple[str, ...] = ()) -> tuple[list[str], dict[str, str]]:
+    """The ``pytest --target`` command line for ``target`` (written to ``directory``) and its environment."""
     text, env = dump_target(target)
     targets_file = directory / "targets.toml"
     targets_file.write_text(text, encoding="utf-8")
-    reports = directory / "reports"
     paths = [str(REPO / "checks" / name) for name in only] or [str(REPO / "checks")]
-    cmd = [sys.executable, "-m", "pytest", *paths, "--target", target.name,
-           f"--targets-file={targets_file}", f"--reports-dir={reports}", "-q", "-p", "no:randomly", *args]
+    cmd = [sys.executable, "-m", "pytest", *paths, "--target", target.name, f"--targets-file={targets_file}",
+           f"--reports-dir={directory / 'reports'}", "-q", "-p", "no:randomly", *args]
+    return cmd, env
+
+
+def run_checks_in(directory: Path, target: Target, *args: str, only: tuple[str, ...] = (),
+                  timeout: float = 600) -> RunResult:
+    """Run the checks (all of them, or only the named modules such as "test_files.py") on ``target``."""
+    cmd, env = checks_command(directory, target, *args, only=only)
+    reports = directory / "reports"
     proc = subprocess.run(cmd, cwd=REPO, env={**os.environ, **env}, capture_output=True, text=True,
                           timeout=timeout, check=False)
     run_dirs = sorted(p for p in (reports / target.name).glob("*") if p.is_dir())

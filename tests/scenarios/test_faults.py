@@ -16,7 +16,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,7 +25,7 @@ import pytest
 
 from cutover.model import Database, Target, Thresholds
 from cutover.parse_rest import ParseClient
-from cutover.probes import SWEEP_AGE, sweep
+from cutover.probe_sweep import sweep
 from cutover.sandbox.faults import FaultFront, start_fault_front
 from cutover.sandbox.process import Service, free_port
 from cutover.sandbox.stack import Sandbox
@@ -94,12 +94,12 @@ def probes_left(sandbox: Sandbox, probe_class: str) -> int:
 
 
 def sweep_all(sandbox: Sandbox) -> None:
-    """What the next run's sweep does once the probes are old enough (``SWEEP_AGE``), done now."""
+    """What the next run's sweep does once the probes are older than the grace period, done now."""
     target = sandbox.target("sweeper")
     assert target.parse is not None
     client = ParseClient(target.parse, timeout=10)
     try:
-        sweep(client, target.probe_class, now=datetime.now(UTC) + SWEEP_AGE * 2)
+        sweep(client, target.probe_class, target.probe_grace_s, now=datetime.now(UTC) + timedelta(days=1))
     finally:
         client.close()
 

@@ -327,6 +327,20 @@ def test_enum_values(tmp_path: Path, extra: str, key: str, allowed: str) -> None
     assert f"{key}: expected one of {allowed}, got '" in message
 
 
+def test_probe_keys_default_and_validate(tmp_path: Path) -> None:
+    target = load_target(write(tmp_path, minimal()), "t", {})
+    assert isinstance(target, Target)
+    assert (target.probe_grace_s, target.probe_side_effects) == (3600.0, "undo")
+    target = load_target(write(tmp_path, minimal('probe_grace_s = 0\nprobe_side_effects = "report"\n')), "t", {})
+    assert isinstance(target, Target) and (target.probe_grace_s, target.probe_side_effects) == (0.0, "report")
+    assert "targets.t.probe_side_effects: expected one of undo, report, got 'keep'" in config_error(
+        write(tmp_path, minimal('probe_side_effects = "keep"\n')))
+    assert "targets.t.probe_grace_s: expected seconds >= 0, got -5" in config_error(
+        write(tmp_path, minimal("probe_grace_s = -5\n")))
+    assert "targets.t.probe_grace_s: expected a number, got a string" in config_error(
+        write(tmp_path, minimal('probe_grace_s = "1h"\n')))
+
+
 def test_severity_values_and_criteria(tmp_path: Path) -> None:
     bad_value = config_error(write(tmp_path, minimal('severity = { "DB-01" = "critical" }\n')))
     assert "targets.t.severity.DB-01: expected one of blocker, major, minor, got 'critical'" in bad_value
@@ -381,6 +395,7 @@ def test_canary_in_a_scheme_like_value_is_not_echoed(tmp_path: Path) -> None:
 
 _KEYS = ["source", "database", "parse", "source_parse", "files", "regions", "queries", "cloud_functions",
          "thresholds", "severity", "production", "probe_class", "app_source_dir", "name", "sandbox",
+         "probe_grace_s", "probe_side_effects",
          "kind", "uri", "endpoint", "server_url", "app_id", "master_key", "adapter", "class", "where", "sort",
          "timeout_s", "diff_cap", "scale", "DB-01", "bogus", "a\nb", "  "]
 _URIS = st.sampled_from(["mongodb://h/db", "mongodb://u:p@h:1/db", "mongodb+srv://c.example.net/app",

@@ -130,3 +130,35 @@ def test_a_listener_that_never_answers_times_out() -> None:
 def test_health_is_read_at_the_configured_path(base_url: str) -> None:
     answer = client(base_url).health()
     assert (answer.status, answer.body) == (200, {"status": "ok"})
+
+
+class _KeepAlive(_Stub):
+    """HTTP/1.1 with keep-alive (Node's default), remembering which client port sent each request."""
+
+    protocol_version = "HTTP/1.1"
+    ports: ClassVar[list[int]] = []
+
+    def do_GET(self) -> None:
+        self.ports.append(self.client_address[1])
+        super().do_GET()
+
+    do_POST = do_GET
+
+
+def test_an_idle_client_reconnects_instead_of_reusing_a_pooled_socket() -> None:
+    """Node drops keep-alive sockets idle for 5 s and a POST is never retried: after ``idle_s`` without a
+    request the client opens a fresh connection, while requests in quick succession share one."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _KeepAlive)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        c = client(f"http://127.0.0.1:{server.server_address[1]}")
+        c.idle_s = 0.2
+        c.health()
+        c.request("POST", "/classes/X")
+        time.sleep(0.3)
+        c.request("POST", "/classes/X")
+        first, second, third = _KeepAlive.ports[-3:]
+        assert first == second != third
+    finally:
+        server.shutdown()
+        server.server_close()
