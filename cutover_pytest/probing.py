@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from cutover.errors import CouldNotVerify
-from cutover.probe_sweep import survey, sweep
+from cutover.probe_sweep import Sweep, survey, sweep
 from cutover.side_effects import schemas, total_rows
 from cutover_pytest.state import RunState, get_state
 
@@ -41,7 +41,12 @@ def start_probe_phase(state: RunState, read_only: bool) -> None:
     target = state.target
     if target.parse is None:
         return
-    phase, client = state.session.probes, state.session.parse
+    phase = state.session.probes
+    try:
+        client = state.session.parse
+    except CouldNotVerify as exc:  # the preflight found the server dead: say so, never wait on it again
+        phase.sweep = Sweep(target.probe_grace_s, read_only=read_only, error=str(exc))
+        return
     if read_only:
         phase.sweep = survey(client, target.probe_class, target.probe_grace_s)
         return
