@@ -10,6 +10,7 @@ import pytest
 from cutover.model import Target
 from cutover.redact import redact_text
 from cutover.session import Session
+from cutover_pytest.tally import Tally
 
 
 @dataclass
@@ -26,6 +27,10 @@ class RunState:
     changes: dict[str, Any] | None = None   # since the previous run of the target; set once at session end
     waivers: tuple[Any, ...] = ()
     expired_waivers: tuple[Any, ...] = ()
+    tally: Tally = field(default_factory=Tally)   # collected / deselected checks, collection errors
+    partial: bool = False        # --partial: a narrowed run may pass on the criteria it verified
+    narrowed: bool = False       # the bundled catalogue was not selected as a whole (paths given)
+    criteria: dict[str, Any] = field(default_factory=dict)   # criterion -> CriterionResult, at session end
 
     def changes_since_previous(self) -> dict[str, Any]:
         """What changed since the previous run of this target, computed once (reads the older records)."""

@@ -15,13 +15,15 @@ from cutover.data_plan import (
     mongo_source,
     sample_size,
 )
-from cutover_pytest.params import parametrize
+from cutover_pytest.params import not_applicable, parametrize
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    parametrize(metafunc, "cls", lambda session: [(name, name) for name in data_classes(session)])
-    parametrize(metafunc, "unit", content_units)
-    parametrize(metafunc, "quota", _declared_quota)
+    parametrize(metafunc, "cls", lambda session: [(name, name) for name in data_classes(session)],
+                not_applicable("no class on the source or the target"))
+    parametrize(metafunc, "unit", content_units, not_applicable("no collection on the source or the target"))
+    parametrize(metafunc, "quota", _declared_quota,
+                not_applicable("no storage quota declared (database.storage_quota_bytes)"))
 
 
 def _declared_quota(session: Any) -> list[tuple[str, int]]:

@@ -8,14 +8,17 @@ import pytest
 
 from cutover import coverage, indexes, inventory, longkeys
 from cutover.data_plan import memo, mongo_source, shared_classes
-from cutover_pytest.params import parametrize
+from cutover_pytest.params import not_applicable, parametrize
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    parametrize(metafunc, "cls", lambda session: [(name, name) for name in shared_classes(session)])
+    parametrize(metafunc, "cls", lambda session: [(name, name) for name in shared_classes(session)],
+                not_applicable("no collection on both the source and the target"))
     parametrize(metafunc, "target_cls",
-                lambda session: [(n, n) for n in inventory.data_collections(session.target_db)])
-    parametrize(metafunc, "query", lambda session: [(q.label, q) for q in session.target.queries])
+                lambda session: [(n, n) for n in inventory.data_collections(session.target_db)],
+                not_applicable("no collection on the target"))
+    parametrize(metafunc, "query", lambda session: [(q.label, q) for q in session.target.queries],
+                not_applicable("no query pattern declared ([[targets.NAME.queries]])"))
 
 
 # -- DB-03 --------------------------------------------------------------------------------------------
