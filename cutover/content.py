@@ -23,6 +23,7 @@ from pymongo.collection import Collection
 from pymongo.database import Database
 
 from cutover.inventory import call
+from cutover.listing import Capped
 
 RAW = CodecOptions(document_class=RawBSONDocument)
 # Documents per reply: real servers cap a reply at 16 MB on their own, some stand-ins do not.
@@ -167,25 +168,19 @@ def field_differences(a: Any, b: Any, path: str = "") -> list[str]:
 
 
 class _Collector:
-    """Accumulates mismatches, keeping only the first ``cap`` of each kind."""
+    """Accumulates mismatches, keeping the first ``cap`` of each kind in `_id` order (whatever order the
+    server returned documents in, the listing is the same on every run)."""
 
     def __init__(self, cap: int) -> None:
-        self.cap = cap
-        self.missing: list[str] = []
-        self.extra: list[str] = []
-        self.content: list[tuple[str, str]] = []
-        self.totals = {"missing": 0, "extra": 0, "content": 0}
+        self.kinds: dict[str, Capped[Any]] = {kind: Capped(cap, key=str) for kind in ("missing", "extra", "content")}
 
     def add(self, kind: str, item: Any) -> None:
-        self.totals[kind] += 1
-        listing: list[Any] = getattr(self, kind)
-        if len(listing) < self.cap:
-            listing.append(item)
+        self.kinds[kind].add(item)
 
     def result(self, label: str, source_docs: int, target_docs: int, method: str) -> ContentDiff:
-        return ContentDiff(label, source_docs, target_docs, tuple(self.missing), tuple(self.extra),
-                           tuple(self.content), self.totals["missing"], self.totals["extra"],
-                           self.totals["content"], method)
+        missing, extra, content = (self.kinds[k] for k in ("missing", "extra", "content"))
+        return ContentDiff(label, source_docs, target_docs, tuple(missing.listed()), tuple(extra.listed()),
+                           tuple(content.listed()), missing.total, extra.total, content.total, method)
 
 
 def diff_documents(source: Iterable[bytes], target: Iterable[bytes], label: str, cap: int,
