@@ -92,13 +92,15 @@ def pytest_configure(config: pytest.Config) -> None:
         waivers = _waivers(config, name, loaded)
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
+    if isinstance(loaded, SandboxSpec):
+        _sandbox_class(name)   # a missing 'sandbox' extra stops here, before anything is written
     run_dir = _new_run_dir(config, name)
     target, sandbox = _materialize(config, loaded, run_dir)
     active, expired = split_expired(waivers, datetime.now(UTC).date())
     state = RunState(target=target, session=Session(target, _options(config)), run_id=run_dir.name,
                      run_dir=run_dir, started=_now(), sandbox=sandbox, waivers=active, expired_waivers=expired,
                      git_commit=git_commit(Path.cwd()), partial=config.getoption("partial"),
-                     narrowed=selection.narrowed)
+                     narrowed=selection.narrowed, collect_only=config.getoption("collectonly"))
     config.stash[STATE_KEY] = state
     config.option.htmlpath = str(run_dir / "report.html")
     config.option.self_contained_html = True

@@ -30,6 +30,7 @@ class RunState:
     tally: Tally = field(default_factory=Tally)   # collected / deselected checks, collection errors
     partial: bool = False        # --partial: a narrowed run may pass on the criteria it verified
     narrowed: bool = False       # the bundled catalogue was not selected as a whole (paths given)
+    collect_only: bool = False   # --collect-only: nothing runs, no verdict
     criteria: dict[str, Any] = field(default_factory=dict)   # criterion -> CriterionResult, at session end
 
     def changes_since_previous(self) -> dict[str, Any]:

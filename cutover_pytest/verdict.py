@@ -37,6 +37,8 @@ def not_run(state: RunState, exitstatus: int) -> tuple[str, int]:
         return _NOT_RUN_EXITS[pytest.ExitCode(exitstatus)], exitstatus
     if not state.tally.collected:
         return "no checks collected", pytest.ExitCode.NO_TESTS_COLLECTED
+    if state.collect_only:
+        return "--collect-only", pytest.ExitCode.NO_TESTS_COLLECTED
     return "", 0
 
 
