@@ -92,7 +92,7 @@ def criteria_matrix(results: dict[str, Any], overrides: dict[str, str]) -> dict[
         title = CRITERIA[cid].title if cid in CRITERIA else ""
         rows.append([cid, title, severity_of(cid, overrides), result.verdict.upper(), checks or "none",
                      result.reason])
-    return {"title": "Criteria (the catalogue: `cutover criteria`)",
+    return {"title": "Criteria (the catalogue: docs/CHECKS.md, or the command cutover criteria)",
             "headers": ["Criterion", "Title", "Severity", "Verdict", "Checks", "Why"], "rows": rows}
 
 
