@@ -183,3 +183,9 @@ def test_deselection_is_counted_under_xdist(tree: pytest.Pytester) -> None:
 def test_a_bundled_module_can_be_named_without_its_path(tree: pytest.Pytester) -> None:
     result = run(tree, "--target", "t", "test_secrets.py::test_least_privilege_user", "--collect-only", "-q")
     assert collected(result) == ["cutover_pytest/checks/test_secrets.py::test_least_privilege_user"]
+
+
+def test_help_with_a_target_lists_the_suites_options(tree: pytest.Pytester) -> None:
+    result = run(tree, "--target", "t", "--help")
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(["*--partial*", "*--checks=PATH*"])
