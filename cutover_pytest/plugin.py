@@ -206,6 +206,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     marked = []
     for item in items:
         marker = item.get_closest_marker("criterion")
+        if marker is None and state is not None:   # its outcome would count for nothing: refuse it
+            raise pytest.UsageError(f"{item.nodeid}: a check needs its criterion: @pytest.mark.criterion(\"ID\") "
+                                    "(`cutover criteria` lists them)")
         if marker is None:
             continue
         cid = marker.args[0] if marker.args else ""

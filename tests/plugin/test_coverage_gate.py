@@ -189,3 +189,11 @@ def test_help_with_a_target_lists_the_suites_options(tree: pytest.Pytester) -> N
     result = run(tree, "--target", "t", "--help")
     assert result.ret == 0
     result.stdout.fnmatch_lines(["*--checks=PATH*", "*--partial*"])
+
+
+def test_a_check_without_its_criterion_is_refused_in_a_gate_run(tree: pytest.Pytester) -> None:
+    tree.makepyfile(team_plain="def test_something():\n    assert False\n")
+    result = run(tree, "--target", "t", "--checks", "team_plain.py")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "team_plain.py::test_something: a check needs its criterion" in result.stderr.str()
+    assert "PASS" not in result.stdout.str()
