@@ -26,7 +26,7 @@ from cutover.model import Target
 from cutover.record import config_digest, git_commit, redact_tree, run_by, write_json, write_manifest
 from cutover.redact import host_of
 from cutover.session import Session
-from cutover.verification import NOT_APPLICABLE
+from cutover.verification import NOT_APPLICABLE, check_verdict
 from cutover.waivers import Waiver, load_waivers, split_expired, unmatched, waiver_for
 from cutover_pytest import launch
 from cutover_pytest.outcomes import message_of, unique_labels, update_entry
@@ -384,7 +384,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 def _archive(config: pytest.Config, state: RunState) -> None:
     gate = state.gate
-    tests = sorted(state.results.values(), key=lambda e: e["id"])
+    tests = [{**e, "verdict": check_verdict(e)} for e in sorted(state.results.values(), key=lambda e: e["id"])]
     meta = {"run_id": state.run_id, "target": state.target.name, "suite_version": __version__,
             "git_commit": state.git_commit, "config_digest": config_digest(state.target),
             "ran_by": run_by(), "partial": state.partial}

@@ -160,6 +160,8 @@ def test_partial_lets_it_pass_on_what_it_verified_and_says_partial_everywhere(tr
     assert json.loads((directory / "manifest.json").read_text(encoding="utf-8"))["partial"] is True
     assert "partial: true" in (directory.parent / "index.html").read_text(encoding="utf-8")
     assert record(directory)["criteria"]["DB-07"]["reason"] == "1 check deselected"
+    assert sorted((t["criterion"], t["verdict"]) for t in record(directory)["tests"]) == [
+        ("DB-06", "pass"), ("FILE-04", "fail")]
     page = (directory / "report.html").read_text(encoding="utf-8")
     assert "Criteria (the catalogue" in page and "NOT RUN" in page and "partial run" in page
 
