@@ -199,3 +199,9 @@ def test_a_check_without_its_criterion_is_refused_in_a_gate_run(tree: pytest.Pyt
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "team_plain.py::test_something: a check needs its criterion" in result.stderr.str()
     assert "PASS" not in result.stdout.str()
+
+
+def test_k_selects_the_checks_of_a_criterion_by_its_id(tree: pytest.Pytester) -> None:
+    result = run(tree, "--target", "t", "--partial", "-k", "FILE-04 or DB-07", "team_checks.py")
+    checks = {t["criterion"] for t in record(run_dir(tree))["tests"]}
+    assert checks == {"FILE-04", "DB-07"}, result.stdout.str()[-2000:]
