@@ -99,7 +99,7 @@ def main() -> int:
     parser.add_argument("--only", action="append", default=[], help="check module(s), e.g. test_data.py")
     parser.add_argument("-n", default="", help="pytest-xdist workers for the check runs")
     args = parser.parse_args()
-    pytest_args = [str(REPO / "checks" / name) for name in args.only] + (["-n", args.n] if args.n else [])
+    pytest_args = [*args.only, *(["--partial"] if args.only else []), *(["-n", args.n] if args.n else [])]
     print(f"load average {os.getloadavg()[0]:.1f} at start (2 cores)", flush=True)
     with tempfile.TemporaryDirectory() as tmp, Sandbox(Path(tmp) / "sandbox", scale=args.scale,
                                                        cache_dir=default_cache_dir()) as box:

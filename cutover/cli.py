@@ -1,4 +1,5 @@
-"""The ``cutover`` console script: ``cutover verify-report DIR`` re-hashes an archived run.
+"""The ``cutover`` console script: ``cutover verify-report DIR`` re-hashes an archived run; ``cutover criteria``
+prints the catalogue of criteria (the text of docs/CHECKS.md, generated from the registry).
 
 Exit codes as for a gate run: 0 intact, 1 not intact, 4 bad usage (unknown command, DIR not a directory).
 """
@@ -26,7 +27,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     verify = sub.add_parser("verify-report", help="check an archived run against its manifest")
     verify.add_argument("run_dir", type=Path)
+    sub.add_parser("criteria", help="print the catalogue of criteria (Markdown, as in docs/CHECKS.md)")
     args = parser.parse_args(argv)
+    if args.command == "criteria":
+        from cutover.catalogue import render
+
+        sys.stdout.write(render())
+        return 0
     return verify_report(args.run_dir)
 
 

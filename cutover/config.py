@@ -55,19 +55,34 @@ class SandboxSpec:
     live: model.SandboxLive | None = None  # live mode: app traffic on the source, a lagged sync to the target
 
 
-def load_target(path: Path, name: str, environ: Mapping[str, str] | None = None) -> model.Target | SandboxSpec:
-    """The target ``name`` from the TOML file at ``path``, validated; ConfigError on any problem."""
+# Built-in targets: served by the embedded sandbox, they need no targets file. A file's target of the same name
+# takes precedence.
+BUILTIN_TARGETS: dict[str, SandboxSpec] = {
+    "demo": SandboxSpec("demo"),
+    "demo-live": SandboxSpec("demo-live", live=model.SandboxLive()),  # app traffic and a lagged sync
+}
+
+
+def load_target(path: Path, name: str, environ: Mapping[str, str] | None = None,
+                required: bool = True) -> model.Target | SandboxSpec:
+    """The target ``name`` from the TOML file at ``path`` (or a built-in one), validated; ConfigError on any
+    problem. With ``required=False`` a missing file holds no targets (the default ``./targets.toml``)."""
     try:
-        return _load_target(path, name, environ)
+        return _load_target(path, name, environ, required)
     except ConfigError as exc:
         raise ConfigError(_one_line(str(exc))) from None
 
 
-def _load_target(path: Path, name: str, environ: Mapping[str, str] | None) -> model.Target | SandboxSpec:
-    targets = read_targets(path)
+def _load_target(path: Path, name: str, environ: Mapping[str, str] | None,
+                 required: bool) -> model.Target | SandboxSpec:
+    targets = read_targets(path) if required or path.exists() else {}
+    if name not in targets and name in BUILTIN_TARGETS:
+        return BUILTIN_TARGETS[name]
     if name not in targets:
         known = ", ".join(sorted(targets)) or "none"
-        raise ConfigError(f"{path}: unknown target '{name}'; known targets: {known}")
+        where = "" if required or path.exists() else " (no such file: pass --targets-file PATH)"
+        raise ConfigError(f"{path}: unknown target '{name}'; known targets: {known}{where}; "
+                          f"built-in targets: {', '.join(sorted(BUILTIN_TARGETS))}")
     raw = targets[name]
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: targets.{name}: expected a table, got {_kind(raw)}")

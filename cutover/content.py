@@ -27,6 +27,7 @@ from pymongo.database import Database
 
 from cutover.errors import CommandRefused
 from cutover.inventory import call, within
+from cutover.listing import Capped
 from cutover.pace import UNCAPPED, Pace
 
 RAW = CodecOptions(document_class=RawBSONDocument)
@@ -184,25 +185,19 @@ def field_differences(a: Any, b: Any, path: str = "") -> list[str]:
 
 
 class _Collector:
-    """Accumulates mismatches, keeping only the first ``cap`` of each kind."""
+    """Accumulates mismatches, keeping the first ``cap`` of each kind in `_id` order (whatever order the
+    server returned documents in, the listing is the same on every run)."""
 
     def __init__(self, cap: int) -> None:
-        self.cap = cap
-        self.missing: list[str] = []
-        self.extra: list[str] = []
-        self.content: list[tuple[str, str]] = []
-        self.totals = {"missing": 0, "extra": 0, "content": 0}
+        self.kinds: dict[str, Capped[Any]] = {kind: Capped(cap, key=str) for kind in ("missing", "extra", "content")}
 
     def add(self, kind: str, item: Any) -> None:
-        self.totals[kind] += 1
-        listing: list[Any] = getattr(self, kind)
-        if len(listing) < self.cap:
-            listing.append(item)
+        self.kinds[kind].add(item)
 
     def result(self, label: str, source_docs: int, target_docs: int, method: str, digest: str) -> ContentDiff:
-        return ContentDiff(label, source_docs, target_docs, tuple(self.missing), tuple(self.extra),
-                           tuple(self.content), self.totals["missing"], self.totals["extra"],
-                           self.totals["content"], method, digest)
+        missing, extra, content = (self.kinds[k] for k in ("missing", "extra", "content"))
+        return ContentDiff(label, source_docs, target_docs, tuple(missing.listed()), tuple(extra.listed()),
+                           tuple(content.listed()), missing.total, extra.total, content.total, method, digest)
 
 
 def diff_documents(source: Iterable[bytes], target: Iterable[bytes], label: str, cap: int,

@@ -21,6 +21,7 @@ from cutover.file_refs import (
     schema_file_fields,
 )
 from cutover.file_urls import UrlScheme, adapter_url, is_legacy_name, is_legacy_url, scheme_for
+from cutover.listing import Capped
 from cutover.model import Files, Target
 from cutover.probes import NAME_PREFIX as PROBE_NAME_PREFIX
 from cutover.resolve import Answer, Job, ResolveOptions, ResolveSummary, resolve
@@ -134,18 +135,16 @@ def gridfs_job(ref: FileRef, state: GridFSFile) -> Job:
 def legacy_facts(session: Any, cls: str) -> LegacyFacts:
     """FILE-02 facts for one class: legacy references, and those whose file is not in the new store."""
     spec = next((s for s in schema_file_fields(session.target_db) if s.cls == cls), None)
-    refs, legacy, absent, listed = 0, 0, 0, list[FileRef]()
-    cap = session.target.thresholds.diff_cap
+    refs, legacy = 0, 0
+    absent = Capped[FileRef](session.target.thresholds.diff_cap, key=lambda r: (r.object_id, r.path))
     for ref in iter_class_refs(session.target_db, spec) if spec else iter(()):
         refs += 1
         if not is_legacy(ref):
             continue
         legacy += 1
         if not in_store(session, ref.name):
-            absent += 1
-            if len(listed) < cap:
-                listed.append(ref)
-    return LegacyFacts(cls, refs, legacy, absent, tuple(listed))
+            absent.add(ref)
+    return LegacyFacts(cls, refs, legacy, absent.total, tuple(absent.listed()))
 
 
 def grid_db(session: Any) -> Any:

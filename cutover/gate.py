@@ -1,36 +1,72 @@
-"""The deploy gate: from per-test outcomes and severities to a verdict and an exit code."""
+"""The deploy gate: from per-test outcomes, severities and criteria coverage to a verdict and an exit code.
+
+Verdicts, most severe first (the README's exit code table says the same):
+
+    GATE: NOT RUN (why)                       interrupted, collection errors, no check collected, usage error
+    GATE: FAIL - 2 blockers, 1 major          a blocker, or an unwaived major, failed or could not be verified
+    GATE: INCOMPLETE - not verified: <ids>    nothing failed, but applicable criteria reached no verdict
+    GATE: PARTIAL PASS (n/25 criteria)        the same, when the user asked for a narrowed run (--partial)
+    GATE: PASS                                every applicable criterion verified, nothing gating failed
+"""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 GATING = ("blocker", "major")
 BAD = ("failed", "error")
+EXIT_PASS, EXIT_FAIL, EXIT_INCOMPLETE = 0, 1, 6
 
 
 @dataclass(frozen=True)
 class Gate:
-    passed: bool
+    passed: bool                      # nothing that gates failed (the severity verdict alone)
     blocking: dict[str, int]          # severity -> failed or errored tests that fail the gate
     counts: dict[str, int]            # outcome -> tests
     waived: int = 0                   # failed or errored tests a waiver excused
+    not_verified: tuple[str, ...] = ()   # criteria that apply but reached no verdict
+    verified: int = 0                 # criteria with a verdict (not applicable included)
+    total: int = 0                    # criteria in the catalogue
+    partial: bool = False             # --partial: a narrowed run may pass on what it verified
+    not_run: str = ""                 # why the run has no verdict at all
+    not_run_exit: int = 2
+
+    @property
+    def status(self) -> str:
+        if self.not_run:
+            return "NOT RUN"
+        if not self.passed:
+            return "FAIL"
+        if self.not_verified:
+            return "PARTIAL PASS" if self.partial else "INCOMPLETE"
+        return "PASS"
 
     @property
     def exit_code(self) -> int:
-        return 0 if self.passed else 1
+        return {"NOT RUN": self.not_run_exit, "FAIL": EXIT_FAIL, "INCOMPLETE": EXIT_INCOMPLETE}.get(
+            self.status, EXIT_PASS)
 
     @property
     def line(self) -> str:
-        if self.passed:
-            return "GATE: PASS" + (f" ({self.waived} waived)" if self.waived else "")
-        parts = [f"{n} {sev}{'s' if n > 1 else ''}" for sev, n in self.blocking.items() if n]
-        return "GATE: FAIL - " + ", ".join(parts)
+        status = self.status
+        waived = f"{self.waived} waived" if self.waived else ""
+        if status == "NOT RUN":
+            return f"GATE: NOT RUN ({self.not_run})"
+        if status == "FAIL":
+            parts = [f"{n} {sev}{'s' if n > 1 else ''}" for sev, n in self.blocking.items() if n]
+            return "GATE: FAIL - " + ", ".join(parts)
+        if status == "INCOMPLETE":
+            return "GATE: INCOMPLETE - not verified: " + ", ".join(self.not_verified)
+        if status == "PARTIAL PASS":
+            return f"GATE: PARTIAL PASS ({self.verified}/{self.total} criteria{', ' + waived if waived else ''})"
+        return "GATE: PASS" + (f" ({waived})" if waived else "")
 
 
 def decide(entries: Iterable[dict[str, Any]]) -> Gate:
-    """A test fails the gate when it failed or errored, its severity gates, and it is not waived."""
+    """The severity verdict: a test fails the gate when it failed or errored, its severity gates, and it is
+    not waived. Coverage is :func:`judge`'s part."""
     entries = list(entries)
     counts = Counter(e.get("outcome", "unknown") for e in entries)
     blocking = Counter(
@@ -40,3 +76,13 @@ def decide(entries: Iterable[dict[str, Any]]) -> Gate:
     ordered = {sev: blocking[sev] for sev in GATING if blocking[sev]}
     waived = sum(1 for e in entries if e.get("outcome") in BAD and e.get("waiver"))
     return Gate(passed=not ordered, blocking=ordered, counts=dict(counts), waived=waived)
+
+
+def judge(entries: Iterable[dict[str, Any]], verified: Mapping[str, bool], *, partial: bool = False,
+          not_run: str = "", not_run_exit: int = 2) -> Gate:
+    """The run's verdict: ``verified`` maps every criterion of the catalogue to whether it reached a verdict;
+    ``not_run`` says why the run has no verdict at all (then ``not_run_exit`` is the exit code)."""
+    gate = decide(entries)
+    missing = tuple(cid for cid, ok in verified.items() if not ok)
+    return replace(gate, not_verified=missing, verified=len(verified) - len(missing), total=len(verified),
+                   partial=partial, not_run=not_run, not_run_exit=not_run_exit)

@@ -54,16 +54,23 @@ def write_index(target_dir: Path) -> Path:
     for record in load_records(target_dir):
         counts = ", ".join(f"{n} {k}" for k, n in sorted(record.get("counts", {}).items()))
         verdict = str(record.get("verdict", ""))
-        colour = "#1a7f37" if verdict.startswith("GATE: PASS") else "#cf222e"
         run = html.escape(record["_dir"])
+        partial = "partial: true" if record.get("partial") else ""
         rows.append(f'<tr><td><a href="{run}/report.html">{run}</a></td>'
                     f"<td>{html.escape(str(record.get('started_utc', '')))}</td>"
-                    f'<td style="color:{colour}"><b>{html.escape(verdict)}</b></td>'
-                    f"<td>{html.escape(counts)}</td></tr>")
+                    f'<td style="color:{_colour(verdict)}"><b>{html.escape(verdict)}</b></td>'
+                    f"<td>{partial}</td><td>{html.escape(counts)}</td></tr>")
     title = f"cutover runs: {html.escape(target_dir.name)}"
     page = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title></head><body>"
             f"<h1>{title}</h1><table border='1' cellpadding='4'><tr><th>Run</th><th>Started (UTC)</th>"
-            f"<th>Verdict</th><th>Tests</th></tr>{''.join(rows)}</table></body></html>\n")
+            f"<th>Verdict</th><th>Partial run</th><th>Tests</th></tr>{''.join(rows)}</table></body></html>\n")
     index = target_dir / "index.html"
     index.write_text(page, encoding="utf-8")
     return index
+
+
+def _colour(verdict: str) -> str:
+    """Green for a pass, amber for a partial pass or an incomplete run, red otherwise."""
+    if verdict.startswith("GATE: PASS"):
+        return "#1a7f37"
+    return "#9a6700" if verdict.startswith(("GATE: PARTIAL PASS", "GATE: INCOMPLETE")) else "#cf222e"

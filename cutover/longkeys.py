@@ -89,7 +89,8 @@ def long_keys(db: Database[Any], cls: str, specs: list[IndexSpec], cap: int = 10
                 lambda: within(db, budget_s, lambda: list(db[cls].aggregate(pipeline))))
     hits = [(spec, row["_id"], int(row[f"s{i}"])) for row in rows for i, spec in enumerate(checked)
             if (row.get(f"s{i}") or 0) >= INDEX_KEY_LIMIT]
-    found = [LongKey(spec.name, str(_id), size) for spec, _id, size in hits if _in_index(db, cls, spec, _id)]
+    found = sorted((LongKey(spec.name, str(_id), size) for spec, _id, size in hits if _in_index(db, cls, spec, _id)),
+                   key=lambda k: (k.index, k.id))
     return LongKeys(cls, tuple(found[:cap]), len(found), tuple(s.name for s in checked))
 
 

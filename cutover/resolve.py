@@ -2,7 +2,8 @@
 
 Jobs are pulled from an iterator by a fixed number of workers, so at most ``concurrency`` requests
 are in flight and memory stays bounded whatever the number of references; only counters and the
-first ``cap`` failures are kept. Outcomes: *resolved* (2xx, non-empty, size equal to the source's
+``cap`` first failures in (objectId, path) order are kept, whatever order the answers came in, so a listing
+is the same on every run. Outcomes: *resolved* (2xx, non-empty, size equal to the source's
 when known), *missing* (the store answered: 4xx, empty body, wrong size) and *errors* (no usable
 answer: timeout, connection failure, 5xx/429 still there after the retries): errors mean
 "could not verify", never "resolved". A host that gives no answer at all (timeout, refused) to as many
@@ -24,6 +25,7 @@ import aiohttp
 from cutover.errors import CouldNotVerify, TargetTimeout, TargetUnreachable
 from cutover.file_refs import FileRef
 from cutover.file_urls import redact_url
+from cutover.listing import Capped
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})   # 503 is also S3's SlowDown
 HEAD_UNSUPPORTED = frozenset({405, 501})
@@ -78,6 +80,10 @@ class Failure:
     def describe(self) -> str:
         return f"{self.object_id} {self.path}: {self.reason} ({self.url})"
 
+    @property
+    def order(self) -> tuple[str, str, str]:
+        return self.object_id, self.path, self.url
+
 
 @dataclass(frozen=True)
 class ResolveSummary:
@@ -104,11 +110,11 @@ class ResolveSummary:
 
 @dataclass
 class _Tally:
+    failures: Capped[Failure]
     total: int = 0
     resolved: int = 0
     missing: int = 0
     errors: int = 0
-    failures: list[Failure] = field(default_factory=list)
 
 
 def classify(answer: Answer, expected_size: int | None) -> tuple[str, str]:
@@ -192,7 +198,7 @@ class _Silent:
 def _record(tallies: dict[tuple[str, str], _Tally], job: Job, answer: Answer, expected: int | None,
             options: ResolveOptions) -> None:
     ref = job.ref
-    tally = tallies.setdefault((ref.cls, ref.field), _Tally())
+    tally = tallies.setdefault((ref.cls, ref.field), _Tally(Capped(options.cap, key=lambda f: f.order)))
     tally.total += 1
     outcome, reason = classify(answer, expected)
     if outcome == "resolved":
@@ -202,10 +208,8 @@ def _record(tallies: dict[tuple[str, str], _Tally], job: Job, answer: Answer, ex
         tally.missing += 1
     else:
         tally.errors += 1
-    if len(tally.failures) < options.cap:
-        url = redact_url(job.url, options.secrets)
-        tally.failures.append(Failure(ref.cls, ref.object_id, ref.field, ref.path, url, answer.status, reason,
-                                      outcome))
+    url = redact_url(job.url, options.secrets)
+    tally.failures.add(Failure(ref.cls, ref.object_id, ref.field, ref.path, url, answer.status, reason, outcome))
 
 
 async def probe(client: aiohttp.ClientSession, url: str, options: ResolveOptions) -> Answer:
@@ -272,7 +276,7 @@ def _retry_after(resp: aiohttp.ClientResponse) -> float | None:
 
 def _freeze(key: tuple[str, str], tally: _Tally) -> ResolveSummary:
     return ResolveSummary(key[0], key[1], tally.total, tally.resolved, tally.missing, tally.errors,
-                          tuple(tally.failures))
+                          tuple(tally.failures.listed()))
 
 
 def _first(grouped: BaseExceptionGroup[BaseException]) -> BaseException:

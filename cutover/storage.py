@@ -20,6 +20,7 @@ from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
 from cutover.errors import CouldNotVerify, TargetTimeout, TargetUnreachable, UnexpectedAnswer
+from cutover.listing import Capped
 
 _MISSING_CODES = frozenset({"404", "NoSuchKey", "NotFound", "NoSuchBucket"})
 _DENIED_CODES = frozenset({"403", "AccessDenied", "AllAccessDisabled"})
@@ -216,19 +217,17 @@ def gridfs_names(db: Database[Any], bucket: str = "fs") -> Iterator[str]:
 def gridfs_completeness(db: Database[Any], bucket: str = "fs", cap: int = 100,
                         budget_s: float = 600.0) -> GridFSFacts:
     """Files whose chunks are not exactly 0..ceil(length/chunkSize)-1, batch by batch."""
-    total, bad_count, listed = 0, 0, list[GridFSFile]()
+    total, bad = 0, Capped[GridFSFile](cap, key=lambda f: (f.name, f.file_id))
     try:
         cursor = db[f"{bucket}.files"].find({}, {"filename": 1, "length": 1, "chunkSize": 1},
                                             batch_size=GRIDFS_BATCH)
         while batch := list(itertools.islice(cursor, GRIDFS_BATCH)):
             total += len(batch)
-            for bad in _incomplete_in(db, bucket, batch, budget_s):
-                bad_count += 1
-                if len(listed) < cap:
-                    listed.append(bad)
+            for incomplete in _incomplete_in(db, bucket, batch, budget_s):
+                bad.add(incomplete)
     except PyMongoError as exc:
         raise TargetUnreachable(f"reading GridFS {bucket} failed: {exc}") from exc
-    return GridFSFacts(total, bad_count, tuple(listed))
+    return GridFSFacts(total, bad.total, tuple(bad.listed()))
 
 
 def _incomplete_in(db: Database[Any], bucket: str, files: list[dict[str, Any]],
@@ -293,12 +292,10 @@ def first_size(*lookups: Callable[[str], int | None] | None) -> Callable[[str], 
 
 
 def find_orphans(stored: Iterable[str], referenced: set[str], cap: int = 100) -> Orphans:
-    """Stored names nothing references; counts all, lists the first ``cap``."""
-    total, count, listed = 0, 0, list[str]()
+    """Stored names nothing references; counts all, lists the first ``cap`` by name."""
+    total, orphans = 0, Capped[str](cap, key=str)
     for name in stored:
         total += 1
         if name not in referenced:
-            count += 1
-            if len(listed) < cap:
-                listed.append(name)
-    return Orphans(total, count, tuple(listed))
+            orphans.add(name)
+    return Orphans(total, orphans.total, tuple(orphans.listed()))

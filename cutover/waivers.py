@@ -3,7 +3,7 @@
 ``waivers.toml`` holds ``[[waivers]]`` entries: criterion (required), test (optional pattern on the label,
 e.g. ``FILE-01[GameScore.*]``: ``*`` and ``?`` are wildcards, brackets are literal), target (optional:
 every target when absent), justification and expires (both required), author. A blocker cannot be
-waived (CHECKS.md: a blocker fails the gate). An expired waiver is ignored and said so; a malformed file
+waived (docs/CHECKS.md: a blocker fails the gate). An expired waiver is ignored and said so; a malformed file
 is a ConfigError at start.
 """
 from __future__ import annotations
@@ -84,7 +84,7 @@ def _waiver(path: Path, i: int, raw: Any) -> Waiver:
         if key in raw and not isinstance(raw[key], str):
             raise ConfigError(f"{where}.{key}: expected a string")
     if raw["criterion"] not in CRITERIA:
-        raise ConfigError(f"{where}.criterion: unknown criterion '{raw['criterion']}' (see CHECKS.md)")
+        raise ConfigError(f"{where}.criterion: unknown criterion '{raw['criterion']}' (`cutover criteria` lists them)")
     if not raw["justification"].strip():
         raise ConfigError(f"{where}.justification: must say why the failure is acceptable")
     expires = raw["expires"]

@@ -45,20 +45,23 @@ def render_table(table: dict[str, Any]) -> str:
 
 def pytest_html_results_summary(prefix: list[str], summary: list[str], postfix: list[str],
                                 session: pytest.Session) -> None:
-    """The release manager's view first: verdict banner, counts per area and severity, changes, waivers."""
-    from cutover.gate import decide
+    """The release manager's view first: verdict banner, criteria matrix, counts per area and severity, changes,
+    waivers."""
     from cutover_pytest.state import get_state
 
     state = get_state(session.config)
     if state is None:
         return
     entries = list(state.results.values())
-    gate = state.gate if state.gate is not None else (decide(entries) if session.exitstatus in (0, 1) else None)
-    colour = "#1a7f37" if gate and gate.passed else "#cf222e"
+    gate = state.gate
+    colour = _COLOURS.get(gate.status if gate else "NOT RUN", "#cf222e")
     line = gate.line if gate else "GATE: NOT RUN (interrupted, or a usage or collection error)"
+    partial = " (partial run: --partial)" if state.partial else ""
     prefix.append(f'<div id="cutover-verdict" style="background:{colour};color:white;padding:12px;'
                   f'font-size:20px"><b>{html.escape(line)}</b> &mdash; target '
-                  f"{html.escape(state.target.name)}, run {html.escape(state.run_id)}</div>")
+                  f"{html.escape(state.target.name)}, run {html.escape(state.run_id)}{partial}</div>")
+    if state.criteria:
+        prefix.append(render_table(criteria_matrix(state.criteria, state.target.severity)))
     prefix.append(render_table(_area_table(entries)))
     failing = sorted((e for e in entries if e.get("outcome") in ("failed", "error")),
                      key=lambda e: (SEVERITY_ORDER.get(e.get("severity", ""), 9), e.get("label", "")))
@@ -80,6 +83,21 @@ def pytest_html_results_summary(prefix: list[str], summary: list[str], postfix: 
 
 
 SEVERITY_ORDER = {"blocker": 0, "major": 1, "minor": 2}
+_COLOURS = {"PASS": "#1a7f37", "PARTIAL PASS": "#9a6700", "INCOMPLETE": "#9a6700"}
+
+
+def criteria_matrix(results: dict[str, Any], overrides: dict[str, str]) -> dict[str, Any]:
+    """Every criterion of the catalogue with its verdict: pass, fail, error, waived, not applicable, not run."""
+    from cutover.criteria import CRITERIA, severity_of
+
+    rows = []
+    for cid, result in results.items():
+        checks = ", ".join(f"{n} {verdict}" for verdict, n in sorted(result.checks.items()))
+        title = CRITERIA[cid].title if cid in CRITERIA else ""
+        rows.append([cid, title, severity_of(cid, overrides), result.verdict.upper(), checks or "none",
+                     result.reason])
+    return {"title": "Criteria (the catalogue: docs/CHECKS.md, or the command cutover criteria)",
+            "headers": ["Criterion", "Title", "Severity", "Verdict", "Checks", "Why"], "rows": rows}
 
 
 def _area_table(entries: list[dict[str, Any]]) -> dict[str, Any]:

@@ -1,4 +1,10 @@
-"""Parametrizing checks over what the target holds, with readable ids and honest failure modes."""
+"""Parametrizing checks over what the target holds, with readable ids and honest failure modes.
+
+A producer that yields nothing gives one placeholder test that skips with the reason ``absent(session)`` names:
+``not applicable: ...`` when there is nothing of that kind to check (no storage quota declared: the criterion
+does not apply), any other text when the check could not run (no files store declared). A producer that
+cannot fetch its facts gives one placeholder that ERRORs (could not verify).
+"""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
@@ -8,7 +14,10 @@ from typing import Any
 import pytest
 
 from cutover.errors import CouldNotVerify, as_could_not_verify
+from cutover.verification import NOT_APPLICABLE
 from cutover_pytest.state import get_state
+
+Absent = Callable[[Any], str]
 
 
 @dataclass(frozen=True)
@@ -18,8 +27,20 @@ class Unverifiable:
     message: str
 
 
-def parametrize(metafunc: pytest.Metafunc, argname: str,
-                producer: Callable[[Any], Iterable[tuple[str, Any]]]) -> None:
+@dataclass(frozen=True)
+class Nothing:
+    """Stands in for the values of a parametrization that found nothing to check; ``reason`` is the skip's."""
+
+    reason: str
+
+
+def not_applicable(reason: str) -> Absent:
+    """An ``absent`` for a parametrization whose emptiness means the criterion does not apply here."""
+    return lambda _session: NOT_APPLICABLE + reason
+
+
+def parametrize(metafunc: pytest.Metafunc, argname: str, producer: Callable[[Any], Iterable[tuple[str, Any]]],
+                absent: Absent | None = None) -> None:
     """Parametrize ``argname`` with ``producer(session)`` -> (id, value) pairs, when the test asks for it."""
     if argname not in metafunc.fixturenames:
         return
@@ -29,15 +50,16 @@ def parametrize(metafunc: pytest.Metafunc, argname: str,
         return
     state.session.reach.begin()
     try:
-        pairs = list(producer(state.session))
+        pairs: list[tuple[str, Any]] = list(producer(state.session))
+        if not pairs:
+            reason = (absent or not_applicable(f"no {argname} on this target"))(state.session)
+            pairs = [("none", Nothing(reason))]
     except Exception as exc:
         unverified = as_could_not_verify(exc)
         if unverified is None:
             raise
         state.session.reach.note(exc, origin=f"the listing of {argname}")
         pairs = [("unverifiable", Unverifiable(state.redact(f"could not list {argname}: {unverified}")))]
-    if not pairs:
-        pairs = [("none", Unverifiable(""))]
     metafunc.parametrize(argname, [pytest.param(value, id=ident) for ident, value in pairs], scope="function")
 
 
@@ -46,8 +68,8 @@ def guard_unverifiable(item: pytest.Item) -> None:
     callspec = getattr(item, "callspec", None)
     if callspec is None:
         return
-    for name, value in callspec.params.items():
+    for value in callspec.params.values():
+        if isinstance(value, Nothing):
+            pytest.skip(value.reason)
         if isinstance(value, Unverifiable):
-            if not value.message:
-                pytest.skip(f"nothing to check: no {name} on this target")
             raise CouldNotVerify(value.message)

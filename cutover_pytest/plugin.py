@@ -1,13 +1,14 @@
 """The cutover pytest plugin: ``--target`` runs the checks against a named deployment and archives a report.
 
-Flow: options -> pytest_configure loads and validates the target (a bad config is a UsageError, exit 4),
-starts the sandbox for a sandbox target, points pytest-html and JUnit at the run directory -> checks run ->
-outcomes are folded into a record -> at the end: gate verdict (exit code), record.json, redaction, manifest.
+Flow: options -> the user's configuration only launches the gate run (:mod:`cutover_pytest.launch`) -> in it,
+pytest_configure loads and validates the target (a bad config is a UsageError, exit 4), chooses what to
+collect (:mod:`cutover_pytest.selection`), starts the sandbox for a sandbox target, points pytest-html and
+JUnit at the run directory -> checks run -> outcomes are folded into a record -> at the end: each criterion's
+verdict and the gate (:mod:`cutover_pytest.verdict`), record.json, redaction, manifest.
 """
 from __future__ import annotations
 
 import base64
-import json
 import os
 import pickle
 from datetime import UTC, datetime
@@ -19,19 +20,23 @@ import pytest
 from cutover import __version__
 from cutover.commands import blocking_policy, merge_facts, scan_policy
 from cutover.config import SandboxSpec, load_target
-from cutover.criteria import CRITERIA, severity_of
+from cutover.criteria import CRITERIA, not_applicable, severity_of
 from cutover.errors import ConfigError, SandboxError, as_could_not_verify
-from cutover.gate import decide
 from cutover.history import write_index
 from cutover.model import Target
 from cutover.record import config_digest, git_commit, redact_tree, run_by, write_json, write_manifest
 from cutover.redact import host_of
 from cutover.session import Session
+from cutover.verification import NOT_APPLICABLE, check_verdict
 from cutover.waivers import Waiver, load_waivers, split_expired, unmatched, waiver_for
+from cutover_pytest import launch
 from cutover_pytest.outcomes import message_of, unique_labels, update_entry
 from cutover_pytest.params import guard_unverifiable
 from cutover_pytest.scrub import mark_junit_errors, scrub_report
+from cutover_pytest.selection import select
 from cutover_pytest.state import STATE_KEY, RunState, get_state
+from cutover_pytest.tally import READ_ONLY_SKIP
+from cutover_pytest.verdict import conclude, not_verified_lines, record_fields
 
 pytest_plugins = ["cutover_pytest.fixtures", "cutover_pytest.htmlreport", "cutover_pytest.telemetry",
                   "cutover_pytest.commandlog", "cutover_pytest.scratch", "cutover_pytest.signals",
@@ -52,31 +57,53 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--scale", type=int, default=0, help="sandbox targets: number of app objects to seed")
     group.addoption("--waivers", default=None,
                     help="waivers file (default: ./waivers.toml when it exists; env CUTOVER_WAIVERS)")
+    group.addoption("--checks", action="append", default=[], metavar="PATH",
+                    help="a team's own checks (file or directory) to run with the catalogue; repeatable")
+    group.addoption("--partial", action="store_true", default=False,
+                    help="let a narrowed run (-k, -m, paths, --read-only) pass on the criteria it verified: "
+                         "GATE: PARTIAL PASS (n/N criteria)")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    if launch.is_launcher(early_config):   # this configuration only launches the gate run: import no conftest
+        early_config.known_args_namespace.noconftest = True
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> Any:
+    return launch.launch(config) if launch.is_launcher(config) else None
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "criterion(id): the acceptance criterion (CHECKS.md) a check proves")
+    config.addinivalue_line("markers", "criterion(id): the acceptance criterion (cutover criteria) a check proves")
     config.addinivalue_line("markers", "writes: the check writes probe objects (skipped with --read-only)")
+    if not launch.is_gate_run(config):
+        return
+    selection = select(list(config.option.file_or_dir or ()), list(config.getoption("checks")),
+                       config.invocation_params.dir)
+    config.args = list(selection.args)
     if hasattr(config, "workerinput"):
         _configure_worker(config)
         return
-    name = config.getoption("target") or os.environ.get("CUTOVER_TARGET")
-    if not name:
-        return
-    targets_file = Path(config.getoption("targets_file") or os.environ.get("CUTOVER_TARGETS_FILE")
-                        or Path.cwd() / "targets.toml")
+    name = str(config.getoption("target") or os.environ.get("CUTOVER_TARGET"))
+    explicit = config.getoption("targets_file") or os.environ.get("CUTOVER_TARGETS_FILE")
+    targets_file = Path(explicit or Path.cwd() / "targets.toml")
     try:
-        loaded = load_target(targets_file, name)
+        loaded = load_target(targets_file, name, required=bool(explicit))
         waivers = _waivers(config, name, loaded)
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
+    if isinstance(loaded, SandboxSpec):
+        _sandbox_class(name)   # a missing 'sandbox' extra stops here, before anything is written
     run_dir = _new_run_dir(config, name)
     target, sandbox = _materialize(config, loaded, run_dir)
     active, expired = split_expired(waivers, datetime.now(UTC).date())
     state = RunState(target=target, session=Session(target, _options(config)), run_id=run_dir.name,
                      run_dir=run_dir, started=_now(), sandbox=sandbox, waivers=active, expired_waivers=expired,
-                     git_commit=git_commit(Path.cwd()))
+                     git_commit=git_commit(Path.cwd()), partial=config.getoption("partial"),
+                     narrowed=selection.narrowed, collect_only=config.getoption("collectonly"))
     config.stash[STATE_KEY] = state
     config.option.htmlpath = str(run_dir / "report.html")
     config.option.self_contained_html = True
@@ -106,7 +133,7 @@ def _waivers(config: pytest.Config, name: str, loaded: Target | SandboxSpec) -> 
 def _materialize(config: pytest.Config, loaded: Target | SandboxSpec, run_dir: Path) -> tuple[Target, Any]:
     if isinstance(loaded, Target):
         return loaded, None
-    from cutover.sandbox.stack import Sandbox
+    Sandbox = _sandbox_class(loaded.name)
 
     scale = config.getoption("scale") or loaded.scale
     sandbox = Sandbox(run_dir, scale=scale)  # logs in <run_dir>/logs; installs in the per-user cache
@@ -122,6 +149,21 @@ def _materialize(config: pytest.Config, loaded: Target | SandboxSpec, run_dir: P
         raise
     config.add_cleanup(sandbox.stop)
     return target, sandbox
+
+
+def _sandbox_class(name: str) -> Any:
+    """The sandbox, or one line naming the extra to install when its dependencies are missing."""
+    from cutover.extras import missing
+
+    try:
+        absent = missing("sandbox")
+        if not absent:
+            from cutover.sandbox.stack import Sandbox
+            return Sandbox
+    except ImportError as exc:
+        absent = [str(exc.name or exc)]
+    raise pytest.UsageError(f"target '{name}' runs the embedded sandbox, which needs the 'sandbox' extra: "
+                            f"pip install 'cutover[sandbox]' (missing: {', '.join(absent)})")
 
 
 def _configure_worker(config: pytest.Config) -> None:
@@ -187,11 +229,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     marked = []
     for item in items:
         marker = item.get_closest_marker("criterion")
+        if marker is None and state is not None:   # its outcome would count for nothing: refuse it
+            raise pytest.UsageError(f"{item.nodeid}: a check needs its criterion: @pytest.mark.criterion(\"ID\") "
+                                    "(`cutover criteria` lists them)")
         if marker is None:
             continue
         cid = marker.args[0] if marker.args else ""
         if cid not in CRITERIA:
-            raise pytest.UsageError(f"{item.nodeid}: unknown criterion '{cid}' (see CHECKS.md)")
+            raise pytest.UsageError(f"{item.nodeid}: unknown criterion '{cid}' (`cutover criteria` lists them)")
         if state is None:
             raise pytest.UsageError("the checks need a target: pass --target NAME (targets.toml lists them)")
         marked.append((item, cid))
@@ -199,15 +244,35 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for (item, cid), label in zip(marked, unique_labels(marked), strict=True):
         severity = severity_of(cid, state.target.severity)  # type: ignore[union-attr]
         item.user_properties.extend([("criterion", cid), ("severity", severity), ("label", label)])
-    if state is None or not state.waivers:
+        item.extra_keyword_matches.add(cid)   # -k DB-01 selects the checks of a criterion
+    if state is None:
         return
-    collected = [(str(p["criterion"]), str(p["label"])) for p in (dict(i.user_properties) for i in items)
-                 if "criterion" in p]
-    if hasattr(config, "workerinput"):  # xdist: the controller collects nothing; it checks what workers saw
-        worker = config.workerinput["workerid"]
-        (state.run_dir / f".collected-{worker}.json").write_text(json.dumps(collected))
+    state.tally.labeled = [(str(p["criterion"]), str(p["label"])) for p in (dict(i.user_properties) for i in items)
+                           if "criterion" in p]
+    if state.waivers and not hasattr(config, "workerinput"):  # xdist: the controller checks what workers saw
+        _check_stale_waivers(state, state.tally.labeled)
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    state = get_state(items[0].config) if items else None
+    if state is not None:
+        state.tally.add_deselected(items)
+
+
+@pytest.hookimpl(tryfirst=True)   # before pytest-xdist's worker tells the controller collection is done
+def pytest_collection_finish(session: pytest.Session) -> None:
+    state = get_state(session.config)
+    if state is None:
         return
-    _check_stale_waivers(state, collected)
+    state.tally.add_collected(session.items)
+    if hasattr(session.config, "workerinput"):
+        state.tally.write(state.run_dir / f".collected-{session.config.workerinput['workerid']}.json")
+
+
+def pytest_collectreport(report: pytest.CollectReport) -> None:
+    state = _controller_state
+    if state is not None and report.failed:
+        state.tally.collection_errors.append(report.nodeid or str(report.fspath))
 
 
 def _check_stale_waivers(state: RunState, collected: list[tuple[str, str]]) -> None:
@@ -220,22 +285,27 @@ def _check_stale_waivers(state: RunState, collected: list[tuple[str, str]]) -> N
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_node_collection_finished(node: Any, ids: list[str]) -> None:
     state = get_state(node.config)
-    if state is None or not state.waivers:
+    path = state.run_dir / f".collected-{node.gateway.id}.json" if state is not None else None
+    if state is None or path is None or not path.exists():
         return
-    path = state.run_dir / f".collected-{node.gateway.id}.json"
-    if not path.exists():
-        return
-    collected = [tuple(pair) for pair in json.loads(path.read_text())]
-    path.unlink()
+    labeled = state.tally.merge(path)
     try:
-        _check_stale_waivers(state, collected)
+        if state.waivers:
+            _check_stale_waivers(state, labeled)
     except pytest.UsageError as exc:
         pytest.exit(str(exc), returncode=pytest.ExitCode.USAGE_ERROR)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
+    state = get_state(item.config)
+    cid = dict(item.user_properties).get("criterion")
+    if state is not None and cid is not None:
+        files = state.target.files
+        reason = not_applicable(str(cid), state.target.source.kind, files.adapter if files else None)
+        if reason:
+            pytest.skip(NOT_APPLICABLE + reason)
     if item.get_closest_marker("writes") and item.config.getoption("read_only"):
-        pytest.skip("--read-only: this check writes probe objects")
+        pytest.skip(READ_ONLY_SKIP)
     guard_unverifiable(item)
     from cutover_pytest.reachability import require_reachable  # a plugin module: imported by pytest
 
@@ -271,7 +341,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 def _verdict(report: pytest.TestReport) -> str:
     if report.skipped:
-        return "skipped"
+        return "not applicable" if getattr(report, "cutover_message", "").startswith(NOT_APPLICABLE) else "not run"
     if report.failed:
         return "error" if report.when != "call" or getattr(report, "cutover_unverified", False) else "failed"
     return "passed"
@@ -309,9 +379,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = get_state(session.config)
     if state is None or hasattr(session.config, "workerinput"):
         return
-    if exitstatus not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
-        return  # interrupted, usage or collection error: no verdict (the record says GATE: NOT RUN)
-    state.gate = decide(state.results.values())
+    state.gate = conclude(state, exitstatus)
     session.exitstatus = state.gate.exit_code
 
 
@@ -321,7 +389,12 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         return
     for waiver in state.expired_waivers:
         terminalreporter.write_line(f"waiver expired, ignored: {waiver.describe()}", yellow=True)
-    terminalreporter.write_sep("=", state.gate.line, red=not state.gate.passed, green=state.gate.passed)
+    if not state.gate.not_run:
+        for line in not_verified_lines(state):
+            terminalreporter.write_line(line, yellow=True)
+    passed = state.gate.status in ("PASS", "PARTIAL PASS")
+    by = f" by {state.interrupted_by}" if state.interrupted_by else ""
+    terminalreporter.write_sep("=", state.gate.line + by, red=not passed, green=passed)
     terminalreporter.write_line(f"cutover report: {state.run_dir / 'report.html'}")
 
 
@@ -340,16 +413,16 @@ def _archive(config: pytest.Config, state: RunState) -> None:
     from cutover_pytest.probing import probe_record  # registered by pytest_plugins, so not imported up here
 
     gate = state.gate
-    tests = sorted(state.results.values(), key=lambda e: e["id"])
+    tests = [{**e, "verdict": check_verdict(e)} for e in sorted(state.results.values(), key=lambda e: e["id"])]
     meta = {"run_id": state.run_id, "target": state.target.name, "suite_version": __version__,
             "git_commit": state.git_commit, "config_digest": config_digest(state.target),
-            "ran_by": run_by()}
+            "ran_by": run_by(), "partial": state.partial}
     write_json(state.run_dir / "record.json", {
         **meta, "started_utc": state.started, "finished_utc": _now(),
         "verdict": gate.line if gate else "GATE: NOT RUN" + (f" ({state.not_run})" if state.not_run else ""),
         "exit_code": gate.exit_code if gate else None, "interrupted_by": state.interrupted_by or None,
         "reachability": state.session.reach.facts(),
-        "counts": gate.counts if gate else {}, "severity_overrides": state.target.severity,
+        "counts": gate.counts if gate else {}, **record_fields(state), "severity_overrides": state.target.severity,
         "waivers": [w.describe() for w in state.waivers],
         "expired_waivers": [w.describe() for w in state.expired_waivers],
         "changes": state.changes_since_previous(),

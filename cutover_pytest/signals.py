@@ -116,8 +116,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     state = get_state(config)
-    if state is None or hasattr(config, "workerinput") or not state.interrupted_by:
-        return
+    if state is None or hasattr(config, "workerinput") or not state.interrupted_by or state.gate is not None:
+        return  # with a gate, the plugin's own summary prints the verdict and who stopped the run
     terminalreporter.write_sep("=", f"{VERDICT} by {state.interrupted_by}", red=True)
     terminalreporter.write_line(f"cutover report: {state.run_dir / 'report.html'}")
 

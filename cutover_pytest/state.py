@@ -10,6 +10,7 @@ import pytest
 from cutover.model import Target
 from cutover.redact import redact_text
 from cutover.session import Session
+from cutover_pytest.tally import Tally
 
 
 @dataclass
@@ -29,6 +30,11 @@ class RunState:
     worker_commands: list[dict[str, Any]] = field(default_factory=list)   # MongoDB commands xdist workers sent
     not_run: str = ""            # why the run has no verdict ("interrupted"), when it has none
     interrupted_by: str = ""     # the signal that stopped it (SIGTERM ...)
+    tally: Tally = field(default_factory=Tally)   # collected / deselected checks, collection errors
+    partial: bool = False        # --partial: a narrowed run may pass on the criteria it verified
+    narrowed: bool = False       # the bundled catalogue was not selected as a whole (paths given)
+    collect_only: bool = False   # --collect-only: nothing runs, no verdict
+    criteria: dict[str, Any] = field(default_factory=dict)   # criterion -> CriterionResult, at session end
 
     def changes_since_previous(self) -> dict[str, Any]:
         """What changed since the previous run of this target, computed once (reads the older records)."""

@@ -5,7 +5,6 @@ pymongo and for Parse Server's Node.js driver once :mod:`cutover.sandbox.mongo_s
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pymongo
@@ -34,14 +33,11 @@ def mongo_service(port: int, log_path: Path, cache_dir: Path) -> Service:
         argv=[str(python), str(_LAUNCHER), "--host", HOST, "--port", str(port)],
         log_path=log_path,
         ready=lambda: ping(port),
-        env={"PYTHONPATH": _python_path(), "PYTHONUNBUFFERED": "1"},
+        # no PYTHONPATH: installed, the directory holding `cutover` is the suite's site-packages, whose
+        # compiled modules (rpds, ...) would shadow the mongoeco venv's own; the launcher imports `cutover` itself
+        env={"PYTHONPATH": "", "PYTHONUNBUFFERED": "1"},
         cwd=_REPO_ROOT,
     )
-
-
-def _python_path() -> str:
-    inherited = os.environ.get("PYTHONPATH")
-    return f"{_REPO_ROOT}{os.pathsep}{inherited}" if inherited else str(_REPO_ROOT)
 
 
 def ping(port: int) -> bool:

@@ -2,7 +2,8 @@
 
     python mongoeco_main.py --host 127.0.0.1 --port 27017
 
-The caller puts the repository root on PYTHONPATH (for :mod:`cutover.sandbox.mongo_shims`). The engine is
+The launcher imports the `cutover` package it belongs to by path (for :mod:`cutover.sandbox.mongo_shims`), never
+the directory holding it: installed, that is another Python's site-packages. The engine is
 in memory (the SQLite engine breaks filtered queries on collections holding NaN/Inf and builds indexes
 slowly) with no aggregation materialization limit (the default 50k fails counts over big classes).
 Serves until SIGTERM or SIGINT; prints one ``ready`` line once it accepts connections.
@@ -12,10 +13,27 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
+import importlib.util
 import signal
 import sys
+from pathlib import Path
+from types import ModuleType
 
-from cutover.sandbox import mongo_shims
+
+def _package(name: str, directory: Path) -> ModuleType:
+    """Import the package in ``directory`` as ``name``, without adding its parent to sys.path."""
+    spec = importlib.util.spec_from_file_location(name, directory / "__init__.py",
+                                                  submodule_search_locations=[str(directory)])
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+if "cutover" not in sys.modules:
+    _package("cutover", Path(__file__).resolve().parents[1])
+mongo_shims = importlib.import_module("cutover.sandbox.mongo_shims")
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:

@@ -79,7 +79,7 @@ SECRETS = {"DB_PASSWORD": "db-pa55word-value", "MASTER_KEY": "master-key-value",
 def run_checks(tmp_path: Path, targets: str, name: str, timeout: float) -> tuple[subprocess.CompletedProcess[str],
                                                                                   float]:
     (tmp_path / "targets.toml").write_text(targets, encoding="utf-8")
-    cmd = [sys.executable, "-m", "pytest", str(REPO / "checks"), "--target", name,
+    cmd = [sys.executable, "-m", "pytest", "--target", name,
            f"--targets-file={tmp_path / 'targets.toml'}", f"--reports-dir={tmp_path / 'reports'}", "-q",
            "-p", "no:randomly"]
     started = time.monotonic()

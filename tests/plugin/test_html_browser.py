@@ -53,6 +53,9 @@ def test_report_renders_verdict_and_failing_criteria(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=120, check=False)
     dom = browser.stdout
     assert "GATE: FAIL - 1 blocker" in dom, "the verdict banner is not rendered"
+    assert "Criteria (the catalogue" in dom, "the criteria matrix is not rendered"
+    assert "<td>DB-01</td><td>Row counts per class</td><td>blocker</td><td>FAIL</td>" in dom
+    assert "<td>DB-06</td><td>Deployment health before finalizing</td><td>major</td><td>PASS</td>" in dom
     assert "DB-01" in dom and "GameScore: target holds 1199 documents, source 1200" in dom
     assert 'class="col-result">Failed' in dom or ">Failed<" in dom, "the failing row is not rendered"
     assert "<polyline" in dom and "lock queue: max 0 operations" in dom, "the sampled series is not drawn"

@@ -1,9 +1,9 @@
 """Scenario tests: one sandbox per test session, isolated forks of the target, checks run end to end.
 
 ``run_checks(target, *args)`` writes the target to a targets file (secrets as ${ENV} references), runs
-``pytest --target`` on the repository's ``checks/`` in a subprocess, and returns the outcomes from the
-archived record.json, keyed by label (``DB-01[GameScore]``). ``start_checks`` starts the same command and
-returns the process, for scenarios that stop a run half-way.
+``pytest --target`` (every bundled check, or with ``only=`` the named bundled modules and ``--partial``) in a
+subprocess, and returns the outcomes from the archived record.json, keyed by label (``DB-01[GameScore]``).
+``start_checks`` starts the same command and returns the process, for scenarios that stop a run half-way.
 """
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ import pytest
 from cutover.config_dump import dump_target
 from cutover.model import Target
 from cutover.sandbox.stack import Sandbox
+from cutover_pytest.selection import BUNDLED
 
 REPO = Path(__file__).resolve().parents[2]
 SCENARIO_SCALE = int(os.environ.get("CUTOVER_SCENARIO_SCALE", "600"))
@@ -71,7 +72,7 @@ def checks_command(directory: Path, target: Target, *args: str,
     text, env = dump_target(target)
     targets_file = directory / "targets.toml"
     targets_file.write_text(text, encoding="utf-8")
-    paths = [str(REPO / "checks" / name) for name in only] or [str(REPO / "checks")]
+    paths = [str(BUNDLED / name) for name in only] + (["--partial"] if only else [])
     cmd = [sys.executable, "-m", "pytest", *paths, "--target", target.name, f"--targets-file={targets_file}",
            f"--reports-dir={directory / 'reports'}", "-q", "-p", "no:randomly", *args]
     return cmd, env
@@ -79,7 +80,9 @@ def checks_command(directory: Path, target: Target, *args: str,
 
 def run_checks_in(directory: Path, target: Target, *args: str, only: tuple[str, ...] = (),
                   timeout: float = 600) -> RunResult:
-    """Run the checks (all of them, or only the named modules such as "test_files.py") on ``target``."""
+    """Run the checks (all of them, or only the named modules such as "test_files.py") on ``target``.
+
+    A run narrowed with ``only`` asks for ``--partial``: its scenario judges the checks it ran, not the gate."""
     cmd, env = checks_command(directory, target, *args, only=only)
     reports = directory / "reports"
     proc = subprocess.run(cmd, cwd=REPO, env={**os.environ, **env}, capture_output=True, text=True,

@@ -198,6 +198,30 @@ def test_unknown_target_lists_the_known_ones(tmp_path: Path) -> None:
     assert "known targets: prod, staging" in message
 
 
+def test_demo_is_built_in_and_needs_no_targets_file(tmp_path: Path) -> None:
+    missing = tmp_path / "targets.toml"
+    assert load_target(missing, "demo", required=False) == SandboxSpec("demo", scale=3000)
+    assert load_target(write(tmp_path, minimal(name="prod")), "demo") == SandboxSpec("demo", scale=3000)
+
+
+def test_a_files_target_of_a_built_in_name_takes_precedence(tmp_path: Path) -> None:
+    path = write(tmp_path, "[targets.demo]\nsandbox = { scale = 50 }\n")
+    assert load_target(path, "demo") == SandboxSpec("demo", scale=50)
+
+
+def test_an_unknown_target_without_a_targets_file_says_so_and_names_the_built_in_ones(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_target(tmp_path / "targets.toml", "prod", required=False)
+    message = str(raised.value)
+    assert "unknown target 'prod'; known targets: none (no such file: pass --targets-file PATH)" in message
+    assert message.endswith("built-in targets: demo")
+
+
+def test_an_explicit_targets_file_must_exist_even_for_a_built_in_name(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="targets file not found"):
+        load_target(tmp_path / "nope.toml", "demo")
+
+
 def test_missing_env_var_names_it_and_the_key(tmp_path: Path) -> None:
     path = write(tmp_path, minimal('[targets.t.parse]\nserver_url = "https://h/p"\napp_id = "a"\n'
                                    'master_key = "${NOT_SET_ANYWHERE}"\n'))

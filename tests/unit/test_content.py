@@ -108,3 +108,16 @@ def test_mixed_id_types_make_one_partition() -> None:
     db: Any = mongomock.MongoClient().db
     db.c.insert_many([{"_id": i} for i in range(5)] + [{"_id": f"s{i}"} for i in range(5)])
     assert len(content.partitions(db, "c", 10, 4)) == 1
+
+
+def test_listings_are_in_id_order_whatever_order_the_documents_came_in() -> None:
+    ids = ["k", "b", "x", "a", "m", "c", "z", "e"]
+    source = [bson.encode({"_id": i, "v": 1}) for i in ids]
+    target = [bson.encode({"_id": i, "v": 2}) for i in reversed(ids)]
+    extra = [bson.encode({"_id": f"n{i}"}) for i in ids]
+    for order in (1, -1):
+        diff = diff_documents(source[::order], target[::order] + extra[::order], "Post", cap=3)
+        assert diff.content == (("a", "v"), ("b", "v"), ("c", "v")) and diff.content_total == 8
+        assert diff.extra == ("na", "nb", "nc") and diff.extra_total == 8
+    missing = diff_documents(source, [], "Post", cap=2)
+    assert missing.missing == ("a", "b") and missing.missing_total == 8

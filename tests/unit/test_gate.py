@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from cutover.gate import decide
+from cutover.gate import EXIT_INCOMPLETE, decide, judge
 
 
 def entry(outcome: str, severity: str | None = "blocker") -> dict[str, Any]:
@@ -19,8 +19,8 @@ def test_everything_passed() -> None:
     assert gate.blocking == {}
 
 
-def test_no_tests_pass_the_gate() -> None:
-    assert decide([]).line == "GATE: PASS"
+def test_no_failing_test_is_a_pass_of_the_severity_verdict_alone() -> None:
+    assert decide([]).line == "GATE: PASS"   # judge() adds coverage: a run with no check is NOT RUN
 
 
 def test_minor_failures_never_fail_the_gate() -> None:
@@ -66,3 +66,44 @@ def test_a_waiver_on_a_passing_test_is_not_counted_and_unwaived_failures_still_g
     gate = decide([{"outcome": "passed", "severity": "major", "waiver": {"reason": "x"}},
                    {"outcome": "error", "severity": "major", "waiver": {"reason": "y"}}, entry("failed", "major")])
     assert gate.waived == 1 and gate.line == "GATE: FAIL - 1 major"
+
+
+# -- judge: coverage and runs without a verdict ------------------------------------------------------------
+
+ALL = {"DB-01": True, "DB-02": True, "API-02": True}
+
+
+def test_every_criterion_verified_and_nothing_failing_is_a_pass() -> None:
+    gate = judge([entry("passed")], ALL)
+    assert (gate.status, gate.line, gate.exit_code) == ("PASS", "GATE: PASS", 0)
+    assert (gate.verified, gate.total, gate.not_verified) == (3, 3, ())
+
+
+def test_a_criterion_not_verified_makes_the_run_incomplete() -> None:
+    gate = judge([entry("passed")], {**ALL, "API-02": False, "DB-02": False})
+    assert gate.line == "GATE: INCOMPLETE - not verified: DB-02, API-02"
+    assert gate.exit_code == EXIT_INCOMPLETE == 6 and gate.status == "INCOMPLETE"
+
+
+def test_partial_lets_a_narrowed_run_pass_on_what_it_verified() -> None:
+    gate = judge([entry("passed"), {"outcome": "failed", "severity": "major", "waiver": {"r": "x"}}],
+                 {**ALL, "API-02": False}, partial=True)
+    assert (gate.line, gate.exit_code) == ("GATE: PARTIAL PASS (2/3 criteria, 1 waived)", 0)
+    assert judge([], {**ALL, "API-02": False}, partial=True).line == "GATE: PARTIAL PASS (2/3 criteria)"
+
+
+def test_partial_changes_nothing_when_every_criterion_was_verified() -> None:
+    assert judge([entry("passed")], ALL, partial=True).line == "GATE: PASS"
+
+
+def test_a_failure_outranks_missing_coverage() -> None:
+    gate = judge([entry("failed")], {**ALL, "API-02": False})
+    assert (gate.line, gate.exit_code) == ("GATE: FAIL - 1 blocker", 1)
+    assert gate.not_verified == ("API-02",)
+
+
+@pytest.mark.parametrize(("why", "code"), [("interrupted", 2), ("1 collection error", 2),
+                                           ("no checks collected", 5), ("usage error", 4)])
+def test_a_run_without_a_verdict_is_not_run_whatever_passed(why: str, code: int) -> None:
+    gate = judge([entry("passed"), entry("failed")], ALL, partial=True, not_run=why, not_run_exit=code)
+    assert (gate.status, gate.line, gate.exit_code) == ("NOT RUN", f"GATE: NOT RUN ({why})", code)

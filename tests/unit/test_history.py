@@ -110,14 +110,17 @@ def test_index_lists_every_run_newest_first_with_date_verdict_counts_and_link(tm
     save(target_dir, "20260103T000000Z", "GATE: FAIL - 2 blockers, 1 major",
          counts={"failed": 3, "passed": 2, "error": 1})
     save(target_dir, "20260102T000000Z", "GATE: PASS (1 waived)")
+    save(target_dir, "20260104T000000Z", "GATE: PARTIAL PASS (4/25 criteria)", partial=True)
     index = write_index(target_dir)
     assert index == target_dir / "index.html"
     assert rows(index) == [
+        ["20260104T000000Z/report.html", "20260104T000000Z", "2026-01-04T00:00:00Z",
+         "GATE: PARTIAL PASS (4/25 criteria)", "partial: true", "3 passed"],
         ["20260103T000000Z/report.html", "20260103T000000Z", "2026-01-03T00:00:00Z",
-         "GATE: FAIL - 2 blockers, 1 major", "1 error, 3 failed, 2 passed"],
+         "GATE: FAIL - 2 blockers, 1 major", "", "1 error, 3 failed, 2 passed"],
         ["20260102T000000Z/report.html", "20260102T000000Z", "2026-01-02T00:00:00Z", "GATE: PASS (1 waived)",
-         "3 passed"],
-        ["20260101T000000Z/report.html", "20260101T000000Z", "2026-01-01T00:00:00Z", "GATE: PASS",
+         "", "3 passed"],
+        ["20260101T000000Z/report.html", "20260101T000000Z", "2026-01-01T00:00:00Z", "GATE: PASS", "",
          "1 failed, 5 passed"],
     ]
     page = index.read_text(encoding="utf-8")
@@ -127,9 +130,13 @@ def test_index_lists_every_run_newest_first_with_date_verdict_counts_and_link(tm
 def test_index_colours_verdicts(tmp_path: Path) -> None:
     save(tmp_path, "20260101T000000Z", "GATE: PASS")
     save(tmp_path, "20260102T000000Z", "GATE: FAIL - 1 major")
+    save(tmp_path, "20260103T000000Z", "GATE: INCOMPLETE - not verified: API-02")
+    save(tmp_path, "20260104T000000Z", "GATE: NOT RUN (interrupted)")
     page = write_index(tmp_path).read_text(encoding="utf-8")
     assert re.search(r'color:#cf222e"><b>GATE: FAIL - 1 major</b>', page)
     assert re.search(r'color:#1a7f37"><b>GATE: PASS</b>', page)
+    assert re.search(r'color:#9a6700"><b>GATE: INCOMPLETE - not verified: API-02</b>', page)
+    assert re.search(r'color:#cf222e"><b>GATE: NOT RUN \(interrupted\)</b>', page)
 
 
 @pytest.mark.parametrize("verdict", ['<script>alert("x")</script>', "GATE: FAIL & <b>"])

@@ -79,14 +79,25 @@ def _job(base: str, path: str, oid: str = "o1", field: str = "photo") -> Job:
 
 
 def test_outcomes_per_class_and_field(server: Any) -> None:
-    jobs = [_job(server.base, "/ok/1", "a"), _job(server.base, "/ok/2", "b"), _job(server.base, "/gone", "c"),
-            _job(server.base, "/empty", "d"), _job(server.base, "/nohead", "e", field="meta")]
+    jobs = [_job(server.base, "/ok/1", "a"), _job(server.base, "/ok/2", "b"), _job(server.base, "/empty", "d"),
+            _job(server.base, "/gone", "c"), _job(server.base, "/nohead", "e", field="meta")]
     summaries = resolve(jobs, FAST)
     photo, meta = summaries[("Post", "photo")], summaries[("Post", "meta")]
     assert (photo.total, photo.resolved, photo.missing, photo.errors) == (4, 2, 2, 0)
+    # listed by objectId whatever order the answers came in ("d" was asked first)
     assert [(f.object_id, f.status, f.reason) for f in photo.failures] == [
         ("c", 404, "HTTP 404"), ("d", 200, "empty (0 bytes)")]
     assert (meta.total, meta.resolved) == (1, 1)
+
+
+def test_the_listing_keeps_the_first_failures_by_object_id_whatever_the_answer_order(server: Any) -> None:
+    ids = ["k", "b", "x", "a", "m", "c", "z", "e"]          # more failures than the cap, asked out of order
+    jobs = [_job(server.base, f"/gone/{oid}", oid) for oid in ids]
+    for concurrency in (1, 8):
+        options = ResolveOptions(concurrency=concurrency, timeout_s=2.0, retries=0, cap=3)
+        summary = resolve(jobs, options)[("Post", "photo")]
+        assert (summary.total, summary.missing) == (8, 8)
+        assert [f.object_id for f in summary.failures] == ["a", "b", "c"]
 
 
 def test_sizes_compared_with_the_source(server: Any) -> None:

@@ -103,7 +103,7 @@ MALFORMED = [
     (waiver(criterion="DROP"), "waivers[0].criterion: required"),
     (waiver(justification="DROP"), "waivers[0].justification: required"),
     (waiver(expires="DROP"), "waivers[0].expires: required"),
-    (waiver("DB-99"), "waivers[0].criterion: unknown criterion 'DB-99' (see CHECKS.md)"),
+    (waiver("DB-99"), "waivers[0].criterion: unknown criterion 'DB-99' (`cutover criteria` lists them)"),
     (waiver(criterion="6"), "waivers[0].criterion: expected a string"),
     (waiver(test="1"), "waivers[0].test: expected a string"),
     (waiver(target="[\"a\"]"), "waivers[0].target: expected a string"),

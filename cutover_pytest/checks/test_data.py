@@ -16,12 +16,13 @@ from cutover.data_plan import (
     mongo_source,
     without_probes,
 )
-from cutover_pytest.params import parametrize
+from cutover_pytest.params import not_applicable, parametrize
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    parametrize(metafunc, "cls", lambda session: [(name, name) for name in data_classes(session)])
-    parametrize(metafunc, "unit", content_units)
+    parametrize(metafunc, "cls", lambda session: [(name, name) for name in data_classes(session)],
+                not_applicable("no class on the source or the target"))
+    parametrize(metafunc, "unit", content_units, not_applicable("no collection on the source or the target"))
 
 
 def _allowed(target: Any, difference: int) -> bool:

@@ -20,16 +20,23 @@ from cutover.model import CloudFunction, Query
 from cutover.parse_rest import ParseClient
 from cutover.probes import ProbeRun
 from cutover.side_effects import Effects
+from cutover.verification import NOT_APPLICABLE
 from cutover_pytest.params import parametrize
 
 _NOT_ON_REST = {"_Idempotency"}   # Parse keeps this class out of REST; DB-01 counts it
+NO_SERVER = "the target declares no [parse] server: add [targets.NAME.parse] to verify the REST criteria"
+
+
+def _absent(what: str) -> Callable[[Any], str]:
+    return lambda s: NO_SERVER if s.target.parse is None else NOT_APPLICABLE + what
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    parametrize(metafunc, "rest_class", _rest_classes)
-    parametrize(metafunc, "closed_class", _closed_classes)
-    parametrize(metafunc, "function", lambda s: [(f.name, f) for f in s.target.cloud_functions])
-    parametrize(metafunc, "query", _queries)
+    parametrize(metafunc, "rest_class", _rest_classes, _absent("no class in _SCHEMA"))
+    parametrize(metafunc, "closed_class", _closed_classes, _absent("no class whose CLP closes public reads"))
+    parametrize(metafunc, "function", lambda s: [(f.name, f) for f in s.target.cloud_functions],
+                _absent("no Cloud Code function declared ([[targets.NAME.cloud_functions]])"))
+    parametrize(metafunc, "query", _queries, _absent("no query declared ([[targets.NAME.queries]])"))
 
 
 def _queries(session: Any) -> list[tuple[str, Query]]:
@@ -61,7 +68,7 @@ def _closed_classes(session: Any) -> list[tuple[str, str]]:
 @pytest.fixture
 def rest(parse: ParseClient | None) -> ParseClient:
     if parse is None:
-        pytest.skip("nothing to check: the target declares no [parse] server")
+        pytest.skip(NO_SERVER)
     return parse
 
 

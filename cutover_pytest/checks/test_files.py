@@ -9,14 +9,24 @@ import pytest
 from cutover import files
 from cutover.file_refs import FileField
 from cutover.resolve import require_verified
+from cutover.verification import NOT_APPLICABLE
 from cutover_pytest.params import parametrize
+
+NO_STORE = ("the target declares no files store: add [targets.NAME.files] (adapter s3, gridfs or gcs; Parse "
+            "Server's default is gridfs) to verify the files criteria")
+
+
+def _absent(what: str) -> Callable[[Any], str]:
+    return lambda s: NO_STORE if s.target.files is None else NOT_APPLICABLE + what
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    parametrize(metafunc, "file_field", _fields)
+    parametrize(metafunc, "file_field", _fields, _absent("no File field in any class"))
     parametrize(metafunc, "file_class",
-                lambda s: [(c, c) for c in files.classes_with_files(s)] if s.target.files else [])
-    parametrize(metafunc, "store", lambda s: [(label, label) for label in files.store_labels(s)])
+                lambda s: [(c, c) for c in files.classes_with_files(s)] if s.target.files else [],
+                _absent("no class references files"))
+    parametrize(metafunc, "store", lambda s: [(label, label) for label in files.store_labels(s)],
+                _absent("no store in use"))
 
 
 def _fields(session: Any) -> list[tuple[str, FileField]]:
@@ -68,7 +78,7 @@ def test_no_orphaned_files(session: Any, report_table: Callable[..., None],
                            record_facts: Callable[..., None]) -> None:
     """Every file in the store is referenced by some object (orphans are reported, never gate)."""
     if session.target.files is None:
-        pytest.skip("nothing to check: no files store declared")
+        pytest.skip(NO_STORE)
     orphans = files.orphan_facts(session)
     record_facts(stored=orphans.stored, orphans=orphans.orphans)
     report_table(f"orphaned files (first {len(orphans.listed)})", ["name"], [[n] for n in orphans.listed])

@@ -8,13 +8,15 @@ import pytest
 
 from cutover import coverage, indexes, inventory, longkeys
 from cutover.data_plan import index_counts, long_key_scan, memo, mongo_source, shared_classes, without_probes
-from cutover_pytest.params import parametrize
+from cutover_pytest.params import not_applicable, parametrize
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    parametrize(metafunc, "cls", lambda session: [(name, name) for name in shared_classes(session)])
-    parametrize(metafunc, "target_cls", _target_classes)
-    parametrize(metafunc, "query", lambda session: [(q.label, q) for q in session.target.queries])
+    parametrize(metafunc, "cls", lambda session: [(name, name) for name in shared_classes(session)],
+                not_applicable("no collection on both the source and the target"))
+    parametrize(metafunc, "target_cls", _target_classes, not_applicable("no collection on the target"))
+    parametrize(metafunc, "query", lambda session: [(q.label, q) for q in session.target.queries],
+                not_applicable("no query pattern declared ([[targets.NAME.queries]])"))
 
 
 def _target_classes(session: Any) -> list[tuple[str, str]]:

@@ -15,13 +15,14 @@ from cutover import health, health_series
 from cutover.health_series import Series
 from cutover.model import Thresholds
 from cutover.telemetry import Window
-from cutover_pytest.params import parametrize
+from cutover_pytest.params import not_applicable, parametrize
 
 DEFAULT_WINDOW_S = Thresholds().health_window_s
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    parametrize(metafunc, "quota", _declared_quota)
+    parametrize(metafunc, "quota", _declared_quota,
+                not_applicable("no storage quota declared (database.storage_quota_bytes)"))
 
 
 def _declared_quota(session: Any) -> list[tuple[str, int]]:

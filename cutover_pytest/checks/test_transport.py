@@ -10,7 +10,8 @@ from cutover import tls_policy, topology
 from cutover.model import Target
 from cutover.topology import Link
 from cutover.transport import HostPort, handshake
-from cutover_pytest.params import parametrize
+from cutover.verification import NOT_APPLICABLE
+from cutover_pytest.params import not_applicable, parametrize
 
 LINKS_KEY = "transport.links"
 
@@ -25,9 +26,11 @@ def _links(session: Any) -> list[Link]:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    parametrize(metafunc, "link", lambda s: [(link.name, link) for link in _links(s)])
+    parametrize(metafunc, "link", lambda s: [(link.name, link) for link in _links(s)],
+                not_applicable("no link between the declared components"))
     parametrize(metafunc, "tls_host", lambda s: [
-        (h.label, h) for h in tls_policy.tls_hosts(_links(s), s.target.thresholds.timeout_s)])
+        (h.label, h) for h in tls_policy.tls_hosts(_links(s), s.target.thresholds.timeout_s)],
+        not_applicable("no link uses TLS: no handshake to judge (TLS-01 says whether one should)"))
 
 
 @pytest.mark.criterion("TLS-01")
@@ -47,7 +50,7 @@ def test_file_store_region_agrees(target: Target, session: Any, record_facts: Ca
     """The file store's declared region is the bucket's region as S3 reports it (GetBucketLocation)."""
     agreement = topology.file_store_agreement(target, session.s3)
     if agreement is None:
-        pytest.skip("nothing to check: no S3 file store with a declared region")
+        pytest.skip(NOT_APPLICABLE + "no S3 file store with a declared region")
     record_facts(bucket=agreement.bucket, declared=agreement.declared, actual=agreement.actual)
     assert agreement.agrees, (f"file store {agreement.bucket}: declared {agreement.declared}, "
                               f"S3 reports {agreement.actual or 'no such bucket'}")
@@ -72,7 +75,7 @@ def test_public_url_https(target: Target, record_facts: Callable[..., None]) -> 
     """A production target's public server URL is https (other targets: reported)."""
     url = topology.public_url(target)
     if not url:
-        pytest.skip("nothing to check: no Parse Server declared")
+        pytest.skip("the target declares no [parse] server: add [targets.NAME.parse] to check its public URL")
     https = tls_policy.public_url_is_https(url)
     record_facts(public_url_scheme=url.split("://")[0], production=target.production, https=https)
     assert https or not target.production, (f"public server URL {topology.url_host(url)} is "

@@ -17,7 +17,7 @@ def test_old_sdk_share(target: Target, session: Any, report_table: Callable[...,
     Android < 1.13.0, JS < 1.6.14, .NET < 1.7.0) is at most the threshold [5%]."""
     mix = clients.sdk_mix(session.target_db, target.thresholds.timeout_s * 3)
     if not mix.total:
-        pytest.skip("nothing to check: no _Installation records")
+        pytest.skip("not applicable: no _Installation records (no app installation has registered)")
     limit = target.thresholds.old_sdk_share
     for sdk in mix.sdks():
         report_table(f"{sdk} SDK installations (minimum {clients.minimum_label(sdk)})",

@@ -17,7 +17,8 @@ def test_no_secrets_in_app_source(target: Target, report_table: Callable[..., No
     """No master key, file key, AWS secret access key or MongoDB URI with a password in the app's source
     tree (text files; node_modules and .git skipped)."""
     if not target.app_source_dir:
-        pytest.skip("nothing to check: no app_source_dir declared")
+        pytest.skip("no app_source_dir declared: add the app's source tree ([targets.NAME] app_source_dir) to "
+                    "check it for secrets")
     scan = secrets_scan.scan_target(target)
     found = scan.findings
     record_facts(root=Path(scan.root).name, files_scanned=scan.files_scanned, skipped=scan.skipped,

@@ -1,0 +1,59 @@
+"""The criteria registry is the single source of the catalogue: the committed docs/CHECKS.md is its rendering,
+``cutover criteria`` prints the same text, and applicability says why a criterion does not apply."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from cutover.catalogue import render
+from cutover.cli import main
+from cutover.criteria import AREAS, CRITERIA, SEVERITIES, SOURCE_KINDS, STORES, not_applicable, severity_of
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "CHECKS.md"
+
+
+def test_the_committed_catalogue_is_the_rendered_registry() -> None:
+    assert DOC.read_text(encoding="utf-8") == render(), "regenerate it: cutover criteria > docs/CHECKS.md"
+
+
+def test_cutover_criteria_prints_the_catalogue(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["criteria"]) == 0
+    assert capsys.readouterr().out == render()
+
+
+def test_every_criterion_is_complete_and_listed_once_in_the_document() -> None:
+    text = render()
+    for criterion in CRITERIA.values():
+        assert criterion.severity in SEVERITIES and criterion.area in AREAS
+        assert criterion.title and len(criterion.text) > 40
+        assert set(criterion.sources) <= set(SOURCE_KINDS) and set(criterion.stores or ()) <= set(STORES)
+        assert len(re.findall(rf"^\| {criterion.id} \|", text, re.M)) == 1
+    assert f"{len(CRITERIA)} criteria." in text
+
+
+def test_the_catalogue_has_its_ids_in_order_and_severities_as_specified() -> None:
+    assert list(CRITERIA)[:3] == ["DB-01", "DB-02", "DB-03"] and list(CRITERIA)[-1] == "CLI-01"
+    assert len(CRITERIA) >= 25
+    assert (severity_of("FILE-04"), severity_of("DB-06"), severity_of("API-01")) == ("minor", "major", "blocker")
+    assert severity_of("DB-06", {"DB-06": "minor"}) == "minor"
+
+
+def test_applicability_by_source_kind_and_store() -> None:
+    assert not_applicable("DB-01", "export", None) == ""
+    assert not_applicable("API-08", "rest", "s3") == ""
+    reason = not_applicable("API-08", "export", "s3")
+    assert reason.startswith("API-08 does not apply to source kind 'export': a Parse JSON export has no server")
+    assert not_applicable("FILE-01", "mongodb", "gridfs") == ""
+    assert not_applicable("FILE-01", "mongodb", "gcs") == ""
+    # no declared store: every Parse app has one (GridFS by default), so the criterion applies and its checks
+    # say they could not run
+    assert not_applicable("FILE-01", "mongodb", None) == ""
+
+
+def test_the_document_says_where_each_criterion_applies() -> None:
+    rows = {m.group(1): m.group(2) for m in re.finditer(r"^\| ([A-Z]+-\d+) \|.*\| ([^|]+) \|$", render(), re.M)}
+    assert rows["DB-01"] == "all sources"
+    assert rows["API-08"] == "mongodb and rest sources"
+    assert rows["FILE-03"] == "all sources; any store (needs a files store)"

@@ -1,0 +1,89 @@
+"""Per criterion of the catalogue: a verdict from its checks' outcomes, how the user narrowed the run, and
+where it applies (the registry)."""
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from cutover.criteria import CRITERIA
+from cutover.verification import check_verdict, criterion_results, describe_exclusions, not_verified
+
+
+def entry(criterion: str, outcome: str, message: str = "", waiver: bool = False) -> dict[str, Any]:
+    found: dict[str, Any] = {"criterion": criterion, "outcome": outcome, "message": message}
+    return {**found, "waiver": {"justification": "j"}} if waiver else found
+
+
+def results(*entries: dict[str, Any], excluded: dict[str, str] | None = None, kind: str = "mongodb",
+            store: str | None = "s3", unselected: str = "") -> dict[str, Any]:
+    return criterion_results(entries, excluded or {}, kind, store, unselected)
+
+
+def test_check_verdicts() -> None:
+    assert check_verdict(entry("DB-01", "passed")) == "pass"
+    assert check_verdict(entry("DB-01", "failed")) == "fail"
+    assert check_verdict(entry("DB-01", "error")) == "error"
+    assert check_verdict(entry("DB-01", "failed", waiver=True)) == "waived"
+    assert check_verdict(entry("DB-06", "skipped", "not applicable: no quota declared")) == "not applicable"
+    assert check_verdict(entry("DB-04", "skipped", "could not verify on this server")) == "not run"
+    assert check_verdict(entry("API-02", "skipped", "--read-only: this check writes probe objects")) == "not run"
+    assert check_verdict({"criterion": "DB-01"}) == "not run"   # collected, never reported
+
+
+def test_every_criterion_of_the_catalogue_gets_a_verdict_and_unseen_ones_are_not_run() -> None:
+    found = results(entry("DB-01", "passed"))
+    assert list(found) == list(CRITERIA)
+    assert found["DB-01"].verdict == "pass" and found["DB-01"].verified
+    assert (found["DB-02"].verdict, found["DB-02"].reason) == ("not run", "no check of this criterion was collected")
+    assert not_verified(found) == [cid for cid in CRITERIA if cid != "DB-01"]
+
+
+def test_one_failing_check_decides_the_criterion_whatever_else() -> None:
+    found = results(entry("DB-01", "passed"), entry("DB-01", "failed"), entry("DB-01", "error"),
+                    excluded={"DB-01": "3 checks deselected"})
+    assert found["DB-01"].verdict == "fail" and found["DB-01"].checks == {"pass": 1, "fail": 1, "error": 1}
+    assert results(entry("DB-01", "passed"), entry("DB-01", "error"))["DB-01"].verdict == "error"
+    assert results(entry("DB-01", "failed", waiver=True))["DB-01"].verdict == "waived"
+
+
+def test_a_criterion_the_user_narrowed_is_not_run_even_when_the_rest_passed() -> None:
+    found = results(entry("API-03", "passed"), excluded={"API-03": "1 check skipped by --read-only"})
+    assert (found["API-03"].verdict, found["API-03"].reason) == ("not run", "1 check skipped by --read-only")
+
+
+def test_a_check_skipping_itself_does_not_undo_a_pass_of_its_criterion() -> None:
+    found = results(entry("DB-04", "passed"), entry("DB-04", "skipped", "could not verify on this server"))
+    assert found["DB-04"].verdict == "pass" and found["DB-04"].checks == {"pass": 1, "not run": 1}
+
+
+def test_only_skipped_checks_leave_the_criterion_not_run_with_the_first_reason() -> None:
+    found = results(entry("SEC-01", "skipped", "no app_source_dir declared"))
+    assert (found["SEC-01"].verdict, found["SEC-01"].reason) == ("not run", "no app_source_dir declared")
+
+
+def test_not_applicable_needs_every_check_not_applicable() -> None:
+    found = results(entry("DB-05", "skipped", "not applicable: no query pattern declared"))
+    assert (found["DB-05"].verdict, found["DB-05"].reason) == ("not applicable", "no query pattern declared")
+    assert found["DB-05"].verified
+    mixed = results(entry("DB-06", "passed"), entry("DB-06", "skipped", "not applicable: no quota"))
+    assert mixed["DB-06"].verdict == "pass"
+
+
+def test_the_registry_says_not_applicable_where_no_check_ran() -> None:
+    found = results(kind="export")
+    assert found["API-08"].verdict == "not applicable"
+    assert "a Parse JSON export has no server left to ask" in found["API-08"].reason
+    assert found["API-07"].verdict == "not run"
+
+
+def test_a_run_narrowed_by_path_says_so_for_criteria_it_did_not_select() -> None:
+    found = results(entry("FILE-01", "passed"), unselected="not selected: the run was narrowed to the paths given")
+    assert found["DB-01"].reason == "not selected: the run was narrowed to the paths given"
+    assert found["FILE-01"].verdict == "pass"
+
+
+def test_exclusions_are_described_per_criterion() -> None:
+    counts = {"API-02": Counter({"skipped by --read-only": 1}), "DB-01": Counter({"deselected": 3}),
+              "DB-02": Counter()}
+    assert describe_exclusions(counts) == {"API-02": "1 check skipped by --read-only",
+                                           "DB-01": "3 checks deselected"}
