@@ -1,7 +1,9 @@
-"""What the sandbox's two TCP proxies (``tls_proxy``, ``faults``) share as child processes.
+"""What the TCP proxies (the sandbox's ``tls_proxy``, the tests' ``cutover_testing.faults``) share as child
+processes.
 
-Both run as ``python -m cutover.sandbox.<module>`` with the same listen/upstream options, stop on
-SIGTERM or SIGINT, and need the directory holding ``cutover`` on PYTHONPATH to start from any cwd.
+Both run as ``python -m <module>`` with the same listen/upstream options, stop on SIGTERM or SIGINT, and need
+the directory holding ``cutover`` on PYTHONPATH to start from any cwd (in a checkout it holds
+``cutover_testing`` too).
 """
 from __future__ import annotations
 

@@ -23,10 +23,14 @@ import pytest
 
 from cutover.catalogue import render
 from cutover.criteria import CRITERIA
+from cutover.sandbox.cache_dir import default_cache_dir
 
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
 REPO = Path(__file__).resolve().parents[2]
-CACHE = Path(os.environ.get("CUTOVER_CACHE_DIR", REPO / ".cache"))   # the sandbox's node modules and mongoeco
+CACHE = default_cache_dir()   # the sandbox's node modules and mongoeco: the per-user cache, shared
+# what a build of the working tree must not see: a stale build/lib would put moved modules back in the wheel
+NOT_SOURCES = (".git", ".venv", ".cache", "build", "dist", "reports", "*.egg-info", "__pycache__", ".*_cache",
+               "node_modules", ".tox", ".hypothesis")
 MODULES = sorted(p.name for p in (REPO / "cutover_pytest" / "checks").glob("test_*.py"))
 UNREACHABLE = "[targets.t]\nsource = { uri = \"mongodb://127.0.0.1:1/db\" }\n" \
               "database = { uri = \"mongodb://127.0.0.1:1/db\" }\n[targets.t.thresholds]\ntimeout_s = 0.3\n"
@@ -48,10 +52,13 @@ def uv() -> str | None:
 
 
 def build_wheel(out: Path, env: dict[str, str]) -> Path:
+    """A wheel of the working tree as it is, built from a clean copy of it."""
+    source = out.parent / "source"
+    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(*NOT_SOURCES))
     tool = uv()
-    argv = [tool, "build", "--wheel", "-o", out, REPO] if tool else \
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", out, REPO]
-    done = run(argv, REPO, env)
+    argv = [tool, "build", "--wheel", "-o", out, source] if tool else \
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", out, source]
+    done = run(argv, source, env)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     (wheel,) = out.glob("cutover-*.whl")
     return wheel
@@ -104,6 +111,8 @@ def test_the_installed_package_end_to_end(tmp_path: Path) -> None:
     assert [n for n in names if n.startswith("cutover_pytest/checks/test_")] == \
         [f"cutover_pytest/checks/{m}" for m in MODULES]
     assert {"cutover_pytest/pytest.ini", "cutover_pytest/checks/__init__.py"} <= set(names)
+    assert "cutover/sandbox/stack.py" in names and "cutover/sandbox/parse/cloud/main.js" in names
+    assert not [n for n in names if n.startswith(("cutover_testing", "tests/"))], "test-only code in the wheel"
     bin_dir = make_venv(tmp_path / "venv", env)
     install(bin_dir, str(wheel), env)
     app = app_dir(tmp_path)

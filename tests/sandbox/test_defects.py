@@ -15,9 +15,9 @@ import pytest
 from bson.raw_bson import RawBSONDocument
 
 from cutover.errors import SandboxError
-from cutover.sandbox.defects import DEFECTS, EXTRA_COLLECTION, EXTRA_ID, GHOST_CLASS, Handles, Planted
 from cutover.sandbox.migrate import copy_bucket, copy_database, copy_gridfs, normalized_indexes, raw
 from cutover.sandbox.seed import OLD_SDKS, seed_source
+from cutover_testing.defects import DEFECTS, EXTRA_COLLECTION, EXTRA_ID, GHOST_CLASS, Handles, Planted
 
 pytestmark = pytest.mark.sandbox
 SOURCE_BUCKET = "defects-source"

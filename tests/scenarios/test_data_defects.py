@@ -15,9 +15,9 @@ import bson
 import pytest
 
 from cutover.model import Database, Query, Source, Target
-from cutover.sandbox.defects import DEFECTS, Handles
 from cutover.sandbox.migrate import copy_database
 from cutover.sandbox.stack import SOURCE_BUCKET, Sandbox
+from cutover_testing.defects import DEFECTS, Handles
 
 DATA_TESTS = ("-k", "test_data or test_indexes or test_health")
 Checks = Callable[..., Any]

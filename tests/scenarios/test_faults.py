@@ -1,6 +1,6 @@
 """Proof under stress: faults injected into the sandbox during real runs of the checks.
 
-Each fault sits in a fault proxy (``cutover.sandbox.faults``) before one sandbox component; the target's
+Each fault sits in a fault proxy (``cutover_testing.faults``) before one sandbox component; the target's
 database URI, S3 endpoint or Parse Server URL points through it. For every fault: the run ends within a
 measured budget, the record, report, JUnit XML and manifest are written, the exit code is non-zero, the
 checks the fault touches are ERROR with a one-line "could not verify" cause (never PASS), and checks the
@@ -26,10 +26,10 @@ import pytest
 from cutover.model import Database, Target, Thresholds
 from cutover.parse_rest import ParseClient
 from cutover.probe_sweep import sweep
-from cutover.sandbox.faults import FaultFront, start_fault_front
 from cutover.sandbox.process import Service, free_port
 from cutover.sandbox.stack import Sandbox
 from cutover.sandbox.tls_proxy import tls_front_service
+from cutover_testing.faults import FaultFront, start_fault_front
 
 pytestmark = pytest.mark.sandbox
 RunResult = Any   # tests/scenarios/conftest.py's RunResult (conftest modules are not importable by name)

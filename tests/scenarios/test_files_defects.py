@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 from cutover.model import Target
-from cutover.sandbox.defects import DEFECTS, Handles, Planted
 from cutover.sandbox.migrate import copy_bucket
 from cutover.sandbox.s3_server import create_bucket
 from cutover.sandbox.stack import REGION, SOURCE_BUCKET, Sandbox
+from cutover_testing.defects import DEFECTS, Handles, Planted
 
 FILE_TESTS = ("-k", "test_referenced_files_resolve or test_no_parse_hosted_files or test_store_configuration "
                     "or test_no_orphaned_files")

@@ -24,8 +24,8 @@ from cutover import probe_marks
 from cutover.model import Target
 from cutover.parse_rest import ParseClient, results
 from cutover.probes import RUN_FIELD, ProbeRun, new_run_id
-from cutover.sandbox import variants
 from cutover.sandbox.stack import Sandbox
+from cutover_testing import variants
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
 RunResult = Any   # tests/scenarios/conftest.py's RunResult (conftest modules are not importable by name)

@@ -9,7 +9,7 @@ import pytest
 
 from cutover.model import Target
 from cutover.probes import NAME_PREFIX
-from cutover.sandbox import variants
+from cutover_testing import variants
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
 REST_ONLY = ("test_rest.py",)

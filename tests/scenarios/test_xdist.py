@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from cutover.model import Database
-from cutover.sandbox.faults import start_fault_front
 from cutover.sandbox.stack import Sandbox
+from cutover_testing.faults import start_fault_front
 
 pytestmark = pytest.mark.sandbox
 RunResult = Any   # tests/scenarios/conftest.py's RunResult (conftest modules are not importable by name)

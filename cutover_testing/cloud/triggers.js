@@ -1,6 +1,6 @@
 'use strict';
 // Triggers of an app that writes elsewhere when its objects are saved: what probes set off on a real app.
-// Installed by a generated cloud file (cutover.sandbox.variants.app_triggers) after main.js:
+// Installed by a generated cloud file (cutover_testing.variants.app_triggers) after main.js:
 //   require('.../triggers.js')({ probeClass: 'CutoverProbe', requiredField: '' });
 // - an afterSave on _User creates a Profile pointing at the new user (ACL: that user only)
 // - an afterSave on the probe class increments a counter object in another class (created on first use)

@@ -1,6 +1,6 @@
 """A fault-injecting TCP/HTTP proxy for the sandbox: put it before any component, switch faults at run time.
 
-    python -m cutover.sandbox.faults --listen-port 9000 --upstream-port 27017 --control /tmp/fault.mode
+    python -m cutover_testing.faults --listen-port 9000 --upstream-port 27017 --control /tmp/fault.mode
 
 The control file holds one line, ``MODE [ARG]``; the proxy polls it every 50 ms. Modes:
 
@@ -236,7 +236,7 @@ async def run(args: argparse.Namespace) -> None:
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m cutover.sandbox.faults", description="faults before TCP")
+    parser = argparse.ArgumentParser(prog="python -m cutover_testing.faults", description="faults before TCP")
     add_endpoint_args(parser)
     parser.add_argument("--control", type=Path, required=True, help="file holding 'MODE [ARG]'")
     return parser.parse_args(argv)
@@ -288,7 +288,7 @@ def fault_service(name: str, listen_port: int, upstream_port: int, control: Path
                   upstream_host: str = "127.0.0.1") -> Service:
     """The proxy as a sandbox ``Service`` on 127.0.0.1:``listen_port``; ready once a TCP connect succeeds
     (start it in a listening mode; switch to ``refuse`` afterwards)."""
-    argv = [sys.executable, "-m", "cutover.sandbox.faults", "--listen-port", str(listen_port),
+    argv = [sys.executable, "-m", "cutover_testing.faults", "--listen-port", str(listen_port),
             "--upstream-host", upstream_host, "--upstream-port", str(upstream_port),
             "--control", str(control)]
     return Service(name=name, argv=argv, log_path=log_path, env=importable_env(),

@@ -4,7 +4,7 @@ Each function takes a started sandbox, starts what the defect needs as a sandbox
 (registered in ``sandbox.services``, so ``sandbox.stop()`` stops it) and returns the Target that points at
 it. The sandbox's own servers and databases are never changed; a CLP change goes to a fork.
 
-Run as ``python -m cutover.sandbox.variants PORT UPSTREAM`` this module is the health stand-in: it answers
+Run as ``python -m cutover_testing.variants PORT UPSTREAM`` this module is the health stand-in: it answers
 ``<mount>/health`` with 503 ``{"status": "initialized"}`` and forwards every other request to UPSTREAM.
 """
 from __future__ import annotations
@@ -22,12 +22,13 @@ from urllib.parse import urlsplit
 from cutover.model import Target
 from cutover.sandbox.parse_server import DEFAULT_CLOUD, ParseOptions, S3Files, parse_service
 from cutover.sandbox.process import Service, free_port, port_open, start_all
+from cutover.sandbox.proxy_cli import importable_env
 from cutover.sandbox.s3_server import DUMMY_ACCESS_KEY, DUMMY_SECRET_KEY, create_bucket
 from cutover.sandbox.seed import APP_ID
 from cutover.sandbox.tls_proxy import tls_front_service
 
 _PROXY_TIMEOUT = 10.0
-TRIGGERS_CLOUD = DEFAULT_CLOUD.with_name("triggers.js")
+TRIGGERS_CLOUD = Path(__file__).with_name("cloud") / "triggers.js"
 
 
 def staging_database(sandbox: Any) -> Target:
@@ -111,7 +112,7 @@ def health_503(sandbox: Any) -> Target:
     port = free_port()
     upstream = sandbox.ep.parse_url.split("/parse")[0]
     service = Service(name="health-503 stand-in", argv=[sys.executable, "-m", __name__, str(port), upstream],
-                      log_path=sandbox.run_dir / "logs" / "health-503.log",
+                      log_path=sandbox.run_dir / "logs" / "health-503.log", env=importable_env(),
                       ready=lambda: port_open("127.0.0.1", port), timeout=15.0)
     _launch(sandbox, service)
     return _on_server(sandbox, "health-503", f"http://127.0.0.1:{port}/parse")
