@@ -26,8 +26,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from cutover.config_dump import dump_target  # noqa: E402
 from cutover.model import Target  # noqa: E402
+from cutover.run.config_dump import dump_target  # noqa: E402
 from cutover.sandbox.cache_dir import default_cache_dir  # noqa: E402
 from cutover.sandbox.live_journal import spread  # noqa: E402
 from cutover.sandbox.migrate import collection_infos, raw  # noqa: E402

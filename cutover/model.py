@@ -1,6 +1,6 @@
 """The target model: what a named deployment in ``targets.toml`` declares (frozen, validated).
 
-Loading, ``${ENV}`` substitution and validation live in :mod:`cutover.config`; this module only
+Loading, ``${ENV}`` substitution and validation live in :mod:`cutover.run.config`; this module only
 holds the shapes, their defaults and their documentation, so every other module can import them.
 """
 from __future__ import annotations

@@ -88,7 +88,7 @@ _COLOURS = {"PASS": "#1a7f37", "PARTIAL PASS": "#9a6700", "INCOMPLETE": "#9a6700
 
 def criteria_matrix(results: dict[str, Any], overrides: dict[str, str]) -> dict[str, Any]:
     """Every criterion of the catalogue with its verdict: pass, fail, error, waived, not applicable, not run."""
-    from cutover.criteria import CRITERIA, severity_of
+    from cutover.run.criteria import CRITERIA, severity_of
 
     rows = []
     for cid, result in results.items():
@@ -101,7 +101,7 @@ def criteria_matrix(results: dict[str, Any], overrides: dict[str, str]) -> dict[
 
 
 def _area_table(entries: list[dict[str, Any]]) -> dict[str, Any]:
-    from cutover.criteria import CRITERIA
+    from cutover.run.criteria import CRITERIA
 
     cells: dict[tuple[str, str], dict[str, int]] = {}
     for e in entries:

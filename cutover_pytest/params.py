@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from cutover.errors import CouldNotVerify, as_could_not_verify
-from cutover.verification import NOT_APPLICABLE
+from cutover.run.verification import NOT_APPLICABLE
 from cutover_pytest.state import get_state
 
 Absent = Callable[[Any], str]

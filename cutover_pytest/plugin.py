@@ -19,16 +19,16 @@ import pytest
 
 from cutover import __version__
 from cutover.commands import blocking_policy, merge_facts, scan_policy
-from cutover.config import SandboxSpec, load_target
-from cutover.criteria import CRITERIA, not_applicable, severity_of
 from cutover.errors import ConfigError, SandboxError, as_could_not_verify
-from cutover.history import write_index
 from cutover.model import Target
-from cutover.record import config_digest, git_commit, redact_tree, run_by, write_json, write_manifest
 from cutover.redact import host_of
+from cutover.run.config import SandboxSpec, load_target
+from cutover.run.criteria import CRITERIA, not_applicable, severity_of
+from cutover.run.history import write_index
+from cutover.run.record import config_digest, git_commit, redact_tree, run_by, write_json, write_manifest
+from cutover.run.verification import NOT_APPLICABLE, check_verdict
+from cutover.run.waivers import Waiver, load_waivers, split_expired, unmatched, waiver_for
 from cutover.session import Session
-from cutover.verification import NOT_APPLICABLE, check_verdict
-from cutover.waivers import Waiver, load_waivers, split_expired, unmatched, waiver_for
 from cutover_pytest import launch
 from cutover_pytest.outcomes import message_of, unique_labels, update_entry
 from cutover_pytest.params import guard_unverifiable
@@ -153,7 +153,7 @@ def _materialize(config: pytest.Config, loaded: Target | SandboxSpec, run_dir: P
 
 def _sandbox_class(name: str) -> Any:
     """The sandbox, or one line naming the extra to install when its dependencies are missing."""
-    from cutover.extras import missing
+    from cutover.run.extras import missing
 
     try:
         absent = missing("sandbox")

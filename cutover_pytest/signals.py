@@ -27,8 +27,8 @@ from typing import Any
 import pytest
 
 from cutover import __version__
-from cutover.history import write_index
-from cutover.record import redact_tree, write_json, write_manifest
+from cutover.run.history import write_index
+from cutover.run.record import redact_tree, write_json, write_manifest
 from cutover_pytest.scratch import WORKERS, scratch_dir
 from cutover_pytest.state import get_state
 

@@ -39,7 +39,7 @@ class RunState:
     def changes_since_previous(self) -> dict[str, Any]:
         """What changed since the previous run of this target, computed once (reads the older records)."""
         if self.changes is None:
-            from cutover.history import changes, previous_record
+            from cutover.run.history import changes, previous_record
 
             self.changes = changes(previous_record(self.run_dir.parent, self.run_id), self.results.values())
         return self.changes

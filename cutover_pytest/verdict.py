@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from cutover.criteria import CRITERIA
-from cutover.gate import Gate, judge
-from cutover.verification import CriterionResult, criterion_results, describe_exclusions, not_verified
+from cutover.run.criteria import CRITERIA
+from cutover.run.gate import Gate, judge
+from cutover.run.verification import CriterionResult, criterion_results, describe_exclusions, not_verified
 from cutover_pytest.state import RunState
 
 UNSELECTED = "not selected: the run was narrowed to the paths given"

@@ -50,7 +50,7 @@ class Planted:
 class Defect:
     name: str
     description: str
-    criteria: tuple[str, ...]  # the criteria (cutover.criteria) whose checks must catch it
+    criteria: tuple[str, ...]  # the criteria (cutover.run.criteria) whose checks must catch it
     plant: Callable[[Handles], Planted]
 
 

@@ -22,9 +22,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
-from cutover.config_dump import dump_target
 from cutover.errors import SandboxError
 from cutover.model import SandboxLive
+from cutover.run.config_dump import dump_target
 from cutover.sandbox.stack import Sandbox
 
 TARGET_NAME = "sandbox"

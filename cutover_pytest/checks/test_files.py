@@ -9,7 +9,7 @@ import pytest
 from cutover import files
 from cutover.file_refs import FileField
 from cutover.resolve import require_verified
-from cutover.verification import NOT_APPLICABLE
+from cutover.run.verification import NOT_APPLICABLE
 from cutover_pytest.params import parametrize
 
 NO_STORE = ("the target declares no files store: add [targets.NAME.files] (adapter s3, gridfs or gcs; Parse "

@@ -19,8 +19,8 @@ from cutover.errors import CouldNotVerify, CutoverError, UnexpectedAnswer
 from cutover.model import CloudFunction, Query
 from cutover.parse_rest import ParseClient
 from cutover.probes import ProbeRun
+from cutover.run.verification import NOT_APPLICABLE
 from cutover.side_effects import Effects
-from cutover.verification import NOT_APPLICABLE
 from cutover_pytest.params import parametrize
 
 _NOT_ON_REST = {"_Idempotency"}   # Parse keeps this class out of REST; DB-01 counts it

@@ -8,9 +8,9 @@ import pytest
 
 from cutover import tls_policy, topology
 from cutover.model import Target
+from cutover.run.verification import NOT_APPLICABLE
 from cutover.topology import Link
 from cutover.transport import HostPort, handshake
-from cutover.verification import NOT_APPLICABLE
 from cutover_pytest.params import not_applicable, parametrize
 
 LINKS_KEY = "transport.links"

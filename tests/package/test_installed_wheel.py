@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from cutover.catalogue import render
-from cutover.criteria import CRITERIA
+from cutover.run.catalogue import render
+from cutover.run.criteria import CRITERIA
 from cutover.sandbox.cache_dir import default_cache_dir
 
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox]

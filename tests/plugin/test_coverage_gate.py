@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from cutover.criteria import CRITERIA
+from cutover.run.criteria import CRITERIA
 from cutover_pytest.selection import BUNDLED, rootdir
 from tests.plugin.test_plugin import UNREACHABLE, record, run, run_dir
 

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from cutover import __version__
-from cutover.criteria import CRITERIA
+from cutover.run.criteria import CRITERIA
 from tests.plugin.test_plugin import CANARY, UNREACHABLE, html_rows, one_error_line, record, run, run_dir
 
 TARGETS = f"""

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from cutover.criteria import CRITERIA
-from cutover.record import sha256_of, verify_manifest
+from cutover.run.criteria import CRITERIA
+from cutover.run.record import sha256_of, verify_manifest
 
 CANARY = 'Cn4ry&<"s3cr3t>Zq'   # characters that HTML, XML and JSON all escape differently
 UNREACHABLE = "mongodb://127.0.0.1:1/db"

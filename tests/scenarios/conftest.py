@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from cutover.config_dump import dump_target
 from cutover.model import Target
+from cutover.run.config_dump import dump_target
 from cutover.sandbox.stack import Sandbox
 from cutover_pytest.selection import BUNDLED
 

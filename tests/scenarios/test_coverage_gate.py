@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from cutover.criteria import CRITERIA
+from cutover.run.criteria import CRITERIA
 from cutover.sandbox.stack import Sandbox
 
 pytestmark = pytest.mark.sandbox

@@ -132,7 +132,7 @@ def test_plaintext_database_across_regions_fails_tls01(sandbox: Sandbox,
 
 
 def test_every_member_of_a_tls_replica_set_is_probed(sandbox: Sandbox, front: Front) -> None:
-    # library level: cutover.config rejects seed-list URIs for now (urlsplit cannot read "h1:1,h2:2")
+    # library level: cutover.run.config rejects seed-list URIs for now (urlsplit cannot read "h1:1,h2:2")
     assert sandbox.pki is not None
     good, expired = front("good", mongo_port(sandbox)), front("expired", mongo_port(sandbox))
     uri = f"mongodb://localhost:{good},localhost:{expired}/parse_target?tls=true"

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cutover.config import SandboxSpec, load_target
 from cutover.errors import ConfigError
 from cutover.model import CloudFunction, Database, Files, ParseServer, Query, Source, Target, Thresholds
+from cutover.run.config import SandboxSpec, load_target
 
 CANARY = "Cn4ry-s3cret-7Qz"
 ENV = {"MASTER": "mk-" + CANARY, "DB_PASS": "pw-" + CANARY, "APP": "myapp", "CANARY": CANARY}

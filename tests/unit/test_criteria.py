@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from cutover.catalogue import render
-from cutover.cli import main
-from cutover.criteria import AREAS, CRITERIA, SEVERITIES, SOURCE_KINDS, STORES, not_applicable, severity_of
+from cutover.run.catalogue import render
+from cutover.run.cli import main
+from cutover.run.criteria import AREAS, CRITERIA, SEVERITIES, SOURCE_KINDS, STORES, not_applicable, severity_of
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "CHECKS.md"
 

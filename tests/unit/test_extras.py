@@ -5,7 +5,7 @@ from importlib import metadata
 
 import pytest
 
-from cutover import extras
+from cutover.run import extras
 
 REQUIRES = {
     "cutover": ['pytest>=8', 'moto[server]>=5; extra == "sandbox"', 'trustme>=1.1; extra == "sandbox"',

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from cutover.gate import EXIT_INCOMPLETE, decide, judge
+from cutover.run.gate import EXIT_INCOMPLETE, decide, judge
 
 
 def entry(outcome: str, severity: str | None = "blocker") -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from cutover.history import changes, load_records, previous_record, run_order, write_index
+from cutover.run.history import changes, load_records, previous_record, run_order, write_index
 
 
 def entry(label: str, outcome: str) -> dict[str, Any]:

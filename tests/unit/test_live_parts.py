@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from cutover.config import load_target
 from cutover.errors import ConfigError, SandboxError
 from cutover.model import SandboxLive
+from cutover.run.config import load_target
 from cutover.sandbox.live import LiveStatus, Spread, check_live, count_tolerance
 from cutover.sandbox.live_journal import Entry, Journal
 from cutover.sandbox.live_mix import Op, Workload

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from cutover.config import load_target
-from cutover.config_dump import dump_target
 from cutover.errors import ConfigError
 from cutover.model import Scans, Target
+from cutover.run.config import load_target
+from cutover.run.config_dump import dump_target
 from cutover.session import Session
 
 BASE = '[targets.t]\nsource = { kind = "mongodb", uri = "mongodb://old.example.com/app" }\n' \

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from cutover import model
-from cutover.config import _SPELLED, SandboxSpec
+from cutover.run.config import _SPELLED, SandboxSpec
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "targets.md"
 INTERNAL = {"secrets"}    # what config collects for redaction: not a key

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from cutover.criteria import CRITERIA
-from cutover.verification import check_verdict, criterion_results, describe_exclusions, not_verified
+from cutover.run.criteria import CRITERIA
+from cutover.run.verification import check_verdict, criterion_results, describe_exclusions, not_verified
 
 
 def entry(criterion: str, outcome: str, message: str = "", waiver: bool = False) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from cutover.errors import ConfigError
-from cutover.waivers import Waiver, load_waivers, split_expired, unmatched, waiver_for
+from cutover.run.waivers import Waiver, load_waivers, split_expired, unmatched, waiver_for
 
 GOOD = '''
 [[waivers]]

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cutover.errors import ConfigError
-from cutover.waivers import Waiver, load_waivers
+from cutover.run.waivers import Waiver, load_waivers
 
 KEYS = st.sampled_from(["criterion", "test", "target", "justification", "expires", "author", "expiry", "why"])
 SCALARS = (st.sampled_from(["DB-06", "DB-01", "FILE-04", "API-05", "XX-99", ""]) | st.text(max_size=30)

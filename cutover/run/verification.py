@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from cutover.criteria import CRITERIA, not_applicable
+from cutover.run.criteria import CRITERIA, not_applicable
 
 NOT_APPLICABLE = "not applicable: "
 VERDICTS = ("pass", "fail", "error", "waived", "not applicable", "not run")

@@ -5,8 +5,8 @@ import dataclasses
 import json
 from typing import Any
 
-from cutover.config import SECRET_KEYS
 from cutover.model import Target
+from cutover.run.config import SECRET_KEYS
 
 _TABLES = ("source", "database", "parse", "source_parse", "files", "thresholds", "scans")
 _ARRAYS = {"queries": {"cls": "class"}, "cloud_functions": {}}

@@ -1,4 +1,4 @@
-"""The catalogue document, rendered from the criteria registry (:mod:`cutover.criteria`).
+"""The catalogue document, rendered from the criteria registry (:mod:`cutover.run.criteria`).
 
 ``docs/CHECKS.md`` in the repository is this text (a test keeps the two equal); ``cutover criteria`` prints it,
 so an installed package carries the catalogue too. Regenerate the file with
@@ -6,12 +6,12 @@ so an installed package carries the catalogue too. Regenerate the file with
 """
 from __future__ import annotations
 
-from cutover.criteria import AREAS, CRITERIA, SOURCE_KINDS, STORES, Criterion
+from cutover.run.criteria import AREAS, CRITERIA, SOURCE_KINDS, STORES, Criterion
 
 _INTRO = """\
 # The acceptance criteria (check catalogue)
 
-Generated from the registry in `cutover/criteria.py` (print it with `cutover criteria`); do not edit by hand.
+Generated from the registry in `cutover/run/criteria.py` (print it with `cutover criteria`); do not edit by hand.
 
 Each criterion has an ID, a severity and what it checks. Every check carries its ID (the `criterion` marker),
 so reports, waivers and the gate name it. Severity: **blocker** fails the gate; **major** fails the gate

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from cutover.record import verify_manifest
+from cutover.run.record import verify_manifest
 
 USAGE_ERROR = 4
 
@@ -30,7 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub.add_parser("criteria", help="print the catalogue of criteria (Markdown, as in docs/CHECKS.md)")
     args = parser.parse_args(argv)
     if args.command == "criteria":
-        from cutover.catalogue import render
+        from cutover.run.catalogue import render
 
         sys.stdout.write(render())
         return 0

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cutover.criteria import CRITERIA, severity_of
 from cutover.errors import ConfigError
+from cutover.run.criteria import CRITERIA, severity_of
 
 _KEYS = {"criterion", "test", "target", "justification", "expires", "author"}
 

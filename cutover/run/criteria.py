@@ -1,5 +1,5 @@
 """The criteria registry: the single source of the catalogue (id, severity, area, title, what it checks, and
-where it applies). ``docs/CHECKS.md`` and ``cutover criteria`` are generated from it (:mod:`cutover.catalogue`).
+where it applies). ``docs/CHECKS.md`` and ``cutover criteria`` are generated from it (:mod:`cutover.run.catalogue`).
 
 Applicability (CHECKS.md amendment of 2026-11-30): each criterion names the source kinds (mongodb, rest,
 export) it applies to and, when it depends on the files store, the stores (s3, gridfs, gcs). A criterion that

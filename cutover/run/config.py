@@ -20,9 +20,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from cutover import model
-from cutover.criteria import CRITERIA
 from cutover.errors import ConfigError
 from cutover.redact import redact_text, uri_password
+from cutover.run.criteria import CRITERIA
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 SECRET_KEYS = frozenset({"master_key", "rest_key", "javascript_key", "file_key", "secret_access_key"})
