@@ -19,7 +19,7 @@ import pymongo
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from cutover.data_plan import count_pair, data_classes  # noqa: E402
+from cutover.data.facade import count_pair, data_classes  # noqa: E402
 from cutover.model import Database, Source, Target  # noqa: E402
 from cutover.sandbox.cache_dir import default_cache_dir  # noqa: E402
 from cutover.sandbox.mongo_server import mongo_service, mongo_uri  # noqa: E402

@@ -28,8 +28,8 @@ from pymongo import monitoring
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from cutover import content, digest, indexes, inventory, longkeys  # noqa: E402
-from cutover.pace import Pace  # noqa: E402
+from cutover.data import content, digest, indexes, inventory, longkeys  # noqa: E402
+from cutover.data.pace import Pace  # noqa: E402
 from cutover.sandbox.cache_dir import default_cache_dir  # noqa: E402
 from cutover.sandbox.migrate import copy_database  # noqa: E402
 from cutover.sandbox.mongo_server import mongo_service, mongo_uri  # noqa: E402

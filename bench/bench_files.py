@@ -4,7 +4,7 @@
 
 1. Throughput: a local HTTP server (a separate process, raw asyncio protocol, answers every HEAD with
    200 and a length) receives the same URLs from (a) a raw aiohttp HEAD loop with the same number of
-   workers and (b) :func:`cutover.resolve.resolve`. Each side runs twice, interleaved; the best run counts.
+   workers and (b) :func:`cutover.files.resolve.resolve`. Each side runs twice, interleaved; the best run counts.
    Targets: >= 2,000 URLs/s and >= 0.8x the raw loop, measured in the same run.
 2. Memory: a fresh process streams ``--refs`` synthetic documents through discovery (``refs_in``), URL
    building and the resolver (1 in 10 answered "missing", so the capped failure lists are exercised) and
@@ -28,9 +28,9 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cutover.file_refs import FileRef, refs_in
-from cutover.file_urls import UrlScheme, adapter_url
-from cutover.resolve import Answer, Job, ResolveOptions, resolve
+from cutover.files.refs import FileRef, refs_in
+from cutover.files.resolve import Answer, Job, ResolveOptions, resolve
+from cutover.files.urls import UrlScheme, adapter_url
 
 _HEAD_ANSWER = b"HTTP/1.1 200 OK\r\nContent-Length: 1024\r\nContent-Type: image/png\r\n\r\n"
 

@@ -37,7 +37,7 @@ class UnexpectedAnswer(CouldNotVerify):
 
 
 class CommandRefused(CouldNotVerify):
-    """A command outside the suite's allowlist (cutover.commands) was asked for; it was not sent."""
+    """A command outside the suite's allowlist (cutover.data.commands) was asked for; it was not sent."""
 
 
 class SandboxError(CutoverError):

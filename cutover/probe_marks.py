@@ -1,6 +1,6 @@
 """What makes a probe the suite's own: a reserved name prefix AND a marker carrying the run id and a time.
 
-Nothing that lacks either is ever removed (:mod:`cutover.probe_sweep`) or left out of a count:
+Nothing that lacks either is ever removed (:mod:`cutover.rest.sweep`) or left out of a count:
 
 =================  ==================================  ====================================================
 probe              name (reserved)                     marker

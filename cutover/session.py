@@ -2,7 +2,7 @@
 
 The pytest plugin holds one Session per process (per xdist worker), so clients are opened per worker, not
 per test. Connection failures surface as :class:`cutover.errors.CouldNotVerify` subclasses. Each accessor
-first asks the session's breaker (``reach``, :mod:`cutover.reach`) about its component: once a component is
+first asks the session's breaker (``reach``, :mod:`cutover.reach.breaker`) about its component: once a component is
 known dead, its accessor raises that cause at once instead of waiting out another timeout.
 """
 from __future__ import annotations
@@ -12,12 +12,12 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import Any
 
-from cutover.commands import CommandLog
+from cutover.data.commands import CommandLog
+from cutover.data.mongo_client import open_mongo
+from cutover.data.pace import Pace
 from cutover.errors import ConfigError
 from cutover.model import Target
-from cutover.mongo_client import open_mongo
-from cutover.pace import Pace
-from cutover.reach import (
+from cutover.reach.breaker import (
     FILE_STORE,
     GRIDFS_DB,
     PARSE,
@@ -140,7 +140,7 @@ class Session:
 
     @guarded(SOURCE_DB, REST_SOURCE)
     def source(self) -> Any:
-        from cutover.sources import open_source  # the data area owns the source-of-truth abstraction
+        from cutover.data.sources import open_source  # the data area owns the source-of-truth abstraction
 
         return open_source(self.target, self)
 
@@ -155,15 +155,15 @@ class Session:
     def _rest(self, server: Any) -> Any:
         if server is None:
             return None
-        from cutover.parse_rest import ParseClient  # the REST area owns the client
+        from cutover.rest.client import ParseClient  # the REST area owns the client
 
         return self._keep(ParseClient(server, timeout=self.target.thresholds.timeout_s))
 
     @cached_property
     def probes(self) -> Any:
-        """This process's probe runs (:class:`cutover.probe_phase.ProbePhase`); ``close()`` removes the
+        """This process's probe runs (:class:`cutover.rest.phase.ProbePhase`); ``close()`` removes the
         outstanding ones."""
-        from cutover.probe_phase import ProbePhase  # the REST area owns probes
+        from cutover.rest.phase import ProbePhase  # the REST area owns probes
 
         return ProbePhase(self.target.probe_class, self.target.probe_side_effects)
 

@@ -1,6 +1,6 @@
 """A sampled series as a small inline SVG chart (no script, no external asset), drawn beside a verdict.
 
-The input is ``cutover.health_series.Series.chart()``: ``figure``, ``unit``, ``limit`` (or None) and
+The input is ``cutover.data.health_series.Series.chart()``: ``figure``, ``unit``, ``limit`` (or None) and
 ``points`` as ``[offset_s, value]`` pairs. The line is the series, the dashed red line the limit, the dot
 the peak (red when it breaks the limit); the caption and the tooltip say the same in words.
 """

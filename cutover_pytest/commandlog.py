@@ -1,6 +1,6 @@
 """Which MongoDB commands the run sent to each component, for record.json (a DBA's evidence).
 
-Each process counts what its own clients send (cutover.commands.CommandLog). A pytest-xdist worker hands
+Each process counts what its own clients send (cutover.data.commands.CommandLog). A pytest-xdist worker hands
 its counts to the controller at the end of its session (``workeroutput``); the controller adds them to its
 own when it writes the record. Commands a worker sends after that (``endSessions`` as it closes its
 clients) are not in the count.

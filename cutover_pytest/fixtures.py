@@ -79,7 +79,7 @@ def record_facts(request: pytest.FixtureRequest) -> Callable[..., None]:
 
 @pytest.fixture
 def report_series(request: pytest.FixtureRequest) -> Callable[[dict[str, Any]], None]:
-    """Attach a sampled series (``cutover.health_series.Series.chart()``): a small chart beside the verdict in
+    """Attach a sampled series (``cutover.data.health_series.Series.chart()``): a small chart beside the verdict in
     the HTML report, its points in the JSON record."""
 
     def attach(series: dict[str, Any]) -> None:

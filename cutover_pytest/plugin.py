@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from cutover import __version__
-from cutover.commands import blocking_policy, merge_facts, scan_policy
+from cutover.data.commands import blocking_policy, merge_facts, scan_policy
 from cutover.errors import ConfigError, SandboxError, as_could_not_verify
 from cutover.model import Target
 from cutover.redact import host_of

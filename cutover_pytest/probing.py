@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from cutover.errors import CouldNotVerify
-from cutover.probe_sweep import Sweep, survey, sweep
-from cutover.side_effects import schemas, total_rows
+from cutover.rest.side_effects import schemas, total_rows
+from cutover.rest.sweep import Sweep, survey, sweep
 from cutover_pytest.state import RunState, get_state
 
 _BASELINE_KEY = "cutover_probe_baseline"

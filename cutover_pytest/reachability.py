@@ -1,6 +1,6 @@
 """Fail fast on a dead component: the preflight before any check, and the breaker while checks run.
 
-The controller probes every component of the target at configure (:mod:`cutover.preflight`: one attempt
+The controller probes every component of the target at configure (:mod:`cutover.reach.preflight`: one attempt
 each, all at once, one timeout). Refused credentials stop the run there (exit 4, one line). A component that
 does not answer is tripped in the session's breaker, which shares its findings with every process of the
 run through the scratch directory. From then on each check (or parametrization) that asks for a dead
@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from cutover.errors import ConfigError
-from cutover.preflight import run_preflight
-from cutover.reach import FILE_STORE, PARSE, SOURCE_DB, SOURCE_PARSE, TARGET_DB
+from cutover.reach.breaker import FILE_STORE, PARSE, SOURCE_DB, SOURCE_PARSE, TARGET_DB
+from cutover.reach.preflight import run_preflight
 from cutover_pytest.scratch import scratch_dir
 from cutover_pytest.state import get_state
 

@@ -2,7 +2,7 @@
 
 Checks marked ``@pytest.mark.telemetry`` receive the finished window through the ``health_window`` fixture.
 At collection, the first process of the run that collects such a check (the only process, or one
-pytest-xdist worker: a claim file in the run directory decides) starts a :class:`cutover.telemetry.Sampler`
+pytest-xdist worker: a claim file in the run directory decides) starts a :class:`cutover.data.telemetry.Sampler`
 on its target client, and the marked checks move to the end of the run: the window overlaps the other
 checks, and the marked checks wait only for what is left of it. The sampler stops with the session (it is
 closed before the process reports its end, and by ``Session.close()`` on every other way out); the
@@ -14,10 +14,10 @@ import contextlib
 
 import pytest
 
+from cutover.data.health_series import usable
+from cutover.data.telemetry import Sampler, Window, claim, read_window
 from cutover.errors import CouldNotVerify
-from cutover.health_series import usable
-from cutover.reach import TARGET_DB
-from cutover.telemetry import Sampler, Window, claim, read_window
+from cutover.reach.breaker import TARGET_DB
 from cutover_pytest.state import RunState, get_state
 
 WINDOW_FILE = ".health-window.json"

@@ -1,7 +1,7 @@
 """A hypothesis strategy for Parse objects holding every Parse type (hypothesis is a runtime dependency).
 
 The project's own tests fuzz the REST round trip against a real Parse Server with :func:`parse_objects`;
-:mod:`cutover.parse_compare` says what must come back. Field names carry their type (``tDate``,
+:mod:`cutover.rest.compare` says what must come back. Field names carry their type (``tDate``,
 ``xNumber1``) because a Parse class fixes a field's type on first use. Only what a real client can store
 is generated: no lone surrogates (BSON strings are UTF-8), integers within 2**53, ACLs with granted
 permissions only (Parse drops ``false`` entries), keys that Parse accepts.
@@ -14,7 +14,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from cutover.parse_compare import add_relation, date, file_ref, pointer
+from cutover.rest.compare import add_relation, date, file_ref, pointer
 
 _SAFE_INT = 2**53 - 1
 _KEY = st.from_regex(r"\A[A-Za-z][A-Za-z0-9_]{0,8}\Z")

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from cutover import clients
+from cutover.data import clients
 from cutover.model import Target
 
 

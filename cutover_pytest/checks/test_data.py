@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from cutover import inventory
-from cutover.data_plan import (
+from cutover.data import inventory
+from cutover.data.facade import (
     collection_infos,
     content_diff,
     content_units,

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from cutover import files
-from cutover.file_refs import FileField
-from cutover.resolve import require_verified
+from cutover.files import facade as files
+from cutover.files.refs import FileField
+from cutover.files.resolve import require_verified
 from cutover.run.verification import NOT_APPLICABLE
 from cutover_pytest.params import parametrize
 

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from cutover import health, health_series
-from cutover.health_series import Series
+from cutover.data import health, health_series
+from cutover.data.health_series import Series
+from cutover.data.telemetry import Window
 from cutover.model import Thresholds
-from cutover.telemetry import Window
 from cutover_pytest.params import not_applicable, parametrize
 
 DEFAULT_WINDOW_S = Thresholds().health_window_s

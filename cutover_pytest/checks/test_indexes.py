@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from cutover import coverage, indexes, inventory, longkeys
-from cutover.data_plan import index_counts, long_key_scan, memo, mongo_source, shared_classes, without_probes
+from cutover.data import indexes, inventory, longkeys
+from cutover.data import queries as coverage
+from cutover.data.facade import index_counts, long_key_scan, memo, mongo_source, shared_classes, without_probes
 from cutover_pytest.params import not_applicable, parametrize
 
 

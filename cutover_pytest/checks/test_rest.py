@@ -14,13 +14,13 @@ from typing import Any
 
 import pytest
 
-from cutover import rest_flows
 from cutover.errors import CouldNotVerify, CutoverError, UnexpectedAnswer
 from cutover.model import CloudFunction, Query
-from cutover.parse_rest import ParseClient
-from cutover.probes import ProbeRun
+from cutover.rest import flows as rest_flows
+from cutover.rest.client import ParseClient
+from cutover.rest.probes import ProbeRun
+from cutover.rest.side_effects import Effects
 from cutover.run.verification import NOT_APPLICABLE
-from cutover.side_effects import Effects
 from cutover_pytest.params import parametrize
 
 _NOT_ON_REST = {"_Idempotency"}   # Parse keeps this class out of REST; DB-01 counts it

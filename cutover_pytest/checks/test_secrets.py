@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from cutover import privileges, secrets_scan
 from cutover.model import Target
+from cutover.security import privileges, secrets_scan
 
 
 @pytest.mark.criterion("SEC-01")

@@ -6,11 +6,12 @@ from typing import Any
 
 import pytest
 
-from cutover import tls_policy, topology
 from cutover.model import Target
 from cutover.run.verification import NOT_APPLICABLE
-from cutover.topology import Link
-from cutover.transport import HostPort, handshake
+from cutover.transport import policy as tls_policy
+from cutover.transport import topology
+from cutover.transport.tls import HostPort, handshake
+from cutover.transport.topology import Link
 from cutover_pytest.params import not_applicable, parametrize
 
 LINKS_KEY = "transport.links"

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from cutover.errors import TargetUnreachable
-from cutover.parse_rest import ParseClient
-from cutover.probe_phase import ProbePhase
-from cutover.probe_sweep import Sweep
-from cutover.side_effects import LEFT, NEW_CLASS
+from cutover.rest.client import ParseClient
+from cutover.rest.phase import ProbePhase
+from cutover.rest.side_effects import LEFT, NEW_CLASS
+from cutover.rest.sweep import Sweep
 from cutover_pytest import probing
 
 TARGETS = """

@@ -12,10 +12,10 @@ import pytest
 import requests
 
 from cutover.errors import UnexpectedAnswer
+from cutover.files.storage import s3_names
 from cutover.sandbox.process import Service, free_port, port_open
 from cutover.sandbox.s3_server import DUMMY_ACCESS_KEY, DUMMY_SECRET_KEY, create_bucket
 from cutover.session import open_s3
-from cutover.storage import s3_names
 from cutover_testing.faults import FaultFront, Mode, start_fault_front
 
 pytestmark = pytest.mark.sandbox

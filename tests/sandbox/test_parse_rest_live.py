@@ -14,20 +14,21 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from cutover import probe_marks, rest_flows
+from cutover import probe_marks
 from cutover.model import Database, Files, ParseServer, Source, Target
-from cutover.parse_compare import differences
-from cutover.parse_rest import ParseClient
-from cutover.probe_phase import ProbePhase
-from cutover.probe_sweep import survey, sweep
-from cutover.probes import AT_FIELD, NAME_PREFIX, RUN_FIELD, ProbeRun, new_run_id, unrelate
+from cutover.rest import flows as rest_flows
+from cutover.rest.client import ParseClient
+from cutover.rest.compare import differences
+from cutover.rest.phase import ProbePhase
+from cutover.rest.probes import AT_FIELD, NAME_PREFIX, RUN_FIELD, ProbeRun, new_run_id, unrelate
+from cutover.rest.side_effects import schemas, undo
+from cutover.rest.sweep import survey, sweep
 from cutover.sandbox.cache_dir import default_cache_dir
 from cutover.sandbox.mongo_server import mongo_service, mongo_uri
 from cutover.sandbox.parse_server import ParseOptions, S3Files, parse_service
 from cutover.sandbox.process import Service, free_port, start_all, stop_all
 from cutover.sandbox.s3_server import DUMMY_ACCESS_KEY, DUMMY_SECRET_KEY, create_bucket, s3_client, s3_service
 from cutover.session import Session
-from cutover.side_effects import schemas, undo
 from cutover_testing.parse_types import parse_objects
 from cutover_testing.variants import triggers_cloud
 

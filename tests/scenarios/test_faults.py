@@ -24,8 +24,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from cutover.model import Database, Target, Thresholds
-from cutover.parse_rest import ParseClient
-from cutover.probe_sweep import sweep
+from cutover.rest.client import ParseClient
+from cutover.rest.sweep import sweep
 from cutover.sandbox.process import Service, free_port
 from cutover.sandbox.stack import Sandbox
 from cutover.sandbox.tls_proxy import tls_front_service

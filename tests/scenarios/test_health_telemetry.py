@@ -22,8 +22,8 @@ from typing import Any
 import pymongo
 import pytest
 
+from cutover.data.telemetry import NOTHING_TO_SAMPLE
 from cutover.model import Database, Source, Target, Thresholds
-from cutover.telemetry import NOTHING_TO_SAMPLE
 from tests.server_docs import hello, host_info, repl_set_status, server_status
 from tests.wire_fake import FakeMongo
 

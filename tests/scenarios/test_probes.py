@@ -22,8 +22,8 @@ import pytest
 
 from cutover import probe_marks
 from cutover.model import Target
-from cutover.parse_rest import ParseClient, results
-from cutover.probes import RUN_FIELD, ProbeRun, new_run_id
+from cutover.rest.client import ParseClient, results
+from cutover.rest.probes import RUN_FIELD, ProbeRun, new_run_id
 from cutover.sandbox.stack import Sandbox
 from cutover_testing import variants
 

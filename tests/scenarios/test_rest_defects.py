@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from cutover.model import Target
-from cutover.probes import NAME_PREFIX
+from cutover.rest.probes import NAME_PREFIX
 from cutover_testing import variants
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.slow]

@@ -16,13 +16,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from cutover import tls_policy
 from cutover.model import Database, Target, Thresholds
 from cutover.sandbox.certs import CertPair
 from cutover.sandbox.process import Service, free_port
 from cutover.sandbox.stack import APP_DIR, Sandbox
 from cutover.sandbox.tls_proxy import tls_front_service
-from cutover.transport import handshake
+from cutover.transport import policy as tls_policy
+from cutover.transport.tls import handshake
 
 pytestmark = pytest.mark.sandbox
 RunResult = Any   # tests/scenarios/conftest.py's RunResult (conftest modules are not importable by name)

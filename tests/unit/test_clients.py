@@ -8,7 +8,7 @@ from typing import Any
 import pymongo
 import pytest
 
-from cutover.clients import (
+from cutover.data.clients import (
     OTHER,
     is_old,
     minimum_label,

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from cutover.commands import ALLOWED, BLOCKING, CommandLog, check_allowed, merge_facts
+from cutover.data.commands import ALLOWED, BLOCKING, CommandLog, check_allowed, merge_facts
+from cutover.data.mongo_client import open_mongo
 from cutover.errors import CommandRefused, CouldNotVerify
-from cutover.mongo_client import open_mongo
 from cutover.sandbox.process import free_port
 
 NEVER_SENT = ["dbHash", "validate", "fsync", "compact", "reIndex", "collMod", "createIndexes", "drop",

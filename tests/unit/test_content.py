@@ -1,4 +1,4 @@
-"""cutover.content: `_id` keys, type-aware field diff, capped document diff, partitions (mongomock)."""
+"""cutover.data.content: `_id` keys, type-aware field diff, capped document diff, partitions (mongomock)."""
 from __future__ import annotations
 
 import math
@@ -10,8 +10,8 @@ import pytest
 from bson import ObjectId
 from bson.int64 import Int64
 
-from cutover import content
-from cutover.content import Partition, diff_documents, field_differences, id_key, id_text
+from cutover.data import content
+from cutover.data.content import Partition, diff_documents, field_differences, id_key, id_text
 
 
 def raw(doc: dict[str, Any]) -> bytes:

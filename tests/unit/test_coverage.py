@@ -1,4 +1,4 @@
-"""cutover.coverage: explain parsing on real MongoDB explain output shapes, inference, ESR suggestion."""
+"""cutover.data.queries: explain parsing on real MongoDB explain output shapes, inference, ESR suggestion."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from cutover.coverage import infer_coverage, plan_stages, stored_filter, suggest_index, verdict_from_explain
-from cutover.indexes import normalize
+from cutover.data.indexes import normalize
+from cutover.data.queries import infer_coverage, plan_stages, stored_filter, suggest_index, verdict_from_explain
 from cutover.model import Query
 
 Q = Query(cls="GameScore", where={"playerName": "Zoë"}, sort={"score": -1})

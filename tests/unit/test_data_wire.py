@@ -12,7 +12,8 @@ import pymongo
 import pytest
 from bson.int64 import Int64
 
-from cutover import content, coverage, health, indexes, inventory, longkeys
+from cutover.data import content, health, indexes, inventory, longkeys
+from cutover.data import queries as coverage
 from cutover.model import Query
 from cutover.sandbox.cache_dir import default_cache_dir
 from cutover.sandbox.mongo_server import mongo_service, mongo_uri

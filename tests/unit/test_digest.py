@@ -1,4 +1,4 @@
-"""cutover.digest without a server: the exact double scaling (a model of the server's IEEE arithmetic), the
+"""cutover.data.digest without a server: the exact double scaling (a model of the server's IEEE arithmetic), the
 known-answer verdicts on recorded replies, the pipeline's shape and what makes two digests match."""
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cutover import digest
-from cutover.content import Partition
-from cutover.digest import KNOWN, POWERS, Digest, Support, judge_known_answers
+from cutover.data import digest
+from cutover.data.content import Partition
+from cutover.data.digest import KNOWN, POWERS, Digest, Support, judge_known_answers
 
 
 def scaled(d: float) -> tuple[float, float] | None:

@@ -1,4 +1,4 @@
-"""cutover.digest over the wire: the sandbox's mongoeco server, or a real MongoDB (CUTOVER_TEST_MONGODB_URI).
+"""cutover.data.digest over the wire: the sandbox's mongoeco server, or a real MongoDB (CUTOVER_TEST_MONGODB_URI).
 
 On every server the representation (the part before the hash) is computed by the server itself and must tell
 apart every case of the known-answer test. Only a real MongoDB has ``$toHashedIndexKey`` (and db-level
@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 from bson.int64 import Int64
 
-from cutover import content, digest
-from cutover.digest import KNOWN
-from cutover.pace import Pace
+from cutover.data import content, digest
+from cutover.data.digest import KNOWN
+from cutover.data.pace import Pace
 
 pytestmark = pytest.mark.sandbox
 REAL = bool(os.environ.get("CUTOVER_TEST_MONGODB_URI"))

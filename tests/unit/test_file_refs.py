@@ -6,7 +6,7 @@ from typing import Any
 import mongomock
 import pytest
 
-from cutover.file_refs import (
+from cutover.files.refs import (
     FileField,
     FileRef,
     count_refs,

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from cutover.errors import ConfigError
-from cutover.file_urls import (
+from cutover.files.urls import (
     UrlScheme,
     adapter_url,
     encode_component,

@@ -1,4 +1,4 @@
-"""cutover.health: each figure read from real-shaped serverStatus / hostInfo / replSetGetStatus / hello replies
+"""cutover.data.health: each figure read from real-shaped serverStatus / hostInfo / replSetGetStatus / hello replies
 of MongoDB 5.0, 6.0, 7.0 and 8.0 (tests/server_docs.py says where each shape comes from), and None where a
 server does not report it."""
 from __future__ import annotations
@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from cutover import health
+from cutover.data import health
 from tests.server_docs import VERSIONS, hello, host_info, repl_set_status, server_status
 
 MONGOECO_STATUS = {"host": "vm", "version": "7.0.0", "process": "mongod", "pid": 7, "uptime": 18.4,

@@ -1,12 +1,12 @@
-"""cutover.indexes: normalizing listIndexes across servers, comparing, Parse's own indexes, `_SCHEMA`."""
+"""cutover.data.indexes: normalizing listIndexes across servers, comparing, Parse's own indexes, `_SCHEMA`."""
 from __future__ import annotations
 
 from typing import Any
 
 import mongomock
 
-from cutover import indexes
-from cutover.indexes import compare, missing_required, normalize, schema_index_mismatches
+from cutover.data import indexes
+from cutover.data.indexes import compare, missing_required, normalize, schema_index_mismatches
 
 REAL_42 = {"v": 2, "key": {"expire": 1}, "name": "ttl", "ns": "app._Idempotency", "background": True,
            "expireAfterSeconds": 0, "sparse": True}

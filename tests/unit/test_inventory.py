@@ -1,4 +1,4 @@
-"""cutover.inventory: collections, views, `_SCHEMA` classes, exact counts, error translation."""
+"""cutover.data.inventory: collections, views, `_SCHEMA` classes, exact counts, error translation."""
 from __future__ import annotations
 
 from typing import Any
@@ -7,7 +7,7 @@ import mongomock
 import pymongo
 import pytest
 
-from cutover import inventory
+from cutover.data import inventory
 from cutover.errors import TargetUnreachable
 from cutover.sandbox.process import free_port
 

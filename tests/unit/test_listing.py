@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import random
 
+from cutover.files.storage import find_orphans
 from cutover.listing import Capped
-from cutover.storage import find_orphans
 
 
 def test_the_first_by_key_are_listed_and_all_are_counted() -> None:

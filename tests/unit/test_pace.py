@@ -4,7 +4,7 @@ from __future__ import annotations
 import threading
 import time
 
-from cutover.pace import UNCAPPED, Pace
+from cutover.data.pace import UNCAPPED, Pace
 
 
 class FakeClock:

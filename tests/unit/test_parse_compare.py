@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cutover.parse_compare import PARSE_TYPES, date, differences, expected_back, sample_object
+from cutover.rest.compare import PARSE_TYPES, date, differences, expected_back, sample_object
 from cutover_testing.parse_types import parse_objects
 
 MOMENT = datetime(2021, 3, 4, 5, 6, 7, 890000, tzinfo=UTC)

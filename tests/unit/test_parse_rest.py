@@ -13,7 +13,7 @@ import pytest
 
 from cutover.errors import TargetTimeout, TargetUnreachable
 from cutover.model import ParseServer
-from cutover.parse_rest import ParseClient, results
+from cutover.rest.client import ParseClient, results
 from cutover.sandbox.process import free_port
 
 MASTER, REST = "m-key-123456", "r-key-123456"

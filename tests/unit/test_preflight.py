@@ -17,9 +17,9 @@ import pytest
 
 from cutover.errors import ConfigError
 from cutover.model import Database, Files, ParseServer, Source, Target, Thresholds
-from cutover.preflight import GRACE_S, run_preflight
-from cutover.reach import FILE_STORE, PARSE, TARGET_DB, Breaker, components
-from cutover.reach_probes import mongo_user
+from cutover.reach.breaker import FILE_STORE, PARSE, TARGET_DB, Breaker, components
+from cutover.reach.preflight import GRACE_S, run_preflight
+from cutover.reach.probes import mongo_user
 from tests.stubs import BlackHole, MongoRefusingAuth
 
 S3_REFUSAL = (b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>InvalidAccessKeyId</Code><Message>The AWS '

@@ -8,9 +8,9 @@ import pymongo
 import pytest
 
 from cutover.errors import CouldNotVerify, UnexpectedAnswer
-from cutover.privileges import Privileges, privilege_problems, privileges
 from cutover.sandbox.cache_dir import default_cache_dir
 from cutover.sandbox.process import free_port
+from cutover.security.privileges import Privileges, privilege_problems, privileges
 
 REPO = Path(__file__).resolve().parents[2]
 CACHE = default_cache_dir()  # $CUTOVER_CACHE_DIR, else the per-user cache

@@ -8,9 +8,10 @@ from typing import Any
 import mongomock
 import pytest
 
-from cutover import data_plan, probe_marks
-from cutover.content import partitions
-from cutover.probes import new_run_id
+from cutover import probe_marks
+from cutover.data import facade as data_plan
+from cutover.data.content import partitions
+from cutover.rest.probes import new_run_id
 
 RUN = new_run_id()
 PROBE_NAME = probe_marks.username(RUN, "a1b2c3")

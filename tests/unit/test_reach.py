@@ -12,10 +12,8 @@ import pytest
 from pymongo.errors import ExecutionTimeout, NetworkTimeout, NotPrimaryError
 
 from cutover.errors import TargetTimeout, TargetUnreachable
-from cutover.failures import addresses_in, transport_failure
 from cutover.model import Database, Files, ParseServer, Source, Target
-from cutover.parse_rest import ParseClient
-from cutover.reach import (
+from cutover.reach.breaker import (
     FILE_STORE,
     GRIDFS_DB,
     PARSE,
@@ -29,8 +27,10 @@ from cutover.reach import (
     Dead,
     components,
 )
+from cutover.reach.failures import addresses_in, transport_failure
+from cutover.rest.client import ParseClient
 from cutover.session import Session
-from cutover.transport import HostPort
+from cutover.transport.tls import HostPort
 from tests.stubs import BlackHole
 
 

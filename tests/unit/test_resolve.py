@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from cutover.errors import CouldNotVerify
-from cutover.file_refs import FileRef
-from cutover.resolve import SILENT_STREAK, Answer, Job, ResolveOptions, classify, require_verified, resolve
+from cutover.files.refs import FileRef
+from cutover.files.resolve import SILENT_STREAK, Answer, Job, ResolveOptions, classify, require_verified, resolve
 from tests.stubs import BlackHole
 
 

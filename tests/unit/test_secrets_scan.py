@@ -11,7 +11,7 @@ from cutover.errors import CouldNotVerify
 from cutover.model import Database, Files, ParseServer, Source, Target
 from cutover.redact import MASK
 from cutover.sandbox.stack import APP_DIR
-from cutover.secrets_scan import MAX_BYTES, scan_target, scan_text, scan_tree, secrets_of
+from cutover.security.secrets_scan import MAX_BYTES, scan_target, scan_text, scan_tree, secrets_of
 
 MASTER = "3f9a1c0d5e7b44a2b8c6d0e1f2a3b4c5"
 FILE_KEY = "fk-7d3e2a1b0c9f8e7d"

@@ -1,4 +1,4 @@
-"""cutover.side_effects: what is a side effect of a probe, how it is linked, how runs' rows add up, and the
+"""cutover.rest.side_effects: what is a side effect of a probe, how it is linked, how runs' rows add up, and the
 sweep's report (mongomock for the database, a stub for the REST answers)."""
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import mongomock
 import pytest
 
 from cutover.errors import CouldNotVerify
-from cutover.parse_rest import Answer
-from cutover.probe_sweep import Sweep
-from cutover.side_effects import LEFT, NEW_CLASS, Effects, SideEffect, SideEffectWatch, total_rows
+from cutover.rest.client import Answer
+from cutover.rest.side_effects import LEFT, NEW_CLASS, Effects, SideEffect, SideEffectWatch, total_rows
+from cutover.rest.sweep import Sweep
 
 NOW = datetime.now(UTC).replace(tzinfo=None)
 OLD = NOW - timedelta(days=3)

@@ -1,4 +1,4 @@
-"""cutover.sources: REST counts against a real local HTTP server, JSON exports, choosing the source."""
+"""cutover.data.sources: REST counts against a real local HTTP server, JSON exports, choosing the source."""
 from __future__ import annotations
 
 import contextlib
@@ -14,10 +14,10 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from cutover.data.sources import ExportSource, MongoSource, RestSource, open_source
 from cutover.errors import ConfigError, TargetTimeout, TargetUnreachable, UnexpectedAnswer
 from cutover.model import Database, Source, Target, Thresholds
 from cutover.sandbox.process import free_port
-from cutover.sources import ExportSource, MongoSource, RestSource, open_source
 
 COUNTS = {"GameScore": 385, "_User": 30}
 

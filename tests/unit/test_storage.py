@@ -9,9 +9,7 @@ import pytest
 from bson import ObjectId
 
 from cutover.errors import TargetUnreachable
-from cutover.sandbox.process import free_port
-from cutover.sandbox.s3_server import create_bucket, s3_client
-from cutover.storage import (
+from cutover.files.storage import (
     BucketFacts,
     bucket_facts,
     bucket_problems,
@@ -23,6 +21,8 @@ from cutover.storage import (
     s3_object_size,
     source_sizes,
 )
+from cutover.sandbox.process import free_port
+from cutover.sandbox.s3_server import create_bucket, s3_client
 
 
 def _bucket(s3: Any, region: str = "us-east-1", public: bool = False, dotted: bool = False) -> str:

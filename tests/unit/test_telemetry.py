@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from pymongo.errors import AutoReconnect, OperationFailure
 
-from cutover import health_series as hs
+from cutover.data import health_series as hs
+from cutover.data.telemetry import NOTHING_TO_SAMPLE, Sample, Sampler, Window, claim, read_window
 from cutover.errors import CouldNotVerify, TargetTimeout
 from cutover.model import Database, Source, Target
 from cutover.session import Session
-from cutover.telemetry import NOTHING_TO_SAMPLE, Sample, Sampler, Window, claim, read_window
 from tests.server_docs import hello, host_info, repl_set_status, server_status
 
 INTERVAL = 0.02

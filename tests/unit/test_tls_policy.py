@@ -1,9 +1,9 @@
 """Transport policy: which links must be encrypted, which problems count where (TLS-01/02/03)."""
 from __future__ import annotations
 
-from cutover.tls_policy import LinkEncryption, TlsHost, host_problems, link_encryption, public_url_is_https
-from cutover.topology import Link, Region
-from cutover.transport import Handshake, HostPort
+from cutover.transport.policy import LinkEncryption, TlsHost, host_problems, link_encryption, public_url_is_https
+from cutover.transport.tls import Handshake, HostPort
+from cutover.transport.topology import Link, Region
 
 EU, US = Region("aws", "eu-west-1"), Region("gcp", "us-central1")
 SOUND = Handshake("db", 27017, True, version="TLSv1.3", verified=True, hostname_matches=True, days_left=200)

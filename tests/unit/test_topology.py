@@ -17,7 +17,8 @@ from moto import mock_aws
 
 from cutover.errors import TargetTimeout, TargetUnreachable
 from cutover.model import Database, Files, ParseServer, Source, Target
-from cutover.topology import (
+from cutover.transport.tls import HostPort
+from cutover.transport.topology import (
     Region,
     declared_regions,
     detected_regions,
@@ -28,7 +29,6 @@ from cutover.topology import (
     resolve_srv,
     url_host,
 )
-from cutover.transport import HostPort
 from tests.threaded import SocketThread
 
 EU = "aws:eu-west-1"

@@ -14,7 +14,7 @@ from cutover.errors import TargetTimeout, TargetUnreachable
 from cutover.sandbox.certs import Pki, make_pki
 from cutover.sandbox.process import free_port
 from cutover.sandbox.tls_proxy import server_context
-from cutover.transport import (
+from cutover.transport.tls import (
     Handshake,
     handshake,
     handshake_problems,

@@ -14,7 +14,8 @@ from urllib.parse import quote
 import requests
 from pymongo.database import Database
 
-from cutover import inventory, probe_marks
+from cutover import probe_marks
+from cutover.data import inventory
 from cutover.errors import ConfigError, TargetTimeout, TargetUnreachable, UnexpectedAnswer
 from cutover.model import Target
 

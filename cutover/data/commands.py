@@ -89,7 +89,7 @@ def check_allowed(name: str, allow_blocking: bool, component: str) -> None:
         raise CommandRefused(f"refused to send {name} to the {component} database: it {BLOCKING[key]}; "
                              "set allow_blocking_commands = true only for a quiesced copy")
     raise CommandRefused(f"refused to send {name} to the {component} database: not in the suite's command "
-                         "allowlist (cutover.commands.ALLOWED)")
+                         "allowlist (cutover.data.commands.ALLOWED)")
 
 
 class CommandLog:

@@ -11,10 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from cutover.errors import CutoverError
-from cutover.parse_rest import ParseClient
-from cutover.probe_sweep import Sweep
-from cutover.probes import Cleanup, ProbeRun, merge, new_run_id
-from cutover.side_effects import SideEffect, SideEffectWatch
+from cutover.rest.client import ParseClient
+from cutover.rest.probes import Cleanup, ProbeRun, merge, new_run_id
+from cutover.rest.side_effects import SideEffect, SideEffectWatch
+from cutover.rest.sweep import Sweep
 
 
 class ProbePhase:

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from cutover.errors import TargetTimeout, TargetUnreachable, UnexpectedAnswer
 from cutover.model import Target
-from cutover.transport import HostPort, mongo_tls_options
+from cutover.transport.tls import HostPort, mongo_tls_options
 
 COMPONENTS = ("clients", "app_server", "database", "file_store")
 MONGO_PORT = 27017
@@ -97,7 +97,7 @@ def detected_regions(target: Target, s3: Any) -> dict[str, Region]:
     files = target.files
     if files is None or files.adapter != "s3" or s3 is None or target.regions.get("file_store"):
         return {}
-    from cutover.storage import bucket_region
+    from cutover.files.storage import bucket_region
 
     actual = bucket_region(s3, files.bucket)
     return {"file_store": Region("aws", actual)} if actual else {}
@@ -108,7 +108,7 @@ def file_store_agreement(target: Target, s3: Any) -> RegionAgreement | None:
     files, declared = target.files, target.regions.get("file_store", "")
     if files is None or files.adapter != "s3" or s3 is None or not declared:
         return None
-    from cutover.storage import bucket_region
+    from cutover.files.storage import bucket_region
 
     return RegionAgreement(files.bucket, declared, bucket_region(s3, files.bucket))
 

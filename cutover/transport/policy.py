@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from cutover.model import Target
-from cutover.topology import Link, link_hosts, links
-from cutover.topology import detected_regions as _detected
-from cutover.transport import Handshake, handshake, handshake_problems
+from cutover.transport.tls import Handshake, handshake, handshake_problems
+from cutover.transport.topology import Link, link_hosts, links
+from cutover.transport.topology import detected_regions as _detected
 
 _TRUST_WORDS = ("issuer", "self-signed", "self signed", "chain")   # OpenSSL reasons about the trust anchors
 

@@ -10,8 +10,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from cutover import digest, inventory, longkeys, probe_marks
-from cutover.content import ContentDiff, Partition, compare_partition, compare_sample, partitions, server_hash
+from cutover import probe_marks
+from cutover.data import digest, inventory, longkeys
+from cutover.data.content import ContentDiff, Partition, compare_partition, compare_sample, partitions, server_hash
 from cutover.errors import CouldNotVerify
 
 T = TypeVar("T")

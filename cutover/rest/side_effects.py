@@ -18,11 +18,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from cutover import probe_marks as marks
+from cutover.data.inventory import VOLATILE_CLASSES, call
 from cutover.errors import CouldNotVerify, CutoverError
-from cutover.inventory import VOLATILE_CLASSES, call
-from cutover.parse_compare import pointer
-from cutover.parse_rest import ParseClient, results
-from cutover.probes import Cleanup, merge, remove_object
+from cutover.rest.client import ParseClient, results
+from cutover.rest.compare import pointer
+from cutover.rest.probes import Cleanup, merge, remove_object
 
 MARGIN = timedelta(seconds=1)        # triggers save in-process (same clock); a little slack for a second server
 CAP = 1000                           # side-effect objects listed per class

@@ -1,6 +1,6 @@
 """The REST criteria as sequences of steps; each flow returns a :class:`Flow` naming the first failed step.
 
-Flows write only probes (through :class:`cutover.probes.ProbeRun`, which removes them) and read the
+Flows write only probes (through :class:`cutover.rest.probes.ProbeRun`, which removes them) and read the
 databases and the file store to prove where the server really writes.
 """
 from __future__ import annotations
@@ -13,9 +13,9 @@ from typing import Any
 from cutover import probe_marks
 from cutover.errors import CouldNotVerify, TargetUnreachable, UnexpectedAnswer
 from cutover.model import Files, Query
-from cutover.parse_compare import differences, pointer, sample_object
-from cutover.parse_rest import Answer, ParseClient, results
-from cutover.probes import RUN_FIELD, ProbeRun
+from cutover.rest.client import Answer, ParseClient, results
+from cutover.rest.compare import differences, pointer, sample_object
+from cutover.rest.probes import RUN_FIELD, ProbeRun
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import Any
 
 from pymongo.database import Database
 
-from cutover.inventory import call
+from cutover.data.inventory import call
 
 IGNORED = frozenset({"ns", "v", "background", "textIndexVersion", "2dsphereIndexVersion", "name", "key",
                      "dropDups", "safe"})

@@ -14,9 +14,9 @@ from typing import Any
 
 from cutover import probe_marks as marks
 from cutover.errors import CouldNotVerify
-from cutover.parse_compare import date
-from cutover.parse_rest import ParseClient, results
-from cutover.probes import (
+from cutover.rest.client import ParseClient, results
+from cutover.rest.compare import date
+from cutover.rest.probes import (
     AT_FIELD,
     KIND_FIELD,
     REF_FIELD,

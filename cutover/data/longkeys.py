@@ -17,8 +17,8 @@ from typing import Any
 
 from pymongo.database import Database
 
-from cutover.indexes import IndexSpec
-from cutover.inventory import call, within
+from cutover.data.indexes import IndexSpec
+from cutover.data.inventory import call, within
 
 INDEX_KEY_LIMIT = 1024
 DERIVED_KINDS = frozenset({"text", "2d", "2dsphere", "geoHaystack", "hashed"})

@@ -23,8 +23,8 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from cutover.errors import CouldNotVerify, TargetTimeout, TargetUnreachable
-from cutover.file_refs import FileRef
-from cutover.file_urls import redact_url
+from cutover.files.refs import FileRef
+from cutover.files.urls import redact_url
 from cutover.listing import Capped
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})   # 503 is also S3's SlowDown

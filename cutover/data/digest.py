@@ -32,7 +32,7 @@ from typing import Any
 from bson import Binary, Decimal128, Int64, ObjectId
 from pymongo.database import Database
 
-from cutover.inventory import call, within
+from cutover.data.inventory import call, within
 
 MAX_DEPTH = 10         # containers; each level nests the pipeline 9 BSON levels deeper (servers cap near 180-200)
 _OFFSET = 500

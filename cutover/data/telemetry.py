@@ -23,11 +23,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from cutover import health
+from cutover.data import health
+from cutover.data.inventory import call
 from cutover.errors import CouldNotVerify, TargetTimeout
-from cutover.inventory import call
 
-SUITE_APP = "cutover"   # the appName of every client of this suite (cutover.mongo_client)
+SUITE_APP = "cutover"   # the appName of every client of this suite (cutover.data.mongo_client)
 _OWN_OPS = {"currentOp": 1, "$ownOps": True, "active": True, "appName": SUITE_APP,
             "command.currentOp": {"$exists": False}}
 

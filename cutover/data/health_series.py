@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from cutover.data.telemetry import Sample, Window
 from cutover.errors import CouldNotVerify, UnexpectedAnswer
-from cutover.telemetry import Sample, Window
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,16 @@ from urllib.parse import parse_qsl, unquote
 
 from cutover.errors import CouldNotVerify, TargetTimeout, TargetUnreachable
 from cutover.model import Target
-from cutover.reach import GRIDFS_DB, PARSE, PUBLIC_URL, REST_SOURCE, SOURCE_DB, SOURCE_PARSE, SOURCE_STORE, Component
+from cutover.reach.breaker import (
+    GRIDFS_DB,
+    PARSE,
+    PUBLIC_URL,
+    REST_SOURCE,
+    SOURCE_DB,
+    SOURCE_PARSE,
+    SOURCE_STORE,
+    Component,
+)
 
 S3_AUTH_CODES = frozenset({"InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken",
                            "TokenRefreshRequired", "InvalidClientTokenId"})
@@ -68,7 +77,7 @@ def _http_settings(target: Target, name: str) -> tuple[str, str]:
 
 
 def _tls(host: str, port: int, timeout_s: float) -> None:
-    from cutover.transport import handshake
+    from cutover.transport.tls import handshake
 
     handshake(host, port, timeout_s, verify=False)  # a failed handshake is an answer: TLS-01 judges it
 

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from cutover.commands import CommandLog, GuardedClient
+from cutover.data.commands import CommandLog, GuardedClient
 from cutover.errors import ConfigError
 
 
 def open_mongo(uri: str, timeout_s: float, tls_ca_file: str = "", component: str = "MongoDB",
                log: CommandLog | None = None) -> Any:
     """A client that fails fast (server selection, connect and socket timeouts), refuses commands outside the
-    allowlist (cutover.commands) and reports what it sends to ``log``; connection is lazy, so an unreachable
+    allowlist (cutover.data.commands) and reports what it sends to ``log``; connection is lazy, so an unreachable
     server surfaces on first use. Blocking commands are allowed only when ``log.allow_blocking``."""
     from pymongo.errors import ConfigurationError, InvalidURI
 

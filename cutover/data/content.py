@@ -1,9 +1,9 @@
 """DB-02 content equality: `_id`-range partitions, then a type-aware document diff.
 
-How a partition is judged (the order lives in :func:`cutover.data_plan.content_diff`):
+How a partition is judged (the order lives in :func:`cutover.data.facade.content_diff`):
 1. Only for a target with ``allow_blocking_commands = true`` (a quiesced copy): equal ``dbHash`` values
    (:func:`server_hash`; the command locks the database against writes) clear the whole class.
-2. Where both servers compute a sound digest (:mod:`cutover.digest`, an ordinary aggregation), equal
+2. Where both servers compute a sound digest (:mod:`cutover.data.digest`, an ordinary aggregation), equal
    digests clear the partition without shipping a document.
 3. Otherwise both sides of the partition are streamed as raw BSON (at most ``max_docs_per_s``); documents
    whose bytes are equal are equal. Only documents whose bytes differ are decoded and compared field by
@@ -25,10 +25,10 @@ from bson.raw_bson import RawBSONDocument
 from pymongo.collection import Collection
 from pymongo.database import Database
 
+from cutover.data.inventory import call, within
+from cutover.data.pace import UNCAPPED, Pace
 from cutover.errors import CommandRefused
-from cutover.inventory import call, within
 from cutover.listing import Capped
-from cutover.pace import UNCAPPED, Pace
 
 RAW = CodecOptions(document_class=RawBSONDocument)
 # Documents per reply: real servers cap a reply at 16 MB on their own, some stand-ins do not.

@@ -1,10 +1,10 @@
 """Probe objects, files and users for the writing REST checks: marked as the suite's own, always removed.
 
 What marks a probe is in :mod:`cutover.probe_marks`. A :class:`ProbeRun` holds the probes of one check;
-:meth:`ProbeRun.cleanup` (leaving the ``with`` block, or :meth:`cutover.probe_phase.ProbePhase.close` when
+:meth:`ProbeRun.cleanup` (leaving the ``with`` block, or :meth:`cutover.rest.phase.ProbePhase.close` when
 the process ends) removes them through the REST API with the master key, then settles what the app's
-triggers did meanwhile (:mod:`cutover.side_effects`). Probe files are also written down as ledger rows in
-the probe class, so that a later run's sweep (:mod:`cutover.probe_sweep`) finds what a killed run left.
+triggers did meanwhile (:mod:`cutover.rest.side_effects`). Probe files are also written down as ledger rows in
+the probe class, so that a later run's sweep (:mod:`cutover.rest.sweep`) finds what a killed run left.
 Once a run's probes are gone the probe class itself is dropped (``DELETE /schemas/<class>``), so the
 target's collections and ``_SCHEMA`` are exactly as before.
 """
@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 from cutover import probe_marks as marks
 from cutover.errors import CouldNotVerify
-from cutover.parse_compare import date
-from cutover.parse_rest import Answer, ParseClient, results
+from cutover.rest.client import Answer, ParseClient, results
+from cutover.rest.compare import date
 
 if TYPE_CHECKING:
-    from cutover.side_effects import Effects, SideEffectWatch
+    from cutover.rest.side_effects import Effects, SideEffectWatch
 
 RUN_FIELD, AT_FIELD, NAME_PREFIX = marks.RUN_FIELD, marks.AT_FIELD, marks.NAME_PREFIX
 KIND_FIELD = "probeKind"

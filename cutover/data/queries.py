@@ -18,9 +18,9 @@ from typing import Any
 
 from pymongo.database import Database
 
-from cutover.indexes import IndexSpec, list_indexes
-from cutover.inventory import call
-from cutover.longkeys import DERIVED_KINDS
+from cutover.data.indexes import IndexSpec, list_indexes
+from cutover.data.inventory import call
+from cutover.data.longkeys import DERIVED_KINDS
 from cutover.model import Query
 
 INDEX_STAGES = frozenset({"IXSCAN", "IDHACK", "COUNT_SCAN", "DISTINCT_SCAN", "EXPRESS_IXSCAN",

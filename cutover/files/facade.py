@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cutover.errors import ConfigError, CouldNotVerify
-from cutover.file_refs import (
+from cutover.files.refs import (
     FileField,
     FileRef,
     file_fields,
@@ -20,12 +20,8 @@ from cutover.file_refs import (
     iter_field_refs,
     schema_file_fields,
 )
-from cutover.file_urls import UrlScheme, adapter_url, is_legacy_name, is_legacy_url, scheme_for
-from cutover.listing import Capped
-from cutover.model import Files, Target
-from cutover.probes import NAME_PREFIX as PROBE_NAME_PREFIX
-from cutover.resolve import Answer, Job, ResolveOptions, ResolveSummary, resolve
-from cutover.storage import (
+from cutover.files.resolve import Answer, Job, ResolveOptions, ResolveSummary, resolve
+from cutover.files.storage import (
     GridFSFacts,
     GridFSFile,
     Orphans,
@@ -42,6 +38,10 @@ from cutover.storage import (
     s3_object_size,
     source_sizes,
 )
+from cutover.files.urls import UrlScheme, adapter_url, is_legacy_name, is_legacy_url, scheme_for
+from cutover.listing import Capped
+from cutover.model import Files, Target
+from cutover.rest.probes import NAME_PREFIX as PROBE_NAME_PREFIX
 
 
 @dataclass(frozen=True)

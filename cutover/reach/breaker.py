@@ -4,11 +4,11 @@ A component is one thing the suite reaches over the network: the source and targ
 GridFS database, the Parse Server (its ``server_url`` and, when it differs, its public URL), the source Parse
 Server, a REST source, the file store and the source bucket's store, and every host of a TLS-configured link
 (``TLS endpoint host:port``). Once one is found unreachable or timing out, by the preflight
-(:mod:`cutover.preflight`) or by a check, :class:`Breaker` raises that cause at once wherever the component
+(:mod:`cutover.reach.preflight`) or by a check, :class:`Breaker` raises that cause at once wherever the component
 is asked for again; with a shared directory it does so in every process of the run (pytest-xdist workers).
 
 Which component an error met during a check belongs to is read from the error itself
-(:mod:`cutover.failures`): only transport failures count, attributed by the address their messages name,
+(:mod:`cutover.reach.failures`): only transport failures count, attributed by the address their messages name,
 else to the one component of that kind the check asked for.
 """
 from __future__ import annotations
@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from cutover.errors import CouldNotVerify, TargetTimeout, TargetUnreachable
-from cutover.failures import addresses_in, chain, transport_failure
 from cutover.model import Target
+from cutover.reach.failures import addresses_in, chain, transport_failure
 from cutover.redact import host_of
-from cutover.topology import links, mongo_hosts, url_host
-from cutover.transport import HostPort
+from cutover.transport.tls import HostPort
+from cutover.transport.topology import links, mongo_hosts, url_host
 
 SOURCE_DB = "source database"
 TARGET_DB = "target database"
@@ -121,7 +121,7 @@ class Breaker:
 
     def __init__(self, declared: Iterable[Component] = ()) -> None:
         self.components = {c.name: c for c in declared}
-        self.preflight: Any = None                     # cutover.preflight.Preflight, once run
+        self.preflight: Any = None                     # cutover.reach.preflight.Preflight, once run
         self._dead: dict[str, Dead] = {}
         self._touched: set[str] = set()
         self._shared: Path | None = None

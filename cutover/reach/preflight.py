@@ -1,10 +1,10 @@
 """The preflight: one attempt to reach every component of a target, all at once, before any check runs.
 
-Each component (:func:`cutover.reach.components`) gets one probe in its own thread, without retries, and all
+Each component (:func:`cutover.reach.breaker.components`) gets one probe in its own thread, without retries, and all
 of them end by their own timeouts (``timeout_s`` to connect, then to answer): a black-holed deployment costs
 one timeout, not one per check. A probe only asks whether the component answers at all;
 what it answers is the checks' business (a 500 from ``/health`` is API-01's finding, an expired certificate
-TLS-02's). The probes themselves are in :mod:`cutover.reach_probes`.
+TLS-02's). The probes themselves are in :mod:`cutover.reach.probes`.
 
 A refused authentication (a database password, an S3 key) is a configuration error, not a finding:
 :class:`cutover.errors.ConfigError`, one line naming the component, the user and the auth source, never
@@ -20,8 +20,8 @@ from typing import Any
 
 from cutover.errors import ConfigError, CouldNotVerify, TargetTimeout
 from cutover.model import Target
-from cutover.reach import Breaker, Component, Dead
-from cutover.reach_probes import AuthFailed, probe_for, warm_up
+from cutover.reach.breaker import Breaker, Component, Dead
+from cutover.reach.probes import AuthFailed, probe_for, warm_up
 
 GRACE_S = 2.0
 

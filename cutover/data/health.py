@@ -1,6 +1,6 @@
 """DB-06 deployment health: topology, and the health figures read from one server document each.
 
-The figures are the seed's Telemetry checks (CPU time, queues, replication lag); :mod:`cutover.telemetry`
+The figures are the seed's Telemetry checks (CPU time, queues, replication lag); :mod:`cutover.data.telemetry`
 samples them over a window. Each reader takes one reply document as the server sent it and returns the
 figure, or None when that server does not report it (an older version, another platform, a stand-in).
 Shapes followed, from MongoDB's manual (``reference/command/serverStatus``, ``hostInfo``,
@@ -25,7 +25,7 @@ from typing import Any
 
 from pymongo.database import Database
 
-from cutover.inventory import call
+from cutover.data.inventory import call
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,11 @@
+"""REST (API-01..API-08): the target's Parse Server through its REST API, proven with probes.
+
+    facade.py        RestFacts (``session.rest``): what the API-* checks ask
+    client.py        a small Parse REST client: every call has a timeout and returns an Answer (a fact)
+    compare.py       what a Parse Server must give back for what was sent, differences as message lines
+    flows.py         the REST criteria as sequences of steps, each naming the first failed step
+    probes.py        probe objects, files and users (marked as the suite's own), always removed
+    phase.py         one process's probe runs, removed by Session.close() whatever ends the run
+    sweep.py         the start-of-run sweep of probes killed runs left behind (and its read-only survey)
+    side_effects.py  what the app's triggers wrote because of the probes: found and (by default) undone
+"""
