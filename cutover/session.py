@@ -1,23 +1,30 @@
-"""One target's clients, each opened on first use and closed once at the end of the run.
+"""One target's session: its clients, each opened on first use and closed once at the end, and a facade per area.
+
+Checks ask the facades for facts: ``session.data`` (DB-01..DB-07, CLI-01), ``session.files`` (FILE-01..04),
+``session.rest`` (API-01..08), ``session.transport`` (TLS-01..03) and ``session.security`` (SEC-01, SEC-02).
+Each facade keeps what it computed in its own :class:`cutover.memo.Memo` and reaches another area only
+through that area's facade on this session. The session keeps its clients the same way.
 
 The pytest plugin holds one Session per process (per xdist worker), so clients are opened per worker, not
-per test. Connection failures surface as :class:`cutover.errors.CouldNotVerify` subclasses. Each accessor
-first asks the session's breaker (``reach``, :mod:`cutover.reach.breaker`) about its component: once a component is
-known dead, its accessor raises that cause at once instead of waiting out another timeout.
+per test. Connection failures surface as :class:`cutover.errors.CouldNotVerify` subclasses. Each client
+accessor first asks the session's breaker (``reach``, :mod:`cutover.reach`) about its component: once a
+component is known dead, its accessor raises that cause at once instead of waiting out another timeout.
 """
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from functools import cached_property
-from typing import Any
+from dataclasses import dataclass
+from typing import Generic, Protocol, TypeAlias, TypeVar, overload
 
-from cutover.data.commands import CommandLog
-from cutover.data.mongo_client import open_mongo
-from cutover.data.pace import Pace
+from botocore.client import BaseClient
+
+from cutover.data import CommandLog, DataFacts, DataSource, GuardedClient, GuardedDatabase, open_mongo, open_source
 from cutover.errors import ConfigError
-from cutover.model import Target
-from cutover.reach.breaker import (
+from cutover.files import FileFacts
+from cutover.memo import Memo
+from cutover.model import ParseServer, Target
+from cutover.reach import (
     FILE_STORE,
     GRIDFS_DB,
     PARSE,
@@ -29,101 +36,124 @@ from cutover.reach.breaker import (
     Breaker,
     components,
 )
+from cutover.rest import ParseClient, ProbePhase, RestFacts
+from cutover.security import SecurityFacts
+from cutover.transport import TransportFacts
+
+T = TypeVar("T")
+C = TypeVar("C", bound="Closeable")
+S3Client: TypeAlias = BaseClient   # boto3's S3 client (botocore builds its methods at run time)
 
 
-class guarded:  # a decorator, like functools.cached_property
-    """A cached accessor that asks the session's breaker about its components on every access."""
+class Closeable(Protocol):
+    def close(self) -> None: ...
 
-    def __init__(self, *names: str) -> None:
-        self.names = names
 
-    def __call__(self, build: Callable[[Any], Any]) -> guarded:
-        self.build = build
-        return self
+@dataclass(frozen=True)
+class RunOptions:
+    """What the command line says that the library needs to know."""
+
+    sample: int = 0       # --sample N: DB-02 compares N sampled documents per class instead of all
+    workers: int = 1      # processes of the run (pytest-xdist): they share the documents-per-second cap
+
+
+class Guarded(Generic[T]):
+    """A value built once per session (kept in its memo), after asking the breaker about its components."""
+
+    def __init__(self, components: tuple[str, ...], build: Callable[[Session], T]) -> None:
+        self.components, self.build = components, build
 
     def __set_name__(self, owner: type, name: str) -> None:
-        self.slot = f"_{name}"
+        self.key = ("session", name)
 
-    def __get__(self, session: Any, owner: type | None = None) -> Any:
+    @overload
+    def __get__(self, session: None, owner: type | None = None) -> Guarded[T]: ...
+    @overload
+    def __get__(self, session: Session, owner: type | None = None) -> T: ...
+
+    def __get__(self, session: Session | None, owner: type | None = None) -> T | Guarded[T]:
         if session is None:
             return self
-        session.reach.require(*self.names)
-        if self.slot not in session.__dict__:
-            session.__dict__[self.slot] = self.build(session)
-        return session.__dict__[self.slot]
+        session.reach.require(*self.components)
+        return session.memo.get(self.key, lambda: self.build(session))
+
+
+def guarded(*components: str) -> Callable[[Callable[[Session], T]], Guarded[T]]:
+    """Decorates a Session method into a :class:`Guarded` accessor of these components (none: only kept)."""
+    return lambda build: Guarded(components, build)
 
 
 class Session:
-    """Lazily opened clients for one target, plus a per-session memo (``cache``) for facts."""
+    """Lazily opened clients for one target, the facades over them, and a memo for what a check computes."""
 
-    def __init__(self, target: Target, options: dict[str, Any] | None = None) -> None:
+    def __init__(self, target: Target, options: RunOptions | None = None) -> None:
         self.target = target
-        # command-line switches the checks may read (sample, read_only) and ``workers`` (xdist processes)
-        self.options = dict(options or {})
-        self.cache: dict[str, Any] = {}
+        self.options = options or RunOptions()
+        self.memo = Memo()
         self.commands = CommandLog(allow_blocking=target.allow_blocking_commands)
         self.reach = Breaker(components(target))
-        self._closers: list[Any] = []
-        self._paces: dict[str, Pace] = {}
+        self._closers: list[Closeable] = []
+
+    # -- the facades ----------------------------------------------------------------------------------------
+    @guarded()
+    def data(self) -> DataFacts:
+        return DataFacts(self)
+
+    @guarded()
+    def files(self) -> FileFacts:
+        return FileFacts(self)
+
+    @guarded()
+    def rest(self) -> RestFacts:
+        return RestFacts(self)
+
+    @guarded()
+    def transport(self) -> TransportFacts:
+        return TransportFacts(self)
+
+    @guarded()
+    def security(self) -> SecurityFacts:
+        return SecurityFacts(self)
+
+    # -- the clients ----------------------------------------------------------------------------------------
+    @guarded(TARGET_DB)
+    def target_client(self) -> GuardedClient:
+        database = self.target.database
+        return self.keep(open_mongo(database.uri, self.target.thresholds.timeout_s, database.tls_ca_file,
+                                    "target", self.commands))
 
     @guarded(TARGET_DB)
-    def target_client(self) -> Any:
-        return self._keep(open_mongo(self.target.database.uri, self.target.thresholds.timeout_s,
-                                     self.target.database.tls_ca_file, "target", self.commands))
-
-    @guarded(TARGET_DB)
-    def target_db(self) -> Any:
+    def target_db(self) -> GuardedDatabase:
         return self.target_client.get_default_database()
 
     @guarded(SOURCE_DB)
-    def source_client(self) -> Any:
+    def source_client(self) -> GuardedClient | None:
         if self.target.source.kind != "mongodb":
             return None
-        return self._keep(open_mongo(self.target.source.uri, self.target.thresholds.timeout_s, "", "source",
-                                     self.commands))
+        return self.keep(open_mongo(self.target.source.uri, self.target.thresholds.timeout_s, "", "source",
+                                    self.commands))
 
     @guarded(SOURCE_DB)
-    def source_db(self) -> Any:
+    def source_db(self) -> GuardedDatabase | None:
         return None if self.source_client is None else self.source_client.get_default_database()
 
     @property
-    def gridfs_db(self) -> Any:
+    def gridfs_db(self) -> GuardedDatabase | None:
+        """The database of a GridFS files adapter: its own ``gridfs_uri``, else the target database."""
         files = self.target.files
         if files is None or files.adapter != "gridfs":
             return None
         return self._gridfs_client_db if files.gridfs_uri else self.target_db
 
-    def scan_db(self, side: str) -> Any:
-        """The source or target database for heavy reads (DB-02, DB-04): with ``scans.read_preference``."""
-        db = self.source_db if side == "source" else self.target_db
-        mode = self.target.scans.read_preference
-        if db is None or not mode:
-            return db
-        from pymongo import read_preferences
-
-        return db.with_options(read_preference=getattr(read_preferences, mode[0].upper() + mode[1:])())
-
-    def pace(self, side: str) -> Pace:
-        """The documents-per-second cap of one server, this process's share of ``scans.max_docs_per_s``."""
-        if side not in self._paces:
-            workers = max(1, int(self.options.get("workers") or 1))
-            self._paces[side] = Pace(self.target.scans.max_docs_per_s / workers)
-        return self._paces[side]
-
-    @property
-    def aggregation_budget_s(self) -> float:
-        """maxTimeMS (in seconds) of the suite's aggregations and counts."""
-        return self.target.scans.aggregation_budget(self.target.thresholds.timeout_s)
-
     @guarded(GRIDFS_DB)
-    def _gridfs_client_db(self) -> Any:
+    def _gridfs_client_db(self) -> GuardedDatabase:
         assert self.target.files is not None
-        uri = self.target.files.gridfs_uri
-        client = open_mongo(uri, self.target.thresholds.timeout_s, "", "gridfs", self.commands)
-        return self._keep(client).get_default_database()
+        client = open_mongo(self.target.files.gridfs_uri, self.target.thresholds.timeout_s, "", "gridfs",
+                            self.commands)
+        return self.keep(client).get_default_database()
 
     @guarded(FILE_STORE)
-    def s3(self) -> Any:
+    def s3(self) -> S3Client | None:
         files = self.target.files
         if files is None or files.adapter != "s3":
             return None
@@ -131,7 +161,7 @@ class Session:
                        self.target.thresholds.timeout_s)
 
     @guarded(SOURCE_STORE)
-    def source_s3(self) -> Any:
+    def source_s3(self) -> S3Client | None:
         files = self.target.files
         if files is None or not files.source_bucket:
             return None
@@ -139,54 +169,45 @@ class Session:
                        files.secret_access_key, self.target.thresholds.timeout_s)
 
     @guarded(SOURCE_DB, REST_SOURCE)
-    def source(self) -> Any:
-        from cutover.data.sources import open_source  # the data area owns the source-of-truth abstraction
-
-        return open_source(self.target, self)
+    def source(self) -> DataSource:
+        return open_source(self.target, self.source_db)
 
     @guarded(PARSE)
-    def parse(self) -> Any:
-        return self._rest(self.target.parse)
+    def parse(self) -> ParseClient | None:
+        return self._rest_client(self.target.parse)
 
     @guarded(SOURCE_PARSE)
-    def source_parse(self) -> Any:
-        return self._rest(self.target.source_parse)
+    def source_parse(self) -> ParseClient | None:
+        return self._rest_client(self.target.source_parse)
 
-    def _rest(self, server: Any) -> Any:
+    def _rest_client(self, server: ParseServer | None) -> ParseClient | None:
         if server is None:
             return None
-        from cutover.rest.client import ParseClient  # the REST area owns the client
+        return self.keep(ParseClient(server, timeout=self.target.thresholds.timeout_s))
 
-        return self._keep(ParseClient(server, timeout=self.target.thresholds.timeout_s))
-
-    @cached_property
-    def probes(self) -> Any:
-        """This process's probe runs (:class:`cutover.rest.phase.ProbePhase`); ``close()`` removes the
-        outstanding ones."""
-        from cutover.rest.phase import ProbePhase  # the REST area owns probes
-
+    @guarded()
+    def probes(self) -> ProbePhase:
+        """This process's probe runs; ``close()`` removes the outstanding ones."""
         return ProbePhase(self.target.probe_class, self.target.probe_side_effects)
 
-    def _keep(self, client: Any) -> Any:
-        self._closers.append(client)
-        return client
-
-    def keep(self, closeable: Any) -> Any:
-        """Close ``closeable`` with the session, before the clients opened so far (a background sampler)."""
-        return self._keep(closeable)
+    # -- the end --------------------------------------------------------------------------------------------
+    def keep(self, closeable: C) -> C:
+        """Close ``closeable`` with the session, before whatever was kept earlier (a background sampler)."""
+        self._closers.append(closeable)
+        return closeable
 
     def close(self) -> None:
         """Remove every probe still outstanding in this process, then close the clients (idempotent)."""
-        if "probes" in self.__dict__:
+        if ("session", "probes") in self.memo:
             with contextlib.suppress(Exception):
                 self.probes.close()
-        for client in reversed(self._closers):
+        for closeable in reversed(self._closers):
             with contextlib.suppress(Exception):
-                client.close()
+                closeable.close()
         self._closers.clear()
 
 
-def open_s3(endpoint_url: str, region: str, key_id: str, secret: str, timeout: float) -> Any:
+def open_s3(endpoint_url: str, region: str, key_id: str, secret: str, timeout: float) -> S3Client:
     """A boto3 S3 client with timeouts and bounded retries; credentials from the target or the environment."""
     import boto3
     from botocore.config import Config

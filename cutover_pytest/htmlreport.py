@@ -1,22 +1,32 @@
-"""pytest-html hooks: Criterion, Severity and Verdict columns, and attached tables under each test."""
+"""What the pytest-html report shows beyond pytest's own: Criterion, Severity and Verdict columns, tables and
+charts under each test, and the release manager's view at the top (verdict, criteria, areas, changes, waivers,
+probes). The controller's hooks call these (:class:`cutover_pytest.controller.Controller`)."""
 from __future__ import annotations
 
 import html
 import json
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pytest
 
+from cutover.run.criteria import CRITERIA, SEVERITY_ORDER, severity_of
+from cutover.run.gate import Gate
+from cutover.run.results import CheckRecord
+from cutover.run.verification import CriterionResult
+from cutover.run.waivers import Waiver
 from cutover_pytest.charts import sparkline
 
+_COLOURS = {"PASS": "#1a7f37", "PARTIAL PASS": "#9a6700", "INCOMPLETE": "#9a6700"}
 
-def pytest_html_results_table_header(cells: list[str]) -> None:
+
+def table_header(cells: list[str]) -> None:
     cells.insert(1, '<th class="sortable" data-column-type="criterion">Criterion</th>')
     cells.insert(2, '<th class="sortable" data-column-type="severity">Severity</th>')
     cells.insert(3, '<th class="sortable" data-column-type="verdict">Verdict</th>')
 
 
-def pytest_html_results_table_row(report: pytest.TestReport, cells: list[str]) -> None:
+def table_row(report: pytest.TestReport, cells: list[str]) -> None:
     props = dict(getattr(report, "user_properties", ()))  # a CollectReport has none
     cells.insert(1, f"<td>{html.escape(str(props.get('criterion', '')))}</td>")
     cells.insert(2, f"<td>{html.escape(str(props.get('severity', '')))}</td>")
@@ -25,7 +35,7 @@ def pytest_html_results_table_row(report: pytest.TestReport, cells: list[str]) -
     cells.insert(3, f"<td>{html.escape(str(getattr(report, 'cutover_verdict', '')))}{charts}</td>")
 
 
-def pytest_html_results_table_html(report: pytest.TestReport, data: list[str]) -> None:
+def table_html(report: pytest.TestReport, data: list[str]) -> None:
     message = getattr(report, "cutover_message", "")
     if message and not report.passed:
         data.insert(0, f'<div class="cutover-message"><b>{html.escape(message)}</b></div>')
@@ -43,53 +53,17 @@ def render_table(table: dict[str, Any]) -> str:
             f'<table border="1"><tr>{head}</tr>{body}</table></div>')
 
 
-def pytest_html_results_summary(prefix: list[str], summary: list[str], postfix: list[str],
-                                session: pytest.Session) -> None:
-    """The release manager's view first: verdict banner, criteria matrix, counts per area and severity, changes,
-    waivers."""
-    from cutover_pytest.state import get_state
-
-    state = get_state(session.config)
-    if state is None:
-        return
-    entries = list(state.results.values())
-    gate = state.gate
+def banner(gate: Gate | None, target: str, run_id: str, partial: bool) -> str:
     colour = _COLOURS.get(gate.status if gate else "NOT RUN", "#cf222e")
     line = gate.line if gate else "GATE: NOT RUN (interrupted, or a usage or collection error)"
-    partial = " (partial run: --partial)" if state.partial else ""
-    prefix.append(f'<div id="cutover-verdict" style="background:{colour};color:white;padding:12px;'
-                  f'font-size:20px"><b>{html.escape(line)}</b> &mdash; target '
-                  f"{html.escape(state.target.name)}, run {html.escape(state.run_id)}{partial}</div>")
-    if state.criteria:
-        prefix.append(render_table(criteria_matrix(state.criteria, state.target.severity)))
-    prefix.append(render_table(_area_table(entries)))
-    failing = sorted((e for e in entries if e.get("outcome") in ("failed", "error")),
-                     key=lambda e: (SEVERITY_ORDER.get(e.get("severity", ""), 9), e.get("label", "")))
-    if failing:
-        prefix.append(render_table({"title": "Failing checks (most severe first)",
-                                    "headers": ["Check", "Severity", "Outcome", "Message"],
-                                    "rows": [[e["label"], e["severity"], "waived" if e.get("waiver") else
-                                              e["outcome"], e.get("message", "")[:500]] for e in failing]}))
-    diff = state.changes_since_previous()
-    if diff["previous_run"]:
-        prefix.append(render_table({"title": f"Changes since run {diff['previous_run']}",
-                                    "headers": ["Newly failing", "Newly passing"],
-                                    "rows": [[", ".join(diff["newly_failing"]) or "none",
-                                              ", ".join(diff["newly_passing"]) or "none"]]}))
-    rows = [[w.describe(), "active"] for w in state.waivers]
-    rows += [[w.describe(), "EXPIRED: ignored"] for w in state.expired_waivers]
-    if rows:
-        prefix.append(render_table({"title": "Waivers", "headers": ["Waiver", "State"], "rows": rows}))
+    note = " (partial run: --partial)" if partial else ""
+    return (f'<div id="cutover-verdict" style="background:{colour};color:white;padding:12px;'
+            f'font-size:20px"><b>{html.escape(line)}</b> &mdash; target '
+            f"{html.escape(target)}, run {html.escape(run_id)}{note}</div>")
 
 
-SEVERITY_ORDER = {"blocker": 0, "major": 1, "minor": 2}
-_COLOURS = {"PASS": "#1a7f37", "PARTIAL PASS": "#9a6700", "INCOMPLETE": "#9a6700"}
-
-
-def criteria_matrix(results: dict[str, Any], overrides: dict[str, str]) -> dict[str, Any]:
+def criteria_matrix(results: Mapping[str, CriterionResult], overrides: dict[str, str]) -> dict[str, Any]:
     """Every criterion of the catalogue with its verdict: pass, fail, error, waived, not applicable, not run."""
-    from cutover.run.criteria import CRITERIA, severity_of
-
     rows = []
     for cid, result in results.items():
         checks = ", ".join(f"{n} {verdict}" for verdict, n in sorted(result.checks.items()))
@@ -100,15 +74,37 @@ def criteria_matrix(results: dict[str, Any], overrides: dict[str, str]) -> dict[
             "headers": ["Criterion", "Title", "Severity", "Verdict", "Checks", "Why"], "rows": rows}
 
 
-def _area_table(entries: list[dict[str, Any]]) -> dict[str, Any]:
-    from cutover.run.criteria import CRITERIA
-
+def area_table(records: Iterable[CheckRecord]) -> dict[str, Any]:
     cells: dict[tuple[str, str], dict[str, int]] = {}
-    for e in entries:
-        key = (CRITERIA[e["criterion"]].area, e["severity"])
-        bucket = cells.setdefault(key, {})
-        bucket[e.get("outcome", "?")] = bucket.get(e.get("outcome", "?"), 0) + 1
+    for r in records:
+        bucket = cells.setdefault((CRITERIA[r.criterion].area, r.severity), {})
+        bucket[r.outcome or "?"] = bucket.get(r.outcome or "?", 0) + 1
     rows = [[area, sev, *(counts.get(o, 0) for o in ("passed", "failed", "error", "skipped"))]
             for (area, sev), counts in sorted(cells.items(), key=lambda kv: (kv[0][0], SEVERITY_ORDER[kv[0][1]]))]
     return {"title": "Results per area and severity",
             "headers": ["Area", "Severity", "Passed", "Failed", "Error", "Skipped"], "rows": rows}
+
+
+def failing_table(records: Iterable[CheckRecord]) -> dict[str, Any] | None:
+    failing = sorted((r for r in records if r.failing), key=lambda r: (SEVERITY_ORDER.get(r.severity, 9), r.label))
+    if not failing:
+        return None
+    return {"title": "Failing checks (most severe first)", "headers": ["Check", "Severity", "Outcome", "Message"],
+            "rows": [[r.label, r.severity, "waived" if r.waiver else r.outcome, r.message[:500]] for r in failing]}
+
+
+def changes_table(diff: dict[str, Any]) -> dict[str, Any] | None:
+    if not diff["previous_run"]:
+        return None
+    return {"title": f"Changes since run {diff['previous_run']}", "headers": ["Newly failing", "Newly passing"],
+            "rows": [[", ".join(diff["newly_failing"]) or "none", ", ".join(diff["newly_passing"]) or "none"]]}
+
+
+def waivers_table(active: Iterable[Waiver], expired: Iterable[Waiver]) -> dict[str, Any] | None:
+    rows = [[w.describe(), "active"] for w in active] + [[w.describe(), "EXPIRED: ignored"] for w in expired]
+    return {"title": "Waivers", "headers": ["Waiver", "State"], "rows": rows} if rows else None
+
+
+def probes_block(lines: list[str]) -> str:
+    items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
+    return f'<div id="cutover-probes"><p>Probes</p><ul>{items}</ul></div>' if lines else ""

@@ -1,6 +1,6 @@
-"""What the controller knows about a run's checks beyond their reports: which were collected, which the user
-deselected, collection errors. Under pytest-xdist the workers collect; each writes what it saw to a scratch file
-in the run directory (``.collected-<worker>.json``) before telling the controller, which merges them.
+"""What a process knows about a run's checks beyond their reports: which were collected, which the user
+deselected, collection errors. Under pytest-xdist the workers collect; each writes what it saw to a file in the
+run's scratch directory (``collected-<worker>.json``) before telling the controller, which merges them.
 """
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
+
+from cutover.run.results import CheckRecord
 
 READ_ONLY_SKIP = "--read-only: this check writes probe objects"
 
@@ -34,16 +35,16 @@ class Tally:
     def add_deselected(self, items: Iterable[pytest.Item]) -> None:
         self.deselected.update((i.nodeid, c) for i in items if (c := criterion_of(i)) is not None)
 
-    def exclusions(self, results: Mapping[str, Mapping[str, Any]]) -> dict[str, Counter[str]]:
+    def exclusions(self, records: Mapping[str, CheckRecord]) -> dict[str, Counter[str]]:
         """criterion -> how many of its checks the user kept from running, by cause."""
         causes: dict[str, Counter[str]] = {}
         for cid in self.deselected.values():
             causes.setdefault(cid, Counter())["deselected"] += 1
         for nodeid, cid in self.collected.items():
-            entry = results.get(nodeid)
-            if entry is None or "outcome" not in entry:
+            record = records.get(nodeid)
+            if record is None or record.outcome is None:
                 causes.setdefault(cid, Counter())["not run (the run stopped before them)"] += 1
-            elif str(entry.get("message", "")).startswith(READ_ONLY_SKIP):
+            elif record.message.startswith(READ_ONLY_SKIP):
                 causes.setdefault(cid, Counter())["skipped by --read-only"] += 1
         return causes
 

@@ -3,49 +3,67 @@ PARTIAL PASS or NOT RUN) with its exit code, and what the record and the termina
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
 
+from cutover.model import Target
 from cutover.run.criteria import CRITERIA
 from cutover.run.gate import Gate, judge
+from cutover.run.results import CheckRecord
 from cutover.run.verification import CriterionResult, criterion_results, describe_exclusions, not_verified
-from cutover_pytest.state import RunState
+from cutover_pytest.tally import Tally
 
 UNSELECTED = "not selected: the run was narrowed to the paths given"
 _NOT_RUN_EXITS = {pytest.ExitCode.INTERRUPTED: "interrupted", pytest.ExitCode.USAGE_ERROR: "usage error",
                   pytest.ExitCode.INTERNAL_ERROR: "internal error"}
 
 
-def conclude(state: RunState, exitstatus: int) -> Gate:
-    """Every criterion's verdict (kept in ``state.criteria``) and the gate."""
-    store = state.target.files.adapter if state.target.files else None
-    excluded = describe_exclusions(state.tally.exclusions(state.results))
-    state.criteria = criterion_results(state.results.values(), excluded, state.target.source.kind, store,
-                                       unselected=UNSELECTED if state.narrowed else "")
-    reason, code = not_run(state, exitstatus)
-    verified = {cid: result.verified for cid, result in state.criteria.items()}
-    return judge(state.results.values(), verified, partial=state.partial, not_run=reason, not_run_exit=code)
+@dataclasses.dataclass(frozen=True)
+class Scope:
+    """What the user asked this run to cover."""
+
+    narrowed: bool = False       # the bundled catalogue was not selected as a whole (paths given)
+    partial: bool = False        # --partial: a narrowed run may pass on the criteria it verified
+    collect_only: bool = False   # --collect-only: nothing runs, no verdict
 
 
-def not_run(state: RunState, exitstatus: int) -> tuple[str, int]:
+def criteria_of(records: Mapping[str, CheckRecord], tally: Tally, target: Target,
+                scope: Scope) -> dict[str, CriterionResult]:
+    """Every criterion of the catalogue with its verdict."""
+    store = target.files.adapter if target.files else None
+    excluded = describe_exclusions(tally.exclusions(records))
+    return criterion_results(records.values(), excluded, target.source.kind, store,
+                             unselected=UNSELECTED if scope.narrowed else "")
+
+
+def conclude(records: Mapping[str, CheckRecord], criteria: Mapping[str, CriterionResult], tally: Tally,
+             scope: Scope, exitstatus: int) -> Gate:
+    """The gate of the run."""
+    reason, code = not_run(tally, scope, exitstatus)
+    verified = {cid: result.verified for cid, result in criteria.items()}
+    return judge(records.values(), verified, partial=scope.partial, not_run=reason, not_run_exit=code)
+
+
+def not_run(tally: Tally, scope: Scope, exitstatus: int) -> tuple[str, int]:
     """Why the run has no verdict at all ('' when it has one), and the exit code to give."""
-    errors = len(state.tally.collection_errors)
+    errors = len(tally.collection_errors)
     if errors:
         return f"{errors} collection error{'s' if errors > 1 else ''}", pytest.ExitCode.INTERRUPTED
     if exitstatus in _NOT_RUN_EXITS:
         return _NOT_RUN_EXITS[pytest.ExitCode(exitstatus)], exitstatus
-    if not state.tally.collected:
+    if not tally.collected:
         return "no checks collected", pytest.ExitCode.NO_TESTS_COLLECTED
-    if state.collect_only:
+    if scope.collect_only:
         return "--collect-only", pytest.ExitCode.NO_TESTS_COLLECTED
     return "", 0
 
 
-def record_fields(state: RunState) -> dict[str, Any]:
+def record_fields(criteria: Mapping[str, CriterionResult], partial: bool) -> dict[str, Any]:
     """Coverage as record.json keeps it: partial, the criteria not verified, and every criterion's verdict."""
-    return {"partial": state.partial, "not_verified": not_verified(state.criteria),
-            "criteria": {cid: _criterion_record(r) for cid, r in state.criteria.items()}}
+    return {"partial": partial, "not_verified": not_verified(criteria),
+            "criteria": {cid: _criterion_record(r) for cid, r in criteria.items()}}
 
 
 def _criterion_record(result: CriterionResult) -> dict[str, Any]:
@@ -55,9 +73,9 @@ def _criterion_record(result: CriterionResult) -> dict[str, Any]:
     return data
 
 
-def not_verified_lines(state: RunState) -> list[str]:
+def not_verified_lines(criteria: Mapping[str, CriterionResult]) -> list[str]:
     """The criteria that reached no verdict, one line per reason: "not verified (why): DB-02, DB-03"."""
     by_reason: dict[str, list[str]] = {}
-    for cid in not_verified(state.criteria):
-        by_reason.setdefault(state.criteria[cid].reason, []).append(cid)
+    for cid in not_verified(criteria):
+        by_reason.setdefault(criteria[cid].reason, []).append(cid)
     return [f"not verified ({reason}): {', '.join(ids)}" for reason, ids in by_reason.items()]

@@ -18,3 +18,29 @@
 
 CLI-01 lives here because its fact is a server-side count over the target database's `_Installation`.
 """
+from cutover.data import health_series
+from cutover.data.clients import SdkMix, minimum_label, sdk_table
+from cutover.data.commands import (
+    CommandLog,
+    GuardedClient,
+    GuardedDatabase,
+    blocking_policy,
+    merge_facts,
+    scan_policy,
+)
+from cutover.data.content import ContentDiff, Partition
+from cutover.data.facade import DataFacts, IndexPresence, SchemaAgreement, Unit
+from cutover.data.health import Topology
+from cutover.data.health_series import Series
+from cutover.data.inventory import VOLATILE_CLASSES, CollectionInfo, CountPair, call
+from cutover.data.longkeys import INDEX_KEY_LIMIT, IndexCoverage, LongKeys, ServerFacts
+from cutover.data.mongo_client import open_mongo
+from cutover.data.queries import Coverage
+from cutover.data.sources import DataSource, open_source
+from cutover.data.telemetry import Sampler, Window, claim, read_window
+
+__all__ = ["INDEX_KEY_LIMIT", "VOLATILE_CLASSES", "CollectionInfo", "CommandLog", "ContentDiff", "CountPair",
+           "Coverage", "DataFacts", "DataSource", "GuardedClient", "GuardedDatabase", "IndexCoverage",
+           "IndexPresence", "LongKeys", "Partition", "Sampler", "SchemaAgreement", "SdkMix", "Series",
+           "ServerFacts", "Topology", "Unit", "Window", "blocking_policy", "call", "claim", "health_series",
+           "merge_facts", "minimum_label", "open_mongo", "open_source", "read_window", "scan_policy", "sdk_table"]

@@ -1,196 +1,256 @@
-"""What the data checks run over (classes, counts, partitions), memoized once per session.
+"""The data area's facade (``session.data``): what the DB-* and CLI-01 checks ask, computed once per session.
 
-``session`` is duck-typed (see :class:`cutover.session.Session`): ``target``, ``source``, ``source_db``,
-``target_db``, ``options`` and ``cache``. Keys in ``session.cache`` start with ``data.``.
+Every fact comes from the session's clients through the modules of this package; the heavy reads (DB-02,
+DB-04) go through :meth:`DataFacts.scan_db` (``scans.read_preference``), are bounded by
+:attr:`DataFacts.budget_s` (maxTimeMS) and pay for what they read at :meth:`DataFacts.pace`. The suite's
+probes are never data of the app (:mod:`cutover.probe_marks`).
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any
+
+from pymongo import read_preferences
+from pymongo.database import Database
 
 from cutover import probe_marks
-from cutover.data import digest, inventory, longkeys
+from cutover.data import clients, digest, health, indexes, inventory, longkeys, queries
 from cutover.data.content import ContentDiff, Partition, compare_partition, compare_sample, partitions, server_hash
+from cutover.data.inventory import CountPair
+from cutover.data.pace import Pace
 from cutover.errors import CouldNotVerify
+from cutover.memo import Memo, memoized
+from cutover.model import Query
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from cutover.session import Session
 
-
-def memo(session: Any, key: str, compute: Callable[[], T]) -> T:
-    if key not in session.cache:
-        session.cache[key] = compute()
-    return session.cache[key]
-
-
-def data_classes(session: Any) -> list[str]:
-    """Source classes, target collections and target `_SCHEMA` classes, together (DB-01's test list).
-
-    A REST or export source cannot count Parse's internal collections (`_SCHEMA`, `_Idempotency`, GridFS,
-    relation tables): for such a source those target collections are left out. The suite's probe class and
-    its relation tables are never data of the app (:mod:`cutover.probe_marks`).
-    """
-    def compute() -> list[str]:
-        source = session.source
-        target_side = set(inventory.data_collections(session.target_db))
-        target_side |= set(inventory.schema_classes(session.target_db))
-        if source.kind != "mongodb":
-            target_side = {name for name in target_side if inventory.is_parse_class(name)}
-        return without_probes(session, set(source.class_names()) | target_side)
-    return memo(session, "data.classes", compute)
-
-
-def without_probes(session: Any, names: Iterable[str]) -> list[str]:
-    """``names`` sorted, without the probe class and its relation tables."""
-    probe_class = session.target.probe_class
-    return sorted(n for n in set(names) if not probe_marks.is_probe_collection(n, probe_class))
-
-
-def probe_exclusion(session: Any, cls: str) -> dict[str, Any]:
-    """The filter that leaves the suite's probes (users, sessions, the probe class's `_SCHEMA` entry) out."""
-    return probe_marks.exclusion(cls, session.target.probe_class)
+Unit = Partition | str    # a DB-02 unit: an `_id` partition, or a class name for a sample (--sample N)
 
 
 @dataclass(frozen=True)
-class CountPair:
-    cls: str
-    source: int
-    target: int
+class SchemaAgreement:
+    """DB-07: `_SCHEMA` classes without a collection, and class collections without a `_SCHEMA` entry."""
 
+    no_collection: tuple[str, ...]
+    no_schema: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class IndexPresence:
+    """DB-03 for one class: source vs target, Parse Server's own indexes, `_SCHEMA._metadata.indexes`."""
+
+    comparison: indexes.IndexComparison
+    parse_missing: tuple[str, ...]
+    schema_wrong: tuple[str, ...]
+
+
+class DataFacts:
+    def __init__(self, session: Session) -> None:
+        self.session, self.target = session, session.target
+        self.memo = Memo()
+
+    # -- what the checks run over ---------------------------------------------------------------------------
+    @memoized
+    def classes(self) -> list[str]:
+        """Source classes, target collections and target `_SCHEMA` classes, together (DB-01's test list).
+
+        A REST or export source cannot count Parse's internal collections (`_SCHEMA`, `_Idempotency`, GridFS,
+        relation tables): for such a source those target collections are left out.
+        """
+        source, target_db = self.session.source, self.session.target_db
+        target_side = set(inventory.data_collections(target_db)) | set(inventory.schema_classes(target_db))
+        if source.kind != "mongodb":
+            target_side = {name for name in target_side if inventory.is_parse_class(name)}
+        return self.without_probes(set(source.class_names()) | target_side)
+
+    @memoized
+    def collection_classes(self) -> list[str]:
+        """Collections (not views) on the source or the target: DB-02 runs over these."""
+        names = set(inventory.data_collections(self.source_db()))
+        return self.without_probes(names | set(inventory.data_collections(self.session.target_db)))
+
+    @memoized
+    def shared_classes(self) -> list[str]:
+        """Collections on both sides: DB-03 compares their indexes (a missing collection is DB-07's)."""
+        names = set(inventory.data_collections(self.source_db()))
+        return self.without_probes(names & set(inventory.data_collections(self.session.target_db)))
+
+    @memoized
+    def target_classes(self) -> list[str]:
+        """Collections on the target: DB-04 scans their indexed values."""
+        return self.without_probes(inventory.data_collections(self.session.target_db))
+
+    def without_probes(self, names: Iterable[str]) -> list[str]:
+        """``names`` sorted, without the probe class and its relation tables."""
+        return sorted(n for n in set(names) if not probe_marks.is_probe_collection(n, self.target.probe_class))
+
+    def probe_exclusion(self, cls: str) -> dict[str, Any]:
+        """The filter that leaves the suite's probes (users, sessions, the probe class's `_SCHEMA` entry) out."""
+        return probe_marks.exclusion(cls, self.target.probe_class)
+
+    def source_db(self) -> Database[Any]:
+        """The source database, or CouldNotVerify for sources that cannot serve documents or indexes."""
+        db = self.session.source_db
+        if db is None:
+            raise CouldNotVerify(f"this needs a MongoDB source; source.kind = {self.target.source.kind} only "
+                                 f"gives classes and counts")
+        return db
+
+    # -- how the heavy reads treat a busy server ------------------------------------------------------------
     @property
-    def difference(self) -> int:
-        return self.target - self.source
+    def budget_s(self) -> float:
+        """maxTimeMS (in seconds) of the suite's aggregations and counts."""
+        return self.target.scans.aggregation_budget(self.target.thresholds.timeout_s)
 
+    def scan_db(self, side: str) -> Database[Any]:
+        """The source or target database for heavy reads (DB-02, DB-04): with ``scans.read_preference``."""
+        db = self.source_db() if side == "source" else self.session.target_db
+        mode = self.target.scans.read_preference
+        if not mode:
+            return db
+        return db.with_options(read_preference=getattr(read_preferences, mode[0].upper() + mode[1:])())
 
-def count_pair(session: Any, cls: str) -> CountPair:
-    def compute() -> CountPair:
-        return CountPair(cls, session.source.count(cls), target_count(session, cls))
-    return memo(session, f"data.count.{cls}", compute)
+    @memoized
+    def pace(self, side: str) -> Pace:
+        """The documents-per-second cap of one server, this process's share of ``scans.max_docs_per_s``."""
+        return Pace(self.target.scans.max_docs_per_s / max(1, self.session.options.workers))
 
+    # -- DB-01 ----------------------------------------------------------------------------------------------
+    @memoized
+    def counts(self, cls: str) -> CountPair:
+        """The source's count of ``cls`` (expected) and the target's (found), probes left out of both."""
+        return CountPair(cls, self.session.source.count(cls), self.target_count(cls))
 
-def mongo_source(session: Any) -> Any:
-    """The source database, or CouldNotVerify for sources that cannot serve documents or indexes."""
-    if session.source_db is None:
-        raise CouldNotVerify(f"this needs a MongoDB source; source.kind = {session.target.source.kind} only "
-                             f"gives classes and counts")
-    return session.source_db
+    @memoized
+    def target_count(self, cls: str) -> int:
+        return inventory.exact_count(self.session.target_db, cls, self.budget_s, self.probe_exclusion(cls))
 
+    # -- DB-02 ----------------------------------------------------------------------------------------------
+    @property
+    def sample_size(self) -> int:
+        """``--sample N``: compare N random documents per class instead of all."""
+        return self.session.options.sample
 
-def collection_classes(session: Any) -> list[str]:
-    """Collections (not views) on the source or the target: DB-02 and DB-03 run over these."""
-    def compute() -> list[str]:
-        names = set(inventory.data_collections(mongo_source(session)))
-        return without_probes(session, names | set(inventory.data_collections(session.target_db)))
-    return memo(session, "data.collection_classes", compute)
+    def content_units(self) -> list[tuple[str, Unit]]:
+        """(id, unit) pairs for DB-02: partitions of about ``partition_docs`` each, or one sample per class."""
+        if self.sample_size:
+            return [(f"{cls}:sample", cls) for cls in self.collection_classes()]
+        units: list[tuple[str, Unit]] = []
+        for cls in self.collection_classes():
+            pair = self.counts(cls)
+            side = self.scan_db("source" if pair.expected >= pair.found else "target")
+            parts = partitions(side, cls, max(pair.expected, pair.found), self.target.thresholds.partition_docs,
+                               self.probe_exclusion(cls))
+            units += [(part.label, part) for part in parts]
+        return units
 
+    def content(self, unit: Unit) -> ContentDiff:
+        """DB-02's verdict on one unit: dbHash (opt-in only), then server digests, then the documents."""
+        cap = self.target.thresholds.diff_cap
+        src, dst = self.scan_db("source"), self.scan_db("target")
+        if not isinstance(unit, Partition):
+            return compare_sample(src, dst, unit, self.sample_size, cap, self.budget_s)
+        if self.target.allow_blocking_commands and self.hashes_equal(unit.cls):
+            return ContentDiff(unit.label, -1, -1, method="server dbHash equal (allow_blocking_commands = true)")
+        support = self.digest_support()
+        said = f"unavailable: {support.reason}"
+        if support.available:
+            ours, theirs = self.partition_digests(unit)
+            if ours.matches(theirs):
+                return ContentDiff(unit.label, ours.docs, theirs.docs, method="server digest equal", digest="equal")
+            said = f"differ (source {ours.describe()}, target {theirs.describe()})"
+        return compare_partition(src, dst, unit, cap, (self.pace("source"), self.pace("target")), digest=said)
 
-def shared_classes(session: Any) -> list[str]:
-    """Collections on both sides: DB-03 compares their indexes (a missing collection is DB-07's)."""
-    def compute() -> list[str]:
-        names = set(inventory.data_collections(mongo_source(session)))
-        return without_probes(session, names & set(inventory.data_collections(session.target_db)))
-    return memo(session, "data.shared_classes", compute)
+    @memoized
+    def hashes_equal(self, cls: str) -> bool:
+        """True only when both servers give a ``dbHash`` for ``cls`` and the two are equal (dbHash blocks writes:
+        only with ``allow_blocking_commands = true``; otherwise the clients refuse to send it)."""
+        theirs = server_hash(self.source_db(), cls)
+        return theirs is not None and theirs == server_hash(self.session.target_db, cls)
 
-
-def sample_size(session: Any) -> int:
-    """``--sample N`` (session.options["sample"]): compare N random documents per class instead of all."""
-    return int(session.options.get("sample") or 0)
-
-
-def content_units(session: Any) -> list[tuple[str, Any]]:
-    """(id, unit) pairs for DB-02: partitions of about ``partition_docs`` each, or one sample per class."""
-    size = sample_size(session)
-    if size:
-        return [(f"{cls}:sample", cls) for cls in collection_classes(session)]
-    per = session.target.thresholds.partition_docs
-    units: list[tuple[str, Any]] = []
-    for cls in collection_classes(session):
-        pair = count_pair(session, cls)
-        mongo_source(session)
-        side = session.scan_db("source" if pair.source >= pair.target else "target")
-        parts = partitions(side, cls, max(pair.source, pair.target), per, probe_exclusion(session, cls))
-        units += [(part.label, part) for part in parts]
-    return units
-
-
-def hashes_equal(session: Any, cls: str) -> bool:
-    """True only when both servers give a ``dbHash`` for ``cls`` and the two are equal (dbHash blocks writes:
-    only with ``allow_blocking_commands = true``; otherwise the clients refuse to send it)."""
-    def compute() -> bool:
-        theirs = server_hash(mongo_source(session), cls)
-        return theirs is not None and theirs == server_hash(session.target_db, cls)
-    return memo(session, f"data.hash_equal.{cls}", compute)
-
-
-def digest_support(session: Any) -> digest.Support:
-    """Whether both servers compute sound partition digests (each runs the known-answer test once)."""
-    def compute() -> digest.Support:
+    @memoized
+    def digest_support(self) -> digest.Support:
+        """Whether both servers compute sound partition digests (each runs the known-answer test once)."""
         for side in ("source", "target"):
-            found = digest.support(session.scan_db(side), session.aggregation_budget_s)
+            found = digest.support(self.scan_db(side), self.budget_s)
             if not found.available:
                 return digest.Support(False, f"{side}: {found.reason}")
         return digest.Support(True)
-    return memo(session, "data.digest_support", compute)
 
+    def partition_digests(self, part: Partition) -> tuple[digest.Digest, digest.Digest]:
+        """Both sides' digests of ``part``, computed at the same time; each server's pace pays for its scan."""
+        def one(side: str) -> digest.Digest:
+            found = digest.partition_digest(self.scan_db(side), part.cls, part.filter(), self.budget_s)
+            self.pace(side).spend(found.docs)
+            return found
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            ours, theirs = pool.map(one, ("source", "target"))
+        return ours, theirs
 
-def content_diff(session: Any, unit: Any) -> ContentDiff:
-    """DB-02's verdict on one unit: dbHash (opt-in only), then server digests, then the documents."""
-    cap, budget = session.target.thresholds.diff_cap, session.aggregation_budget_s
-    mongo_source(session)
-    src, dst = session.scan_db("source"), session.scan_db("target")
-    if not is_partition(unit):
-        return compare_sample(src, dst, unit, sample_size(session), cap, budget)
-    if session.target.allow_blocking_commands and hashes_equal(session, unit.cls):
-        return ContentDiff(unit.label, -1, -1, method="server dbHash equal (allow_blocking_commands = true)")
-    support = digest_support(session)
-    said = f"unavailable: {support.reason}"
-    if support.available:
-        ours, theirs = partition_digests(session, unit)
-        if ours.matches(theirs):
-            return ContentDiff(unit.label, ours.docs, theirs.docs, method="server digest equal", digest="equal")
-        said = f"differ (source {ours.describe()}, target {theirs.describe()})"
-    paces = (session.pace("source"), session.pace("target"))
-    return compare_partition(src, dst, unit, cap, paces, digest=said)
+    # -- DB-03, DB-04, DB-05 --------------------------------------------------------------------------------
+    def index_presence(self, cls: str) -> IndexPresence:
+        target_specs = indexes.list_indexes(self.session.target_db, cls)
+        comparison = indexes.compare(cls, indexes.list_indexes(self.source_db(), cls), target_specs)
+        parse_missing = indexes.missing_required(cls, target_specs) if target_specs else []
+        wrong = indexes.schema_index_mismatches(self.schema_documents().get(cls), target_specs)
+        return IndexPresence(comparison, tuple(parse_missing), tuple(wrong))
 
+    @memoized
+    def schema_documents(self) -> dict[str, dict[str, Any]]:
+        return inventory.schema_documents(self.session.target_db)
 
-def partition_digests(session: Any, part: Partition) -> tuple[digest.Digest, digest.Digest]:
-    """Both sides' digests of ``part``, computed at the same time; each server's pace pays for its scan."""
-    def one(side: str) -> digest.Digest:
-        found = digest.partition_digest(session.scan_db(side), part.cls, part.filter(), session.aggregation_budget_s)
-        session.pace(side).spend(found.docs)
+    def long_keys(self, cls: str) -> longkeys.LongKeys:
+        """DB-04's server-side scan of the target class (read preference, budget), paid for at the pace."""
+        specs = indexes.list_indexes(self.session.target_db, cls)
+        found = longkeys.long_keys(self.scan_db("target"), cls, specs, self.target.thresholds.diff_cap,
+                                   self.budget_s)
+        self.pace("target").spend(self.target_count(cls))
         return found
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        ours, theirs = pool.map(one, ("source", "target"))
-    return ours, theirs
 
+    def index_completeness(self, cls: str) -> list[longkeys.IndexCoverage]:
+        """DB-04's plain and hinted counts per index on the target, each paid for at the pace."""
+        specs = indexes.list_indexes(self.session.target_db, cls)
+        counts = longkeys.index_completeness(self.scan_db("target"), cls, specs, self.budget_s)
+        self.pace("target").spend(sum(c.expected + c.indexed for c in counts))
+        return counts
 
-def long_key_scan(session: Any, cls: str, specs: list[Any]) -> longkeys.LongKeys:
-    """DB-04's server-side scan of the target class (read preference, budget), paid for at the pace."""
-    found = longkeys.long_keys(session.scan_db("target"), cls, specs, session.target.thresholds.diff_cap,
-                               session.aggregation_budget_s)
-    session.pace("target").spend(target_count(session, cls))
-    return found
+    def hints_used(self, cls: str) -> bool:
+        """Whether the server's explain shows a plan (so a hinted count reads the index): the server's capability,
+        asked once per session, with the first class a check asks about."""
+        return self.memo.get(("hints_used",), lambda: longkeys.hints_used(self.session.target_db, cls))
 
+    @memoized
+    def server_facts(self) -> longkeys.ServerFacts:
+        return longkeys.server_facts(self.session.target_db)
 
-def index_counts(session: Any, cls: str, specs: list[Any]) -> list[longkeys.IndexCoverage]:
-    """DB-04's plain and hinted counts per index on the target, each paid for at the pace."""
-    counts = longkeys.index_completeness(session.scan_db("target"), cls, specs, session.aggregation_budget_s)
-    session.pace("target").spend(sum(c.expected + c.indexed for c in counts))
-    return counts
+    def query_coverage(self, query: Query) -> queries.Coverage:
+        return queries.explain_query(self.session.target_db, query)
 
+    # -- DB-06 ----------------------------------------------------------------------------------------------
+    def topology(self) -> health.Topology:
+        return health.topology(self.session.target_db)
 
-def target_count(session: Any, cls: str) -> int:
-    return memo(session, f"data.target_count.{cls}",
-                lambda: inventory.exact_count(session.target_db, cls, session.aggregation_budget_s,
-                                                probe_exclusion(session, cls)))
+    def storage_used(self) -> int:
+        return health.storage_used(self.session.target_db)
 
+    # -- DB-07 ----------------------------------------------------------------------------------------------
+    def collections(self, side: str) -> dict[str, inventory.CollectionInfo]:
+        """The collections and views of one side, without the probe class and its relation tables."""
+        found = inventory.collections(self.source_db() if side == "source" else self.session.target_db)
+        return {name: found[name] for name in self.without_probes(found)}
 
-def collection_infos(session: Any, db: Any) -> dict[str, inventory.CollectionInfo]:
-    """The collections and views of ``db`` (DB-07), without the probe class and its relation tables."""
-    found = inventory.collections(db)
-    return {name: found[name] for name in without_probes(session, found)}
+    def schema_agreement(self) -> SchemaAgreement:
+        """A class without objects may have no collection: the target only has to mirror the source there."""
+        target_db = self.session.target_db
+        schema = set(self.without_probes(inventory.schema_classes(target_db)))
+        colls = set(self.without_probes(inventory.data_collections(target_db)))
+        on_source = set(inventory.data_collections(self.source_db()))
+        return SchemaAgreement(tuple(sorted(c for c in schema - colls if c in on_source)),
+                               tuple(sorted(c for c in colls - schema if inventory.is_parse_class(c))))
 
-
-def is_partition(unit: Any) -> bool:
-    return isinstance(unit, Partition)
+    # -- CLI-01 ---------------------------------------------------------------------------------------------
+    def sdk_mix(self) -> clients.SdkMix:
+        return clients.sdk_mix(self.session.target_db, self.target.thresholds.timeout_s * 3)

@@ -75,6 +75,20 @@ class CollectionInfo:
         return {k: self.options[k] for k in COMPARED_OPTIONS if k in self.options}
 
 
+@dataclass(frozen=True)
+class CountPair:
+    """Two counts of one class that must agree: the reference (``expected``) and what was found (``found``):
+    the source's count and the target's (DB-01), or the database's and the REST count (API-03)."""
+
+    cls: str
+    expected: int
+    found: int
+
+    @property
+    def difference(self) -> int:
+        return self.found - self.expected
+
+
 def is_system(name: str) -> bool:
     return name.startswith("system.")
 

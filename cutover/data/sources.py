@@ -121,13 +121,13 @@ class ExportSource:
         return list(body["results"])
 
 
-def open_source(target: Target, session: Any) -> DataSource:
-    """The source of ``target`` as declared in its ``[source]`` table; ``session`` provides ``source_db``."""
+def open_source(target: Target, source_db: Database[Any] | None) -> DataSource:
+    """The source of ``target`` as declared in its ``[source]`` table (``source_db``: its MongoDB, if any)."""
     src = target.source
     if src.kind == "mongodb":
-        if session.source_db is None:
+        if source_db is None:
             raise ConfigError(f"target {target.name}: source.kind = mongodb needs source.uri")
-        return MongoSource(session.source_db, probe_class=target.probe_class)
+        return MongoSource(source_db, probe_class=target.probe_class)
     if src.kind == "rest":
         if not (src.endpoint and src.app_id and src.master_key):
             raise ConfigError(f"target {target.name}: source.kind = rest needs endpoint, app_id, master_key")

@@ -6,3 +6,10 @@
     storage.py     buckets (region, public access), objects, GridFS completeness, listings, orphans
     resolve.py     concurrent resolution of file URLs: HEAD or a ranged GET, bounded pool, retries
 """
+from cutover.files.facade import FieldResolution, FileFacts, LegacyFacts, StoreFacts
+from cutover.files.refs import FileField, FileRef
+from cutover.files.resolve import ResolveSummary, require_verified
+from cutover.files.storage import Orphans
+
+__all__ = ["FieldResolution", "FileFacts", "FileField", "FileRef", "LegacyFacts", "Orphans", "ResolveSummary",
+           "StoreFacts", "require_verified"]

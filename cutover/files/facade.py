@@ -1,15 +1,18 @@
-"""The files area for one target: what the FILE-* checks ask, assembled from the library pieces.
+"""The files area's facade (``session.files``): what the FILE-* checks and API-04 ask, computed once per session.
 
-Every function takes the run's :class:`cutover.session.Session` (lazily opened clients) and returns a
-frozen fact. Discovery is memoized in ``session.cache`` under keys starting with ``files.``.
+Every method returns a frozen fact from the session's clients (the target database, its GridFS, the S3
+stores) through the modules of this package. The suite's own probe files are never the app's files.
 """
 from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from pymongo.database import Database
+
+from cutover import probe_marks
 from cutover.errors import ConfigError, CouldNotVerify
 from cutover.files.refs import (
     FileField,
@@ -27,6 +30,7 @@ from cutover.files.storage import (
     Orphans,
     bucket_facts,
     bucket_problems,
+    bucket_region,
     find_orphans,
     first_size,
     gridfs_completeness,
@@ -40,8 +44,11 @@ from cutover.files.storage import (
 )
 from cutover.files.urls import UrlScheme, adapter_url, is_legacy_name, is_legacy_url, scheme_for
 from cutover.listing import Capped
+from cutover.memo import Memo, memoized
 from cutover.model import Files, Target
-from cutover.rest.probes import NAME_PREFIX as PROBE_NAME_PREFIX
+
+if TYPE_CHECKING:
+    from cutover.session import Session
 
 
 @dataclass(frozen=True)
@@ -77,18 +84,6 @@ def files_config(target: Target) -> Files:
     return target.files
 
 
-def discovered_fields(session: Any) -> list[FileField]:
-    """Every (class, field) holding files on the target, computed once per session."""
-    if "files.fields" not in session.cache:  # the suite's probe class holds probes, not the app's files
-        session.cache["files.fields"] = [ff for ff in file_fields(session.target_db)
-                                         if ff.cls != session.target.probe_class]
-    return list(session.cache["files.fields"])
-
-
-def classes_with_files(session: Any) -> list[str]:
-    return sorted({ff.cls for ff in discovered_fields(session)})
-
-
 def resolve_options(target: Target) -> ResolveOptions:
     t = target.thresholds
     file_key = target.parse.file_key if target.parse else ""
@@ -97,30 +92,9 @@ def resolve_options(target: Target) -> ResolveOptions:
                           ca_file=target.parse.ca_file if target.parse else "")
 
 
-def resolve_field(session: Any, ff: FileField) -> FieldResolution:
-    """FILE-01 facts for one (class, field): every non-legacy reference through the adapter's URL, or, for a
-    file held in the target's GridFS, read there (all chunks present, length equal to the source's)."""
-    target = session.target
-    scheme = scheme_for(target)
-    session.reach.require_url(adapter_url(scheme, "x"))  # a dead file host: one error now, not one per URL
+def store_label(target: Target) -> str:
     files = files_config(target)
-    sizes = first_size(source_sizes(session.source_s3, files.source_bucket) if files.source_bucket else None,
-                       gridfs_sizes(session.source_db))
-    grid = grid_db(session)
-    skipped = [0]
-    jobs = _jobs(iter_field_refs(session.target_db, ff), scheme, grid if gridfs_in_use(grid) else None, skipped)
-    summaries = resolve(jobs, resolve_options(target), sizes)
-    summary = summaries.get((ff.cls, ff.field), ResolveSummary(ff.cls, ff.field))
-    return FieldResolution(summary, skipped[0], sizes is not None)
-
-
-def _jobs(refs: Iterator[FileRef], scheme: UrlScheme, grid: Any, skipped: list[int]) -> Iterator[Job]:
-    for ref in refs:
-        if is_legacy(ref):
-            skipped[0] += 1
-            continue
-        state = gridfs_file(grid, ref.name) if grid is not None else None
-        yield Job(ref, adapter_url(scheme, ref.name)) if state is None else gridfs_job(ref, state)
+    return "gridfs" if files.adapter == "gridfs" else f"{files.adapter}:{files.bucket}"
 
 
 def gridfs_job(ref: FileRef, state: GridFSFile) -> Job:
@@ -132,95 +106,151 @@ def gridfs_job(ref: FileRef, state: GridFSFile) -> Job:
     return Job(ref, f"gridfs://fs/{ref.name}", answer)
 
 
-def legacy_facts(session: Any, cls: str) -> LegacyFacts:
-    """FILE-02 facts for one class: legacy references, and those whose file is not in the new store."""
-    spec = next((s for s in schema_file_fields(session.target_db) if s.cls == cls), None)
-    refs, legacy = 0, 0
-    absent = Capped[FileRef](session.target.thresholds.diff_cap, key=lambda r: (r.object_id, r.path))
-    for ref in iter_class_refs(session.target_db, spec) if spec else iter(()):
-        refs += 1
-        if not is_legacy(ref):
+class FileFacts:
+    def __init__(self, session: Session) -> None:
+        self.session, self.target = session, session.target
+        self.memo = Memo()
+
+    # -- what the checks run over ---------------------------------------------------------------------------
+    @memoized
+    def fields(self) -> list[FileField]:
+        """Every (class, field) holding files on the target (the suite's probe class holds probes, not files)."""
+        return [ff for ff in file_fields(self.session.target_db) if ff.cls != self.target.probe_class]
+
+    def classes(self) -> list[str]:
+        return sorted({ff.cls for ff in self.fields()})
+
+    def stores(self) -> list[str]:
+        """The stores to check: the adapter's, plus the target's GridFS when it holds files."""
+        if self.target.files is None:
+            return []
+        labels = [store_label(self.target)]
+        if labels[0] != "gridfs" and gridfs_in_use(self.grid_db()):
+            labels.append("gridfs")
+        return labels
+
+    def grid_db(self) -> Database[Any]:
+        """The database whose GridFS the target may hold files in (the adapter's, else the target database)."""
+        return self.session.gridfs_db if self.session.gridfs_db is not None else self.session.target_db
+
+    # -- FILE-01 --------------------------------------------------------------------------------------------
+    def resolve(self, ff: FileField) -> FieldResolution:
+        """Every non-legacy reference of one (class, field) through the adapter's URL, or, for a file held in
+        the target's GridFS, read there (all chunks present, length equal to the source's)."""
+        scheme = scheme_for(self.target)
+        self.session.reach.require_url(adapter_url(scheme, "x"))  # a dead file host: one error, not one per URL
+        files = files_config(self.target)
+        sizes = first_size(source_sizes(self.session.source_s3, files.source_bucket) if files.source_bucket
+                           else None, gridfs_sizes(self.session.source_db))
+        grid = self.grid_db()
+        skipped = [0]
+        refs = iter_field_refs(self.session.target_db, ff)
+        jobs = _jobs(refs, scheme, grid if gridfs_in_use(grid) else None, skipped)
+        summary = resolve(jobs, resolve_options(self.target), sizes).get((ff.cls, ff.field),
+                                                                         ResolveSummary(ff.cls, ff.field))
+        return FieldResolution(summary, skipped[0], sizes is not None)
+
+    # -- FILE-02 --------------------------------------------------------------------------------------------
+    def legacy(self, cls: str) -> LegacyFacts:
+        """Legacy references of one class, and those whose file is not in the new store."""
+        spec = next((s for s in schema_file_fields(self.session.target_db) if s.cls == cls), None)
+        refs, legacy = 0, 0
+        absent = Capped[FileRef](self.target.thresholds.diff_cap, key=lambda r: (r.object_id, r.path))
+        for ref in iter_class_refs(self.session.target_db, spec) if spec else iter(()):
+            refs += 1
+            if not is_legacy(ref):
+                continue
+            legacy += 1
+            if not self.in_store(ref.name):
+                absent.add(ref)
+        return LegacyFacts(cls, refs, legacy, absent.total, tuple(absent.listed()))
+
+    def in_store(self, name: str) -> bool:
+        """Whether the target's store (or its GridFS) holds a file of that name."""
+        files = files_config(self.target)
+        if gridfs_in_use(self.grid_db()) and gridfs_file(self.grid_db(), name) is not None:
+            return True
+        if files.adapter == "s3":
+            return s3_object_size(self.session.s3, files.bucket, files.prefix + name) is not None
+        if files.adapter == "gridfs":
+            return False
+        raise CouldNotVerify(f"looking up files in a {files.adapter} store is not supported; check by hand")
+
+    # -- FILE-03 --------------------------------------------------------------------------------------------
+    def store(self, label: str) -> StoreFacts:
+        """The facts of one store (a label from :meth:`stores`)."""
+        files = files_config(self.target)
+        if label == "gridfs":
+            grid = gridfs_completeness(self.grid_db(), cap=self.target.thresholds.diff_cap,
+                                       budget_s=self.session.data.budget_s)
+            return StoreFacts(label, tuple(self.gridfs_problems(grid)), {"files": grid.files})
+        if files.adapter == "s3":
+            facts = bucket_facts(self.session.s3, files.bucket, files.prefix, check_public=files.direct_access)
+            problems = bucket_problems(facts, files.region, files.direct_access)
+            return StoreFacts(label, tuple(problems), {"region": facts.region, "public_read": facts.public_read})
+        raise CouldNotVerify(f"{files.adapter} bucket checks are not supported (no client); check the bucket by "
+                             "hand")
+
+    def gridfs_problems(self, grid: GridFSFacts) -> list[str]:
+        """One line per incomplete file, naming the objects and fields that reference it."""
+        if not grid.incomplete:
+            return []
+        users = self.referencing({f.name for f in grid.incomplete})
+        return [f"{f.name} (id {f.file_id}) has {f.found_chunks} of {f.expected_chunks} chunks "
+                f"(length {f.length}, chunkSize {f.chunk_size}); referenced by "
+                f"{', '.join(users.get(f.name, [])) or 'nothing'}" for f in grid.incomplete]
+
+    def referencing(self, names: set[str], per_name: int = 5) -> dict[str, list[str]]:
+        """For a few names: 'Class objectId path' of the references to each (a full scan; use sparingly)."""
+        out: dict[str, list[str]] = {}
+        for ref in iter_all_refs(self.session.target_db):
+            if ref.name in names and len(out.setdefault(ref.name, [])) < per_name:
+                out[ref.name].append(f"{ref.cls} {ref.object_id} {ref.path}")
+        return out
+
+    @memoized
+    def bucket_region(self) -> str | None:
+        """The S3 bucket's region as GetBucketLocation reports it (None: no S3 store, or no such bucket)."""
+        files = self.target.files
+        if files is None or files.adapter != "s3" or self.session.s3 is None:
+            return None
+        return bucket_region(self.session.s3, files.bucket)
+
+    # -- FILE-04 --------------------------------------------------------------------------------------------
+    def orphans(self) -> Orphans:
+        """Stored files that no reference names (holds the referenced names in memory)."""
+        files = files_config(self.target)
+        referenced = {ref.name for ref in iter_all_refs(self.session.target_db)}
+        if files.adapter not in ("s3", "gridfs"):
+            raise CouldNotVerify(f"listing a {files.adapter} store is not supported; check for orphans by hand")
+        stored = s3_names(self.session.s3, files.bucket, files.prefix) if files.adapter == "s3" else iter(())
+        grid = self.grid_db()
+        names = itertools.chain(stored, gridfs_names(grid) if gridfs_in_use(grid) else ())
+        # The suite's own probe files (API-04, possibly running at the same time under xdist) are no orphans.
+        return find_orphans((n for n in names if probe_marks.NAME_PREFIX not in n), referenced,
+                            self.target.thresholds.diff_cap)
+
+    # -- API-04: where an uploaded file landed --------------------------------------------------------------
+    def missing_from_store(self, name: str) -> str:
+        """'' when the file ``name`` is in the adapter's store, else where it is not."""
+        files = self.target.files
+        if files is None:
+            raise CouldNotVerify("the target declares no [files] store: add one to locate uploaded files")
+        if files.adapter == "gridfs":
+            grid = self.grid_db()
+            return "" if gridfs_file(grid, name) else f"is not in GridFS (fs.files) of database '{grid.name}'"
+        if files.adapter != "s3":
+            raise CouldNotVerify(f"files adapter '{files.adapter}': the store cannot be inspected by this suite")
+        key = files.prefix + name
+        if s3_object_size(self.session.s3, files.bucket, key) is None:
+            return f"is not in bucket '{files.bucket}' (key {key}): the server stores files somewhere else"
+        return ""
+
+
+def _jobs(refs: Iterator[FileRef], scheme: UrlScheme, grid: Any, skipped: list[int]) -> Iterator[Job]:
+    for ref in refs:
+        if is_legacy(ref):
+            skipped[0] += 1
             continue
-        legacy += 1
-        if not in_store(session, ref.name):
-            absent.add(ref)
-    return LegacyFacts(cls, refs, legacy, absent.total, tuple(absent.listed()))
-
-
-def grid_db(session: Any) -> Any:
-    """The database whose GridFS the target may hold files in (the adapter's, else the target database)."""
-    return session.gridfs_db if session.gridfs_db is not None else session.target_db
-
-
-def in_store(session: Any, name: str) -> bool:
-    """Whether the target's store (or its GridFS) holds a file of that name."""
-    files = files_config(session.target)
-    if gridfs_in_use(grid_db(session)) and gridfs_file(grid_db(session), name) is not None:
-        return True
-    if files.adapter == "s3":
-        return s3_object_size(session.s3, files.bucket, files.prefix + name) is not None
-    if files.adapter == "gridfs":
-        return False
-    raise CouldNotVerify(f"looking up files in a {files.adapter} store is not supported; check by hand")
-
-
-def store_label(target: Target) -> str:
-    files = files_config(target)
-    return "gridfs" if files.adapter == "gridfs" else f"{files.adapter}:{files.bucket}"
-
-
-def store_labels(session: Any) -> list[str]:
-    """The stores to check: the adapter's, plus the target's GridFS when it holds files."""
-    if session.target.files is None:
-        return []
-    labels = [store_label(session.target)]
-    if labels[0] != "gridfs" and gridfs_in_use(grid_db(session)):
-        labels.append("gridfs")
-    return labels
-
-
-def store_facts(session: Any, label: str) -> StoreFacts:
-    """FILE-03 facts for one store (a label from :func:`store_labels`)."""
-    files = files_config(session.target)
-    if label == "gridfs":
-        grid = gridfs_completeness(grid_db(session), cap=session.target.thresholds.diff_cap,
-                                   budget_s=session.aggregation_budget_s)
-        return StoreFacts(label, tuple(gridfs_problems(session, grid)), {"files": grid.files})
-    if files.adapter == "s3":
-        facts = bucket_facts(session.s3, files.bucket, files.prefix, check_public=files.direct_access)
-        problems = bucket_problems(facts, files.region, files.direct_access)
-        return StoreFacts(label, tuple(problems), {"region": facts.region, "public_read": facts.public_read})
-    raise CouldNotVerify(f"{files.adapter} bucket checks are not supported (no client); check the bucket by hand")
-
-
-def gridfs_problems(session: Any, grid: GridFSFacts) -> list[str]:
-    """One line per incomplete file, naming the objects and fields that reference it."""
-    if not grid.incomplete:
-        return []
-    users = referencing(session, {f.name for f in grid.incomplete})
-    return [f"{f.name} (id {f.file_id}) has {f.found_chunks} of {f.expected_chunks} chunks "
-            f"(length {f.length}, chunkSize {f.chunk_size}); referenced by "
-            f"{', '.join(users.get(f.name, [])) or 'nothing'}" for f in grid.incomplete]
-
-
-def referencing(session: Any, names: set[str], per_name: int = 5) -> dict[str, list[str]]:
-    """For a few names: 'Class.objectId.path' of the references to each (a full scan; use sparingly)."""
-    out: dict[str, list[str]] = {}
-    for ref in iter_all_refs(session.target_db):
-        if ref.name in names and len(out.setdefault(ref.name, [])) < per_name:
-            out[ref.name].append(f"{ref.cls} {ref.object_id} {ref.path}")
-    return out
-
-
-def orphan_facts(session: Any) -> Orphans:
-    """FILE-04 facts: stored files that no reference names (holds the referenced names in memory)."""
-    files = files_config(session.target)
-    referenced = {ref.name for ref in iter_all_refs(session.target_db)}
-    cap = session.target.thresholds.diff_cap
-    if files.adapter not in ("s3", "gridfs"):
-        raise CouldNotVerify(f"listing a {files.adapter} store is not supported; check for orphans by hand")
-    stored = s3_names(session.s3, files.bucket, files.prefix) if files.adapter == "s3" else iter(())
-    grid = grid_db(session)
-    names = itertools.chain(stored, gridfs_names(grid) if gridfs_in_use(grid) else ())
-    # The suite's own probe files (API-04, possibly running at the same time under xdist) are no orphans.
-    return find_orphans((n for n in names if PROBE_NAME_PREFIX not in n), referenced, cap)
+        state = gridfs_file(grid, ref.name) if grid is not None else None
+        yield Job(ref, adapter_url(scheme, ref.name)) if state is None else gridfs_job(ref, state)

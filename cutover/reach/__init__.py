@@ -8,3 +8,24 @@
 
 Cross-cutting: the session's accessors ask the breaker first, whatever area they serve.
 """
+from cutover.reach.breaker import (
+    FILE_STORE,
+    GRIDFS_DB,
+    PARSE,
+    PUBLIC_URL,
+    REST_SOURCE,
+    SOURCE_DB,
+    SOURCE_PARSE,
+    SOURCE_STORE,
+    TARGET_DB,
+    TLS_PREFIX,
+    Breaker,
+    Component,
+    Dead,
+    components,
+)
+from cutover.reach.preflight import Preflight, run_preflight
+
+__all__ = ["FILE_STORE", "GRIDFS_DB", "PARSE", "PUBLIC_URL", "REST_SOURCE", "SOURCE_DB", "SOURCE_PARSE",
+           "SOURCE_STORE", "TARGET_DB", "TLS_PREFIX", "Breaker", "Component", "Dead", "Preflight", "components",
+           "run_preflight"]

@@ -23,8 +23,7 @@ from cutover.errors import CouldNotVerify, TargetTimeout, TargetUnreachable
 from cutover.model import Target
 from cutover.reach.failures import addresses_in, chain, transport_failure
 from cutover.redact import host_of
-from cutover.transport.tls import HostPort
-from cutover.transport.topology import links, mongo_hosts, url_host
+from cutover.transport import HostPort, links, mongo_hosts, url_host
 
 SOURCE_DB = "source database"
 TARGET_DB = "target database"

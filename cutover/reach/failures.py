@@ -10,8 +10,7 @@ import re
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
-from cutover.transport.tls import HostPort
-from cutover.transport.topology import url_host
+from cutover.transport import HostPort, url_host
 
 _FAMILIES = {"pymongo": "mongodb", "requests": "http", "urllib3": "http", "botocore": "s3"}
 _NOT_TRANSPORT = {"ExecutionTimeout", "WaitQueueTimeoutError", "OperationFailure",  # the server answered

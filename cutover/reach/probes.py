@@ -77,7 +77,7 @@ def _http_settings(target: Target, name: str) -> tuple[str, str]:
 
 
 def _tls(host: str, port: int, timeout_s: float) -> None:
-    from cutover.transport.tls import handshake
+    from cutover.transport import handshake
 
     handshake(host, port, timeout_s, verify=False)  # a failed handshake is an answer: TLS-01 judges it
 

@@ -9,3 +9,13 @@
     sweep.py         the start-of-run sweep of probes killed runs left behind (and its read-only survey)
     side_effects.py  what the app's triggers wrote because of the probes: found and (by default) undone
 """
+from cutover.rest.client import Answer, Identity, ParseClient
+from cutover.rest.facade import NO_SERVER, RestFacts
+from cutover.rest.flows import Flow
+from cutover.rest.phase import ProbePhase
+from cutover.rest.probes import ProbeRun
+from cutover.rest.side_effects import Effects, schemas, total_rows
+from cutover.rest.sweep import Sweep, survey, sweep
+
+__all__ = ["NO_SERVER", "Answer", "Effects", "Flow", "Identity", "ParseClient", "ProbePhase", "ProbeRun",
+           "RestFacts", "Sweep", "schemas", "survey", "sweep", "total_rows"]

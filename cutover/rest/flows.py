@@ -6,13 +6,15 @@ databases and the file store to prove where the server really writes.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from cutover import probe_marks
-from cutover.errors import CouldNotVerify, TargetUnreachable, UnexpectedAnswer
-from cutover.model import Files, Query
+from cutover.data import CountPair
+from cutover.errors import UnexpectedAnswer
+from cutover.model import Query
 from cutover.rest.client import Answer, ParseClient, results
 from cutover.rest.compare import differences, pointer, sample_object
 from cutover.rest.probes import RUN_FIELD, ProbeRun
@@ -138,37 +140,31 @@ def _wiring(s: _Steps, run: ProbeRun, target_db: Any, source_db: Any) -> None:
            f"wiring={doc.get('wiring')!r}, sent {marker!r}")
 
 
-@dataclass(frozen=True)
-class CountPair:
-    cls: str
-    rest: int
-    database: int
-
-
 def count_pair(client: ParseClient, target_db: Any, cls: str, probe_class: str = "", tries: int = 3,
                budget_s: float = 600.0) -> CountPair:
-    """REST count (master key) and database count of ``cls``, the suite's probes left out of both (the same
-    filter serves as the REST ``where``); re-read a few times while they move."""
-    pair = CountPair(cls, -1, 0)
+    """The target database's count of ``cls`` (expected) and the REST count (found, with the master key), the
+    suite's probes left out of both (the same filter serves as the REST ``where``); re-read a few times while
+    they move."""
+    pair = CountPair(cls, 0, -1)
     where = probe_marks.exclusion(cls, probe_class)
     for _ in range(tries):
         answer = client.count(cls, where)
         body = answer.body if isinstance(answer.body, dict) else {}
         if not answer.ok or not isinstance(body.get("count"), int):
             raise UnexpectedAnswer(f"API-03 count {cls}: the server refused to count: {answer.describe()}")
-        pair = CountPair(cls, body["count"], target_db[cls].count_documents(where, maxTimeMS=int(budget_s * 1000)))
-        if pair.rest == pair.database:
+        pair = CountPair(cls, target_db[cls].count_documents(where, maxTimeMS=int(budget_s * 1000)), body["count"])
+        if pair.found == pair.expected:
             break
     return pair
 
 
 # -- API-04 ------------------------------------------------------------------------------------------------
-def file_round_trip(run: ProbeRun, in_store: Any) -> Flow:
+def file_round_trip(run: ProbeRun, in_store: Callable[[str], str]) -> Flow:
     """Upload through /files, GET the returned URL, same bytes, and ``in_store(name)`` holds it."""
     return _run("API-04", _files, run, in_store)
 
 
-def _files(s: _Steps, run: ProbeRun, in_store: Any) -> None:
+def _files(s: _Steps, run: ProbeRun, in_store: Callable[[str], str]) -> None:
     data = b"cutover API-04 " + secrets.token_bytes(48) + b"\x00\xff end"
     body = s.answered("upload", run.upload(data, "application/octet-stream"), 201)
     s.need("upload", bool(body.get("url")) and bool(body.get("name")), f"the answer has no url/name: {body}")
@@ -177,33 +173,6 @@ def _files(s: _Steps, run: ProbeRun, in_store: Any) -> None:
     s.need("bytes", got == data, f"the URL served {len(got)} bytes that differ from the {len(data)} uploaded")
     where = in_store(body["name"])
     s.need("store", not where, f"{body['name']} {where}")
-
-
-def store_problem(files: Files | None, s3: Any, gridfs_db: Any, name: str) -> str:
-    """'' when the file ``name`` is in the target's configured store, else what is wrong."""
-    if files is None:
-        raise CouldNotVerify("the target declares no [files] store: add one to locate uploaded files")
-    if files.adapter == "gridfs":
-        found = gridfs_db["fs.files"].find_one({"filename": name}, {"_id": 1})
-        return "" if found else f"is not in GridFS (fs.files) of database '{gridfs_db.name}'"
-    if files.adapter != "s3":
-        raise CouldNotVerify(f"files adapter '{files.adapter}': the store cannot be inspected by this suite")
-    return _s3_problem(s3, files.bucket, files.prefix + name)
-
-
-def _s3_problem(s3: Any, bucket: str, key: str) -> str:
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    try:
-        s3.head_object(Bucket=bucket, Key=key)
-    except ClientError as exc:
-        code = str(exc.response.get("Error", {}).get("Code", ""))
-        if code in ("404", "NoSuchKey", "NotFound"):
-            return f"is not in bucket '{bucket}' (key {key}): the server stores files somewhere else"
-        raise CouldNotVerify(f"S3 HEAD {bucket}/{key} failed: {code or exc}") from exc
-    except BotoCoreError as exc:
-        raise TargetUnreachable(f"S3 store of bucket '{bucket}' unreachable: {exc}") from exc
-    return ""
 
 
 # -- API-06 / API-07 ---------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from cutover import probe_marks as marks
-from cutover.data.inventory import VOLATILE_CLASSES, call
+from cutover.data import VOLATILE_CLASSES, call
 from cutover.errors import CouldNotVerify, CutoverError
 from cutover.rest.client import ParseClient, results
 from cutover.rest.compare import pointer

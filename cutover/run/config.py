@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from cutover import model
 from cutover.errors import ConfigError
 from cutover.redact import redact_text, uri_password
-from cutover.run.criteria import CRITERIA
+from cutover.run.criteria import CRITERIA, SEVERITIES
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 SECRET_KEYS = frozenset({"master_key", "rest_key", "javascript_key", "file_key", "secret_access_key"})
@@ -42,7 +42,6 @@ _ENUMS: dict[tuple[str, ...], tuple[str, ...]] = {
 }
 _OPTIONAL_ENUMS = frozenset({("scans", "read_preference")})   # "" means "not set"
 PROBE_SIDE_EFFECTS = ("undo", "report")
-SEVERITIES = ("blocker", "major", "minor")
 
 
 @dataclass(frozen=True)

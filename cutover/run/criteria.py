@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 SOURCE_KINDS = ("mongodb", "rest", "export")
 STORES = ("s3", "gridfs", "gcs")
-SEVERITIES = ("blocker", "major", "minor")
+SEVERITIES = ("blocker", "major", "minor")        # most severe first: the one list of severities
+GATING = ("blocker", "major")                       # a failed check of these fails the gate (a major: unless waived)
+SEVERITY_ORDER = {severity: rank for rank, severity in enumerate(SEVERITIES)}
 AREAS = ("Data", "Files", "REST", "Transport", "Secrets", "Clients")
 
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
 
-GATING = ("blocker", "major")
-BAD = ("failed", "error")
+from cutover.run.criteria import GATING
+from cutover.run.results import CheckRecord
+
 EXIT_PASS, EXIT_FAIL, EXIT_INCOMPLETE = 0, 1, 6
 
 
@@ -64,25 +64,22 @@ class Gate:
         return "GATE: PASS" + (f" ({waived})" if waived else "")
 
 
-def decide(entries: Iterable[dict[str, Any]]) -> Gate:
+def decide(records: Iterable[CheckRecord]) -> Gate:
     """The severity verdict: a test fails the gate when it failed or errored, its severity gates, and it is
     not waived. Coverage is :func:`judge`'s part."""
-    entries = list(entries)
-    counts = Counter(e.get("outcome", "unknown") for e in entries)
-    blocking = Counter(
-        e.get("severity", "blocker") for e in entries
-        if e.get("outcome") in BAD and e.get("severity", "blocker") in GATING and not e.get("waiver")
-    )
+    records = list(records)
+    counts = Counter(r.outcome or "unknown" for r in records)
+    blocking = Counter(r.severity for r in records if r.failing and r.severity in GATING and r.waiver is None)
     ordered = {sev: blocking[sev] for sev in GATING if blocking[sev]}
-    waived = sum(1 for e in entries if e.get("outcome") in BAD and e.get("waiver"))
+    waived = sum(1 for r in records if r.failing and r.waiver is not None)
     return Gate(passed=not ordered, blocking=ordered, counts=dict(counts), waived=waived)
 
 
-def judge(entries: Iterable[dict[str, Any]], verified: Mapping[str, bool], *, partial: bool = False,
+def judge(records: Iterable[CheckRecord], verified: Mapping[str, bool], *, partial: bool = False,
           not_run: str = "", not_run_exit: int = 2) -> Gate:
     """The run's verdict: ``verified`` maps every criterion of the catalogue to whether it reached a verdict;
     ``not_run`` says why the run has no verdict at all (then ``not_run_exit`` is the exit code)."""
-    gate = decide(entries)
+    gate = decide(records)
     missing = tuple(cid for cid, ok in verified.items() if not ok)
     return replace(gate, not_verified=missing, verified=len(verified) - len(missing), total=len(verified),
                    partial=partial, not_run=not_run, not_run_exit=not_run_exit)

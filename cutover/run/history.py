@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-BAD = ("failed", "error")
+from cutover.run.results import FAILING, CheckRecord
 
 
 def load_records(target_dir: Path) -> list[dict[str, Any]]:
@@ -36,15 +36,15 @@ def previous_record(target_dir: Path, run_id: str) -> dict[str, Any] | None:
     return older[0] if older else None
 
 
-def changes(previous: dict[str, Any] | None, tests: Iterable[dict[str, Any]]) -> dict[str, Any]:
-    """Labels newly failing (or erroring) and newly passing since ``previous``."""
+def changes(previous: dict[str, Any] | None, tests: Iterable[CheckRecord]) -> dict[str, Any]:
+    """Labels newly failing (or erroring) and newly passing since ``previous`` (a record.json)."""
     if previous is None:
         return {"previous_run": None, "newly_failing": [], "newly_passing": []}
     # a test cut short by an interruption has no outcome
     before = {t["label"]: t.get("outcome") for t in previous.get("tests", [])}
-    now = {t["label"]: t.get("outcome") for t in tests}
-    newly_failing = sorted(k for k, v in now.items() if v in BAD and before.get(k) not in BAD)
-    newly_passing = sorted(k for k, v in now.items() if v == "passed" and before.get(k) in BAD)
+    now = {t.label: t.outcome for t in tests}
+    newly_failing = sorted(k for k, v in now.items() if v in FAILING and before.get(k) not in FAILING)
+    newly_passing = sorted(k for k, v in now.items() if v == "passed" and before.get(k) in FAILING)
     return {"previous_run": previous.get("run_id"), "newly_failing": newly_failing, "newly_passing": newly_passing}
 
 

@@ -14,31 +14,17 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from cutover.run.criteria import CRITERIA, not_applicable
+from cutover.run.results import NOT_APPLICABLE, CheckRecord
 
-NOT_APPLICABLE = "not applicable: "
-VERDICTS = ("pass", "fail", "error", "waived", "not applicable", "not run")
 _DECIDED = ("fail", "error", "waived")    # a criterion with one of these has a verdict whatever else happened
-
-
-def check_verdict(entry: Mapping[str, Any]) -> str:
-    """The verdict of one record entry (outcome, message, waiver)."""
-    outcome = entry.get("outcome")
-    if outcome == "passed":
-        return "pass"
-    if outcome in ("failed", "error"):
-        return "waived" if entry.get("waiver") else ("fail" if outcome == "failed" else "error")
-    if outcome == "skipped" and str(entry.get("message", "")).startswith(NOT_APPLICABLE):
-        return "not applicable"
-    return "not run"
 
 
 @dataclass(frozen=True)
 class CriterionResult:
     id: str
-    verdict: str                                  # one of VERDICTS
+    verdict: str                                  # one of cutover.run.results.VERDICTS
     checks: dict[str, int] = field(default_factory=dict)   # test verdict -> number of checks
     reason: str = ""                              # why not applicable, or why not run
 
@@ -47,24 +33,24 @@ class CriterionResult:
         return self.verdict != "not run"
 
 
-def criterion_results(entries: Iterable[Mapping[str, Any]], excluded: Mapping[str, str], source_kind: str,
+def criterion_results(records: Iterable[CheckRecord], excluded: Mapping[str, str], source_kind: str,
                       store: str | None, unselected: str = "") -> dict[str, CriterionResult]:
     """Every criterion of the catalogue with its verdict.
 
-    ``entries``: record entries (criterion, outcome, message, waiver) of the checks that ran or were skipped;
-    ``excluded``: criterion -> how the user kept some of its checks from running ("2 checks deselected");
-    ``unselected``: why a criterion without any check did not run, when the user narrowed the run by path.
+    ``records``: the checks that ran or were skipped; ``excluded``: criterion -> how the user kept some of
+    its checks from running ("2 checks deselected"); ``unselected``: why a criterion without any check did
+    not run, when the user narrowed the run by path.
     """
-    by_criterion: dict[str, list[Mapping[str, Any]]] = {cid: [] for cid in CRITERIA}
-    for entry in entries:
-        by_criterion.setdefault(str(entry.get("criterion")), []).append(entry)
+    by_criterion: dict[str, list[CheckRecord]] = {cid: [] for cid in CRITERIA}
+    for record in records:
+        by_criterion.setdefault(record.criterion, []).append(record)
     where = (source_kind, store, unselected)
     return {cid: _result(cid, by_criterion.get(cid, []), excluded.get(cid, ""), *where) for cid in CRITERIA}
 
 
-def _result(cid: str, entries: list[Mapping[str, Any]], excluded: str, source_kind: str,
+def _result(cid: str, records: list[CheckRecord], excluded: str, source_kind: str,
             store: str | None, unselected: str) -> CriterionResult:
-    verdicts = [check_verdict(e) for e in entries]
+    verdicts = [r.verdict for r in records]
     checks = dict(Counter(verdicts))
     decided = next((v for v in _DECIDED if v in checks), "")
     if decided:
@@ -74,14 +60,14 @@ def _result(cid: str, entries: list[Mapping[str, Any]], excluded: str, source_ki
     if "pass" in checks:
         return CriterionResult(cid, "pass", checks)
     if checks and set(checks) == {"not applicable"}:
-        first = next(e for e in entries if check_verdict(e) == "not applicable")
-        return CriterionResult(cid, "not applicable", checks, str(first["message"])[len(NOT_APPLICABLE):])
+        first = next(r for r in records if r.verdict == "not applicable")
+        return CriterionResult(cid, "not applicable", checks, first.message[len(NOT_APPLICABLE):])
     static = not_applicable(cid, source_kind, store)
     if not checks and static:
         return CriterionResult(cid, "not applicable", checks, static)
     if not checks:
         return CriterionResult(cid, "not run", checks, unselected or "no check of this criterion was collected")
-    first_skip = next(str(e.get("message", "")) for e in entries if check_verdict(e) == "not run")
+    first_skip = next(r.message for r in records if r.verdict == "not run")
     return CriterionResult(cid, "not run", checks, first_skip or "every check was skipped")
 
 

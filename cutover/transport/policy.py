@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from cutover.model import Target
 from cutover.transport.tls import Handshake, handshake, handshake_problems
@@ -65,9 +64,9 @@ class TlsHost:
         return f"{self.link}@{host}:{self.port}"
 
 
-def target_links(target: Target, s3: Any = None) -> list[Link]:
-    """The target's links, with the file store's region read from S3 when the target declares none."""
-    return links(target, _detected(target, s3))
+def target_links(target: Target, actual_store_region: str | None = None) -> list[Link]:
+    """The target's links, with the file store's region as S3 reports it when the target declares none."""
+    return links(target, _detected(actual_store_region))
 
 
 def link_encryption(link: Link, timeout: float) -> LinkEncryption:

@@ -2,7 +2,8 @@
 
 Regions come from ``Target.regions`` (``"cloud:region"`` strings, e.g. ``"aws:eu-west-1"``; ``"internet"``
 for clients). The file store's region is also read from S3 (GetBucketLocation) and must agree with the
-declaration; when the file store's region is not declared, the S3 answer is used instead. A link crosses
+declaration (TLS-01, :class:`cutover.transport.facade.TransportFacts`); when the file store's region is not
+declared, the S3 answer is used instead. A link crosses
 regions when its two ends differ; a link with an end whose region is unknown is treated as crossing (the
 safe side: it must then be encrypted).
 
@@ -92,25 +93,10 @@ def links(target: Target, detected: dict[str, Region] | None = None) -> list[Lin
     return found
 
 
-def detected_regions(target: Target, s3: Any) -> dict[str, Region]:
-    """Regions read from the services themselves where the target declares none (today: the S3 bucket)."""
-    files = target.files
-    if files is None or files.adapter != "s3" or s3 is None or target.regions.get("file_store"):
-        return {}
-    from cutover.files.storage import bucket_region
-
-    actual = bucket_region(s3, files.bucket)
-    return {"file_store": Region("aws", actual)} if actual else {}
-
-
-def file_store_agreement(target: Target, s3: Any) -> RegionAgreement | None:
-    """Declared file-store region vs GetBucketLocation; None when there is nothing to compare."""
-    files, declared = target.files, target.regions.get("file_store", "")
-    if files is None or files.adapter != "s3" or s3 is None or not declared:
-        return None
-    from cutover.files.storage import bucket_region
-
-    return RegionAgreement(files.bucket, declared, bucket_region(s3, files.bucket))
+def detected_regions(actual_store_region: str | None) -> dict[str, Region]:
+    """Regions read from the services themselves where the target declares none (today: the S3 bucket's, as
+    GetBucketLocation reports it; the files area asks)."""
+    return {"file_store": Region("aws", actual_store_region)} if actual_store_region else {}
 
 
 def public_url(target: Target) -> str:

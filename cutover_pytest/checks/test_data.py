@@ -6,57 +6,51 @@ from typing import Any
 
 import pytest
 
-from cutover.data import inventory
-from cutover.data.facade import (
-    collection_infos,
-    content_diff,
-    content_units,
-    count_pair,
-    data_classes,
-    mongo_source,
-    without_probes,
-)
+from cutover.data import Unit
+from cutover.model import Target
+from cutover.session import Session
 from cutover_pytest.params import not_applicable, parametrize
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    parametrize(metafunc, "cls", lambda session: [(name, name) for name in data_classes(session)],
+    parametrize(metafunc, "cls", lambda session: [(name, name) for name in session.data.classes()],
                 not_applicable("no class on the source or the target"))
-    parametrize(metafunc, "unit", content_units, not_applicable("no collection on the source or the target"))
+    parametrize(metafunc, "unit", lambda session: session.data.content_units(),
+                not_applicable("no collection on the source or the target"))
 
 
-def _allowed(target: Any, difference: int) -> bool:
+def _allowed(target: Target, difference: int) -> bool:
     db = target.database
     return difference == 0 or (db.live_sync and abs(difference) <= db.count_tolerance)
 
 
 # -- DB-01 --------------------------------------------------------------------------------------------
 @pytest.mark.criterion("DB-01")
-def test_row_count(session: Any, target: Any, cls: str, record_facts: Any) -> None:
+def test_row_count(session: Session, target: Target, cls: str, record_facts: Any) -> None:
     """DB-01: the target holds exactly as many documents of the class as the source (a tolerance only
     while a declared live sync runs)."""
-    pair = count_pair(session, cls)
-    record_facts(cls=cls, source=pair.source, target=pair.target, difference=pair.difference)
+    pair = session.data.counts(cls)
+    record_facts(cls=cls, source=pair.expected, target=pair.found, difference=pair.difference)
     assert _allowed(target, pair.difference), (
-        f"{cls}: target holds {pair.target} documents, source {pair.source} (difference {pair.difference:+d})")
+        f"{cls}: target holds {pair.found} documents, source {pair.expected} (difference {pair.difference:+d})")
 
 
 @pytest.mark.criterion("DB-01")
-def test_row_count_table(session: Any, target: Any, report_table: Any) -> None:
+def test_row_count_table(session: Session, target: Target, report_table: Any) -> None:
     """DB-01: every class (source, target, `_SCHEMA`) with its counts on both sides, all equal."""
-    pairs = [count_pair(session, cls) for cls in data_classes(session)]
+    pairs = [session.data.counts(cls) for cls in session.data.classes()]
     report_table("Row counts per class", ["class", "source", "target", "difference"],
-                 [[p.cls, p.source, p.target, p.difference] for p in pairs])
-    wrong = [f"{p.cls} ({p.source} vs {p.target})" for p in pairs if not _allowed(target, p.difference)]
+                 [[p.cls, p.expected, p.found, p.difference] for p in pairs])
+    wrong = [f"{p.cls} ({p.expected} vs {p.found})" for p in pairs if not _allowed(target, p.difference)]
     assert not wrong, f"{len(wrong)} of {len(pairs)} classes differ in count (source vs target): {', '.join(wrong)}"
 
 
 # -- DB-02 --------------------------------------------------------------------------------------------
 @pytest.mark.criterion("DB-02")
-def test_content(session: Any, target: Any, unit: Any, record_facts: Any) -> None:
+def test_content(session: Session, target: Target, unit: Unit, record_facts: Any) -> None:
     """DB-02: every source document exists on the target with equal content (BSON types count, field order
     does not), by `_id`-range partition; reported as missingOnTarget / extraOnTarget / content."""
-    diff = content_diff(session, unit)
+    diff = session.data.content(unit)
     scans = target.scans
     record_facts(partition=diff.label, method=diff.method, digest=diff.digest or "not asked",
                  read_preference=scans.read_preference or "as the URI says (primary by default)",
@@ -69,19 +63,17 @@ def test_content(session: Any, target: Any, unit: Any, record_facts: Any) -> Non
 
 # -- DB-07 --------------------------------------------------------------------------------------------
 @pytest.mark.criterion("DB-07")
-def test_same_collections(session: Any, record_facts: Any) -> None:
+def test_same_collections(session: Session, record_facts: Any) -> None:
     """DB-07: no collection or view missing or extra on the target (the suite's probe class aside)."""
-    src = set(collection_infos(session, mongo_source(session)))
-    dst = set(collection_infos(session, session.target_db))
+    src, dst = set(session.data.collections("source")), set(session.data.collections("target"))
     record_facts(missing=sorted(src - dst), extra=sorted(dst - src))
     assert src == dst, f"collections missing on target: {sorted(src - dst)}; extra on target: {sorted(dst - src)}"
 
 
 @pytest.mark.criterion("DB-07")
-def test_collection_options(session: Any, record_facts: Any) -> None:
+def test_collection_options(session: Session, record_facts: Any) -> None:
     """DB-07: each collection's options (capped, validator, collation, ...) and each view's definition equal."""
-    src = collection_infos(session, mongo_source(session))
-    dst = collection_infos(session, session.target_db)
+    src, dst = session.data.collections("source"), session.data.collections("target")
     wrong = [f"{n}: source {src[n].kind} {src[n].compared_options} vs target {dst[n].kind} {dst[n].compared_options}"
              for n in sorted(src.keys() & dst.keys())
              if (src[n].kind, src[n].compared_options) != (dst[n].kind, dst[n].compared_options)]
@@ -90,15 +82,10 @@ def test_collection_options(session: Any, record_facts: Any) -> None:
 
 
 @pytest.mark.criterion("DB-07")
-def test_schema_matches_collections(session: Any, record_facts: Any) -> None:
+def test_schema_matches_collections(session: Session, record_facts: Any) -> None:
     """DB-07: every `_SCHEMA` class has a collection and every class collection has a `_SCHEMA` entry."""
-    schema = set(without_probes(session, inventory.schema_classes(session.target_db)))
-    colls = set(without_probes(session, inventory.data_collections(session.target_db)))
-    on_source = set(inventory.data_collections(mongo_source(session)))
-    # A class without objects may have no collection; the target only has to mirror the source there.
-    no_collection = sorted(c for c in schema - colls if c in on_source)
-    no_schema = sorted(c for c in colls - schema if inventory.is_parse_class(c))
+    agreement = session.data.schema_agreement()
+    no_collection, no_schema = list(agreement.no_collection), list(agreement.no_schema)
     record_facts(schema_without_collection=no_collection, collection_without_schema=no_schema)
     assert not (no_collection or no_schema), (
         f"_SCHEMA classes without a collection: {no_collection}; collections without a _SCHEMA entry: {no_schema}")
-

@@ -2,43 +2,39 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 
-from cutover.files import facade as files
-from cutover.files.refs import FileField
-from cutover.files.resolve import require_verified
-from cutover.run.verification import NOT_APPLICABLE
-from cutover_pytest.params import parametrize
+from cutover.files import FileField, require_verified
+from cutover.session import Session
+from cutover_pytest.params import NOT_APPLICABLE, parametrize
 
 NO_STORE = ("the target declares no files store: add [targets.NAME.files] (adapter s3, gridfs or gcs; Parse "
             "Server's default is gridfs) to verify the files criteria")
 
 
-def _absent(what: str) -> Callable[[Any], str]:
+def _absent(what: str) -> Callable[[Session], str]:
     return lambda s: NO_STORE if s.target.files is None else NOT_APPLICABLE + what
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     parametrize(metafunc, "file_field", _fields, _absent("no File field in any class"))
-    parametrize(metafunc, "file_class",
-                lambda s: [(c, c) for c in files.classes_with_files(s)] if s.target.files else [],
+    parametrize(metafunc, "file_class", lambda s: [(c, c) for c in s.files.classes()] if s.target.files else [],
                 _absent("no class references files"))
-    parametrize(metafunc, "store", lambda s: [(label, label) for label in files.store_labels(s)],
+    parametrize(metafunc, "store", lambda s: [(label, label) for label in s.files.stores()],
                 _absent("no store in use"))
 
 
-def _fields(session: Any) -> list[tuple[str, FileField]]:
-    return [(ff.label, ff) for ff in files.discovered_fields(session)] if session.target.files else []
+def _fields(session: Session) -> list[tuple[str, FileField]]:
+    return [(ff.label, ff) for ff in session.files.fields()] if session.target.files else []
 
 
 @pytest.mark.criterion("FILE-01")
-def test_referenced_files_resolve(session: Any, file_field: FileField, report_table: Callable[..., None],
+def test_referenced_files_resolve(session: Session, file_field: FileField, report_table: Callable[..., None],
                                   record_facts: Callable[..., None]) -> None:
     """Every file this class and field references resolves through the target's files adapter: 2xx, not
     empty, and the source's size where the source store is reachable."""
-    result = files.resolve_field(session, file_field)
+    result = session.files.resolve(file_field)
     s = result.summary
     record_facts(total=s.total, resolved=s.resolved, missing=s.missing, errors=s.errors,
                  legacy_skipped=result.legacy_skipped, sizes_compared=result.sizes_known)
@@ -51,11 +47,11 @@ def test_referenced_files_resolve(session: Any, file_field: FileField, report_ta
 
 
 @pytest.mark.criterion("FILE-02")
-def test_no_parse_hosted_files(session: Any, file_class: str, report_table: Callable[..., None],
+def test_no_parse_hosted_files(session: Session, file_class: str, report_table: Callable[..., None],
                                record_facts: Callable[..., None]) -> None:
     """No object of this class still depends on Parse's retired file service (tfss-/legacy names,
     files.parsetfss.com / files.parse.com URLs), unless that file is present in the new store."""
-    facts = files.legacy_facts(session, file_class)
+    facts = session.files.legacy(file_class)
     record_facts(references=facts.references, legacy=facts.legacy, absent=facts.absent)
     report_table(f"{file_class}: legacy references not in the new store", ["objectId", "path", "name"],
                  [[r.object_id, r.path, r.name] for r in facts.listed])
@@ -65,21 +61,21 @@ def test_no_parse_hosted_files(session: Any, file_class: str, report_table: Call
 
 
 @pytest.mark.criterion("FILE-03")
-def test_store_configuration(session: Any, store: str, record_facts: Callable[..., None]) -> None:
+def test_store_configuration(session: Session, store: str, record_facts: Callable[..., None]) -> None:
     """The store is sound: the bucket exists in the declared region; with direct access its name has no '.'
     and its objects are publicly readable; every GridFS file has all its chunks."""
-    facts = files.store_facts(session, store)
+    facts = session.files.store(store)
     record_facts(store=facts.label, problems=list(facts.problems), **facts.details)
     assert not facts.problems, f"{facts.label}: " + "; ".join(facts.problems[:10])
 
 
 @pytest.mark.criterion("FILE-04")
-def test_no_orphaned_files(session: Any, report_table: Callable[..., None],
+def test_no_orphaned_files(session: Session, report_table: Callable[..., None],
                            record_facts: Callable[..., None]) -> None:
     """Every file in the store is referenced by some object (orphans are reported, never gate)."""
     if session.target.files is None:
         pytest.skip(NO_STORE)
-    orphans = files.orphan_facts(session)
+    orphans = session.files.orphans()
     record_facts(stored=orphans.stored, orphans=orphans.orphans)
     report_table(f"orphaned files (first {len(orphans.listed)})", ["name"], [[n] for n in orphans.listed])
     assert not orphans.orphans, (f"{orphans.orphans} of {orphans.stored} stored files are referenced by no "

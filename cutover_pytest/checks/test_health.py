@@ -11,10 +11,9 @@ from typing import Any
 
 import pytest
 
-from cutover.data import health, health_series
-from cutover.data.health_series import Series
-from cutover.data.telemetry import Window
-from cutover.model import Thresholds
+from cutover.data import Series, Topology, Window, health_series
+from cutover.model import Target, Thresholds
+from cutover.session import Session
 from cutover_pytest.params import not_applicable, parametrize
 
 DEFAULT_WINDOW_S = Thresholds().health_window_s
@@ -25,7 +24,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
                 not_applicable("no storage quota declared (database.storage_quota_bytes)"))
 
 
-def _declared_quota(session: Any) -> list[tuple[str, int]]:
+def _declared_quota(session: Session) -> list[tuple[str, int]]:
     quota = session.target.database.storage_quota_bytes
     return [("quota", quota)] if quota > 0 else []
 
@@ -46,17 +45,17 @@ def _record(key: str, series: Series, limit: float, record_facts: Any, report_se
 
 
 @pytest.mark.criterion("DB-06")
-def test_writable_primary(session: Any, record_facts: Any) -> None:
+def test_writable_primary(session: Session, record_facts: Any) -> None:
     """DB-06: the target's server is a writable primary."""
-    topo = health.topology(session.target_db)
+    topo = session.data.topology()
     record_facts(topology=topo.kind, set_name=topo.set_name, writable_primary=topo.writable_primary)
     assert topo.writable_primary, f"target database ({topo.kind}) is not a writable primary"
 
 
 @pytest.mark.criterion("DB-06")
-def test_replica_set(session: Any, target: Any, record_facts: Any) -> None:
+def test_replica_set(session: Session, target: Target, record_facts: Any) -> None:
     """DB-06: a production target runs on a replica set with at least two electable members (failover)."""
-    topo = health.topology(session.target_db)
+    topo = session.data.topology()
     record_facts(topology=topo.kind, set_name=topo.set_name, electable=list(topo.hosts), production=target.production)
     if topo.kind == "sharded":
         pytest.skip("not applicable: a sharded cluster through mongos; each shard is a replica set")
@@ -67,7 +66,7 @@ def test_replica_set(session: Any, target: Any, record_facts: Any) -> None:
                       "set with at least 2 electable members")
 
 
-def _no_failover(topo: health.Topology) -> str:
+def _no_failover(topo: Topology) -> str:
     if topo.kind == "replica set":
         return (f"target database: replica set {topo.set_name} has {len(topo.hosts)} electable member(s) "
                 f"({', '.join(topo.hosts)}): no failover")
@@ -76,7 +75,7 @@ def _no_failover(topo: health.Topology) -> str:
 
 @pytest.mark.criterion("DB-06")
 @pytest.mark.telemetry
-def test_cpu(health_window: Window, target: Any, record_facts: Any, report_series: Any) -> None:
+def test_cpu(health_window: Window, target: Target, record_facts: Any, report_series: Any) -> None:
     """DB-06: the server's CPU time, averaged over the window, stays under `cpu_max_percent` of its cores."""
     record_facts(**_window_facts(health_window))
     series, mean = health_series.cpu(health_window), health_series.cpu_mean(health_window)
@@ -92,7 +91,7 @@ def test_cpu(health_window: Window, target: Any, record_facts: Any, report_serie
 
 @pytest.mark.criterion("DB-06")
 @pytest.mark.telemetry
-def test_lock_queue(health_window: Window, target: Any, record_facts: Any, report_series: Any) -> None:
+def test_lock_queue(health_window: Window, target: Target, record_facts: Any, report_series: Any) -> None:
     """DB-06: no operations queue for a lock at any sample of the window (other clients' operations)."""
     record_facts(**_window_facts(health_window))
     series = health_series.lock_queue(health_window)
@@ -108,7 +107,7 @@ def test_lock_queue(health_window: Window, target: Any, record_facts: Any, repor
 
 @pytest.mark.criterion("DB-06")
 @pytest.mark.telemetry
-def test_admission_queue(health_window: Window, target: Any, record_facts: Any, report_series: Any) -> None:
+def test_admission_queue(health_window: Window, target: Target, record_facts: Any, report_series: Any) -> None:
     """DB-06: no operations wait for an execution or ingress ticket at any sample (MongoDB 7.0 and later)."""
     record_facts(**_window_facts(health_window))
     tickets = health_series.tickets_available(health_window)
@@ -128,7 +127,7 @@ def test_admission_queue(health_window: Window, target: Any, record_facts: Any, 
 
 @pytest.mark.criterion("DB-06")
 @pytest.mark.telemetry
-def test_replication_lag(health_window: Window, target: Any, record_facts: Any, report_series: Any) -> None:
+def test_replication_lag(health_window: Window, target: Target, record_facts: Any, report_series: Any) -> None:
     """DB-06: every secondary's replication lag stays below `replication_lag_s` at every sample."""
     record_facts(**_window_facts(health_window), topology=health_window.topology)
     if health_window.topology != "replica set":
@@ -145,9 +144,9 @@ def test_replication_lag(health_window: Window, target: Any, record_facts: Any, 
 
 
 @pytest.mark.criterion("DB-06")
-def test_storage_headroom(session: Any, target: Any, quota: int, record_facts: Any) -> None:
+def test_storage_headroom(session: Session, target: Target, quota: int, record_facts: Any) -> None:
     """DB-06: the declared storage quota is at least `storage_headroom` x (data + index size)."""
-    used = health.storage_used(session.target_db)
+    used = session.data.storage_used()
     factor = target.thresholds.storage_headroom
     record_facts(used_bytes=used, quota_bytes=quota, required_factor=factor)
     assert quota >= factor * used, (

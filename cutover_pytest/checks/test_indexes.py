@@ -6,34 +6,28 @@ from typing import Any
 
 import pytest
 
-from cutover.data import indexes, inventory, longkeys
-from cutover.data import queries as coverage
-from cutover.data.facade import index_counts, long_key_scan, memo, mongo_source, shared_classes, without_probes
+from cutover.data import INDEX_KEY_LIMIT
+from cutover.model import Query
+from cutover.session import Session
 from cutover_pytest.params import not_applicable, parametrize
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    parametrize(metafunc, "cls", lambda session: [(name, name) for name in shared_classes(session)],
+    parametrize(metafunc, "cls", lambda session: [(name, name) for name in session.data.shared_classes()],
                 not_applicable("no collection on both the source and the target"))
-    parametrize(metafunc, "target_cls", _target_classes, not_applicable("no collection on the target"))
+    parametrize(metafunc, "target_cls", lambda session: [(n, n) for n in session.data.target_classes()],
+                not_applicable("no collection on the target"))
     parametrize(metafunc, "query", lambda session: [(q.label, q) for q in session.target.queries],
                 not_applicable("no query pattern declared ([[targets.NAME.queries]])"))
 
 
-def _target_classes(session: Any) -> list[tuple[str, str]]:
-    return [(n, n) for n in without_probes(session, inventory.data_collections(session.target_db))]
-
-
 # -- DB-03 --------------------------------------------------------------------------------------------
 @pytest.mark.criterion("DB-03")
-def test_indexes_present(session: Any, cls: str, record_facts: Any) -> None:
+def test_indexes_present(session: Session, cls: str, record_facts: Any) -> None:
     """DB-03: every source index exists on the target with the same key and options; Parse Server's own
     indexes exist; `_SCHEMA._metadata.indexes` agrees with the real indexes."""
-    target_specs = indexes.list_indexes(session.target_db, cls)
-    result = indexes.compare(cls, indexes.list_indexes(mongo_source(session), cls), target_specs)
-    parse_missing = indexes.missing_required(cls, target_specs) if target_specs else []
-    schemas = memo(session, "data.schema_docs", lambda: inventory.schema_documents(session.target_db))
-    schema_wrong = indexes.schema_index_mismatches(schemas.get(cls), target_specs)
+    presence = session.data.index_presence(cls)
+    result, parse_missing, schema_wrong = presence.comparison, list(presence.parse_missing), list(presence.schema_wrong)
     record_facts(missing=result.missing, different=result.different, extra=result.extra,
                  parse_required_missing=parse_missing, schema_metadata=schema_wrong)
     problems = {"missing on target": list(result.missing), "different": list(result.different),
@@ -44,29 +38,26 @@ def test_indexes_present(session: Any, cls: str, record_facts: Any) -> None:
 
 # -- DB-04 --------------------------------------------------------------------------------------------
 @pytest.mark.criterion("DB-04")
-def test_no_long_index_keys(session: Any, target_cls: str, record_facts: Any) -> None:
+def test_no_long_index_keys(session: Session, target_cls: str, record_facts: Any) -> None:
     """DB-04: no indexed value of the class makes an index key reach the Index Key Limit (1024 bytes),
     computed on the server; the server's version, FCV and failIndexKeyTooLong are recorded."""
-    specs = indexes.list_indexes(session.target_db, target_cls)
-    found = long_key_scan(session, target_cls, specs)
-    facts = memo(session, "data.server_facts", lambda: longkeys.server_facts(session.target_db))
-    record_facts(server=dataclasses.asdict(facts), indexes_checked=list(found.checked), total=found.total,
-                 long_keys=[dataclasses.asdict(k) for k in found.found])
+    found = session.data.long_keys(target_cls)
+    record_facts(server=dataclasses.asdict(session.data.server_facts()), indexes_checked=list(found.checked),
+                 total=found.total, long_keys=[dataclasses.asdict(k) for k in found.found])
     listed = ", ".join(f"index {k.index} _id {k.id} ({k.bytes} bytes)" for k in found.found)
     assert not found.total, (
-        f"{target_cls}: {found.total} index keys at or over {longkeys.INDEX_KEY_LIMIT} bytes: {listed}"
+        f"{target_cls}: {found.total} index keys at or over {INDEX_KEY_LIMIT} bytes: {listed}"
         + (f" (first {len(found.found)})" if found.total > len(found.found) else ""))
 
 
 @pytest.mark.criterion("DB-04")
-def test_documents_indexed(session: Any, target_cls: str, record_facts: Any) -> None:
+def test_documents_indexed(session: Session, target_cls: str, record_facts: Any) -> None:
     """DB-04: every document an index should hold is in it (hinted count equals plain count on the index's
     filter, sparse and partial indexes respected)."""
-    if not memo(session, "data.hints_used", lambda: longkeys.hints_used(session.target_db, target_cls)):
+    if not session.data.hints_used(target_cls):
         pytest.skip("could not verify on this server: it does not explain plans, so a hinted count cannot be "
                     "shown to read the index (mongoeco validates hints but always scans)")
-    specs = indexes.list_indexes(session.target_db, target_cls)
-    counts = index_counts(session, target_cls, specs)
+    counts = session.data.index_completeness(target_cls)
     record_facts(indexes={c.index: {"expected": c.expected, "indexed": c.indexed} for c in counts})
     short = [f"index {c.index} holds {c.indexed} of {c.expected} documents" for c in counts if c.indexed < c.expected]
     assert not short, f"{target_cls}: documents missing from indexes: " + "; ".join(short)
@@ -74,9 +65,9 @@ def test_documents_indexed(session: Any, target_cls: str, record_facts: Any) -> 
 
 # -- DB-05 --------------------------------------------------------------------------------------------
 @pytest.mark.criterion("DB-05")
-def test_query_uses_index(session: Any, query: Any, record_facts: Any) -> None:
+def test_query_uses_index(session: Session, query: Query, record_facts: Any) -> None:
     """DB-05: each declared query pattern is answered through an index on the target (no COLLSCAN)."""
-    verdict = coverage.explain_query(session.target_db, query)
+    verdict = session.data.query_coverage(query)
     record_facts(**dataclasses.asdict(verdict))
     assert verdict.covered, (
         f"{query.label}: {query.cls} where {query.where} sort {query.sort} runs as {'+'.join(verdict.stages)} "

@@ -10,77 +10,42 @@ facts (``probe_side_effects``) and undone unless the target says ``probe_side_ef
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import pytest
 
-from cutover.errors import CouldNotVerify, CutoverError, UnexpectedAnswer
+from cutover.errors import CouldNotVerify, UnexpectedAnswer
 from cutover.model import CloudFunction, Query
-from cutover.rest import flows as rest_flows
-from cutover.rest.client import ParseClient
-from cutover.rest.probes import ProbeRun
-from cutover.rest.side_effects import Effects
-from cutover.run.verification import NOT_APPLICABLE
-from cutover_pytest.params import parametrize
-
-_NOT_ON_REST = {"_Idempotency"}   # Parse keeps this class out of REST; DB-01 counts it
-NO_SERVER = "the target declares no [parse] server: add [targets.NAME.parse] to verify the REST criteria"
+from cutover.rest import NO_SERVER, Effects, Flow, ParseClient, ProbeRun, RestFacts
+from cutover.session import Session
+from cutover_pytest.params import NOT_APPLICABLE, parametrize
 
 
-def _absent(what: str) -> Callable[[Any], str]:
+def _absent(what: str) -> Callable[[Session], str]:
     return lambda s: NO_SERVER if s.target.parse is None else NOT_APPLICABLE + what
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    parametrize(metafunc, "rest_class", _rest_classes, _absent("no class in _SCHEMA"))
-    parametrize(metafunc, "closed_class", _closed_classes, _absent("no class whose CLP closes public reads"))
+    parametrize(metafunc, "rest_class", lambda s: [(n, n) for n in s.rest.classes()], _absent("no class in _SCHEMA"))
+    parametrize(metafunc, "closed_class", lambda s: [(c, c) for c in s.rest.closed_classes()],
+                _absent("no class whose CLP closes public reads"))
     parametrize(metafunc, "function", lambda s: [(f.name, f) for f in s.target.cloud_functions],
                 _absent("no Cloud Code function declared ([[targets.NAME.cloud_functions]])"))
-    parametrize(metafunc, "query", _queries, _absent("no query declared ([[targets.NAME.queries]])"))
-
-
-def _queries(session: Any) -> list[tuple[str, Query]]:
-    if session.target.queries and session.source_parse is None:
-        raise CouldNotVerify("API-08: declare [source_parse] (the old server) to compare declared queries")
-    return [(q.label, q) for q in session.target.queries] if session.parse is not None else []
-
-
-def _rest_classes(session: Any) -> list[tuple[str, str]]:
-    if session.parse is None:
-        return []
-    names = {d["_id"] for d in session.target_db["_SCHEMA"].find({}, {"_id": 1})}
-    return [(n, n) for n in sorted(names - _NOT_ON_REST - {session.target.probe_class})]
-
-
-def _closed_classes(session: Any) -> list[tuple[str, str]]:
-    """Classes whose CLP (on the source when it is a database, else the target) refuses public reads."""
-    if session.parse is None:
-        return []
-    db = session.source_db if session.source_db is not None else session.target_db
-    closed = []
-    for doc in db["_SCHEMA"].find({}, {"_metadata.class_permissions": 1}):
-        clp = doc.get("_metadata", {}).get("class_permissions") or {}
-        if "find" in clp and not clp["find"].get("*") and not clp["find"].get("requiresAuthentication"):
-            closed.append(doc["_id"])
-    return [(c, c) for c in sorted(closed)]
+    parametrize(metafunc, "query", lambda s: [(q.label, q) for q in s.rest.differential_queries()],
+                _absent("no query declared ([[targets.NAME.queries]])"))
 
 
 @pytest.fixture
-def rest(parse: ParseClient | None) -> ParseClient:
+def rest(parse: ParseClient | None, session: Session) -> RestFacts:
+    """The REST area of the target (``session.rest``); the check skips (not run) when it declares no server."""
     if parse is None:
         pytest.skip(NO_SERVER)
-    return parse
+    return session.rest
 
 
 @pytest.fixture
-def probes(rest: ParseClient, session: Any, record_facts: Callable[..., None]) -> Iterator[ProbeRun]:
+def probes(rest: RestFacts, record_facts: Callable[..., None]) -> Iterator[ProbeRun]:
     """Probes of this check, removed in teardown with the side effects of the app's triggers (facts)."""
-    if "rest.identity" not in session.cache:
-        session.cache["rest.identity"] = rest.identify()
-    if not session.cache["rest.identity"].master_key_accepted:
-        # without a working master key no probe could be removed again: write nothing (API-01 says why)
-        raise CouldNotVerify("the master key is refused (see API-01): no probe is written without it")
-    run = session.probes.open(rest, session.target_db, _source_classes(session))
+    run = rest.open_probes()
     yield run
     cleanup = run.cleanup()
     if run.effects is not None and (run.effects.found or run.effects.new_classes or run.effects.error):
@@ -91,24 +56,14 @@ def probes(rest: ParseClient, session: Any, record_facts: Callable[..., None]) -
         raise UnexpectedAnswer(f"probe cleanup left {len(cleanup.left)} probes: {left}")
 
 
-def _source_classes(session: Any) -> frozenset[str]:
-    """The source's classes: a class the source holds is never taken for one the probes created."""
-    if "rest.source_classes" not in session.cache:
-        try:
-            session.cache["rest.source_classes"] = frozenset(session.source.class_names())
-        except CutoverError:
-            session.cache["rest.source_classes"] = frozenset()
-    return frozenset(session.cache["rest.source_classes"])
-
-
-def _require(flow: rest_flows.Flow, record_facts: Callable[..., None]) -> None:
+def _require(flow: Flow, record_facts: Callable[..., None]) -> None:
     __tracebackhide__ = True
     record_facts(steps=list(flow.steps), failure=flow.failure)
     assert flow.ok, flow.failure
 
 
 @pytest.mark.criterion("API-01")
-def test_health(rest: ParseClient, record_facts: Callable[..., None]) -> None:
+def test_health(rest: RestFacts, record_facts: Callable[..., None]) -> None:
     """`/health` answers 200 {"status": "ok"} (503 or "starting" fail, with the body shown)."""
     answer = rest.health()
     record_facts(status=answer.status, body=answer.text)
@@ -117,63 +72,58 @@ def test_health(rest: ParseClient, record_facts: Callable[..., None]) -> None:
 
 
 @pytest.mark.criterion("API-01")
-def test_mount_path_and_app_id(rest: ParseClient, record_facts: Callable[..., None]) -> None:
+def test_mount_path_and_app_id(rest: RestFacts, record_facts: Callable[..., None]) -> None:
     """The server URL's mount path serves Parse, the app id is accepted, and so is the master key."""
-    who = rest.identify()
+    who = rest.identity()
     record_facts(path_found=who.path_found, app_id=who.app_id_accepted, master_key=who.master_key_accepted)
     assert who.path_found, (f"API-01 mount path: {who.answer.method} {who.answer.path} answered "
                             f"{who.answer.describe()}: no Parse Server at this path (check /parse vs /1)")
     assert who.app_id_accepted, (f"API-01 app id: the path serves Parse but refuses the app id (or every "
                                  f"key): {who.answer.describe()}")
-    assert who.master_key_accepted or not rest.server.master_key, (
+    assert who.master_key_accepted or not rest.master_key_declared(), (
         f"API-01 master key: the app id is accepted with the client key but the master key is refused: "
         f"{who.answer.describe()}")
 
 
 @pytest.mark.writes
 @pytest.mark.criterion("API-02")
-def test_crud_round_trip(probes: ProbeRun, record_facts: Callable[..., None]) -> None:
+def test_crud_round_trip(probes: ProbeRun, rest: RestFacts, record_facts: Callable[..., None]) -> None:
     """create, get, query (where), update, Increment, AddUnique, delete on a probe object holding every Parse
     type; what comes back equals what was sent (server-set fields aside)."""
-    _require(rest_flows.crud_round_trip(probes), record_facts)
+    _require(rest.crud_round_trip(probes), record_facts)
 
 
 @pytest.mark.writes
 @pytest.mark.criterion("API-03")
-def test_rest_writes_reach_target_database(probes: ProbeRun, session: Any,
+def test_rest_writes_reach_target_database(probes: ProbeRun, rest: RestFacts,
                                            record_facts: Callable[..., None]) -> None:
     """An object created through REST is in the target database (read directly, not through the server)."""
-    _require(rest_flows.wiring(probes, session.target_db, session.source_db), record_facts)
+    _require(rest.wiring(probes), record_facts)
 
 
 @pytest.mark.criterion("API-03")
-def test_rest_count_equals_database_count(rest: ParseClient, session: Any, rest_class: str,
+def test_rest_count_equals_database_count(rest: RestFacts, rest_class: str,
                                           record_facts: Callable[..., None]) -> None:
     """The REST count of this class (master key) equals the number of documents in the target database."""
-    pair = rest_flows.count_pair(rest, session.target_db, rest_class, session.target.probe_class,
-                                 budget_s=session.aggregation_budget_s)
-    record_facts(rest=pair.rest, database=pair.database)
-    assert pair.rest == pair.database, (f"API-03 count {rest_class}: REST counts {pair.rest}, the target "
-                                        f"database holds {pair.database}: the server reads another database")
+    pair = rest.counts(rest_class)
+    record_facts(rest=pair.found, database=pair.expected)
+    assert pair.found == pair.expected, (f"API-03 count {rest_class}: REST counts {pair.found}, the target "
+                                         f"database holds {pair.expected}: the server reads another database")
 
 
 @pytest.mark.writes
 @pytest.mark.criterion("API-04")
-def test_file_round_trip(probes: ProbeRun, session: Any, target: Any,
-                         record_facts: Callable[..., None]) -> None:
+def test_file_round_trip(probes: ProbeRun, rest: RestFacts, record_facts: Callable[..., None]) -> None:
     """Upload through /files (master key), the URL resolves, the bytes are identical, the file is in the
     configured store."""
-    def in_store(name: str) -> str:
-        return rest_flows.store_problem(target.files, session.s3, session.gridfs_db, name)
-
-    _require(rest_flows.file_round_trip(probes, in_store), record_facts)
+    _require(rest.file_round_trip(probes), record_facts)
 
 
 @pytest.mark.criterion("API-05")
-def test_cloud_function(rest: ParseClient, function: CloudFunction,
+def test_cloud_function(rest: RestFacts, function: CloudFunction,
                         record_facts: Callable[..., None]) -> None:
     """The declared Cloud Code function answers its sample call with the declared status and result."""
-    answer = rest.call_function(function.name, function.params)
+    answer = rest.call_function(function)
     result = answer.body.get("result") if isinstance(answer.body, dict) else None
     record_facts(status=answer.status, body=answer.text)
     good = answer.status == function.expect_status and (
@@ -184,14 +134,14 @@ def test_cloud_function(rest: ParseClient, function: CloudFunction,
 
 @pytest.mark.writes
 @pytest.mark.criterion("API-05")
-def test_probes_leave_no_side_effects(probes: ProbeRun, target: Any, record_facts: Callable[..., None]) -> None:
+def test_probes_leave_no_side_effects(probes: ProbeRun, rest: RestFacts, record_facts: Callable[..., None]) -> None:
     """What the app's triggers (Cloud Code) write when probes are written (a sign-up, log-in and log-out, a
     probe object created, updated and deleted) is found: objects created meanwhile in other classes that point
     at a probe, relate to it or name it in their ACL, and classes created meanwhile. By default they are
     undone; with `probe_side_effects = "report"` they are left in place and this check fails naming them."""
-    flow = rest_flows.trigger_writes(probes)
+    flow = rest.trigger_writes(probes)
     probes.cleanup()
-    effects = probes.effects or Effects(mode=target.probe_side_effects)
+    effects = probes.effects or Effects(mode=rest.target.probe_side_effects)
     record_facts(steps=list(flow.steps), refused=flow.failure, probe_side_effects=effects.rows(),
                  side_effects_left=list(effects.left), mode=effects.mode)
     if not flow.steps:
@@ -202,11 +152,10 @@ def test_probes_leave_no_side_effects(probes: ProbeRun, target: Any, record_fact
 
 
 @pytest.mark.criterion("API-06")
-def test_clp_closed_class_refuses_reads(rest: ParseClient, closed_class: str,
+def test_clp_closed_class_refuses_reads(rest: RestFacts, closed_class: str,
                                         record_facts: Callable[..., None]) -> None:
     """A class whose CLP closes reads to the public refuses a find and a count without the master key."""
-    found = rest.query(closed_class, limit=1, auth="client")
-    counted = rest.count(closed_class, auth="client")
+    found, counted = rest.clp_reads(closed_class)
     record_facts(find=found.describe(), count=counted.describe())
     assert not found.ok and not counted.ok, (
         f"API-06 clp {closed_class}: without the master key find answered {found.describe()} and count "
@@ -215,42 +164,39 @@ def test_clp_closed_class_refuses_reads(rest: ParseClient, closed_class: str,
 
 @pytest.mark.writes
 @pytest.mark.criterion("API-06")
-def test_acl_protected_probe_invisible(probes: ProbeRun, record_facts: Callable[..., None]) -> None:
+def test_acl_protected_probe_invisible(probes: ProbeRun, rest: RestFacts,
+                                       record_facts: Callable[..., None]) -> None:
     """A probe object whose ACL grants nobody is invisible without the master key (get and query)."""
-    _require(rest_flows.acl_hidden(probes), record_facts)
+    _require(rest.acl_hidden(probes), record_facts)
 
 
 @pytest.mark.criterion("API-06")
-def test_schemas_refused_without_master_key(rest: ParseClient) -> None:
+def test_schemas_refused_without_master_key(rest: RestFacts) -> None:
     """`/schemas` is refused without the master key."""
-    answer = rest.schemas(auth="client")
+    answer = rest.schemas_without_master_key()
     assert not answer.ok, f"API-06 schemas: GET /schemas without the master key answered {answer.describe()}"
 
 
 @pytest.mark.criterion("API-06")
-def test_no_password_in_any_answer(rest: ParseClient) -> None:
+def test_no_password_in_any_answer(rest: RestFacts) -> None:
     """No answer carries `password` or `_hashed_password` (user queries with and without the master key)."""
-    for auth in ("client", "master"):
-        rest.query("_User", limit=20, auth=auth)
-        rest.request("GET", "/users", auth=auth, params={"limit": 20})
-    assert not rest.leaks, f"API-06 passwords: answers held password fields: {'; '.join(rest.leaks[:5])}"
+    leaks = rest.password_leaks()
+    assert not leaks, f"API-06 passwords: answers held password fields: {'; '.join(leaks[:5])}"
 
 
 @pytest.mark.writes
 @pytest.mark.criterion("API-07")
-def test_user_round_trip(probes: ProbeRun, record_facts: Callable[..., None]) -> None:
+def test_user_round_trip(probes: ProbeRun, rest: RestFacts, record_facts: Callable[..., None]) -> None:
     """sign-up, log-in, users/me, log-out on a probe user (removed afterwards with its sessions)."""
-    flow = rest_flows.user_round_trip(probes)
-    leaks = [leak for leak in probes.client.leaks if "/users" in leak or "/login" in leak]
-    _require(flow if leaks == [] else rest_flows.Flow(flow.steps, f"API-07 answers held password fields: "
-                                                                  f"{'; '.join(leaks[:5])}"), record_facts)
+    flow = rest.user_round_trip(probes)
+    leaks = rest.user_leaks()
+    _require(flow if leaks == [] else Flow(flow.steps, f"API-07 answers held password fields: "
+                                                       f"{'; '.join(leaks[:5])}"), record_facts)
 
 
 @pytest.mark.criterion("API-08")
-def test_source_and_target_answer_alike(rest: ParseClient, source_parse: ParseClient | None, query: Query,
-                                        record_facts: Callable[..., None]) -> None:
+def test_source_and_target_answer_alike(rest: RestFacts, query: Query, record_facts: Callable[..., None]) -> None:
     """The declared query gives the same results (objectIds, order, content) from source and target."""
-    assert source_parse is not None  # the parametrization errs without one
-    diffs = rest_flows.differential(source_parse, rest, query)
+    diffs = rest.differential(query)
     record_facts(differences=diffs)
     assert not diffs, f"API-08 {query.label}: " + "; ".join(diffs)

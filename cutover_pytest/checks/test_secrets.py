@@ -3,26 +3,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from cutover.model import Target
-from cutover.security import privileges, secrets_scan
+from cutover.session import Session
 
 
 @pytest.mark.criterion("SEC-01")
-def test_no_secrets_in_app_source(target: Target, report_table: Callable[..., None],
+def test_no_secrets_in_app_source(session: Session, target: Target, report_table: Callable[..., None],
                                   record_facts: Callable[..., None]) -> None:
     """No master key, file key, AWS secret access key or MongoDB URI with a password in the app's source
     tree (text files; node_modules and .git skipped)."""
     if not target.app_source_dir:
         pytest.skip("no app_source_dir declared: add the app's source tree ([targets.NAME] app_source_dir) to "
                     "check it for secrets")
-    scan = secrets_scan.scan_target(target)
+    scan = session.security.secrets_scan()
     found = scan.findings
     record_facts(root=Path(scan.root).name, files_scanned=scan.files_scanned, skipped=scan.skipped,
-                 findings=len(found), searched_for=[*sorted(secrets_scan.secrets_of(target)), "MongoDB URIs"])
+                 findings=len(found), searched_for=session.security.searched_for())
     report_table("secrets in the app source (masked)", ["file", "line", "secret", "line (masked)"],
                  [[f.path, f.line, f.kind, f.excerpt] for f in found[:100]])
     listed = "; ".join(f"{f.path}:{f.line} {f.kind} ({f.excerpt})" for f in found[:10])
@@ -30,10 +29,10 @@ def test_no_secrets_in_app_source(target: Target, report_table: Callable[..., No
 
 
 @pytest.mark.criterion("SEC-02")
-def test_least_privilege_user(target: Target, session: Any, record_facts: Callable[..., None]) -> None:
+def test_least_privilege_user(target: Target, session: Session, record_facts: Callable[..., None]) -> None:
     """The database user is not a cluster administrator (root, clusterAdmin, userAdminAnyDatabase, ...) and
     the database is not `admin`; a production server must not run without access control."""
-    facts = privileges.privileges(session.target_db)
-    problems = privileges.privilege_problems(facts, target.production)
+    facts = session.security.privileges()
+    problems = session.security.privilege_problems(facts)
     record_facts(production=target.production, **facts.facts())
     assert not problems, f"database {facts.database}: " + "; ".join(problems)

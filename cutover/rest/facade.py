@@ -1,0 +1,142 @@
+"""The REST area's facade (``session.rest``): what the API-* checks ask of the target's Parse Server.
+
+Reads go through the session's REST clients (:class:`cutover.rest.client.ParseClient`); writes only through
+probe runs (:meth:`RestFacts.open_probes`), which the flows of :mod:`cutover.rest.flows` drive. Where a flow
+must look behind the server, it reads the target database directly, or asks the files area where an upload
+landed (``session.files``).
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from cutover.data import CountPair
+from cutover.errors import CouldNotVerify, CutoverError
+from cutover.memo import Memo, memoized
+from cutover.model import CloudFunction, Query
+from cutover.rest import flows
+from cutover.rest.client import Answer, Identity, ParseClient
+from cutover.rest.probes import ProbeRun
+
+if TYPE_CHECKING:
+    from cutover.session import Session
+
+NOT_ON_REST = frozenset({"_Idempotency"})   # Parse keeps this class out of REST; DB-01 counts it
+NO_SERVER = "the target declares no [parse] server: add [targets.NAME.parse] to verify the REST criteria"
+USER_PATHS = ("/users", "/login")
+
+
+class RestFacts:
+    def __init__(self, session: Session) -> None:
+        self.session, self.target = session, session.target
+        self.memo = Memo()
+
+    @property
+    def server(self) -> ParseClient:
+        """The target's Parse Server (CouldNotVerify when the target declares none: checks skip before)."""
+        client = self.session.parse
+        if client is None:
+            raise CouldNotVerify(NO_SERVER)
+        return client
+
+    # -- what the checks run over ---------------------------------------------------------------------------
+    def classes(self) -> list[str]:
+        """The classes of the target's `_SCHEMA` that REST serves (the probe class aside)."""
+        if self.session.parse is None:
+            return []
+        names = {str(d["_id"]) for d in self.session.target_db["_SCHEMA"].find({}, {"_id": 1})}
+        return sorted(names - NOT_ON_REST - {self.target.probe_class})
+
+    def closed_classes(self) -> list[str]:
+        """Classes whose CLP (on the source when it is a database, else the target) refuses public reads."""
+        if self.session.parse is None:
+            return []
+        db = self.session.source_db if self.session.source_db is not None else self.session.target_db
+        closed = []
+        for doc in db["_SCHEMA"].find({}, {"_metadata.class_permissions": 1}):
+            clp = doc.get("_metadata", {}).get("class_permissions") or {}
+            if "find" in clp and not clp["find"].get("*") and not clp["find"].get("requiresAuthentication"):
+                closed.append(str(doc["_id"]))
+        return sorted(closed)
+
+    def differential_queries(self) -> list[Query]:
+        """The declared queries API-08 asks both servers (it needs the old server: [source_parse])."""
+        if self.target.queries and self.session.source_parse is None:
+            raise CouldNotVerify("API-08: declare [source_parse] (the old server) to compare declared queries")
+        return list(self.target.queries) if self.session.parse is not None else []
+
+    # -- API-01 ---------------------------------------------------------------------------------------------
+    def health(self) -> Answer:
+        return self.server.health()
+
+    @memoized
+    def identity(self) -> Identity:
+        return self.server.identify()
+
+    def master_key_declared(self) -> bool:
+        return bool(self.target.parse and self.target.parse.master_key)
+
+    # -- API-03, API-05, API-06, API-08 (reads) -------------------------------------------------------------
+    def counts(self, cls: str) -> CountPair:
+        """The target database's count of ``cls`` (expected) and the REST count (found), probes left out."""
+        return flows.count_pair(self.server, self.session.target_db, cls, self.target.probe_class,
+                                budget_s=self.session.data.budget_s)
+
+    def call_function(self, function: CloudFunction) -> Answer:
+        return self.server.call_function(function.name, function.params)
+
+    def clp_reads(self, cls: str) -> tuple[Answer, Answer]:
+        """A find and a count of ``cls`` without the master key."""
+        return self.server.query(cls, limit=1, auth="client"), self.server.count(cls, auth="client")
+
+    def schemas_without_master_key(self) -> Answer:
+        return self.server.schemas(auth="client")
+
+    def password_leaks(self) -> list[str]:
+        """Every answer so far that held a password field, after user queries with and without the master key."""
+        for auth in ("client", "master"):
+            self.server.query("_User", limit=20, auth=auth)
+            self.server.request("GET", "/users", auth=auth, params={"limit": 20})
+        return list(self.server.leaks)
+
+    def user_leaks(self) -> list[str]:
+        """The answers of user paths (sign-up, log-in) that held a password field."""
+        return [leak for leak in self.server.leaks if any(path in leak for path in USER_PATHS)]
+
+    def differential(self, query: Query) -> list[str]:
+        if self.session.source_parse is None:
+            raise CouldNotVerify("API-08: declare [source_parse] (the old server) to compare declared queries")
+        return flows.differential(self.session.source_parse, self.server, query)
+
+    # -- API-02..07 (writes: probes) ------------------------------------------------------------------------
+    def open_probes(self) -> ProbeRun:
+        """A probe run of this check; its cleanup settles the side effects of the app's triggers."""
+        if not self.identity().master_key_accepted:
+            # without a working master key no probe could be removed again: write nothing (API-01 says why)
+            raise CouldNotVerify("the master key is refused (see API-01): no probe is written without it")
+        return self.session.probes.open(self.server, self.session.target_db, self.source_classes())
+
+    @memoized
+    def source_classes(self) -> frozenset[str]:
+        """The source's classes: a class the source holds is never taken for one the probes created."""
+        try:
+            return frozenset(self.session.source.class_names())
+        except CutoverError:
+            return frozenset()
+
+    def crud_round_trip(self, run: ProbeRun) -> flows.Flow:
+        return flows.crud_round_trip(run)
+
+    def wiring(self, run: ProbeRun) -> flows.Flow:
+        return flows.wiring(run, self.session.target_db, self.session.source_db)
+
+    def file_round_trip(self, run: ProbeRun) -> flows.Flow:
+        return flows.file_round_trip(run, self.session.files.missing_from_store)
+
+    def acl_hidden(self, run: ProbeRun) -> flows.Flow:
+        return flows.acl_hidden(run)
+
+    def user_round_trip(self, run: ProbeRun) -> flows.Flow:
+        return flows.user_round_trip(run)
+
+    def trigger_writes(self, run: ProbeRun) -> flows.Flow:
+        return flows.trigger_writes(run)

@@ -1,0 +1,56 @@
+"""The run directory, written last: record.json, JUnit errors, redaction, the manifest and the target's index.
+
+Every run is archived, its verdict NOT RUN included; a run stopped while its sandbox was starting gets a record
+and a page of its own (:func:`archive_interrupted_start`).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cutover import __version__
+from cutover.run.history import write_index
+from cutover.run.record import config_digest, redact_tree, run_by, write_json, write_manifest
+from cutover.run.results import CheckRecord
+from cutover_pytest.scrub import mark_junit_errors
+from cutover_pytest.signals import VERDICT
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def identity(run_id: str, target: Any, git_commit: str, partial: bool) -> dict[str, Any]:
+    """What record.json, the manifest and the index share: which run, which suite, which configuration."""
+    return {"run_id": run_id, "target": target.name, "suite_version": __version__, "git_commit": git_commit,
+            "config_digest": config_digest(target), "ran_by": run_by(), "partial": partial}
+
+
+def write_run(run_dir: Path, meta: dict[str, Any], body: dict[str, Any], records: Iterable[CheckRecord],
+              secrets: Iterable[str]) -> None:
+    """record.json (meta, the body's sections, every test), then the JUnit errors, redaction, manifest, index."""
+    tests = [r.to_json() for r in sorted(records, key=lambda r: r.id)]
+    write_json(run_dir / "record.json", {**meta, **body, "tests": tests})
+    mark_junit_errors(run_dir / "junit.xml", [t["id"] for t in tests if t.get("outcome") == "error"])
+    redact_tree(run_dir, secrets)
+    write_manifest(run_dir, meta)
+    write_index(run_dir.parent)
+
+
+def archive_interrupted_start(run_dir: Path, target_name: str, by: str, secrets: Iterable[str] = ()) -> None:
+    """The run directory of a run stopped while its sandbox was starting: record, page, manifest, index."""
+    meta = {"run_id": run_dir.name, "target": target_name, "suite_version": __version__}
+    write_json(run_dir / "record.json", {
+        **meta, "finished_utc": now(), "verdict": VERDICT, "exit_code": int(pytest.ExitCode.INTERRUPTED),
+        "interrupted_by": by, "interrupted_during": "the sandbox start", "counts": {}, "tests": []})
+    (run_dir / "report.html").write_text(
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>cutover: {target_name} {run_dir.name}</title>"
+        f"</head><body><h1>{VERDICT}</h1><p>{by} stopped the run while the sandbox was starting; no check "
+        f"ran. The component logs are in logs/.</p></body></html>\n", encoding="utf-8")
+    redact_tree(run_dir, secrets)
+    write_manifest(run_dir, meta)
+    write_index(run_dir.parent)

@@ -1,0 +1,213 @@
+"""The controller of a gate run, one plugin object registered only in the process that owns the run (the only
+process, or pytest-xdist's controller), as pytest-html registers its report.
+
+It holds what only that process knows: every check's record (from its own reports or its workers'), what the
+workers collected, the commands they sent, each criterion's verdict, the gate; and it says so: in the
+terminal, the HTML report, and the archived run directory.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from cutover import __version__
+from cutover.data import blocking_policy, merge_facts, scan_policy
+from cutover.redact import host_of
+from cutover.run.gate import Gate
+from cutover.run.history import changes, previous_record
+from cutover.run.results import CheckRecord
+from cutover.run.verification import CriterionResult
+from cutover.run.waivers import Waiver, unmatched
+from cutover_pytest import archive, htmlreport, probing, reachability
+from cutover_pytest.handover import COMMANDS, RUN, Handover, collected_path
+from cutover_pytest.records import fold, new_record
+from cutover_pytest.signals import REASON, VERDICT, Watch
+from cutover_pytest.state import RunState
+from cutover_pytest.verdict import Scope, conclude, criteria_of, not_verified_lines, record_fields
+
+if TYPE_CHECKING:
+    from cutover.sandbox.stack import Sandbox
+
+
+class Controller:
+    def __init__(self, config: pytest.Config, state: RunState, scope: Scope, *, sandbox: Sandbox | None,
+                 watch: Watch | None, expired: tuple[Waiver, ...], git_commit: str) -> None:
+        self.config, self.state, self.scope = config, state, scope
+        self.sandbox, self.watch, self.expired, self.git_commit = sandbox, watch, expired, git_commit
+        self.records: dict[str, CheckRecord] = {}          # node id -> record
+        self.criteria: dict[str, CriterionResult] = {}     # criterion -> verdict, at session end
+        self.gate: Gate | None = None
+        self.worker_commands: list[dict[str, Any]] = []    # MongoDB commands xdist workers sent
+        self.not_run = ""                                  # why the run ended before any verdict
+        self._changes: dict[str, Any] | None = None
+
+    @property
+    def interrupted_by(self) -> str:
+        return self.watch.received if self.watch is not None else ""
+
+    def not_run_reason(self) -> str:
+        return self.not_run or (REASON if self.interrupted_by else "")
+
+    def changes(self) -> dict[str, Any]:
+        """What changed since the previous run of this target, computed once (reads the older records)."""
+        if self._changes is None:
+            self._changes = changes(previous_record(self.state.run_dir.parent, self.state.run_id),
+                                    self.records.values())
+        return self._changes
+
+    # -- the start ------------------------------------------------------------------------------------------
+    def pytest_report_header(self, config: pytest.Config) -> str | None:
+        return reachability.header(self.state)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_metadata(self, metadata: dict[str, Any], config: pytest.Config) -> None:
+        """pytest-metadata's environment table: only what we choose, never a secret or a whole URI."""
+        for key in [k for k in metadata if k not in ("Python", "Platform", "Packages", "Plugins")]:
+            metadata.pop(key)  # CI variables and the like
+        target = self.state.target
+        budget = target.scans.aggregation_budget(target.thresholds.timeout_s)
+        metadata.update({"Target": target.name, "Run id": self.state.run_id, "Suite version": __version__,
+                         "Git commit": self.git_commit or "n/a", "Target database": host_of(target.database.uri),
+                         "Parse Server": host_of(target.parse.server_url) if target.parse else "n/a",
+                         "Blocking MongoDB commands": blocking_policy(target.allow_blocking_commands),
+                         "Heavy reads": scan_policy(target.scans.read_preference, target.scans.max_docs_per_s,
+                                                    budget)})
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_report_title(self, report: Any) -> None:
+        report.title = f"cutover: {self.state.target.name} {self.state.run_id}"
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        """Before xdist starts its workers (its hook is trylast): the probe sweep, once per run."""
+        if not self.scope.collect_only:
+            probing.start_probe_phase(self.state.target, self.state.session, self.state.read_only)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        """pytest-xdist: hand the run to each worker (workers open their own clients)."""
+        state, phase = self.state, probing.probe_phase(self.state.session)
+        node.workerinput[RUN] = Handover(
+            state.target, state.run_id, state.run_dir, state.started, state.scratch, state.waivers,
+            phase.baseline if phase is not None else None).pack()
+
+    # -- collection -----------------------------------------------------------------------------------------
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        """Without xdist the controller collects: its waivers must match what it labeled."""
+        self._check_stale_waivers(self.state.tally.labeled)
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.state.tally.add_collected(session.items)
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.state.tally.collection_errors.append(report.nodeid or str(report.fspath))
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        path = collected_path(self.state.scratch, node.gateway.id)
+        if not path.exists():
+            return
+        try:
+            self._check_stale_waivers(self.state.tally.merge(path))
+        except pytest.UsageError as exc:
+            pytest.exit(str(exc), returncode=pytest.ExitCode.USAGE_ERROR)
+
+    def _check_stale_waivers(self, labeled: list[tuple[str, str]]) -> None:
+        in_run = {criterion for criterion, _ in labeled}  # a partial run only answers for what it collected
+        stale = unmatched([w for w in self.state.waivers if w.criterion in in_run], labeled)
+        if stale:
+            raise pytest.UsageError(f"waiver matches no check of target {self.state.target.name}: "
+                                    f"{stale[0].describe()}")
+
+    # -- the checks -----------------------------------------------------------------------------------------
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        record = self.records.get(report.nodeid) or new_record(report)
+        if record is not None:
+            self.records[report.nodeid] = record
+            fold(record, report)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        sent = getattr(node, "workeroutput", {}).get(COMMANDS)
+        if sent:
+            self.worker_commands.append(sent)
+
+    # -- the end --------------------------------------------------------------------------------------------
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        self.criteria = criteria_of(self.records, self.state.tally, self.state.target, self.scope)
+        self.gate = conclude(self.records, self.criteria, self.state.tally, self.scope, exitstatus)
+        session.exitstatus = self.gate.exit_code
+
+    def pytest_terminal_summary(self, terminalreporter: Any, config: pytest.Config) -> None:
+        for line in probing.summary_lines(probing.probe_phase(self.state.session), self.records.values()):
+            terminalreporter.write_line(f"cutover {line}")
+        report = f"cutover report: {self.state.run_dir / 'report.html'}"
+        if self.gate is None:
+            if self.interrupted_by:
+                terminalreporter.write_sep("=", f"{VERDICT} by {self.interrupted_by}", red=True)
+                terminalreporter.write_line(report)
+            return
+        for waiver in self.expired:
+            terminalreporter.write_line(f"waiver expired, ignored: {waiver.describe()}", yellow=True)
+        if not self.gate.not_run:
+            for line in not_verified_lines(self.criteria):
+                terminalreporter.write_line(line, yellow=True)
+        passed = self.gate.status in ("PASS", "PARTIAL PASS")
+        by = f" by {self.interrupted_by}" if self.interrupted_by else ""
+        terminalreporter.write_sep("=", self.gate.line + by, red=not passed, green=passed)
+        terminalreporter.write_line(report)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_table_header(self, cells: list[str]) -> None:
+        htmlreport.table_header(cells)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_table_row(self, report: pytest.TestReport, cells: list[str]) -> None:
+        htmlreport.table_row(report, cells)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_table_html(self, report: pytest.TestReport, data: list[str]) -> None:
+        htmlreport.table_html(report, data)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_summary(self, prefix: list[str], summary: list[str], postfix: list[str],
+                                    session: pytest.Session) -> None:
+        """The release manager's view first: verdict banner, criteria matrix, counts per area and severity,
+        failing checks, changes, waivers, probes."""
+        state, records = self.state, list(self.records.values())
+        prefix.append(htmlreport.banner(self.gate, state.target.name, state.run_id, self.scope.partial))
+        if self.criteria:
+            prefix.append(htmlreport.render_table(htmlreport.criteria_matrix(self.criteria, state.target.severity)))
+        prefix.append(htmlreport.render_table(htmlreport.area_table(records)))
+        tables = (htmlreport.failing_table(records), htmlreport.changes_table(self.changes()),
+                  htmlreport.waivers_table(state.waivers, self.expired))
+        prefix.extend(htmlreport.render_table(table) for table in tables if table is not None)
+        lines = probing.summary_lines(probing.probe_phase(state.session), records)
+        if lines:
+            prefix.append(htmlreport.probes_block(lines))
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        self.state.session.close()
+        if self.sandbox is not None:
+            self.sandbox.stop()
+        self.archive()
+
+    def archive(self) -> None:
+        state, gate, target = self.state, self.gate, self.state.target
+        meta = archive.identity(state.run_id, target, self.git_commit, self.scope.partial)
+        reason = self.not_run_reason()
+        body = {
+            "started_utc": state.started, "finished_utc": archive.now(),
+            "verdict": gate.line if gate else "GATE: NOT RUN" + (f" ({reason})" if reason else ""),
+            "exit_code": gate.exit_code if gate else None, "interrupted_by": self.interrupted_by or None,
+            "reachability": state.session.reach.facts(), "counts": gate.counts if gate else {},
+            **record_fields(self.criteria, self.scope.partial), "severity_overrides": target.severity,
+            "waivers": [w.describe() for w in state.waivers], "expired_waivers": [w.describe() for w in self.expired],
+            "changes": self.changes(),
+            "mongo_commands": {"allow_blocking_commands": target.allow_blocking_commands,
+                               **merge_facts([state.session.commands.facts(), *self.worker_commands])},
+            "probes": probing.probe_record(probing.probe_phase(state.session), self.records.values())}
+        archive.write_run(state.run_dir, meta, body, self.records.values(), target.secrets)

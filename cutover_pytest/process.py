@@ -1,0 +1,202 @@
+"""The one place where the processes of a gate run differ: the controller and its pytest-xdist workers.
+
+The controller (the only process, or xdist's controller) loads and validates the target, starts the sandbox
+of a sandbox target, creates the run directory and the private scratch directory, probes every component
+(the preflight) and registers :class:`cutover_pytest.controller.Controller`, which owns the verdict and the
+archive. A worker builds its part from what the controller hands it (:mod:`cutover_pytest.handover`) and
+registers :class:`Worker`, which hands back what only it knows. Both register the hooks every process needs
+around the checks (:class:`cutover_pytest.checking.Checks`), the health window's part
+(:class:`cutover_pytest.telemetry.HealthWindow`) and a signal watch. Nothing else asks which process it is in.
+"""
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cutover.errors import ConfigError, SandboxError
+from cutover.model import Target
+from cutover.run.config import SandboxSpec, load_target
+from cutover.run.record import git_commit
+from cutover.run.waivers import Waiver, load_waivers, split_expired
+from cutover.session import RunOptions, Session
+from cutover_pytest import reachability, scratch
+from cutover_pytest.archive import archive_interrupted_start, now
+from cutover_pytest.checking import Checks
+from cutover_pytest.controller import Controller
+from cutover_pytest.handover import COMMANDS, RUN, Handover, collected_path
+from cutover_pytest.selection import select
+from cutover_pytest.signals import Watch
+from cutover_pytest.state import STATE_KEY, RunState
+from cutover_pytest.telemetry import HealthWindow
+from cutover_pytest.verdict import Scope
+
+
+def start(config: pytest.Config) -> None:
+    """pytest_configure of a gate run: what this process collects, then its part of the run."""
+    selection = select(list(config.option.file_or_dir or ()), list(config.getoption("checks")),
+                       config.invocation_params.dir)
+    config.args = list(selection.args)
+    if hasattr(config, "workerinput"):
+        _start_worker(config)
+    else:
+        _start_controller(config, narrowed=selection.narrowed)
+
+
+# -- the controller ---------------------------------------------------------------------------------------------
+def _start_controller(config: pytest.Config, narrowed: bool) -> None:
+    watch = Watch.install(config)   # first: a signal during the sandbox start must stop the sandbox too
+    name = str(config.getoption("target") or os.environ.get("CUTOVER_TARGET"))
+    loaded, waivers = _load(config, name)
+    run_dir = _new_run_dir(config, name)
+    target, sandbox = _materialize(config, loaded, run_dir, watch)
+    active, expired = split_expired(waivers, datetime.now(UTC).date())
+    state = RunState(target, Session(target, _options(config)), run_dir.name, run_dir, now(), scratch.create(config),
+                     active, read_only=bool(config.getoption("read_only")))
+    scope = Scope(narrowed=narrowed, partial=bool(config.getoption("partial")),
+                  collect_only=bool(config.getoption("collectonly")))
+    controller = Controller(config, state, scope, sandbox=sandbox, watch=watch, expired=expired,
+                            git_commit=git_commit(Path.cwd()))
+    if watch is not None:
+        watch.sandbox, watch.workers = sandbox, lambda: scratch.worker_pids(state.scratch)
+    _register(config, state, controller)
+    config.option.htmlpath = str(run_dir / "report.html")
+    config.option.self_contained_html = True
+    config.option.xmlpath = str(run_dir / "junit.xml")
+    _fill_metadata(config, controller)
+    try:
+        reachability.preflight(state)
+    except pytest.UsageError:
+        controller.not_run = "configuration error"
+        raise
+
+
+def _load(config: pytest.Config, name: str) -> tuple[Target | SandboxSpec, tuple[Waiver, ...]]:
+    """The named target and its waivers; one line (exit 4) when either file is wrong or an extra is missing."""
+    explicit = config.getoption("targets_file") or os.environ.get("CUTOVER_TARGETS_FILE")
+    targets_file = Path(explicit or Path.cwd() / "targets.toml")
+    try:
+        loaded = load_target(targets_file, name, required=bool(explicit))
+        waivers = _waivers(config, name, loaded)
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    if isinstance(loaded, SandboxSpec):
+        _sandbox_class(name)   # a missing 'sandbox' extra stops here, before anything is written
+    return loaded, waivers
+
+
+def _waivers(config: pytest.Config, name: str, loaded: Target | SandboxSpec) -> tuple[Waiver, ...]:
+    explicit = config.getoption("waivers") or os.environ.get("CUTOVER_WAIVERS")
+    path = Path(explicit) if explicit else Path.cwd() / "waivers.toml"
+    if not explicit and not path.exists():
+        return ()
+    overrides = loaded.severity if isinstance(loaded, Target) else {}
+    return load_waivers(path, name, overrides)
+
+
+def _materialize(config: pytest.Config, loaded: Target | SandboxSpec, run_dir: Path,
+                 watch: Watch | None) -> tuple[Target, Any]:
+    """The target itself, or the sandbox's: started (its logs in <run dir>/logs, installs in the user's cache)."""
+    if isinstance(loaded, Target):
+        return loaded, None
+    sandbox = _sandbox_class(loaded.name)(run_dir, scale=config.getoption("scale") or loaded.scale)
+    try:
+        target = sandbox.start_target(loaded.name, production=loaded.production, live=loaded.live)
+    except SandboxError as exc:
+        sandbox.stop()
+        raise pytest.UsageError(f"the sandbox could not start: {exc}") from None
+    except KeyboardInterrupt:  # a signal during the start (the sandbox stopped itself): archived as such
+        by = watch.received if watch is not None and watch.received else "KeyboardInterrupt"
+        archive_interrupted_start(run_dir, loaded.name, by, sandbox.keys.values())
+        raise
+    config.add_cleanup(sandbox.stop)
+    return target, sandbox
+
+
+def _sandbox_class(name: str) -> Any:
+    """The sandbox, or one line naming the extra to install when its dependencies are missing."""
+    from cutover.run.extras import missing
+
+    try:
+        absent = missing("sandbox")
+        if not absent:
+            from cutover.sandbox.stack import Sandbox
+            return Sandbox
+    except ImportError as exc:
+        absent = [str(exc.name or exc)]
+    raise pytest.UsageError(f"target '{name}' runs the embedded sandbox, which needs the 'sandbox' extra: "
+                            f"pip install 'cutover[sandbox]' (missing: {', '.join(absent)})")
+
+
+def _new_run_dir(config: pytest.Config, name: str) -> Path:
+    root = Path(config.getoption("reports_dir") or Path.cwd() / "reports")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    run_dir, n = root / name / stamp, 1
+    while run_dir.exists():
+        n += 1
+        run_dir = root / name / f"{stamp}-{n}"
+    run_dir.mkdir(parents=True)
+    return run_dir
+
+
+def _fill_metadata(config: pytest.Config, controller: Controller) -> None:
+    """pytest-metadata may have asked for the environment table before the target was loaded: fill it now."""
+    try:
+        from pytest_metadata.plugin import metadata_key
+    except ImportError:
+        return
+    if metadata_key in config.stash:
+        controller.pytest_metadata(config.stash[metadata_key], config)
+
+
+# -- a worker -----------------------------------------------------------------------------------------------
+class Worker:
+    """A pytest-xdist worker's part: it tells the controller what it collected and what it sent."""
+
+    def __init__(self, config: pytest.Config, state: RunState) -> None:
+        self.config, self.state = config, state
+
+    @pytest.hookimpl(tryfirst=True)   # before xdist's own hook tells the controller collection is done
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.state.tally.add_collected(session.items)
+        self.state.tally.write(collected_path(self.state.scratch, self.config.workerinput["workerid"]))
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        self.config.workeroutput[COMMANDS] = self.state.session.commands.facts()
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        self.state.session.close()
+
+
+def _start_worker(config: pytest.Config) -> None:
+    packed = config.workerinput.get(RUN)
+    if not packed:
+        return
+    Watch.install(config)
+    handover = Handover.unpack(packed)
+    target = handover.target
+    state = RunState(target, Session(target, _options(config)), handover.run_id, handover.run_dir,
+                     handover.started, scratch.join(handover.scratch), handover.waivers,
+                     read_only=bool(config.getoption("read_only")))
+    if handover.baseline is not None:
+        state.session.probes.baseline = handover.baseline
+    _register(config, state, Worker(config, state))
+
+
+# -- both -------------------------------------------------------------------------------------------------------
+def _register(config: pytest.Config, state: RunState, role: Controller | Worker) -> None:
+    config.stash[STATE_KEY] = state
+    reachability.share(state)   # the controller's preflight findings reach the workers through it
+    config.pluginmanager.register(role, f"cutover-{type(role).__name__.lower()}")
+    config.pluginmanager.register(Checks(state), "cutover-checks")
+    config.pluginmanager.register(HealthWindow(state), "cutover-health-window")
+
+
+def _options(config: pytest.Config) -> RunOptions:
+    return RunOptions(sample=int(config.getoption("sample") or 0),
+                      workers=int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 1))
