@@ -105,31 +105,25 @@ def load_signer(path: Path, origin: str) -> Signer:
     if str(path).lstrip().startswith("-----BEGIN"):
         raise KeyFileError(f"{origin} holds a key, not a path: write the key to a file only you can read "
                            f"(mode 0600) and give {origin} that file's path")
-    data = _read_private(path, origin)
-    try:
-        key = serialization.load_pem_private_key(data, password=None)
-    except TypeError:   # cryptography's answer for an encrypted key without a password
-        raise KeyFileError(f"{origin}: the signing key is encrypted with a passphrase; cutover signs with an "
-                           "unencrypted key kept private by its file mode and your secret store") from None
-    except (ValueError, UnsupportedAlgorithm):
-        raise KeyFileError(_not_private(data, origin)) from None
-    if not isinstance(key, Ed25519PrivateKey):
-        kind = type(key).__name__.removesuffix("PrivateKey")
-        raise KeyFileError(f"{origin}: the signing key is not Ed25519 ({kind}): make one with `cutover keygen DIR`")
+    data, mode = _read_private(path, origin)
+    if _is_public(data):   # said first: a .pub file is world-readable by design, and the mix-up is the news
+        raise KeyFileError(f"{origin}: the signing key file holds a public key: sign with the private key "
+                           "(<name>.key); the .pub file is what `cutover verify-report --key` takes")
+    if os.name == "posix" and mode & 0o077:
+        raise KeyFileError(f"{origin}: the signing key file is open to group or others (mode {mode:04o}); "
+                           "a private key must be private: chmod 600 it")
+    key = _parse_private(data, origin)
     return Signer(key, fingerprint(key.public_key()))
 
 
-def _read_private(path: Path, origin: str) -> bytes:
+def _read_private(path: Path, origin: str) -> tuple[bytes, int]:
     try:
         info = path.stat()
         if not stat.S_ISREG(info.st_mode):
             raise KeyFileError(f"{origin}: the signing key path is not a regular file")
-        if os.name == "posix" and info.st_mode & 0o077:
-            raise KeyFileError(f"{origin}: the signing key file is open to group or others (mode "
-                               f"{stat.S_IMODE(info.st_mode):04o}); a private key must be private: chmod 600 it")
         if info.st_size > _MAX_KEY_BYTES:
             raise KeyFileError(f"{origin}: the signing key file is too large to be a key")
-        return path.read_bytes()
+        return path.read_bytes(), stat.S_IMODE(info.st_mode)
     except FileNotFoundError:
         raise KeyFileError(f"{origin}: the signing key file does not exist (its path is never printed)") from None
     except PermissionError:
@@ -138,13 +132,27 @@ def _read_private(path: Path, origin: str) -> bytes:
         raise KeyFileError(f"{origin}: the signing key file cannot be read ({exc.strerror})") from None
 
 
-def _not_private(data: bytes, origin: str) -> str:
+def _is_public(data: bytes) -> bool:
     try:
         serialization.load_pem_public_key(data)
     except (ValueError, UnsupportedAlgorithm):
-        return f"{origin}: the signing key file holds no PEM private key (PKCS#8): make one with `cutover keygen DIR`"
-    return (f"{origin}: the signing key file holds a public key: sign with the private key (<name>.key); "
-            "the .pub file is what `cutover verify-report --key` takes")
+        return False
+    return True
+
+
+def _parse_private(data: bytes, origin: str) -> Ed25519PrivateKey:
+    try:
+        key = serialization.load_pem_private_key(data, password=None)
+    except TypeError:   # cryptography's answer for an encrypted key without a password
+        raise KeyFileError(f"{origin}: the signing key is encrypted with a passphrase; cutover signs with an "
+                           "unencrypted key kept private by its file mode and your secret store") from None
+    except (ValueError, UnsupportedAlgorithm):
+        raise KeyFileError(f"{origin}: the signing key file holds no PEM private key (PKCS#8): make one with "
+                           "`cutover keygen DIR`") from None
+    if not isinstance(key, Ed25519PrivateKey):
+        kind = type(key).__name__.removesuffix("PrivateKey")
+        raise KeyFileError(f"{origin}: the signing key is not Ed25519 ({kind}): make one with `cutover keygen DIR`")
+    return key
 
 
 # -- checking a run ------------------------------------------------------------------------------------------
