@@ -29,7 +29,7 @@ from cutover.run.record import config_digest, git_commit, redact_tree, run_by, w
 from cutover.run.verification import NOT_APPLICABLE, check_verdict
 from cutover.run.waivers import Waiver, load_waivers, split_expired, unmatched, waiver_for
 from cutover.session import Session
-from cutover_pytest import launch
+from cutover_pytest import launch, signing
 from cutover_pytest.outcomes import message_of, unique_labels, update_entry
 from cutover_pytest.params import guard_unverifiable
 from cutover_pytest.scrub import mark_junit_errors, scrub_report
@@ -62,6 +62,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--partial", action="store_true", default=False,
                     help="let a narrowed run (-k, -m, paths, --read-only) pass on the criteria it verified: "
                          "GATE: PARTIAL PASS (n/N criteria)")
+    signing.add_option(group)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -95,6 +96,7 @@ def pytest_configure(config: pytest.Config) -> None:
         waivers = _waivers(config, name, loaded)
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
+    signing.load(config)   # a bad signing key stops the run here, before anything is written
     if isinstance(loaded, SandboxSpec):
         _sandbox_class(name)   # a missing 'sandbox' extra stops here, before anything is written
     run_dir = _new_run_dir(config, name)
@@ -215,7 +217,8 @@ def pytest_metadata(metadata: dict[str, Any], config: pytest.Config) -> None:
                      "Parse Server": host_of(target.parse.server_url) if target.parse else "n/a",
                      "Blocking MongoDB commands": blocking_policy(target.allow_blocking_commands),
                      "Heavy reads": scan_policy(target.scans.read_preference, target.scans.max_docs_per_s,
-                                                state.session.aggregation_budget_s)})
+                                                state.session.aggregation_budget_s),
+                     **signing.environment(config)})
 
 
 def pytest_html_report_title(report: Any) -> None:
@@ -416,7 +419,7 @@ def _archive(config: pytest.Config, state: RunState) -> None:
     tests = [{**e, "verdict": check_verdict(e)} for e in sorted(state.results.values(), key=lambda e: e["id"])]
     meta = {"run_id": state.run_id, "target": state.target.name, "suite_version": __version__,
             "git_commit": state.git_commit, "config_digest": config_digest(state.target),
-            "ran_by": run_by(), "partial": state.partial}
+            "ran_by": run_by(), "partial": state.partial, **signing.meta(config)}
     write_json(state.run_dir / "record.json", {
         **meta, "started_utc": state.started, "finished_utc": _now(),
         "verdict": gate.line if gate else "GATE: NOT RUN" + (f" ({state.not_run})" if state.not_run else ""),
@@ -436,6 +439,7 @@ def _archive(config: pytest.Config, state: RunState) -> None:
     mark_junit_errors(state.run_dir / "junit.xml", [t["id"] for t in tests if t.get("outcome") == "error"])
     redact_tree(state.run_dir, state.target.secrets)
     write_manifest(state.run_dir, meta)
+    signing.sign(config, state.run_dir)
     write_index(state.run_dir.parent)
 
 

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from cutover.errors import CouldNotVerify
-from cutover.rest.side_effects import schemas, total_rows
+from cutover.rest.phase import drop_classes
+from cutover.rest.side_effects import NEW_CLASS, schemas, total_rows
 from cutover.rest.sweep import Sweep, survey, sweep
 from cutover_pytest.state import RunState, get_state
 
@@ -24,7 +25,10 @@ _BASELINE_KEY = "cutover_probe_baseline"
 def pytest_configure(config: pytest.Config) -> None:
     workerinput = getattr(config, "workerinput", None)
     state = get_state(config)
-    if workerinput is not None and state is not None and workerinput.get(_BASELINE_KEY) is not None:
+    if workerinput is None or state is None:
+        return
+    state.session.probes.shared = True
+    if workerinput.get(_BASELINE_KEY) is not None:
         state.session.probes.baseline = frozenset(workerinput[_BASELINE_KEY])
 
 
@@ -64,6 +68,22 @@ def pytest_configure_node(node: Any) -> None:
         node.workerinput[_BASELINE_KEY] = sorted(state.session.probes.baseline)
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """After a distributed run's workers are done: drop the probe class and the classes the probes made the
+    app create, each if empty (the workers only emptied them)."""
+    config = session.config
+    state = get_state(config)
+    if (state is None or hasattr(config, "workerinput") or not config.pluginmanager.has_plugin("dsession")
+            or state.target.parse is None or config.getoption("read_only") or config.option.collectonly):
+        return
+    try:
+        client = state.session.parse
+    except CouldNotVerify:
+        return
+    created = {row["class"] for row in side_effect_rows(state) if row["link"] == NEW_CLASS}
+    state.session.probes.final = drop_classes(client, [state.target.probe_class, *sorted(created)])
+
+
 def side_effect_rows(state: RunState) -> list[dict[str, Any]]:
     """Every side effect the checks recorded, per class, link and action."""
     return total_rows([row for entry in state.results.values()
@@ -80,6 +100,8 @@ def probe_record(state: RunState) -> dict[str, Any]:
 def summary_lines(state: RunState) -> list[str]:
     phase = state.session.probes if "probes" in vars(state.session) else None
     lines = [phase.sweep.line()] if phase is not None and phase.sweep is not None else []
+    if phase is not None and phase.final is not None and phase.final.left:
+        lines.append(f"probe classes left after the workers finished: {'; '.join(phase.final.left)}")
     rows = side_effect_rows(state)
     if rows:
         listed = "; ".join(f"{r['count']} {r['class']} ({r['link']}): {r['action']}" for r in rows)

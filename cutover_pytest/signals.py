@@ -29,6 +29,7 @@ import pytest
 from cutover import __version__
 from cutover.run.history import write_index
 from cutover.run.record import redact_tree, write_json, write_manifest
+from cutover_pytest import signing
 from cutover_pytest.scratch import WORKERS, scratch_dir
 from cutover_pytest.state import get_state
 
@@ -172,7 +173,7 @@ def archive_interrupted_start(config: pytest.Config, run_dir: Path, target_name:
     """The run directory of a run stopped while its sandbox was starting: record, page, manifest, index."""
     watch = config.stash.get(_WATCH, None)
     by = watch.received if watch is not None and watch.received else "KeyboardInterrupt"
-    meta = {"run_id": run_dir.name, "target": target_name, "suite_version": __version__}
+    meta = {"run_id": run_dir.name, "target": target_name, "suite_version": __version__, **signing.meta(config)}
     write_json(run_dir / "record.json", {
         **meta, "finished_utc": _now(), "verdict": VERDICT, "exit_code": int(pytest.ExitCode.INTERRUPTED),
         "interrupted_by": by, "interrupted_during": "the sandbox start", "counts": {}, "tests": []})
@@ -182,6 +183,7 @@ def archive_interrupted_start(config: pytest.Config, run_dir: Path, target_name:
         f"ran. The component logs are in logs/.</p></body></html>\n", encoding="utf-8")
     redact_tree(run_dir, secrets)
     write_manifest(run_dir, meta)
+    signing.sign(config, run_dir)
     write_index(run_dir.parent)
 
 

@@ -51,7 +51,9 @@ def tree(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.P
 
 def run(pytester: pytest.Pytester, *args: str) -> tuple[pytest.RunResult, dict[str, Any], str]:
     quiet = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:anyio")
-    result = pytester.runpytest_subprocess(*quiet, "--reports-dir", "reports", "--target", "t", *args)
+    # this file's one check, not the bundled catalogue: a narrowed run, judged with --partial
+    result = pytester.runpytest_subprocess(*quiet, "test_checks.py", "--partial", "--reports-dir", "reports",
+                                           "--target", "t", *args)
     runs = [p for p in (pytester.path / "reports" / "t").iterdir() if p.is_dir()] if (
         pytester.path / "reports" / "t").exists() else []
     if not runs:
@@ -79,7 +81,7 @@ def test_read_only_only_surveys(tree: pytest.Pytester) -> None:
 
 def test_collect_only_touches_nothing(tree: pytest.Pytester) -> None:
     result, record, _ = run(tree, "--collect-only")
-    assert result.ret == 0 and "probe sweep" not in result.stdout.str()
+    assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED and "probe sweep" not in result.stdout.str()
     assert record.get("probes", {}).get("sweep") is None
 
 
