@@ -2,6 +2,7 @@
 
     CutoverError
     ├── ConfigError            the targets/waivers file is wrong: fix the file (usage error, exit 4)
+    │   └── KeyFileError       a signing or public key file is missing, unreadable, not private or not Ed25519
     ├── CouldNotVerify         a fact could not be fetched: the check ERRORs, never PASSes
     │   ├── TargetUnreachable  connection refused, DNS failure, TLS failure before any answer
     │   ├── TargetTimeout      the peer did not answer within the configured timeout
@@ -18,6 +19,10 @@ class CutoverError(Exception):
 
 class ConfigError(CutoverError):
     """The configuration is invalid; the message is one line naming file, key and what is expected."""
+
+
+class KeyFileError(ConfigError):
+    """A key for signed archives cannot be used; the message never names a private key's path or contents."""
 
 
 class CouldNotVerify(CutoverError):

@@ -19,7 +19,7 @@ from cutover.run.history import changes, previous_record
 from cutover.run.results import CheckRecord
 from cutover.run.verification import CriterionResult
 from cutover.run.waivers import Waiver, unmatched
-from cutover_pytest import archive, htmlreport, probing, reachability
+from cutover_pytest import archive, htmlreport, probing, reachability, signing
 from cutover_pytest.handover import COMMANDS, RUN, Handover, collected_path
 from cutover_pytest.records import fold, new_record
 from cutover_pytest.signals import REASON, VERDICT, Watch
@@ -72,7 +72,8 @@ class Controller:
                          "Parse Server": host_of(target.parse.server_url) if target.parse else "n/a",
                          "Blocking MongoDB commands": blocking_policy(target.allow_blocking_commands),
                          "Heavy reads": scan_policy(target.scans.read_preference, target.scans.max_docs_per_s,
-                                                    budget)})
+                                                    budget),
+                         **signing.environment(config)})
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_report_title(self, report: Any) -> None:
@@ -136,6 +137,9 @@ class Controller:
 
     # -- the end --------------------------------------------------------------------------------------------
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if session.config.pluginmanager.has_plugin("dsession") and not (self.state.read_only
+                                                                         or self.scope.collect_only):
+            probing.finish_probe_phase(self.state.target, self.state.session, self.records.values())
         self.criteria = criteria_of(self.records, self.state.tally, self.state.target, self.scope)
         self.gate = conclude(self.records, self.criteria, self.state.tally, self.scope, exitstatus)
         session.exitstatus = self.gate.exit_code
@@ -197,7 +201,8 @@ class Controller:
 
     def archive(self) -> None:
         state, gate, target = self.state, self.gate, self.state.target
-        meta = archive.identity(state.run_id, target, self.git_commit, self.scope.partial)
+        signer = signing.signer(self.config)
+        meta = archive.identity(state.run_id, target, self.git_commit, self.scope.partial, signer)
         reason = self.not_run_reason()
         body = {
             "started_utc": state.started, "finished_utc": archive.now(),
@@ -210,4 +215,4 @@ class Controller:
             "mongo_commands": {"allow_blocking_commands": target.allow_blocking_commands,
                                **merge_facts([state.session.commands.facts(), *self.worker_commands])},
             "probes": probing.probe_record(probing.probe_phase(state.session), self.records.values())}
-        archive.write_run(state.run_dir, meta, body, self.records.values(), target.secrets)
+        archive.write_run(state.run_dir, meta, body, self.records.values(), target.secrets, signer)

@@ -7,9 +7,11 @@ from typing import Any
 
 import pytest
 
+from cutover.data import Window
 from cutover.model import Target
 from cutover.session import Session
 from cutover_pytest.state import RunState, get_state
+from cutover_pytest.telemetry import finished_window
 
 
 def _state(request: pytest.FixtureRequest) -> RunState:
@@ -86,3 +88,10 @@ def report_series(request: pytest.FixtureRequest) -> Callable[[dict[str, Any]], 
         request.node.user_properties.append(("cutover:series", json.dumps(series, default=str)))
 
     return attach
+
+
+@pytest.fixture(scope="session")
+def health_window(request: pytest.FixtureRequest) -> Window:
+    """The run's finished health window (DB-06); waits for what is left of it (ERROR if it has gaps or never
+    ends): :mod:`cutover_pytest.telemetry`."""
+    return finished_window(_state(request))

@@ -12,7 +12,7 @@ from typing import Any
 
 from cutover.errors import CouldNotVerify
 from cutover.model import Target
-from cutover.rest import ProbePhase, Sweep, schemas, survey, sweep, total_rows
+from cutover.rest import NEW_CLASS, ProbePhase, Sweep, drop_classes, schemas, survey, sweep, total_rows
 from cutover.run.results import CheckRecord
 from cutover.session import Session
 
@@ -43,6 +43,22 @@ def probe_phase(session: Session) -> ProbePhase | None:
     return session.probes if ("session", "probes") in session.memo else None
 
 
+def finish_probe_phase(target: Target, session: Session, records: Iterable[CheckRecord]) -> None:
+    """After a distributed run's workers are done: drop the probe class and the classes the probes made the
+    app create, each if empty (the workers only emptied them)."""
+    phase = probe_phase(session)
+    if target.parse is None or phase is None:
+        return
+    try:
+        client = session.parse
+    except CouldNotVerify:
+        return
+    if client is None:
+        return
+    created = {row["class"] for row in side_effect_rows(records) if row["link"] == NEW_CLASS}
+    phase.final = drop_classes(client, [target.probe_class, *sorted(created)])
+
+
 def side_effect_rows(records: Iterable[CheckRecord]) -> list[dict[str, Any]]:
     """Every side effect the checks recorded, per class, link and action."""
     return total_rows([row for record in records for row in record.facts.get("probe_side_effects", [])])
@@ -56,6 +72,8 @@ def probe_record(phase: ProbePhase | None, records: Iterable[CheckRecord]) -> di
 
 def summary_lines(phase: ProbePhase | None, records: Iterable[CheckRecord]) -> list[str]:
     lines = [phase.sweep.line()] if phase is not None and phase.sweep is not None else []
+    if phase is not None and phase.final is not None and phase.final.left:
+        lines.append(f"probe classes left after the workers finished: {'; '.join(phase.final.left)}")
     rows = side_effect_rows(records)
     if rows:
         listed = "; ".join(f"{r['count']} {r['class']} ({r['link']}): {r['action']}" for r in rows)

@@ -23,7 +23,7 @@ from cutover.run.config import SandboxSpec, load_target
 from cutover.run.record import git_commit
 from cutover.run.waivers import Waiver, load_waivers, split_expired
 from cutover.session import RunOptions, Session
-from cutover_pytest import reachability, scratch
+from cutover_pytest import reachability, scratch, signing
 from cutover_pytest.archive import archive_interrupted_start, now
 from cutover_pytest.checking import Checks
 from cutover_pytest.controller import Controller
@@ -83,6 +83,7 @@ def _load(config: pytest.Config, name: str) -> tuple[Target | SandboxSpec, tuple
         waivers = _waivers(config, name, loaded)
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
+    signing.load(config)   # a bad signing key stops the run here, before anything is written
     if isinstance(loaded, SandboxSpec):
         _sandbox_class(name)   # a missing 'sandbox' extra stops here, before anything is written
     return loaded, waivers
@@ -110,7 +111,7 @@ def _materialize(config: pytest.Config, loaded: Target | SandboxSpec, run_dir: P
         raise pytest.UsageError(f"the sandbox could not start: {exc}") from None
     except KeyboardInterrupt:  # a signal during the start (the sandbox stopped itself): archived as such
         by = watch.received if watch is not None and watch.received else "KeyboardInterrupt"
-        archive_interrupted_start(run_dir, loaded.name, by, sandbox.keys.values())
+        archive_interrupted_start(run_dir, loaded.name, by, sandbox.keys.values(), signing.signer(config))
         raise
     config.add_cleanup(sandbox.stop)
     return target, sandbox
@@ -162,11 +163,11 @@ class Worker:
     @pytest.hookimpl(tryfirst=True)   # before xdist's own hook tells the controller collection is done
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.state.tally.add_collected(session.items)
-        self.state.tally.write(collected_path(self.state.scratch, self.config.workerinput["workerid"]))
+        self.state.tally.write(collected_path(self.state.scratch, self.config.workerinput["workerid"]))  # type: ignore[attr-defined]
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        self.config.workeroutput[COMMANDS] = self.state.session.commands.facts()
+        self.config.workeroutput[COMMANDS] = self.state.session.commands.facts()  # type: ignore[attr-defined]
 
     @pytest.hookimpl(trylast=True)
     def pytest_unconfigure(self, config: pytest.Config) -> None:
@@ -174,7 +175,7 @@ class Worker:
 
 
 def _start_worker(config: pytest.Config) -> None:
-    packed = config.workerinput.get(RUN)
+    packed = config.workerinput.get(RUN)  # type: ignore[attr-defined]
     if not packed:
         return
     Watch.install(config)
@@ -183,6 +184,7 @@ def _start_worker(config: pytest.Config) -> None:
     state = RunState(target, Session(target, _options(config)), handover.run_id, handover.run_dir,
                      handover.started, scratch.join(handover.scratch), handover.waivers,
                      read_only=bool(config.getoption("read_only")))
+    state.session.probes.shared = True   # only the controller drops the probe class, once every worker is done
     if handover.baseline is not None:
         state.session.probes.baseline = handover.baseline
     _register(config, state, Worker(config, state))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable
+from typing import Any
 
 import pytest
 
@@ -61,9 +62,10 @@ def outcome_of(report: pytest.TestReport) -> str:
     return "failed"
 
 
-def decorate(report: pytest.TestReport, excinfo: pytest.ExceptionInfo[BaseException] | None,
+def decorate(report: Any, excinfo: pytest.ExceptionInfo[BaseException] | None,
              redact: Callable[[str], str], waivers: Iterable[Waiver], criterion: str, label: str) -> None:
-    """Give a check's report its message, whether it could not verify, its waiver and its shown verdict."""
+    """Give a check's report (a pytest.TestReport: xdist carries its attributes to the controller) its
+    message, whether it could not verify, its waiver and its shown verdict."""
     if excinfo is not None and not report.skipped:
         unverified = as_could_not_verify(excinfo.value)
         report.cutover_message = redact(f"could not verify: {unverified}" if unverified else message_of(excinfo))

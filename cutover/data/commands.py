@@ -43,7 +43,9 @@ ALLOWED: dict[str, str] = {
     "buildinfo": "server version (DB-04 facts)",
     "getparameter": "featureCompatibilityVersion and failIndexKeyTooLong (DB-04 facts)",
     "dbstats": "data and index size for storage headroom (DB-06)",
-    "serverstatus": "lock queue length (DB-06)",
+    "serverstatus": "CPU time, lock and admission queues, sampled over the health window (DB-06)",
+    "hostinfo": "the server's cores, to turn CPU time into a percentage (DB-06)",
+    "currentop": "with $ownOps: this suite's own operations only, to keep its load out of DB-06's figures",
     "replsetgetstatus": "replication lag (DB-06)",
     "connectionstatus": "the connecting user's roles (SEC-02)",
     "endsessions": "releases the driver's server sessions when a client closes (driver)",
@@ -58,8 +60,9 @@ BLOCKING: dict[str, str] = {
 # documented for DBAs: commands some verification tools send that this suite never does
 NEVER = ("dbHash (unless allow_blocking_commands = true)", "validate", "fsync", "compact", "reIndex", "collMod",
          "createIndexes", "dropIndexes", "drop", "insert", "update", "delete", "findAndModify",
-         "currentOp", "killOp", "profile", "setParameter", "aggregate with $out or $merge")
+         "killOp", "profile", "setParameter", "aggregate with $out or $merge")
 WRITING_STAGES = ("$out", "$merge")
+OWN_ONLY = frozenset({"currentop"})   # allowed only with "$ownOps": true
 
 
 def blocking_policy(allow_blocking: bool) -> str:
@@ -80,9 +83,12 @@ def command_name(command: str | Mapping[str, Any]) -> str:
     return str(command if isinstance(command, str) else next(iter(command), "")).lower()
 
 
-def check_allowed(name: str, allow_blocking: bool, component: str) -> None:
+def check_allowed(name: str, allow_blocking: bool, component: str, fields: Mapping[str, Any] | None = None) -> None:
     """Raise CommandRefused, before sending, for a command the suite may not send to ``component``."""
     key = name.lower()
+    if key in OWN_ONLY and not (fields or {}).get("$ownOps"):
+        raise CommandRefused(f"refused to send {name} to the {component} database without $ownOps: the suite "
+                             "looks at its own operations only")
     if key in ALLOWED or (allow_blocking and key in BLOCKING):
         return
     if key in BLOCKING:
@@ -158,11 +164,11 @@ class GuardedDatabase(Database[Any]):
     """A Database whose ``command`` and ``cursor_command`` refuse what the allowlist does not hold."""
 
     def command(self, command: Any, *args: Any, **kwargs: Any) -> Any:
-        self._check(command)
+        self._check(command, kwargs)
         return super().command(command, *args, **kwargs)
 
     def cursor_command(self, command: Any, *args: Any, **kwargs: Any) -> Any:
-        self._check(command)
+        self._check(command, kwargs)
         return super().cursor_command(command, *args, **kwargs)
 
     def with_options(self, *args: Any, **kwargs: Any) -> Any:
@@ -170,10 +176,11 @@ class GuardedDatabase(Database[Any]):
         return GuardedDatabase(self.client, self.name, plain.codec_options, plain.read_preference,
                                plain.write_concern, plain.read_concern)
 
-    def _check(self, command: Any) -> None:
+    def _check(self, command: Any, kwargs: Mapping[str, Any]) -> None:
         client = self.client
+        fields = {**kwargs, **(command if isinstance(command, Mapping) else {})}
         check_allowed(command_name(command), bool(getattr(client, "allow_blocking", False)),
-                      str(getattr(client, "component", "")) or "MongoDB")
+                      str(getattr(client, "component", "")) or "MongoDB", fields)
 
 
 class GuardedClient(MongoClient[Any]):

@@ -12,10 +12,10 @@
 from cutover.rest.client import Answer, Identity, ParseClient
 from cutover.rest.facade import NO_SERVER, RestFacts
 from cutover.rest.flows import Flow
-from cutover.rest.phase import ProbePhase
+from cutover.rest.phase import ProbePhase, drop_classes
 from cutover.rest.probes import ProbeRun
-from cutover.rest.side_effects import Effects, schemas, total_rows
+from cutover.rest.side_effects import NEW_CLASS, Effects, schemas, total_rows
 from cutover.rest.sweep import Sweep, survey, sweep
 
-__all__ = ["NO_SERVER", "Answer", "Effects", "Flow", "Identity", "ParseClient", "ProbePhase", "ProbeRun",
-           "RestFacts", "Sweep", "schemas", "survey", "sweep", "total_rows"]
+__all__ = ["NEW_CLASS", "NO_SERVER", "Answer", "Effects", "Flow", "Identity", "ParseClient", "ProbePhase", "ProbeRun",
+           "RestFacts", "Sweep", "drop_classes", "schemas", "survey", "sweep", "total_rows"]

@@ -12,7 +12,7 @@ from typing import Any
 
 from cutover.errors import CutoverError
 from cutover.rest.client import ParseClient
-from cutover.rest.probes import Cleanup, ProbeRun, merge, new_run_id
+from cutover.rest.probes import Cleanup, ProbeRun, drop_if_empty, merge, new_run_id
 from cutover.rest.side_effects import SideEffect, SideEffectWatch
 from cutover.rest.sweep import Sweep
 
@@ -27,6 +27,11 @@ class ProbePhase:
         self.sweep: Sweep | None = None               # what the run's start found and removed
         self.runs: list[ProbeRun] = []
         self.side_effects_seen: set[SideEffect] = set()   # each side effect is listed once per process
+        # One of several processes writing probes at once (an xdist worker): its runs never drop a class,
+        # since Parse's DELETE /schemas checks emptiness and drops in two steps, racing the others' writes;
+        # the process that started the run drops them when every worker is done (:meth:`drop_classes`).
+        self.shared = False
+        self.final: Cleanup | None = None             # those drops, in the process that started the run
 
     def open(self, client: ParseClient, db: Any = None, foreign: frozenset[str] = frozenset()) -> ProbeRun:
         """A probe run; with a database, its cleanup also settles side effects (``foreign``: the source's
@@ -34,8 +39,8 @@ class ProbePhase:
         watch = None
         if db is not None:
             watch = SideEffectWatch(client, db, self.probe_class, self.baseline, self.side_effects, foreign,
-                                    self.side_effects_seen)
-        run = ProbeRun(client, self.probe_class, self.run_id, watch)
+                                    self.side_effects_seen, drop_classes=not self.shared)
+        run = ProbeRun(client, self.probe_class, self.run_id, watch, drop_class=not self.shared)
         self.runs = [*self.outstanding(), run]
         return run
 
@@ -46,6 +51,15 @@ class ProbePhase:
         """Remove every outstanding probe of this process (safe to call twice, or while a cleanup runs)."""
         runs, self.runs = self.outstanding(), []
         return merge(*(_cleanup(run) for run in runs))
+
+
+def drop_classes(client: ParseClient, classes: list[str]) -> Cleanup:
+    """Drop each of these classes that is empty (the probe class and the classes probes made the app's
+    triggers create), once the workers of a distributed run are done writing."""
+    try:
+        return merge(*(drop_if_empty(client, cls) for cls in classes))
+    except CutoverError as exc:
+        return Cleanup(0, (f"dropping {', '.join(classes)}: {exc}",))
 
 
 def _cleanup(run: ProbeRun) -> Cleanup:

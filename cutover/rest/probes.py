@@ -52,8 +52,9 @@ class ProbeRun:
     """The probes of one check; :meth:`cleanup` (or leaving the ``with`` block) removes all of them."""
 
     def __init__(self, client: ParseClient, probe_class: str, run_id: str,
-                 watch: SideEffectWatch | None = None) -> None:
+                 watch: SideEffectWatch | None = None, drop_class: bool = True) -> None:
         self.client, self.cls, self.run_id = client, probe_class, run_id
+        self.drop_class = drop_class   # False in one of several processes: dropping races the others' writes
         self.marker = {RUN_FIELD: run_id, AT_FIELD: date(datetime.now(UTC))}
         self.objects: list[str] = []
         self.files: list[str] = []
@@ -133,7 +134,7 @@ class ProbeRun:
                          unrelate(self.client, self.cls, self.objects),
                          *(remove_object(self.client, self.cls, o) for o in self.objects))
         self.objects, self.files, self.users = [], [], []
-        if touched:
+        if touched and self.drop_class:
             outcome = merge(outcome, drop_if_empty(self.client, self.cls))
         written, self._written = self._written, {"objects": set(), "users": set()}
         first, self._first_write = self._first_write, None

@@ -87,8 +87,9 @@ class SideEffectWatch:
 
     def __init__(self, client: ParseClient, db: Any, probe_class: str, baseline: frozenset[str] | None,
                  mode: str = "undo", foreign: frozenset[str] = frozenset(),
-                 seen: set[SideEffect] | None = None) -> None:
+                 seen: set[SideEffect] | None = None, drop_classes: bool = True) -> None:
         self.client, self.db, self.probe_class, self.mode = client, db, probe_class, mode
+        self.drop_classes = drop_classes   # False in one of several processes: the run's end drops them
         self.foreign = foreign                 # classes the source holds: never "created by the probes"
         self.seen = seen if seen is not None else set()   # listed by an earlier probe run: never twice
         self.before = baseline if baseline is not None else self._baseline()
@@ -111,7 +112,7 @@ class SideEffectWatch:
         if self.mode == "report" or not (found or own):
             return Effects(found, own, self.mode)
         try:
-            done = undo(self.client, found, own)
+            done = undo(self.client, found, own, drop=self.drop_classes)
         except CutoverError as exc:   # the server went away half-way
             return Effects(found, own, self.mode, 0, (f"the undo stopped: {exc}",))
         return Effects(found, own, self.mode, done.removed, done.left)
@@ -226,13 +227,14 @@ def _in_new_class(db: Any, cls: str, since: datetime) -> tuple[list[SideEffect],
     return [SideEffect(cls, str(d["_id"]), NEW_CLASS) for d in docs], older is not None
 
 
-def undo(client: ParseClient, found: tuple[SideEffect, ...], own: tuple[str, ...]) -> Cleanup:
-    """Relation rows first (from their owner), then objects, then each class the probe run created."""
+def undo(client: ParseClient, found: tuple[SideEffect, ...], own: tuple[str, ...], drop: bool = True) -> Cleanup:
+    """Relation rows first (from their owner), then objects, then each class the probe run created (emptied
+    only, without ``drop``)."""
     rows = [e for e in found if e.relation]
     objects = sorted({(e.cls, e.object_id) for e in found if not e.relation})
     outcome = merge(*(_unrelate(client, e) for e in rows),
                     *(remove_object(client, cls, oid) for cls, oid in objects))
-    return merge(outcome, *(_drop_new(client, cls) for cls in own))
+    return merge(outcome, *(_drop_new(client, cls, drop) for cls in own))
 
 
 def _unrelate(client: ParseClient, effect: SideEffect) -> Cleanup:
@@ -244,10 +246,12 @@ def _unrelate(client: ParseClient, effect: SideEffect) -> Cleanup:
     return Cleanup(0, (f"{effect.cls}/{effect.object_id}.{name} relation row: {answer.describe()}",))
 
 
-def _drop_new(client: ParseClient, cls: str) -> Cleanup:
+def _drop_new(client: ParseClient, cls: str, drop: bool = True) -> Cleanup:
     """A class the probe run created: objects its triggers added since it was listed, then the class."""
     left = [str(r["objectId"]) for r in results(client.query(cls, keys="objectId", limit=CAP))]
     outcome = merge(*(remove_object(client, cls, oid) for oid in left))
+    if not drop:
+        return outcome
     answer = client.drop_class(cls)
     if answer.ok or answer.code == _NO_CLASS:    # gone already: another process undid it
         return merge(outcome, Cleanup(1 if answer.ok else 0, ()))

@@ -1,7 +1,9 @@
-"""The ``cutover`` console script: ``cutover verify-report DIR`` re-hashes an archived run; ``cutover criteria``
-prints the catalogue of criteria (the text of docs/CHECKS.md, generated from the registry).
+"""The ``cutover`` console script: ``cutover verify-report DIR [--key PUB]`` re-hashes an archived run and checks
+its signature; ``cutover keygen DIR`` makes the key pair that signs runs; ``cutover criteria`` prints the catalogue
+of criteria (the text of docs/CHECKS.md, generated from the registry).
 
-Exit codes as for a gate run: 0 intact, 1 not intact, 4 bad usage (unknown command, DIR not a directory).
+Exit codes as for a gate run: 0 intact (and, with --key, signed by that key), 1 not intact, 4 bad usage
+(unknown command, DIR not a directory, an unusable key file, a key pair that exists already).
 """
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from cutover.errors import KeyFileError
 from cutover.run.record import verify_manifest
 
 USAGE_ERROR = 4
@@ -25,8 +28,13 @@ class _Parser(argparse.ArgumentParser):
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _Parser(prog="cutover", description="cutover report tools")
     sub = parser.add_subparsers(dest="command", required=True)
-    verify = sub.add_parser("verify-report", help="check an archived run against its manifest")
+    verify = sub.add_parser("verify-report", help="check an archived run against its manifest and signature")
     verify.add_argument("run_dir", type=Path)
+    verify.add_argument("--key", type=Path, metavar="PUB",
+                        help="the public key (<name>.pub) the run must be signed with")
+    keygen = sub.add_parser("keygen", help="write an Ed25519 key pair for signing runs: DIR/NAME.key, DIR/NAME.pub")
+    keygen.add_argument("directory", type=Path, metavar="DIR")
+    keygen.add_argument("--name", default="cutover", help="file name of the pair (default: cutover)")
     sub.add_parser("criteria", help="print the catalogue of criteria (Markdown, as in docs/CHECKS.md)")
     args = parser.parse_args(argv)
     if args.command == "criteria":
@@ -34,22 +42,56 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         sys.stdout.write(render())
         return 0
-    return verify_report(args.run_dir)
+    if args.command == "keygen":
+        return keygen_command(args.directory, args.name)
+    return verify_report(args.run_dir, args.key)
 
 
-def verify_report(run_dir: Path) -> int:
-    """0 and 'intact' when every file matches manifest.json; 1 and the problems otherwise."""
+def keygen_command(directory: Path, name: str) -> int:
+    from cutover.run.signing import generate
+
+    try:
+        pair = generate(directory, name)
+    except KeyFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return USAGE_ERROR
+    print(f"wrote {pair.private} (private, mode 0600: sign runs with --sign-key or CUTOVER_SIGN_KEY; keep it "
+          "in your secret store, never with the reports)")
+    print(f"wrote {pair.public} (public: give it to auditors for `cutover verify-report RUN_DIR --key`)")
+    print(f"key sha256:{pair.fingerprint}")
+    return 0
+
+
+def verify_report(run_dir: Path, key_path: Path | None = None) -> int:
+    """0 when every file matches manifest.json (and, with a key, the signature is valid for it); 1 and every
+    problem otherwise; 4 for bad usage."""
+    from cutover.run.signing import check_signature, load_public_key
+
     if not run_dir.is_dir():
         print(f"{run_dir}: not a directory (expected an archived run: reports/<target>/<run id>)", file=sys.stderr)
         return USAGE_ERROR
-    problems = verify_manifest(run_dir)
+    try:
+        key = load_public_key(key_path) if key_path is not None else None
+    except KeyFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return USAGE_ERROR
+    signature = check_signature(run_dir, key)
+    problems = [*signature.problems, *verify_manifest(run_dir)]
     if problems:
         print(f"{run_dir}: NOT intact", file=sys.stderr)
         for problem in problems:
             print(f"  {problem}", file=sys.stderr)
         return 1
-    print(f"{run_dir}: intact")
+    print(f"{run_dir}: intact; {_signature_status(signature.signed_by, signature.checked)}")
     return 0
+
+
+def _signature_status(signed_by: str | None, checked: bool) -> str:
+    if checked:
+        return f"signature valid (key sha256:{signed_by})"
+    if signed_by:
+        return f"signed by key sha256:{signed_by}, signature not checked (pass --key PUB to check it)"
+    return "not signed (the hashes prove the files match manifest.json, not who wrote manifest.json)"
 
 
 if __name__ == "__main__":

@@ -69,10 +69,14 @@ def decide(records: Iterable[CheckRecord]) -> Gate:
     not waived. Coverage is :func:`judge`'s part."""
     records = list(records)
     counts = Counter(r.outcome or "unknown" for r in records)
-    blocking = Counter(r.severity for r in records if r.failing and r.severity in GATING and r.waiver is None)
+    blocking = Counter(_severity(r) for r in records if r.failing and _severity(r) in GATING and r.waiver is None)
     ordered = {sev: blocking[sev] for sev in GATING if blocking[sev]}
     waived = sum(1 for r in records if r.failing and r.waiver is not None)
     return Gate(passed=not ordered, blocking=ordered, counts=dict(counts), waived=waived)
+
+
+def _severity(record: CheckRecord) -> str:
+    return record.severity or "blocker"   # a record without a severity gates: when in doubt, refuse to pass
 
 
 def judge(records: Iterable[CheckRecord], verified: Mapping[str, bool], *, partial: bool = False,

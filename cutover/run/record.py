@@ -16,6 +16,8 @@ from typing import Any
 from cutover.redact import redact_text
 
 MANIFEST = "manifest.json"
+SIGNATURE = "manifest.sig"    # a signed run's signature of manifest.json (cutover.run.signing): listed nowhere
+_UNLISTED = (MANIFEST, SIGNATURE)
 
 
 def git_commit(directory: Path) -> str:
@@ -99,7 +101,7 @@ def write_manifest(run_dir: Path, meta: dict[str, Any]) -> Path:
     """``manifest.json``: the sha256 and size of every file in the run directory, plus ``meta``."""
     files = {
         str(p.relative_to(run_dir)): {"sha256": sha256_of(p), "bytes": p.stat().st_size}
-        for p in sorted(run_dir.rglob("*")) if p.is_file() and p.name != MANIFEST
+        for p in sorted(run_dir.rglob("*")) if p.is_file() and str(p.relative_to(run_dir)) not in _UNLISTED
     }
     return write_json(run_dir / MANIFEST, {**meta, "files": files})
 
@@ -125,6 +127,6 @@ def verify_manifest(run_dir: Path) -> list[str]:
     listed = set(files)
     for path in run_dir.rglob("*"):
         rel = str(path.relative_to(run_dir))
-        if path.is_file() and rel != MANIFEST and rel not in listed:
+        if path.is_file() and rel not in _UNLISTED and rel not in listed:
             problems.append(f"{rel}: not in the manifest")
     return problems

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -15,6 +14,7 @@ from cutover.rest.client import ParseClient
 from cutover.rest.phase import ProbePhase
 from cutover.rest.side_effects import LEFT, NEW_CLASS
 from cutover.rest.sweep import Sweep
+from cutover.run.results import CheckRecord
 from cutover_pytest import probing
 
 TARGETS = """
@@ -51,7 +51,9 @@ def tree(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.P
 
 def run(pytester: pytest.Pytester, *args: str) -> tuple[pytest.RunResult, dict[str, Any], str]:
     quiet = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:anyio")
-    result = pytester.runpytest_subprocess(*quiet, "--reports-dir", "reports", "--target", "t", *args)
+    # this file's one check, not the bundled catalogue: a narrowed run, judged with --partial
+    result = pytester.runpytest_subprocess(*quiet, "test_checks.py", "--partial", "--reports-dir", "reports",
+                                           "--target", "t", *args)
     runs = [p for p in (pytester.path / "reports" / "t").iterdir() if p.is_dir()] if (
         pytester.path / "reports" / "t").exists() else []
     if not runs:
@@ -79,24 +81,25 @@ def test_read_only_only_surveys(tree: pytest.Pytester) -> None:
 
 def test_collect_only_touches_nothing(tree: pytest.Pytester) -> None:
     result, record, _ = run(tree, "--collect-only")
-    assert result.ret == 0 and "probe sweep" not in result.stdout.str()
+    assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED and "probe sweep" not in result.stdout.str()
     assert record.get("probes", {}).get("sweep") is None
 
 
 def test_side_effects_of_every_check_are_summed_into_one_summary() -> None:
-    def rows(count: int) -> dict[str, Any]:
-        return {"facts": {"probe_side_effects": [{"class": "Profile", "count": count, "link": NEW_CLASS,
-                                                  "action": LEFT}]}}
+    def record(name: str, facts: dict[str, Any]) -> CheckRecord:
+        return CheckRecord(f"t.py::{name}", "API-06", "API-06", "blocker", facts=facts)
 
-    state: Any = SimpleNamespace(results={"a": rows(1), "b": rows(2), "c": {"facts": {"status": 200}}, "d": {}},
-                                 session=SimpleNamespace())
-    state.session.probes = ProbePhase("CutoverProbe")
-    state.session.probes.sweep = Sweep(60, {"objects": 1})
-    assert probing.side_effect_rows(state) == [{"class": "Profile", "count": 3, "link": NEW_CLASS, "action": LEFT}]
-    lines = probing.summary_lines(state)
+    def rows(count: int) -> dict[str, Any]:
+        return {"probe_side_effects": [{"class": "Profile", "count": count, "link": NEW_CLASS, "action": LEFT}]}
+
+    records = [record("a", rows(1)), record("b", rows(2)), record("c", {"status": 200}), record("d", {})]
+    phase = ProbePhase("CutoverProbe")
+    phase.sweep = Sweep(60, {"objects": 1})
+    assert probing.side_effect_rows(records) == [{"class": "Profile", "count": 3, "link": NEW_CLASS, "action": LEFT}]
+    lines = probing.summary_lines(phase, records)
     assert lines[0] == "probe sweep (grace 60 s): removed 1 objects; 0 fresh probes of other runs left alone"
     assert lines[1].endswith(f"3 Profile ({NEW_CLASS}): {LEFT}")
-    assert probing.probe_record(state)["sweep"]["removed"] == {"objects": 1}
+    assert probing.probe_record(phase, records)["sweep"]["removed"] == {"objects": 1}
 
 
 def test_close_reports_what_it_could_not_remove(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from cutover.model import Database, Files, ParseServer, Source, Target
 from cutover.rest import flows as rest_flows
 from cutover.rest.client import ParseClient
 from cutover.rest.compare import differences
-from cutover.rest.phase import ProbePhase
+from cutover.rest.phase import ProbePhase, drop_classes
 from cutover.rest.probes import AT_FIELD, NAME_PREFIX, RUN_FIELD, ProbeRun, new_run_id, unrelate
 from cutover.rest.side_effects import schemas, undo
 from cutover.rest.sweep import survey, sweep
@@ -277,6 +277,22 @@ def test_triggers_writing_new_classes_are_found_and_undone(live: Live, triggered
     assert run.effects.new_classes == ("Profile", "SaveCounter") and not run.effects.left
     assert live.state() == before
     assert not {"Profile", "SaveCounter"} & set(schemas(triggered))
+
+
+def test_a_shared_phase_empties_classes_and_leaves_the_drop_to_the_runs_end(
+        live: Live, triggered: ParseClient) -> None:
+    """One of several writing processes never drops a class: Parse's drop races the others' writes."""
+    before = live.state()
+    phase = ProbePhase(PROBE)
+    phase.shared, phase.baseline = True, frozenset(schemas(triggered))
+    run = phase.open(triggered, live.db)
+    assert rest_flows.trigger_writes(run).ok
+    assert run.cleanup().clean and run.effects is not None and run.effects.new_classes == ("Profile", "SaveCounter")
+    left = set(schemas(triggered))
+    assert {PROBE, "Profile", "SaveCounter"} <= left
+    assert all(live.db[c].count_documents({}) == 0 for c in (PROBE, "Profile", "SaveCounter"))
+    assert drop_classes(triggered, [PROBE, "Profile", "SaveCounter"]).clean
+    assert not {PROBE, "Profile", "SaveCounter"} & set(schemas(triggered)) and live.state() == before
 
 
 def test_objects_pointing_at_a_probe_in_an_existing_class_are_found_by_their_link(

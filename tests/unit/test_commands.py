@@ -12,7 +12,13 @@ from cutover.errors import CommandRefused, CouldNotVerify
 from cutover.sandbox.process import free_port
 
 NEVER_SENT = ["dbHash", "validate", "fsync", "compact", "reIndex", "collMod", "createIndexes", "drop",
-              "insert", "update", "delete", "findAndModify", "currentOp", "killOp", "profile", "setParameter"]
+              "insert", "update", "delete", "findAndModify", "killOp", "profile", "setParameter"]
+
+
+def test_current_op_is_refused_unless_it_asks_for_the_suites_own_operations_only() -> None:
+    with pytest.raises(CommandRefused, match="refused to send currentOp to the target database without \\$ownOps"):
+        check_allowed("currentOp", False, "target", {"active": True})
+    check_allowed("currentOp", False, "target", {"currentOp": 1, "$ownOps": True})
 
 
 @pytest.mark.parametrize("name", NEVER_SENT)

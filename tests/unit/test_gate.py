@@ -1,15 +1,15 @@
 """The deploy gate: blockers and majors fail it, minors never do; verdict line and exit code."""
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from cutover.run.gate import EXIT_INCOMPLETE, decide, judge
+from cutover.run.results import CheckRecord, WaiverNote
 
 
-def entry(outcome: str, severity: str | None = "blocker") -> dict[str, Any]:
-    return {"outcome": outcome} if severity is None else {"outcome": outcome, "severity": severity}
+def entry(outcome: str, severity: str | None = "blocker", waived: bool = False) -> CheckRecord:
+    return CheckRecord("t.py::t", "DB-01", "DB-01", severity or "", outcome=outcome,
+                       waiver=WaiverNote("known, ticket OPS-1", "2099-01-01") if waived else None)
 
 
 def test_everything_passed() -> None:
@@ -56,15 +56,14 @@ def test_skipped_and_passed_blockers_do_not_gate() -> None:
 
 
 def test_a_waived_blocker_does_not_fail_the_gate_and_is_counted() -> None:
-    waived = {"outcome": "failed", "severity": "blocker", "waiver": {"reason": "known, ticket OPS-1"}}
-    gate = decide([entry("passed"), waived])
+    gate = decide([entry("passed"), entry("failed", waived=True)])
     assert gate.passed and gate.exit_code == 0 and gate.waived == 1
     assert gate.line == "GATE: PASS (1 waived)"
 
 
 def test_a_waiver_on_a_passing_test_is_not_counted_and_unwaived_failures_still_gate() -> None:
-    gate = decide([{"outcome": "passed", "severity": "major", "waiver": {"reason": "x"}},
-                   {"outcome": "error", "severity": "major", "waiver": {"reason": "y"}}, entry("failed", "major")])
+    gate = decide([entry("passed", "major", waived=True), entry("error", "major", waived=True),
+                   entry("failed", "major")])
     assert gate.waived == 1 and gate.line == "GATE: FAIL - 1 major"
 
 
@@ -86,7 +85,7 @@ def test_a_criterion_not_verified_makes_the_run_incomplete() -> None:
 
 
 def test_partial_lets_a_narrowed_run_pass_on_what_it_verified() -> None:
-    gate = judge([entry("passed"), {"outcome": "failed", "severity": "major", "waiver": {"r": "x"}}],
+    gate = judge([entry("passed"), entry("failed", "major", waived=True)],
                  {**ALL, "API-02": False}, partial=True)
     assert (gate.line, gate.exit_code) == ("GATE: PARTIAL PASS (2/3 criteria, 1 waived)", 0)
     assert judge([], {**ALL, "API-02": False}, partial=True).line == "GATE: PARTIAL PASS (2/3 criteria)"

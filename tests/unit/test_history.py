@@ -10,10 +10,16 @@ from typing import Any
 import pytest
 
 from cutover.run.history import changes, load_records, previous_record, run_order, write_index
+from cutover.run.results import CheckRecord
 
 
 def entry(label: str, outcome: str) -> dict[str, Any]:
     return {"id": f"checks/x.py::{label}", "label": label, "outcome": outcome}
+
+
+def record(label: str, outcome: str) -> CheckRecord:
+    """A test of the current run, as the plugin records it."""
+    return CheckRecord(f"checks/x.py::{label}", label, label.split("[")[0], "blocker", outcome=outcome)
 
 
 def save(target_dir: Path, run_id: str, verdict: str = "GATE: PASS", **extra: Any) -> Path:
@@ -28,7 +34,7 @@ def save(target_dir: Path, run_id: str, verdict: str = "GATE: PASS", **extra: An
 # -- changes -----------------------------------------------------------------------------------------------
 
 def test_a_first_run_has_no_changes() -> None:
-    assert changes(None, [entry("DB-01[A]", "failed")]) == {
+    assert changes(None, [record("DB-01[A]", "failed")]) == {
         "previous_run": None, "newly_failing": [], "newly_passing": []}
 
 
@@ -36,8 +42,8 @@ def test_newly_failing_and_newly_passing_since_the_previous_run() -> None:
     before = {"run_id": "r1", "tests": [entry("DB-01[A]", "passed"), entry("DB-01[B]", "failed"),
                                         entry("DB-02", "error"), entry("DB-03", "failed"), entry("DB-04", "skipped"),
                                         entry("DB-06", "passed")]}
-    now = [entry("DB-01[A]", "failed"), entry("DB-01[B]", "passed"), entry("DB-02", "passed"),
-           entry("DB-03", "error"), entry("DB-04", "error"), entry("DB-05", "failed"), entry("DB-06", "passed")]
+    now = [record("DB-01[A]", "failed"), record("DB-01[B]", "passed"), record("DB-02", "passed"),
+           record("DB-03", "error"), record("DB-04", "error"), record("DB-05", "failed"), record("DB-06", "passed")]
     assert changes(before, now) == {
         "previous_run": "r1",
         "newly_failing": ["DB-01[A]", "DB-04", "DB-05"],   # DB-03 failed before and errors now: not new
@@ -47,12 +53,12 @@ def test_newly_failing_and_newly_passing_since_the_previous_run() -> None:
 
 def test_a_test_gone_from_the_run_is_neither_failing_nor_passing() -> None:
     before = {"run_id": "r1", "tests": [entry("DB-01[Gone]", "failed")]}
-    assert changes(before, [entry("DB-01[A]", "passed")])["newly_passing"] == []
+    assert changes(before, [record("DB-01[A]", "passed")])["newly_passing"] == []
 
 
 def test_skipped_now_is_not_newly_passing() -> None:
     before = {"run_id": "r1", "tests": [entry("DB-01[A]", "failed")]}
-    assert changes(before, [entry("DB-01[A]", "skipped")]) == {
+    assert changes(before, [record("DB-01[A]", "skipped")]) == {
         "previous_run": "r1", "newly_failing": [], "newly_passing": []}
 
 

@@ -9,9 +9,10 @@ import mongomock
 import pytest
 
 from cutover import probe_marks
-from cutover.data import facade as data_plan
 from cutover.data.content import partitions
+from cutover.model import Database, Source, Target
 from cutover.rest.probes import new_run_id
+from cutover.session import Session
 
 RUN = new_run_id()
 PROBE_NAME = probe_marks.username(RUN, "a1b2c3")
@@ -85,9 +86,9 @@ def test_partitions_and_the_data_plan_leave_probes_out(db: Any) -> None:
     seen = sorted(d["_id"] for p in parts for d in db["_User"].find(p.filter()))
     assert len(parts) > 1 and seen == sorted(ids(db, "_User", probe_marks.exclusion("_User", "CutoverProbe")))
 
-    class Session:
-        target = type("T", (), {"probe_class": "CutoverProbe"})()
-
+    target = Target(name="t", source=Source(uri="mongodb://src/app"), database=Database(uri="mongodb://db/app"),
+                    probe_class="CutoverProbe")
+    data = Session(target).data
     names = ["_User", "CutoverProbe", "_Join:tRelation:CutoverProbe", "GameScore", "GameScore"]
-    assert data_plan.without_probes(Session(), names) == ["GameScore", "_User"]
-    assert data_plan.probe_exclusion(Session(), "_SCHEMA") == {"$nor": [{"_id": "CutoverProbe"}]}
+    assert data.without_probes(names) == ["GameScore", "_User"]
+    assert data.probe_exclusion("_SCHEMA") == {"$nor": [{"_id": "CutoverProbe"}]}

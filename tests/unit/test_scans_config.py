@@ -10,7 +10,7 @@ from cutover.errors import ConfigError
 from cutover.model import Scans, Target
 from cutover.run.config import load_target
 from cutover.run.config_dump import dump_target
-from cutover.session import Session
+from cutover.session import RunOptions, Session
 
 BASE = '[targets.t]\nsource = { kind = "mongodb", uri = "mongodb://old.example.com/app" }\n' \
        'database = { uri = "mongodb://new.example.com/app" }\n'
@@ -69,8 +69,8 @@ def test_the_keys_survive_a_dump_and_reload(tmp_path: Path) -> None:
 def test_the_session_reads_heavily_with_the_scan_read_preference_only(tmp_path: Path) -> None:
     session = Session(load(tmp_path, '[targets.t.scans]\nread_preference = "secondaryPreferred"\n'))
     try:
-        assert session.scan_db("target").read_preference.mongos_mode == "secondaryPreferred"
-        assert session.scan_db("source").read_preference.mongos_mode == "secondaryPreferred"
+        assert session.data.scan_db("target").read_preference.mongos_mode == "secondaryPreferred"
+        assert session.data.scan_db("source").read_preference.mongos_mode == "secondaryPreferred"
         assert session.target_db.read_preference.mongos_mode == "primary"
     finally:
         session.close()
@@ -78,6 +78,6 @@ def test_the_session_reads_heavily_with_the_scan_read_preference_only(tmp_path: 
 
 def test_the_cap_is_shared_among_xdist_workers(tmp_path: Path) -> None:
     target = load(tmp_path, "[targets.t.scans]\nmax_docs_per_s = 9000\n")
-    assert Session(target, {"workers": 3}).pace("target").per_s == 3000
-    assert Session(target).pace("source").per_s == 9000
-    assert not Session(load(tmp_path, "")).pace("target").capped
+    assert Session(target, RunOptions(workers=3)).data.pace("target").per_s == 3000
+    assert Session(target).data.pace("source").per_s == 9000
+    assert not Session(load(tmp_path, "")).data.pace("target").capped

@@ -57,7 +57,9 @@ def expected(cls: Any = model.Target, table: str = "targets.NAME") -> dict[str, 
 def wanted() -> dict[str, set[str]]:
     tables = expected()
     tables["targets.NAME"] |= {"sandbox", "production"}
-    tables["targets.NAME.sandbox"] = {f.name for f in dataclasses.fields(SandboxSpec)} - {"name", "production"}
+    sandbox = expected(SandboxSpec, "targets.NAME.sandbox")
+    sandbox["targets.NAME.sandbox"] -= {"production"}   # documented with [targets.NAME]
+    tables.update(sandbox)
     return tables
 
 

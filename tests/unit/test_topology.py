@@ -17,12 +17,13 @@ from moto import mock_aws
 
 from cutover.errors import TargetTimeout, TargetUnreachable
 from cutover.model import Database, Files, ParseServer, Source, Target
+from cutover.session import Session
+from cutover.transport.facade import TransportFacts
 from cutover.transport.tls import HostPort
 from cutover.transport.topology import (
     Region,
     declared_regions,
     detected_regions,
-    file_store_agreement,
     link_hosts,
     links,
     mongo_hosts,
@@ -203,6 +204,17 @@ def s3() -> Iterator[Any]:
         yield client
 
 
+def facts_with(target: Target, s3: Any) -> TransportFacts:
+    """The transport facade of a session whose S3 client is this one (moto's)."""
+    session = Session(target)
+    session.memo.get(("session", "s3"), lambda: s3)
+    return session.transport
+
+
+def file_store_agreement(target: Target, s3: Any) -> Any:
+    return facts_with(target, s3).file_store_region()
+
+
 def test_declared_file_store_region_agrees_with_get_bucket_location(s3: Any) -> None:
     agreement = file_store_agreement(make_target(), s3)
     assert agreement is not None and agreement.actual == "eu-west-1" and agreement.agrees
@@ -221,6 +233,7 @@ def test_missing_bucket_does_not_agree(s3: Any) -> None:
 
 def test_undeclared_store_region_is_detected(s3: Any) -> None:
     target = make_target(regions={"app_server": EU})
-    assert detected_regions(target, s3) == {"file_store": Region("aws", "eu-west-1")}
+    assert detected_regions(facts_with(target, s3).session.files.bucket_region()) == \
+        {"file_store": Region("aws", "eu-west-1")}
     assert file_store_agreement(target, s3) is None
-    assert detected_regions(make_target(), s3) == {}
+    assert detected_regions(None) == {}

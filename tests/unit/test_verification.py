@@ -6,15 +6,20 @@ from collections import Counter
 from typing import Any
 
 from cutover.run.criteria import CRITERIA
-from cutover.run.verification import check_verdict, criterion_results, describe_exclusions, not_verified
+from cutover.run.results import CheckRecord, WaiverNote
+from cutover.run.verification import criterion_results, describe_exclusions, not_verified
 
 
-def entry(criterion: str, outcome: str, message: str = "", waiver: bool = False) -> dict[str, Any]:
-    found: dict[str, Any] = {"criterion": criterion, "outcome": outcome, "message": message}
-    return {**found, "waiver": {"justification": "j"}} if waiver else found
+def entry(criterion: str, outcome: str | None, message: str = "", waiver: bool = False) -> CheckRecord:
+    return CheckRecord(f"t.py::{criterion}", criterion, criterion, "blocker", outcome=outcome, message=message,
+                       waiver=WaiverNote("j", "2099-01-01") if waiver else None)
 
 
-def results(*entries: dict[str, Any], excluded: dict[str, str] | None = None, kind: str = "mongodb",
+def check_verdict(record: CheckRecord) -> str:
+    return record.verdict
+
+
+def results(*entries: CheckRecord, excluded: dict[str, str] | None = None, kind: str = "mongodb",
             store: str | None = "s3", unselected: str = "") -> dict[str, Any]:
     return criterion_results(entries, excluded or {}, kind, store, unselected)
 
@@ -27,7 +32,7 @@ def test_check_verdicts() -> None:
     assert check_verdict(entry("DB-06", "skipped", "not applicable: no quota declared")) == "not applicable"
     assert check_verdict(entry("DB-04", "skipped", "could not verify on this server")) == "not run"
     assert check_verdict(entry("API-02", "skipped", "--read-only: this check writes probe objects")) == "not run"
-    assert check_verdict({"criterion": "DB-01"}) == "not run"   # collected, never reported
+    assert check_verdict(entry("DB-01", None)) == "not run"   # collected, never reported
 
 
 def test_every_criterion_of_the_catalogue_gets_a_verdict_and_unseen_ones_are_not_run() -> None:
