@@ -24,7 +24,8 @@ through `GET /classes/C?count=1&limit=0`), or a Parse JSON export directory (`ex
 deployment. "Applies to" names the source kinds and, for criteria that depend on the files store, the stores
 (s3, gridfs, gcs). A criterion that does not apply to a target is reported as **not applicable** with its
 reason and counts as covered; one that applies but could not be checked is an ERROR. `GATE: PASS` needs every
-applicable criterion to reach a verdict.
+applicable criterion to reach a verdict. "Checks" names the module of `cutover_pytest/checks/` that holds the
+criterion's checks.
 """
 
 _HEADINGS = {"Data": "Data (MongoDB)", "Files": "Files", "REST": "REST (Parse Server)",
@@ -44,7 +45,7 @@ def _row(criterion: Criterion) -> str:
     text = criterion.text.replace("|", "\\|")
     why = f" Not applicable elsewhere: {criterion.why_not}." if criterion.why_not else ""
     return (f"| {criterion.id} | {criterion.severity} | **{criterion.title}.** {text}{why} "
-            f"| {applies_to(criterion)} |")
+            f"| {applies_to(criterion)} | `{criterion.checks}.py` |")
 
 
 def render() -> str:
@@ -52,7 +53,7 @@ def render() -> str:
     parts = [_INTRO]
     for area in AREAS:
         rows = [c for c in CRITERIA.values() if c.area == area]
-        parts.append(f"## {_HEADINGS[area]}\n| ID | Severity | Criterion | Applies to |\n|---|---|---|---|\n"
+        parts.append(f"## {_HEADINGS[area]}\n| ID | Severity | Criterion | Applies to | Checks |\n|---|---|---|---|---|\n"
                      + "\n".join(_row(c) for c in rows) + "\n")
     parts.append(f"{len(CRITERIA)} criteria.\n")
     return "\n".join(parts)

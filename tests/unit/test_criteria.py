@@ -2,16 +2,20 @@
 ``cutover criteria`` prints the same text, and applicability says why a criterion does not apply."""
 from __future__ import annotations
 
+import importlib
+import inspect
 import re
 from pathlib import Path
 
 import pytest
 
+import cutover_pytest.checks
 from cutover.run.catalogue import render
 from cutover.run.cli import main
 from cutover.run.criteria import AREAS, CRITERIA, SEVERITIES, SOURCE_KINDS, STORES, not_applicable, severity_of
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "CHECKS.md"
+CHECKS = Path(cutover_pytest.checks.__file__).parent
 
 
 def test_the_committed_catalogue_is_the_rendered_registry() -> None:
@@ -53,7 +57,33 @@ def test_applicability_by_source_kind_and_store() -> None:
 
 
 def test_the_document_says_where_each_criterion_applies() -> None:
-    rows = {m.group(1): m.group(2) for m in re.finditer(r"^\| ([A-Z]+-\d+) \|.*\| ([^|]+) \|$", render(), re.M)}
+    rows = {m.group(1): m.group(2)
+            for m in re.finditer(r"^\| ([A-Z]+-\d+) \|.*\| ([^|]+) \| `[a-z_]+\.py` \|$", render(), re.M)}
     assert rows["DB-01"] == "all sources"
     assert rows["API-08"] == "mongodb and rest sources"
     assert rows["FILE-03"] == "all sources; any store (needs a files store)"
+    assert "| `test_data.py` |" in render().split("\n| DB-02 ")[0]   # and where its checks live
+
+
+# -- the registry names each criterion's check module ---------------------------------------------------------
+def marked_checks() -> dict[str, set[str]]:
+    """module -> the criteria its check functions carry (``@pytest.mark.criterion("ID")``)."""
+    found: dict[str, set[str]] = {}
+    for path in sorted(CHECKS.glob("test_*.py")):
+        module = importlib.import_module(f"cutover_pytest.checks.{path.stem}")
+        for name, fn in vars(module).items():
+            if name.startswith("test_") and inspect.isfunction(fn):
+                marks = [m for m in getattr(fn, "pytestmark", []) if m.name == "criterion"]
+                assert len(marks) == 1, f"{path.name}::{name}: a check carries exactly one criterion marker"
+                found.setdefault(path.stem, set()).add(str(marks[0].args[0]))
+    return found
+
+
+def test_every_criterion_s_checks_live_in_the_module_the_registry_names() -> None:
+    found = marked_checks()
+    for cid, criterion in CRITERIA.items():
+        assert (CHECKS / f"{criterion.checks}.py").is_file(), f"{cid}: no check module {criterion.checks}.py"
+        assert cid in found.get(criterion.checks, set()), f"{cid}: no check of it in {criterion.checks}.py"
+    for module, criteria in found.items():
+        strays = sorted(cid for cid in criteria if CRITERIA[cid].checks != module)
+        assert not strays, f"{module}.py holds checks of {strays}, which the registry places elsewhere"
