@@ -13,3 +13,6 @@
     extras.py        which requirements of an extra are missing (`cutover[sandbox]`)
     cli.py           the `cutover` command: verify-report, criteria
 """
+from cutover.run.config_dump import dump_target
+
+__all__ = ["dump_target"]

@@ -24,7 +24,7 @@ from types import FrameType
 
 from cutover.errors import SandboxError
 from cutover.model import SandboxLive
-from cutover.run.config_dump import dump_target
+from cutover.run import dump_target
 from cutover.sandbox.stack import Sandbox
 
 TARGET_NAME = "sandbox"
