@@ -73,11 +73,6 @@ def s3_direct_url(scheme: UrlScheme, name: str) -> str:
     return f"https://{scheme.bucket}.s3.amazonaws.com/{key}"
 
 
-def s3_path_style_url(endpoint_url: str, bucket: str, key: str) -> str:
-    """Path-style address of an object (the form an S3-compatible endpoint always answers)."""
-    return f"{endpoint_url.rstrip('/')}/{bucket}/{encode_path(key)}"
-
-
 def gcs_direct_url(scheme: UrlScheme, name: str) -> str:
     return f"https://storage.googleapis.com/{scheme.bucket}/{encode_path(scheme.prefix + name)}"
 

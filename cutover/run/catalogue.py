@@ -28,6 +28,7 @@ applicable criterion to reach a verdict. "Checks" names the module of `cutover_p
 criterion's checks.
 """
 
+_HEADER = "| ID | Severity | Criterion | Applies to | Checks |\n|---|---|---|---|---|\n"
 _HEADINGS = {"Data": "Data (MongoDB)", "Files": "Files", "REST": "REST (Parse Server)",
              "Transport": "Transport", "Secrets": "Secrets", "Clients": "Clients"}
 
@@ -53,7 +54,6 @@ def render() -> str:
     parts = [_INTRO]
     for area in AREAS:
         rows = [c for c in CRITERIA.values() if c.area == area]
-        parts.append(f"## {_HEADINGS[area]}\n| ID | Severity | Criterion | Applies to | Checks |\n|---|---|---|---|---|\n"
-                     + "\n".join(_row(c) for c in rows) + "\n")
+        parts.append(f"## {_HEADINGS[area]}\n{_HEADER}" + "\n".join(_row(c) for c in rows) + "\n")
     parts.append(f"{len(CRITERIA)} criteria.\n")
     return "\n".join(parts)
