@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
-from cutover.data import Window
+from cutover.data import GuardedDatabase, Window
 from cutover.model import Target
-from cutover.session import Session
+from cutover.rest import ParseClient
+from cutover.session import S3Client, Session
 from cutover_pytest.state import RunState, get_state
 from cutover_pytest.telemetry import finished_window
 
@@ -34,27 +35,27 @@ def session(request: pytest.FixtureRequest) -> Session:
 
 
 @pytest.fixture(scope="session")
-def source_db(session: Session) -> Any:
+def source_db(session: Session) -> GuardedDatabase | None:
     return session.source_db
 
 
 @pytest.fixture(scope="session")
-def target_db(session: Session) -> Any:
+def target_db(session: Session) -> GuardedDatabase:
     return session.target_db
 
 
 @pytest.fixture(scope="session")
-def s3(session: Session) -> Any:
+def s3(session: Session) -> S3Client | None:
     return session.s3
 
 
 @pytest.fixture(scope="session")
-def parse(session: Session) -> Any:
+def parse(session: Session) -> ParseClient | None:
     return session.parse
 
 
 @pytest.fixture(scope="session")
-def source_parse(session: Session) -> Any:
+def source_parse(session: Session) -> ParseClient | None:
     return session.source_parse
 
 

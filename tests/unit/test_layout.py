@@ -4,6 +4,7 @@ the glue, and nothing shipped imports the test-only package (docs/ARCHITECTURE.m
 from __future__ import annotations
 
 import ast
+import functools
 import importlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,7 +28,7 @@ MODULES = {module_name(p): p for package in PACKAGES for p in sorted((ROOT / pac
 def imports(path: Path, *, top_level_only: bool = False) -> Iterator[str]:
     """The modules a file imports (``from pkg import sub`` names the submodule when there is one); with
     ``top_level_only``, only what runs at import time (not in functions, not under TYPE_CHECKING)."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    tree = parsed(path)
     nodes = _top_level(tree.body) if top_level_only else ast.walk(tree)
     for node in nodes:
         if isinstance(node, ast.Import):
@@ -36,6 +37,11 @@ def imports(path: Path, *, top_level_only: bool = False) -> Iterator[str]:
             for alias in node.names:
                 sub = f"{node.module}.{alias.name}"
                 yield sub if sub in MODULES else node.module
+
+
+@functools.cache
+def parsed(path: Path) -> ast.Module:
+    return ast.parse(path.read_text(encoding="utf-8"))
 
 
 def _top_level(body: list[ast.stmt]) -> Iterator[ast.AST]:
