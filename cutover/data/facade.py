@@ -11,8 +11,12 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from cutover import probe_marks
-from cutover.data import digest, inventory, longkeys
+from cutover.data import digest, inventory, live_counts, longkeys
 from cutover.data.content import ContentDiff, Partition, compare_partition, compare_sample, partitions, server_hash
+from cutover.data.inventory import call, within
+from cutover.data.live_content import live_partition
+from cutover.data.live_content import policy as live_policy
+from cutover.data.recheck import Fetch, MongoFetch, Policy
 from cutover.errors import CouldNotVerify
 
 T = TypeVar("T")
@@ -151,7 +155,15 @@ def content_diff(session: Any, unit: Any) -> ContentDiff:
             return ContentDiff(unit.label, ours.docs, theirs.docs, method="server digest equal", digest="equal")
         said = f"differ (source {ours.describe()}, target {theirs.describe()})"
     paces = (session.pace("source"), session.pace("target"))
+    if session.target.database.live_sync:
+        return live_partition(src, dst, recheck_fetchers(session), unit, session.target.database, cap, paces, said)
     return compare_partition(src, dst, unit, cap, paces, digest=said)
+
+
+def recheck_fetchers(session: Any) -> tuple[Fetch, Fetch]:
+    """How DB-02's rechecks look documents up by `_id` on the source and on the target (a seam: another kind of
+    source plugs in its own ``fetch(cls, ids)``)."""
+    return MongoFetch(mongo_source(session)), MongoFetch(session.target_db)
 
 
 def partition_digests(session: Any, part: Partition) -> tuple[digest.Digest, digest.Digest]:
@@ -194,3 +206,37 @@ def collection_infos(session: Any, db: Any) -> dict[str, inventory.CollectionInf
 
 def is_partition(unit: Any) -> bool:
     return isinstance(unit, Partition)
+
+
+def created_stamped(session: Any, cls: str) -> bool:
+    """Whether ``cls`` on the source carries `_created_at` (Parse's classes do; `_SCHEMA`, `_Join:*`, GridFS and
+    `_Idempotency` do not): only those get DB-01's cutoff count under a live sync."""
+    if not inventory.is_parse_class(cls) or session.source_db is None:
+        return False
+    db = session.source_db
+    return call(f"looking for {live_counts.CREATED} in {cls}", lambda: within(
+        db, session.aggregation_budget_s,
+        lambda: db[cls].find_one({live_counts.CREATED: {"$exists": True}}, {"_id": 1}) is not None))
+
+
+def cutoff_bracket(session: Any, cls: str) -> live_counts.Bracket | None:
+    """DB-01's cutoff count of ``cls`` under a live sync (None: the class has no `_created_at`). The brackets of
+    every stamped class are read together, once per process: one settle delay per round for all."""
+    def compute() -> dict[str, live_counts.Bracket]:
+        spec = session.target.database
+        settle = recheck_policy(session).delay(1, 0.0) if spec.sync_lag_s else spec.max_in_flight_s
+        stamped = [name for name in data_classes(session) if created_stamped(session, name)]
+        return live_counts.brackets(stamped, _before(session, session.source_db),
+                                    _before(session, session.target_db), settle)
+    return memo(session, "data.cutoff_brackets", compute).get(cls)
+
+
+def _before(session: Any, db: Any) -> live_counts.Counter:
+    def count(cls: str, cutoff: Any) -> int:
+        where = {live_counts.CREATED: {"$lt": cutoff}, **probe_exclusion(session, cls)}
+        return inventory.exact_count(db, cls, session.aggregation_budget_s, where)
+    return count
+
+
+def recheck_policy(session: Any) -> Policy:
+    return live_policy(session.target.database)

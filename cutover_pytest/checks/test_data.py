@@ -12,6 +12,7 @@ from cutover.data.facade import (
     content_diff,
     content_units,
     count_pair,
+    cutoff_bracket,
     data_classes,
     mongo_source,
     without_probes,
@@ -39,6 +40,20 @@ def test_row_count(session: Any, target: Any, cls: str, record_facts: Any) -> No
     record_facts(cls=cls, source=pair.source, target=pair.target, difference=pair.difference)
     assert _allowed(target, pair.difference), (
         f"{cls}: target holds {pair.target} documents, source {pair.source} (difference {pair.difference:+d})")
+    if target.database.live_sync:
+        _cutoff_count(session, cls, record_facts)
+
+
+def _cutoff_count(session: Any, cls: str, record_facts: Any) -> None:
+    """Under a live sync: the documents created before the cutoff, exactly (docs/live-sync.md)."""
+    bracket = cutoff_bracket(session, cls)
+    if bracket is None:
+        record_facts(cutoff="none: the class has no _created_at, only the total within count_tolerance applies")
+        return
+    record_facts(cutoff=bracket.cutoff.isoformat(), created_before_cutoff={
+        "source": bracket.before, "target": bracket.target, "source_after": bracket.after,
+        "exact": bracket.exact, "rounds": bracket.rounds})
+    assert bracket.ok, f"{cls}: documents {bracket.describe()}"
 
 
 @pytest.mark.criterion("DB-01")
@@ -48,6 +63,9 @@ def test_row_count_table(session: Any, target: Any, report_table: Any) -> None:
     report_table("Row counts per class", ["class", "source", "target", "difference"],
                  [[p.cls, p.source, p.target, p.difference] for p in pairs])
     wrong = [f"{p.cls} ({p.source} vs {p.target})" for p in pairs if not _allowed(target, p.difference)]
+    if target.database.live_sync:
+        brackets = [b for b in (cutoff_bracket(session, p.cls) for p in pairs) if b is not None]
+        wrong += [f"{b.cls} ({b.describe()})" for b in brackets if not b.ok]
     assert not wrong, f"{len(wrong)} of {len(pairs)} classes differ in count (source vs target): {', '.join(wrong)}"
 
 
@@ -64,7 +82,10 @@ def test_content(session: Any, target: Any, unit: Any, record_facts: Any) -> Non
                  target_docs=diff.target_docs, missingOnTarget=list(diff.missing), extraOnTarget=list(diff.extra),
                  content=[{"_id": i, "fields": p} for i, p in diff.content],
                  totals={"missing": diff.missing_total, "extra": diff.extra_total, "content": diff.content_total})
-    assert diff.ok, diff.summary()
+    if diff.sync is not None:
+        record_facts(sync=diff.sync.as_facts())
+    assert diff.ok, diff.summary() + (f" (after rechecks under the live sync: {diff.sync.describe()})"
+                                      if diff.sync is not None else "")
 
 
 # -- DB-07 --------------------------------------------------------------------------------------------
