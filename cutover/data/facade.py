@@ -240,3 +240,14 @@ def _before(session: Any, db: Any) -> live_counts.Counter:
 
 def recheck_policy(session: Any) -> Policy:
     return live_policy(session.target.database)
+
+
+def sync_watch(session: Any) -> list[Any]:
+    """DB-06 under a live sync: whether the sync delivers, per class that Parse stamps (:mod:`sync_watch`)."""
+    from cutover.data import sync_watch as watching
+
+    spec = session.target.database
+    src, dst = mongo_source(session), session.target_db
+    classes = [cls for cls in data_classes(session) if created_stamped(session, cls)]
+    return watching.watch_all(src, dst, classes, sync_lag_s=spec.sync_lag_s, max_in_flight_s=spec.max_in_flight_s,
+                              budget_s=spec.recheck_budget_s, query_budget_s=session.aggregation_budget_s)
