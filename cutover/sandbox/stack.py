@@ -403,6 +403,8 @@ SANDBOX_THRESHOLDS = Thresholds(timeout_s=10.0, health_window_s=10.0, health_int
 DEMO_QUERIES = (
     Query(cls="GameScore", where={"playerName": "Zoë"}, sort={"score": -1}, name="GameScore by player"),
     Query(cls="_User", where={"username": "user00001"}, name="_User by username"),
+    # what the live traffic writes (score Increment, inserts and deletes): API-08 exercised under traffic
+    Query(cls="GameScore", where={"score": {"$gte": 50000}}, sort={"score": -1}, name="GameScore top scores"),
 )
 DEMO_FUNCTIONS = (
     CloudFunction(name="hello", expect_result="Hello world!"),

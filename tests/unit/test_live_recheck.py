@@ -146,3 +146,16 @@ def test_a_delete_in_flight_is_read_again_and_a_moving_class_is_judged_by_its_br
     found = brackets(["A", "B"], source, target, 2.0, rounds=2, clock=clock, sleep=clock.sleep)
     assert found["A"].exact and found["A"].ok and found["A"].rounds == 2
     assert not found["B"].exact and found["B"].ok
+
+
+def test_api08_under_a_live_sync_asks_only_for_objects_unchanged_since_the_cutoff() -> None:
+    from cutover.model import Database, Query
+    from cutover.rest.live_differential import settle_s, unchanged_since
+
+    query = Query(cls="GameScore", where={"score": {"$gte": 5}}, sort={"score": -1})
+    asked = unchanged_since(query, datetime(2026, 11, 30, 12, 0, 0, 250000, UTC))
+    assert asked.where == {"score": {"$gte": 5},
+                           "updatedAt": {"$lt": {"__type": "Date", "iso": "2026-11-30T12:00:00.250Z"}}}
+    assert asked.sort == query.sort
+    assert settle_s(Database(uri="", sync_lag_s=4.0)) == 6.0
+    assert settle_s(Database(uri="", max_in_flight_s=30.0)) == 30.0
