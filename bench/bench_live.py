@@ -78,6 +78,16 @@ def content_methods(record: dict[str, Any]) -> dict[str, str]:
             for t in record["tests"] if t["criterion"] == "DB-02"}
 
 
+def sync_facts(record: dict[str, Any]) -> list[str]:
+    """What the rechecks (DB-02) and DB-06's watch saw of the sync, one line per test that has facts."""
+    lines = []
+    for test in record["tests"]:
+        sync = test.get("facts", {}).get("sync")
+        if sync:
+            lines.append(f"  {test['label']} ({test['outcome']}, {test.get('duration', 0):.1f} s): {json.dumps(sync)}")
+    return lines
+
+
 def reported_ids(facts: dict[str, Any]) -> set[str]:
     ids = set(facts.get("missingOnTarget", [])) | set(facts.get("extraOnTarget", []))
     return ids | {item["_id"] for item in facts.get("content", [])}
@@ -133,6 +143,7 @@ def main() -> int:
     print(f"DB-01 count differences under traffic (tolerance {box.target().database.count_tolerance}): "
           f"{count_differences(live) or 'none'}")
     print(f"DB-02 per class under traffic (method, seconds): {content_methods(live)}")
+    print("the sync as the checks saw it:", *sync_facts(live), sep="\n")
     print(f"after the drain ({drained.synced} copied): collections differing: {differing or 'none'}")
     return 0
 

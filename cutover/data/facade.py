@@ -248,6 +248,6 @@ def sync_watch(session: Any) -> list[Any]:
 
     spec = session.target.database
     src, dst = mongo_source(session), session.target_db
-    classes = [cls for cls in data_classes(session) if created_stamped(session, cls)]
+    classes = {cls: probe_exclusion(session, cls) for cls in data_classes(session) if created_stamped(session, cls)}
     return watching.watch_all(src, dst, classes, sync_lag_s=spec.sync_lag_s, max_in_flight_s=spec.max_in_flight_s,
                               budget_s=spec.recheck_budget_s, query_budget_s=session.aggregation_budget_s)

@@ -6,6 +6,7 @@ the failure; what is in flight is reported with the sync's facts (:class:`SyncFa
 """
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -92,8 +93,6 @@ def live_partition(src: Database[Any], dst: Database[Any], fetchers: tuple[Fetch
                    spec: DatabaseSpec, cap: int, paces: tuple[Pace, Pace] = (UNCAPPED, UNCAPPED),
                    digest: str = "", recheck: type[Recheck] = Recheck) -> ContentDiff:
     """The partition's verdict under a live sync: the failures after rechecks, the sync's facts attached."""
-    import time
-
     first = first_read(src, dst, part, paces, time.time())
     checker = recheck(part.cls, fetchers[0], fetchers[1], policy(spec))
     if len(first.items) > spec.recheck_max_docs:

@@ -74,7 +74,7 @@ class Policy:
     sync_lag_s: float = 0.0        # declared lag; 0: use the observed one
     max_in_flight_s: float = 60.0
     budget_s: float = 60.0         # seconds the rechecks of one partition may wait in all
-    rounds: int = 8
+    rounds: int = 20
 
     def delay(self, round_no: int, observed_s: float) -> float:
         """Seconds to wait before recheck round ``round_no`` (1-based)."""

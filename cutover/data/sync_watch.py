@@ -44,9 +44,11 @@ class Pending:
     stamp: datetime
 
 
-def newest(db: Database[Any], cls: str, budget_s: float) -> datetime | None:
+def newest(db: Database[Any], cls: str, budget_s: float, exclude: dict[str, Any] | None = None) -> datetime | None:
+    """The newest `_updated_at` of ``cls`` (``exclude``: the suite's own probes, written on the target)."""
+    where = {STAMP: {"$type": "date"}, **(exclude or {})}
     found = call(f"newest {STAMP} of {cls}", lambda: within(db, budget_s, lambda: list(
-        db[cls].find({STAMP: {"$type": "date"}}, {STAMP: 1}).sort(STAMP, -1).limit(1))))
+        db[cls].find(where, {STAMP: 1}).sort(STAMP, -1).limit(1))))
     return found[0][STAMP] if found else None
 
 
@@ -70,8 +72,8 @@ def arrived(dst: Database[Any], cls: str, items: list[Pending], budget_s: float)
 
 def watch(src: Database[Any], dst: Database[Any], cls: str, sync_lag_s: float, max_in_flight_s: float,
           budget_s: float, query_budget_s: float, cap: int = 1000, clock: Clock = time.time,
-          sleep: Callable[[float], None] = time.sleep) -> ClassSync:
-    items = pending(src, cls, newest(dst, cls, query_budget_s), cap, query_budget_s)
+          sleep: Callable[[float], None] = time.sleep, exclude: dict[str, Any] | None = None) -> ClassSync:
+    items = pending(src, cls, newest(dst, cls, query_budget_s, exclude), cap, query_budget_s)
     left, start, wait = list(items), clock(), max(1.0, sync_lag_s + MARGIN_S if sync_lag_s else 1.0)
     lags: list[float] = []
     while left and not lags and clock() - start < budget_s and _age(left[0], clock()) <= max_in_flight_s:
@@ -85,12 +87,14 @@ def watch(src: Database[Any], dst: Database[Any], cls: str, sync_lag_s: float, m
     return ClassSync(cls, len(items), len(items) - len(left), oldest, tuple(lags), len(items) >= cap)
 
 
-def watch_all(src: Database[Any], dst: Database[Any], classes: list[str], **settings: Any) -> list[ClassSync]:
-    """:func:`watch` of every class at once (a thread each, at most 8): the waits overlap."""
+def watch_all(src: Database[Any], dst: Database[Any], classes: dict[str, dict[str, Any]],
+              **settings: Any) -> list[ClassSync]:
+    """:func:`watch` of every class (name -> its probe exclusion) at once, a thread each (at most 8): the waits
+    overlap."""
     if not classes:
         return []
     with ThreadPoolExecutor(max_workers=min(8, len(classes))) as pool:
-        return list(pool.map(lambda cls: watch(src, dst, cls, **settings), classes))
+        return list(pool.map(lambda cls: watch(src, dst, cls, exclude=classes[cls], **settings), sorted(classes)))
 
 
 def _epoch(stamp: datetime) -> float:

@@ -71,7 +71,7 @@ def test_row_count_table(session: Any, target: Any, report_table: Any) -> None:
 
 # -- DB-02 --------------------------------------------------------------------------------------------
 @pytest.mark.criterion("DB-02")
-def test_content(session: Any, target: Any, unit: Any, record_facts: Any) -> None:
+def test_content(session: Any, target: Any, unit: Any, record_facts: Any, report_table: Any) -> None:
     """DB-02: every source document exists on the target with equal content (BSON types count, field order
     does not), by `_id`-range partition; reported as missingOnTarget / extraOnTarget / content."""
     diff = content_diff(session, unit)
@@ -84,6 +84,8 @@ def test_content(session: Any, target: Any, unit: Any, record_facts: Any) -> Non
                  totals={"missing": diff.missing_total, "extra": diff.extra_total, "content": diff.content_total})
     if diff.sync is not None:
         record_facts(sync=diff.sync.as_facts())
+        report_table("Live sync: rechecks of the documents that differed", ["fact", "value"],
+                     [[key, value] for key, value in diff.sync.as_facts().items()])
     assert diff.ok, diff.summary() + (f" (after rechecks under the live sync: {diff.sync.describe()})"
                                       if diff.sync is not None else "")
 

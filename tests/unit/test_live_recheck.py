@@ -159,3 +159,43 @@ def test_api08_under_a_live_sync_asks_only_for_objects_unchanged_since_the_cutof
     assert asked.sort == query.sort
     assert settle_s(Database(uri="", sync_lag_s=4.0)) == 6.0
     assert settle_s(Database(uri="", max_in_flight_s=30.0)) == 30.0
+
+
+def _watch_dbs(clock: Clock) -> tuple[Any, Any]:
+    import mongomock
+
+    client = mongomock.MongoClient()
+    src, dst = client["src"], client["dst"]
+    old = datetime.fromtimestamp(clock.now - 3600, UTC)
+    for db in (src, dst):
+        db["Player"].insert_many([{"_id": f"p{i}", "_updated_at": old} for i in range(3)])
+    return src, dst
+
+
+def test_the_sync_watch_sees_a_change_arrive_and_measures_its_lag(monkeypatch: Any) -> None:
+    from cutover.data import sync_watch
+
+    monkeypatch.setattr(sync_watch, "within", lambda db, budget, fn: fn())
+    clock = Clock()
+    src, dst = _watch_dbs(clock)
+    src["Player"].update_one({"_id": "p1"}, {"$set": {"_updated_at": datetime.fromtimestamp(clock.now - 1, UTC)}})
+
+    def sleep(seconds: float) -> None:
+        clock.sleep(seconds)
+        dst["Player"].replace_one({"_id": "p1"}, src["Player"].find_one({"_id": "p1"}))
+    found = sync_watch.watch(src, dst, "Player", 2.0, 30.0, 60.0, 10.0, clock=clock, sleep=sleep)
+    assert (found.in_flight, found.arrived, found.oldest_s) == (1, 1, 0.0) and found.converging
+    assert 3.9 <= found.lags[0] <= 4.1          # stamped 1 s before, seen after the 3 s settle delay
+
+
+def test_the_sync_watch_fails_a_stopped_sync_only_past_the_threshold(monkeypatch: Any) -> None:
+    from cutover.data import sync_watch
+
+    monkeypatch.setattr(sync_watch, "within", lambda db, budget, fn: fn())
+    clock = Clock()
+    src, dst = _watch_dbs(clock)
+    src["Player"].update_one({"_id": "p2"}, {"$set": {"_updated_at": datetime.fromtimestamp(clock.now - 1, UTC)}})
+    found = sync_watch.watch(src, dst, "Player", 2.0, 10.0, 60.0, 10.0, clock=clock, sleep=clock.sleep)
+    assert (found.in_flight, found.arrived) == (1, 0) and not found.converging and found.oldest_s > 10.0
+    quiet = sync_watch.watch(dst, dst, "Player", 2.0, 10.0, 60.0, 10.0, clock=clock, sleep=clock.sleep)
+    assert quiet.in_flight == 0 and quiet.converging
