@@ -88,6 +88,19 @@ def sync_facts(record: dict[str, Any]) -> list[str]:
     return lines
 
 
+def slowest_extra(frozen: dict[str, Any], live: dict[str, Any], top: int = 8) -> list[str]:
+    """The tests that took longest more under traffic than frozen (where the live run's extra time went)."""
+    before = {t["label"]: t.get("duration", 0.0) for t in frozen["tests"]}
+    extra = sorted(((t.get("duration", 0.0) - before.get(t["label"], 0.0), t["label"]) for t in live["tests"]),
+                   reverse=True)
+    return [f"{label} +{seconds:.1f} s" for seconds, label in extra[:top]]
+
+
+def not_passing(record: dict[str, Any]) -> list[str]:
+    return [f"{t['label']}: {t.get('message', '')[:200]}" for t in record["tests"]
+            if t["outcome"] in ("failed", "error")]
+
+
 def reported_ids(facts: dict[str, Any]) -> set[str]:
     ids = set(facts.get("missingOnTarget", [])) | set(facts.get("extraOnTarget", []))
     return ids | {item["_id"] for item in facts.get("content", [])}
@@ -144,6 +157,8 @@ def main() -> int:
           f"{count_differences(live) or 'none'}")
     print(f"DB-02 per class under traffic (method, seconds): {content_methods(live)}")
     print("the sync as the checks saw it:", *sync_facts(live), sep="\n")
+    print(f"not passing, frozen: {not_passing(frozen)}; live: {not_passing(live)}")
+    print(f"where the live run's extra time went: {slowest_extra(frozen, live)}")
     print(f"after the drain ({drained.synced} copied): collections differing: {differing or 'none'}")
     return 0
 

@@ -43,13 +43,19 @@ class SyncFacts:
     rounds: int
     waited_s: float
     rechecked: bool = True          # False: more differed than recheck_max_docs, nothing was reread
+    youngest_failed_s: float | None = None   # the failures changed on the source at least this long ago
 
     def describe(self) -> str:
         lag = "not observed" if self.observed_lag_s is None else f"at most {self.observed_lag_s:.1f} s"
         return (f"{self.differed} differed at the first read, {self.converged} arrived while rechecked "
                 f"({self.rounds} rounds, {self.waited_s:.1f} s), {self.in_flight} still in flight (oldest change "
-                f"{self.oldest_in_flight_s:.1f} s ago), {self.failed} failed; observed lag {lag}; "
+                f"{self.oldest_in_flight_s:.1f} s ago), {self.failed} failed{self._failed_age()}; observed lag {lag}; "
                 f"converging: {'yes' if self.converging else 'no'}")
+
+    def _failed_age(self) -> str:
+        if self.youngest_failed_s is None:
+            return ""
+        return f" (each changed on the source, or first seen differing, at least {self.youngest_failed_s:.0f} s ago)"
 
     def as_facts(self) -> dict[str, Any]:
         def secs(value: float | None) -> Any:
@@ -109,7 +115,7 @@ def live_partition(src: Database[Any], dst: Database[Any], fetchers: tuple[Fetch
 def sync_facts(cls: str, first: FirstRead, settled: Settled, rechecked: bool = True) -> SyncFacts:
     return SyncFacts(cls, len(first.items), settled.converged, len(settled.in_flight), len(settled.failed),
                      settled.oldest_in_flight_s, settled.observed_lag_s, settled.median_lag_s, settled.converging,
-                     settled.rounds, settled.waited_s, rechecked)
+                     settled.rounds, settled.waited_s, rechecked, settled.youngest_failed_s)
 
 
 def as_diff(label: str, first: FirstRead, failed: Iterable[Item], cap: int, method: str, digest: str,

@@ -51,7 +51,7 @@ class Bracket:
 Counter = Callable[[str, datetime], int]   # (class, cutoff) -> documents created before the cutoff
 
 
-def brackets(classes: Iterable[str], source: Counter, target: Counter, settle_s: float, rounds: int = 3,
+def brackets(classes: Iterable[str], source: Counter, target: Counter, settle_s: float, rounds: int = 2,
              clock: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep
              ) -> dict[str, Bracket]:
     """The brackets of ``classes`` (one settle delay per round, all classes together)."""

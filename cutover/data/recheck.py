@@ -113,6 +113,11 @@ class Settled:
         return not (self.in_flight or self.failed) or self.converged > 0
 
     @property
+    def youngest_failed_s(self) -> float | None:
+        """How recently the most recently changed failure changed on the source (None: no failure)."""
+        return min((self.ages[i.key] for i in self.failed if i.key in self.ages), default=None)
+
+    @property
     def oldest_in_flight_s(self) -> float:
         return max((self.ages[i.key] for i in self.in_flight), default=0.0)
 
