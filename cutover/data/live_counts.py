@@ -6,7 +6,8 @@ for the sync's lag. So the counts are read as a bracket: the source's count, the
 target's, then the source's again. The target then reflects the source at some moment between the two source
 reads, and old documents only disappear, so a sound sync gives ``after <= target <= before``. When no delete
 happened between the two source reads (``before == after``) the bracket is exact: the target must hold exactly
-that many. A round whose source moved is read again (all classes of one process together, one delay per
+that many. The second source read is made only when the target holds fewer than the first read (at or above
+it the verdict does not depend on it). A round whose source moved is read again (all classes of one process together, one delay per
 round); after the last round a moving class is judged by its bracket. Classes whose documents carry no
 `_created_at` (`_SCHEMA`, `_Join:*`, GridFS, `_Idempotency`) keep the plain count within ``count_tolerance``.
 """
@@ -62,7 +63,10 @@ def brackets(classes: Iterable[str], source: Counter, target: Counter, settle_s:
         sleep(settle_s)
         for cls in moving:
             theirs = target(cls, cutoff)
-            found[cls] = Bracket(cls, cutoff, before[cls], theirs, source(cls, cutoff), round_no)
+            # only a target below the source needs the second source read: at or above it, the verdict is the same
+            # whatever the source did since (equal: sound either way; above: more than the source ever held)
+            after = source(cls, cutoff) if theirs < before[cls] else before[cls]
+            found[cls] = Bracket(cls, cutoff, before[cls], theirs, after, round_no)
         moving = [cls for cls in moving if not found[cls].exact]
         if not moving:
             break

@@ -141,11 +141,18 @@ def test_an_exact_bracket_finds_one_document_missing() -> None:
 
 def test_a_delete_in_flight_is_read_again_and_a_moving_class_is_judged_by_its_bracket() -> None:
     clock = Clock()
-    source = counter({"A": [10, 9, 9, 9], "B": [5, 4, 4, 3]}, clock)
-    target = counter({"A": [10, 9], "B": [5, 4, 4]}, clock)
+    source = counter({"A": [10, 9, 9], "B": [5, 4, 4, 3]}, clock)
+    target = counter({"A": [9, 9], "B": [4, 3]}, clock)
     found = brackets(["A", "B"], source, target, 2.0, rounds=2, clock=clock, sleep=clock.sleep)
     assert found["A"].exact and found["A"].ok and found["A"].rounds == 2
-    assert not found["B"].exact and found["B"].ok
+    assert not found["B"].exact and found["B"].ok and "then 3" in found["B"].describe()
+
+
+def test_a_target_above_the_source_fails_without_a_second_source_read() -> None:
+    clock = Clock()
+    source = counter({"A": [10]}, clock)
+    found = brackets(["A"], source, counter({"A": [11]}, clock), 2.0, clock=clock, sleep=clock.sleep)
+    assert found["A"].exact and not found["A"].ok and "difference +1" in found["A"].describe()
 
 
 def test_api08_under_a_live_sync_asks_only_for_objects_unchanged_since_the_cutoff() -> None:
