@@ -145,7 +145,9 @@ def content_diff(session: Any, unit: Any) -> ContentDiff:
     src, dst = session.scan_db("source"), session.scan_db("target")
     if not is_partition(unit):
         return compare_sample(src, dst, unit, sample_size(session), cap, budget)
-    if session.target.allow_blocking_commands and hashes_equal(session, unit.cls):
+    # never under a live sync: the copy is not quiesced, and dbHash would stall the app's writes
+    live = session.target.database.live_sync
+    if session.target.allow_blocking_commands and not live and hashes_equal(session, unit.cls):
         return ContentDiff(unit.label, -1, -1, method="server dbHash equal (allow_blocking_commands = true)")
     support = digest_support(session)
     said = f"unavailable: {support.reason}"
@@ -155,7 +157,7 @@ def content_diff(session: Any, unit: Any) -> ContentDiff:
             return ContentDiff(unit.label, ours.docs, theirs.docs, method="server digest equal", digest="equal")
         said = f"differ (source {ours.describe()}, target {theirs.describe()})"
     paces = (session.pace("source"), session.pace("target"))
-    if session.target.database.live_sync:
+    if live:
         return live_partition(src, dst, recheck_fetchers(session), unit, session.target.database, cap, paces, said)
     return compare_partition(src, dst, unit, cap, paces, digest=said)
 

@@ -7,9 +7,10 @@ target's, then the source's again. The target then reflects the source at some m
 reads, and old documents only disappear, so a sound sync gives ``after <= target <= before``. When no delete
 happened between the two source reads (``before == after``) the bracket is exact: the target must hold exactly
 that many. The second source read is made only when the target holds fewer than the first read (at or above
-it the verdict does not depend on it). A round whose source moved is read again (all classes of one process together, one delay per
-round); after the last round a moving class is judged by its bracket. Classes whose documents carry no
-`_created_at` (`_SCHEMA`, `_Join:*`, GridFS, `_Idempotency`) keep the plain count within ``count_tolerance``.
+it the verdict does not depend on it). A round whose source moved is read again (all classes of one process
+together, one delay per round); after the last round a moving class is judged by its bracket. Classes whose
+documents carry no `_created_at` (`_SCHEMA`, `_Join:*`, GridFS, `_Idempotency`) keep the plain count within
+``count_tolerance``.
 """
 from __future__ import annotations
 
