@@ -19,7 +19,6 @@ import pymongo
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from cutover.data.facade import count_pair, data_classes  # noqa: E402
 from cutover.model import Database, Source, Target  # noqa: E402
 from cutover.sandbox.cache_dir import default_cache_dir  # noqa: E402
 from cutover.sandbox.mongo_server import mongo_service, mongo_uri  # noqa: E402
@@ -57,7 +56,7 @@ def main() -> int:
             target = Target(name="bench", source=Source(uri=uris[0]), database=Database(uri=uris[1]))
             session = Session(target)
             t0 = time.perf_counter()
-            checked = {c: count_pair(session, c) for c in data_classes(session)}
+            checked = {c: session.data.counts(c) for c in session.data.classes()}
             check_s = time.perf_counter() - t0
             session.close()
             assert all(checked[n].source == bare[n][0] and checked[n].target == bare[n][1] for n in names)

@@ -78,6 +78,29 @@ def content_methods(record: dict[str, Any]) -> dict[str, str]:
             for t in record["tests"] if t["criterion"] == "DB-02"}
 
 
+def sync_facts(record: dict[str, Any]) -> list[str]:
+    """What the rechecks (DB-02) and DB-06's watch saw of the sync, one line per test that has facts."""
+    lines = []
+    for test in record["tests"]:
+        sync = test.get("facts", {}).get("sync")
+        if sync:
+            lines.append(f"  {test['label']} ({test['outcome']}, {test.get('duration', 0):.1f} s): {json.dumps(sync)}")
+    return lines
+
+
+def slowest_extra(frozen: dict[str, Any], live: dict[str, Any], top: int = 8) -> list[str]:
+    """The tests that took longest more under traffic than frozen (where the live run's extra time went)."""
+    before = {t["label"]: t.get("duration", 0.0) for t in frozen["tests"]}
+    extra = sorted(((t.get("duration", 0.0) - before.get(t["label"], 0.0), t["label"]) for t in live["tests"]),
+                   reverse=True)
+    return [f"{label} +{seconds:.1f} s" for seconds, label in extra[:top]]
+
+
+def not_passing(record: dict[str, Any]) -> list[str]:
+    return [f"{t['label']}: {t.get('message', '')[:200]}" for t in record["tests"]
+            if t["outcome"] in ("failed", "error")]
+
+
 def reported_ids(facts: dict[str, Any]) -> set[str]:
     ids = set(facts.get("missingOnTarget", [])) | set(facts.get("extraOnTarget", []))
     return ids | {item["_id"] for item in facts.get("content", [])}
@@ -133,6 +156,9 @@ def main() -> int:
     print(f"DB-01 count differences under traffic (tolerance {box.target().database.count_tolerance}): "
           f"{count_differences(live) or 'none'}")
     print(f"DB-02 per class under traffic (method, seconds): {content_methods(live)}")
+    print("the sync as the checks saw it:", *sync_facts(live), sep="\n")
+    print(f"not passing, frozen: {not_passing(frozen)}; live: {not_passing(live)}")
+    print(f"where the live run's extra time went: {slowest_extra(frozen, live)}")
     print(f"after the drain ({drained.synced} copied): collections differing: {differing or 'none'}")
     return 0
 

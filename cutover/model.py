@@ -29,6 +29,13 @@ class Database:
     tls_ca_file: str = ""          # CA bundle for the live handshake; system store when empty
     live_sync: bool = False        # a sync is still running: DB-01 applies count_tolerance
     count_tolerance: int = 0
+    # With live_sync: DB-02 rereads documents that differ (docs/live-sync.md).
+    sync_lag_s: float = 0.0        # seconds a source write takes to reach the target; 0: observed by the rechecks
+    max_in_flight_s: float = 60.0  # seconds: a document still differing that changed longer ago than this fails
+    recheck_budget_s: float = 60.0  # seconds the rechecks of one DB-02 partition may wait in all (keep it at least
+    #                                max_in_flight_s: then every differing document is judged, none left in flight)
+    recheck_rounds: int = 20       # rereads of a partition's differing documents, at most
+    recheck_max_docs: int = 1000   # a partition with more differing documents is not reread: they all fail
     storage_quota_bytes: int = 0   # DB-06 headroom is checked only when a quota is declared
 
 

@@ -120,6 +120,7 @@ class ContentDiff:
     content_total: int = 0
     method: str = "documents"
     digest: str = ""           # what the server digests said, when they were asked
+    sync: Any = None           # under a live sync: the rechecks' facts (cutover.data.live_content.SyncFacts)
 
     @property
     def ok(self) -> bool:

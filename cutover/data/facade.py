@@ -16,10 +16,13 @@ from pymongo import read_preferences
 from pymongo.database import Database
 
 from cutover import probe_marks
-from cutover.data import clients, digest, health, indexes, inventory, longkeys, queries
+from cutover.data import clients, digest, health, indexes, inventory, live_counts, longkeys, queries
 from cutover.data.content import ContentDiff, Partition, compare_partition, compare_sample, partitions, server_hash
-from cutover.data.inventory import CountPair
+from cutover.data.inventory import CountPair, call, within
+from cutover.data.live_content import live_partition
+from cutover.data.live_content import policy as live_policy
 from cutover.data.pace import Pace
+from cutover.data.recheck import Fetch, MongoFetch, Policy
 from cutover.errors import CouldNotVerify
 from cutover.memo import Memo, memoized
 from cutover.model import Query
@@ -153,7 +156,9 @@ class DataFacts:
         src, dst = self.scan_db("source"), self.scan_db("target")
         if not isinstance(unit, Partition):
             return compare_sample(src, dst, unit, self.sample_size, cap, self.budget_s)
-        if self.target.allow_blocking_commands and self.hashes_equal(unit.cls):
+        # never under a live sync: the copy is not quiesced, and dbHash would stall the app's writes
+        live = self.target.database.live_sync
+        if self.target.allow_blocking_commands and not live and self.hashes_equal(unit.cls):
             return ContentDiff(unit.label, -1, -1, method="server dbHash equal (allow_blocking_commands = true)")
         support = self.digest_support()
         said = f"unavailable: {support.reason}"
@@ -162,7 +167,59 @@ class DataFacts:
             if ours.matches(theirs):
                 return ContentDiff(unit.label, ours.docs, theirs.docs, method="server digest equal", digest="equal")
             said = f"differ (source {ours.describe()}, target {theirs.describe()})"
-        return compare_partition(src, dst, unit, cap, (self.pace("source"), self.pace("target")), digest=said)
+        paces = (self.pace("source"), self.pace("target"))
+        if live:
+            return live_partition(src, dst, self.recheck_fetchers(), unit, self.target.database, cap, paces, said)
+        return compare_partition(src, dst, unit, cap, paces, digest=said)
+
+    # -- under a live sync (docs/live-sync.md) --------------------------------------------------------------
+    def recheck_fetchers(self) -> tuple[Fetch, Fetch]:
+        """How DB-02's rechecks look documents up by `_id` on the source and on the target (a seam: another kind
+        of source plugs in its own ``fetch(cls, ids)``)."""
+        return MongoFetch(self.source_db()), MongoFetch(self.session.target_db)
+
+    @memoized
+    def created_stamped(self, cls: str) -> bool:
+        """Whether ``cls`` on the source carries `_created_at` (Parse's classes do; `_SCHEMA`, `_Join:*`, GridFS
+        and `_Idempotency` do not): only those get DB-01's cutoff count under a live sync."""
+        db = self.session.source_db
+        if not inventory.is_parse_class(cls) or db is None:
+            return False
+        return bool(call(f"looking for {live_counts.CREATED} in {cls}", lambda: within(
+            db, self.budget_s, lambda: db[cls].find_one({live_counts.CREATED: {"$exists": True}}, {"_id": 1})
+            is not None)))
+
+    def cutoff_bracket(self, cls: str) -> live_counts.Bracket | None:
+        """DB-01's cutoff count of ``cls`` under a live sync (None: the class has no `_created_at`)."""
+        return self.cutoff_brackets().get(cls)
+
+    @memoized
+    def cutoff_brackets(self) -> dict[str, live_counts.Bracket]:
+        """The brackets of every stamped class, read together once per process: one settle delay per round."""
+        spec = self.target.database
+        settle = self.recheck_policy().delay(1, 0.0) if spec.sync_lag_s else spec.max_in_flight_s
+        stamped = [name for name in self.classes() if self.created_stamped(name)]
+        return live_counts.brackets(stamped, self._before(self.source_db()), self._before(self.session.target_db),
+                                    settle)
+
+    def _before(self, db: Database[Any]) -> live_counts.Counter:
+        def count(cls: str, cutoff: Any) -> int:
+            where = {live_counts.CREATED: {"$lt": cutoff}, **self.probe_exclusion(cls)}
+            return inventory.exact_count(db, cls, self.budget_s, where)
+        return count
+
+    def recheck_policy(self) -> Policy:
+        return live_policy(self.target.database)
+
+    def sync_watch(self) -> list[Any]:
+        """DB-06 under a live sync: whether the sync delivers, per class that Parse stamps (:mod:`sync_watch`)."""
+        from cutover.data import sync_watch as watching
+
+        spec = self.target.database
+        classes = {cls: self.probe_exclusion(cls) for cls in self.classes() if self.created_stamped(cls)}
+        return watching.watch_all(self.source_db(), self.session.target_db, classes, sync_lag_s=spec.sync_lag_s,
+                                  max_in_flight_s=spec.max_in_flight_s, budget_s=spec.recheck_budget_s,
+                                  query_budget_s=self.budget_s)
 
     @memoized
     def hashes_equal(self, cls: str) -> bool:

@@ -15,6 +15,7 @@ from cutover.memo import Memo, memoized
 from cutover.model import CloudFunction, Query
 from cutover.rest import flows
 from cutover.rest.client import Answer, Identity, ParseClient
+from cutover.rest.live_differential import LiveDifferential, live_differential
 from cutover.rest.probes import ProbeRun
 
 if TYPE_CHECKING:
@@ -106,6 +107,12 @@ class RestFacts:
         if self.session.source_parse is None:
             raise CouldNotVerify("API-08: declare [source_parse] (the old server) to compare declared queries")
         return flows.differential(self.session.source_parse, self.server, query)
+
+    def live_differential(self, query: Query) -> LiveDifferential:
+        """API-08 under a live sync: only objects not updated during the last settle delay are compared."""
+        if self.session.source_parse is None:
+            raise CouldNotVerify("API-08: declare [source_parse] (the old server) to compare declared queries")
+        return live_differential(self.session.source_parse, self.server, query, self.target.database)
 
     # -- API-02..07 (writes: probes) ------------------------------------------------------------------------
     def open_probes(self) -> ProbeRun:

@@ -359,7 +359,8 @@ class Sandbox:
             name=name,
             source=Source(kind="mongodb", uri=self.ep.source_uri),
             database=Database(uri=self.ep.target_uri, live_sync=live is not None,
-                              count_tolerance=count_tolerance(live) if live else 0),
+                              count_tolerance=count_tolerance(live) if live else 0,
+                              sync_lag_s=live.lag_s if live else 0.0),
             parse=parse,
             source_parse=dataclasses.replace(parse, server_url=self.ep.source_parse_url, public_url=""),
             files=Files(adapter="s3", bucket=TARGET_BUCKET, region=REGION, endpoint_url=self.ep.s3_url,
@@ -402,6 +403,9 @@ SANDBOX_THRESHOLDS = Thresholds(timeout_s=10.0, health_window_s=10.0, health_int
 DEMO_QUERIES = (
     Query(cls="GameScore", where={"playerName": "Zoë"}, sort={"score": -1}, name="GameScore by player"),
     Query(cls="_User", where={"username": "user00001"}, name="_User by username"),
+    # objects the live traffic writes (Player level and country): API-08 exercised under traffic; indexed
+    # (country_sparse), as DB-05 requires of a declared query
+    Query(cls="Player", where={"country": "JP"}, name="Player by country"),
 )
 DEMO_FUNCTIONS = (
     CloudFunction(name="hello", expect_result="Hello world!"),

@@ -33,6 +33,20 @@ def test_row_count(session: Session, target: Target, cls: str, record_facts: Any
     record_facts(cls=cls, source=pair.expected, target=pair.found, difference=pair.difference)
     assert _allowed(target, pair.difference), (
         f"{cls}: target holds {pair.found} documents, source {pair.expected} (difference {pair.difference:+d})")
+    if target.database.live_sync:
+        _cutoff_count(session, cls, record_facts)
+
+
+def _cutoff_count(session: Session, cls: str, record_facts: Any) -> None:
+    """Under a live sync: the documents created before the cutoff, exactly (docs/live-sync.md)."""
+    bracket = session.data.cutoff_bracket(cls)
+    if bracket is None:
+        record_facts(cutoff="none: the class has no _created_at, only the total within count_tolerance applies")
+        return
+    record_facts(cutoff=bracket.cutoff.isoformat(), created_before_cutoff={
+        "source": bracket.before, "target": bracket.target, "source_after": bracket.after,
+        "exact": bracket.exact, "rounds": bracket.rounds})
+    assert bracket.ok, f"{cls}: documents {bracket.describe()}"
 
 
 @pytest.mark.criterion("DB-01")
@@ -42,12 +56,15 @@ def test_row_count_table(session: Session, target: Target, report_table: Any) ->
     report_table("Row counts per class", ["class", "source", "target", "difference"],
                  [[p.cls, p.expected, p.found, p.difference] for p in pairs])
     wrong = [f"{p.cls} ({p.expected} vs {p.found})" for p in pairs if not _allowed(target, p.difference)]
+    if target.database.live_sync:
+        brackets = [b for b in (session.data.cutoff_bracket(p.cls) for p in pairs) if b is not None]
+        wrong += [f"{b.cls} ({b.describe()})" for b in brackets if not b.ok]
     assert not wrong, f"{len(wrong)} of {len(pairs)} classes differ in count (source vs target): {', '.join(wrong)}"
 
 
 # -- DB-02 --------------------------------------------------------------------------------------------
 @pytest.mark.criterion("DB-02")
-def test_content(session: Session, target: Target, unit: Unit, record_facts: Any) -> None:
+def test_content(session: Session, target: Target, unit: Unit, record_facts: Any, report_table: Any) -> None:
     """DB-02: every source document exists on the target with equal content (BSON types count, field order
     does not), by `_id`-range partition; reported as missingOnTarget / extraOnTarget / content."""
     diff = session.data.content(unit)
@@ -58,7 +75,13 @@ def test_content(session: Session, target: Target, unit: Unit, record_facts: Any
                  target_docs=diff.target_docs, missingOnTarget=list(diff.missing), extraOnTarget=list(diff.extra),
                  content=[{"_id": i, "fields": p} for i, p in diff.content],
                  totals={"missing": diff.missing_total, "extra": diff.extra_total, "content": diff.content_total})
-    assert diff.ok, diff.summary()
+    if diff.sync is not None:
+        record_facts(sync=diff.sync.as_facts())
+        report_table("Live sync: rechecks of the documents that differed", ["fact", "value"],
+                     [[key, value] for key, value in diff.sync.as_facts().items()])
+    # the sync's summary first: a long listing must not push it past the record's message cap
+    assert diff.ok, (f"[live sync, after rechecks: {diff.sync.describe()}] " if diff.sync is not None else "") \
+        + diff.summary()
 
 
 # -- DB-07 --------------------------------------------------------------------------------------------

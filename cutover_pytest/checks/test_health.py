@@ -152,3 +152,28 @@ def test_storage_headroom(session: Session, target: Target, quota: int, record_f
     assert quota >= factor * used, (
         f"target database: quota {quota} bytes is {quota / max(used, 1):.1f}x data+indexes ({used} bytes), "
         f"expected >= {factor}x")
+
+
+@pytest.mark.criterion("DB-06")
+def test_live_sync_delivers(session: Session, target: Target, record_facts: Any, report_table: Any) -> None:
+    """DB-06: a declared live sync is delivering: every source change not yet on the target is younger than
+    `max_in_flight_s` (a stopped sync, or a lag that keeps growing, fails); observed lag and in-flight
+    changes per class recorded."""
+    spec = target.database
+    if not spec.live_sync:
+        pytest.skip("not applicable: no live sync declared (database.live_sync = false)")
+    found = session.data.sync_watch()
+    lags = [lag for c in found for lag in c.lags]
+    rows = [[c.cls, f"{c.in_flight}{'+' if c.capped else ''}", c.arrived, round(c.oldest_s, 1),
+             round(max(c.lags), 1) if c.lags else "not observed", "yes" if c.converging else "no"] for c in found]
+    report_table("Live sync per class", ["class", "in flight", "arrived while watched", "oldest not arrived (s)",
+                                         "observed lag (s, at most)", "converging"], rows)
+    record_facts(sync={"observed_lag_max_s": round(max(lags), 2) if lags else "not observed",
+                       "declared_lag_s": spec.sync_lag_s or "not declared", "max_in_flight_s": spec.max_in_flight_s,
+                       "converging": all(c.converging for c in found),
+                       "in_flight": {c.cls: c.in_flight for c in found if c.in_flight},
+                       "oldest_not_arrived_s": {c.cls: round(c.oldest_s, 1) for c in found if c.oldest_s}})
+    stuck = [f"{c.cls} ({c.in_flight} changes not on the target, oldest {c.oldest_s:.0f} s old, "
+             f"{c.arrived} arrived while watched)" for c in found if c.oldest_s > spec.max_in_flight_s]
+    assert not stuck, (f"the live sync is not delivering (stopped, or more than max_in_flight_s = "
+                       f"{spec.max_in_flight_s:g} s behind): " + "; ".join(stuck))

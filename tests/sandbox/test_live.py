@@ -208,6 +208,7 @@ def test_the_target_declares_the_live_sync_and_one_live_mode_only(box: Sandbox) 
     assert box.live_spec is not None
     database = box.target().database
     assert database.live_sync and database.count_tolerance == count_tolerance(box.live_spec) > 0
+    assert database.sync_lag_s == box.live_spec.lag_s      # DB-02's settle delay (docs/live-sync.md)
     with pytest.raises(SandboxError, match="already running"):
         box.live(rate=1.0)
 

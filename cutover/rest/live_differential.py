@@ -1,0 +1,55 @@
+"""API-08 while a declared live sync runs: compare only objects that did not change during the run.
+
+A query's answer on the source includes writes the sync has not copied yet, so the plain differential
+(:func:`cutover.rest.flows.differential`) would report them. Under a live sync the declared query is asked with
+one more condition on both servers: ``updatedAt`` before a cutoff one settle delay ago (the declared
+``sync_lag_s`` plus a margin, else ``max_in_flight_s``), so every object both answers hold had time to arrive.
+Deletes carry no time: an object deleted on the source stays in the target's answer for the sync's lag, so a
+differing answer is asked again (same cutoff) after the settle delay, in rounds, within ``recheck_budget_s``.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from cutover.model import Database, Query
+from cutover.rest.client import ParseClient
+from cutover.rest.flows import differential
+
+MARGIN_S = 1.0
+
+
+@dataclass(frozen=True)
+class LiveDifferential:
+    differences: tuple[str, ...]
+    cutoff: str                      # ISO time: objects updated later were left out of both answers
+    rounds: int
+
+
+def settle_s(spec: Database) -> float:
+    return spec.sync_lag_s + max(MARGIN_S, 0.5 * spec.sync_lag_s) if spec.sync_lag_s else spec.max_in_flight_s
+
+
+def unchanged_since(query: Query, cutoff: datetime) -> Query:
+    """``query`` restricted to objects last updated before ``cutoff``."""
+    iso = cutoff.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    where = dict(query.where)
+    condition = dict(where.get("updatedAt") or {}) if isinstance(where.get("updatedAt"), dict) else {}
+    where["updatedAt"] = {**condition, "$lt": {"__type": "Date", "iso": iso}}
+    return replace(query, where=where)
+
+
+def live_differential(source: ParseClient, target: ParseClient, query: Query, spec: Database,
+                      clock: Callable[[], float] = time.time,
+                      sleep: Callable[[float], None] = time.sleep) -> LiveDifferential:
+    delay = settle_s(spec)
+    cutoff = datetime.fromtimestamp(clock() - delay, UTC)
+    asked, start, rounds = unchanged_since(query, cutoff), clock(), 1
+    found = differential(source, target, asked)
+    while found and rounds < spec.recheck_rounds and clock() - start + delay <= spec.recheck_budget_s:
+        sleep(delay)
+        rounds += 1
+        found = differential(source, target, asked)
+    return LiveDifferential(tuple(found), str(asked.where["updatedAt"]["$lt"]["iso"]), rounds)
