@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from cutover_pytest import firstscreen, rowlog
 from cutover_pytest.charts import sparkline
 
 
@@ -26,9 +27,7 @@ def pytest_html_results_table_row(report: pytest.TestReport, cells: list[str]) -
 
 
 def pytest_html_results_table_html(report: pytest.TestReport, data: list[str]) -> None:
-    message = getattr(report, "cutover_message", "")
-    if message and not report.passed:
-        data.insert(0, f'<div class="cutover-message"><b>{html.escape(message)}</b></div>')
+    data[:] = rowlog.compose(report, data)   # issue 16: message and evidence instead of the traceback
     for name, value in getattr(report, "user_properties", ()):
         if name == "cutover:table" and report.when == "call":
             data.append(render_table(json.loads(value)))
@@ -60,16 +59,13 @@ def pytest_html_results_summary(prefix: list[str], summary: list[str], postfix: 
     prefix.append(f'<div id="cutover-verdict" style="background:{colour};color:white;padding:12px;'
                   f'font-size:20px"><b>{html.escape(line)}</b> &mdash; target '
                   f"{html.escape(state.target.name)}, run {html.escape(state.run_id)}{partial}</div>")
+    failing = firstscreen.failing(entries)   # issue 16: first screen = verdict, failing checks, fixes, matrix
+    if failing:
+        prefix.append(render_table(failing))
+    prefix.append(firstscreen.remediation_links(firstscreen.remediation_files(entries)))
     if state.criteria:
         prefix.append(render_table(criteria_matrix(state.criteria, state.target.severity)))
     prefix.append(render_table(_area_table(entries)))
-    failing = sorted((e for e in entries if e.get("outcome") in ("failed", "error")),
-                     key=lambda e: (SEVERITY_ORDER.get(e.get("severity", ""), 9), e.get("label", "")))
-    if failing:
-        prefix.append(render_table({"title": "Failing checks (most severe first)",
-                                    "headers": ["Check", "Severity", "Outcome", "Message"],
-                                    "rows": [[e["label"], e["severity"], "waived" if e.get("waiver") else
-                                              e["outcome"], e.get("message", "")[:500]] for e in failing]}))
     diff = state.changes_since_previous()
     if diff["previous_run"]:
         prefix.append(render_table({"title": f"Changes since run {diff['previous_run']}",

@@ -22,6 +22,7 @@ from cutover.data.commands import blocking_policy, merge_facts, scan_policy
 from cutover.errors import ConfigError, SandboxError, as_could_not_verify
 from cutover.model import Target
 from cutover.redact import host_of
+from cutover.run import remediation
 from cutover.run.config import SandboxSpec, load_target
 from cutover.run.criteria import CRITERIA, not_applicable, severity_of
 from cutover.run.history import write_index
@@ -29,7 +30,8 @@ from cutover.run.record import config_digest, git_commit, redact_tree, run_by, w
 from cutover.run.verification import NOT_APPLICABLE, check_verdict
 from cutover.run.waivers import Waiver, load_waivers, split_expired, unmatched, waiver_for
 from cutover.session import Session
-from cutover_pytest import launch, signing
+from cutover_pytest import launch, rowlog, signing
+from cutover_pytest.firstscreen import remediation_files
 from cutover_pytest.outcomes import message_of, unique_labels, update_entry
 from cutover_pytest.params import guard_unverifiable
 from cutover_pytest.scrub import mark_junit_errors, scrub_report
@@ -331,6 +333,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     elif call.excinfo is not None:
         report.cutover_message = state.redact(message_of(call.excinfo))
     scrub_report(report, state.redact)
+    report.cutover_evidence = state.redact(rowlog.for_report(report))   # issue 16: the row's evidence
     report.cutover_verdict = _verdict(report)
     if report.cutover_verdict in ("failed", "error"):
         props = dict(item.user_properties)
@@ -417,6 +420,7 @@ def _archive(config: pytest.Config, state: RunState) -> None:
 
     gate = state.gate
     tests = [{**e, "verdict": check_verdict(e)} for e in sorted(state.results.values(), key=lambda e: e["id"])]
+    fixes = remediation.write(state.run_dir, remediation_files(tests))   # issue 16: before redaction, manifest
     meta = {"run_id": state.run_id, "target": state.target.name, "suite_version": __version__,
             "git_commit": state.git_commit, "config_digest": config_digest(state.target),
             "ran_by": run_by(), "partial": state.partial, **signing.meta(config)}
@@ -432,6 +436,7 @@ def _archive(config: pytest.Config, state: RunState) -> None:
         "mongo_commands": {"allow_blocking_commands": state.target.allow_blocking_commands,
                            **merge_facts([state.session.commands.facts(), *state.worker_commands])},
         "probes": probe_record(state),
+        "remediation": [str(p.relative_to(state.run_dir)) for p in fixes],   # issue 16
         "tests": tests,
     })
     for scratch in state.run_dir.glob(".collected-*.json"):

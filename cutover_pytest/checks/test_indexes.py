@@ -34,7 +34,8 @@ def test_indexes_present(session: Any, cls: str, record_facts: Any) -> None:
     parse_missing = indexes.missing_required(cls, target_specs) if target_specs else []
     schemas = memo(session, "data.schema_docs", lambda: inventory.schema_documents(session.target_db))
     schema_wrong = indexes.schema_index_mismatches(schemas.get(cls), target_specs)
-    record_facts(missing=result.missing, different=result.different, extra=result.extra,
+    record_facts(collection=cls, database=session.target_db.name, missing=result.missing,
+                 different=result.different, extra=result.extra, specs=result.spec_facts(),
                  parse_required_missing=parse_missing, schema_metadata=schema_wrong)
     problems = {"missing on target": list(result.missing), "different": list(result.different),
                 "Parse Server indexes missing": parse_missing, "_SCHEMA._metadata.indexes": schema_wrong}

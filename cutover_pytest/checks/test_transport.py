@@ -67,7 +67,8 @@ def test_tls_handshake_sound(target: Target, session: Any, tls_host: tls_policy.
     shake = handshake(tls_host.host, tls_host.port, target.thresholds.timeout_s, tls_host.ca_file)
     problems = tls_policy.host_problems(tls_host, shake, target.thresholds.cert_min_days, target.production)
     record_facts(link=tls_host.link, weakening_options=list(tls_host.weakening),
-                 trust_anchors=tls_policy.trust_anchors(tls_host), **shake.facts())
+                 trust_anchors=tls_policy.trust_anchors(tls_host), **shake.facts(),
+                 min_days=target.thresholds.cert_min_days, problems=list(problems))
     assert not problems, f"{tls_host.label}: " + "; ".join(problems)
 
 
