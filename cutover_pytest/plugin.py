@@ -36,6 +36,7 @@ from cutover_pytest.outcomes import message_of, unique_labels, update_entry
 from cutover_pytest.params import guard_unverifiable
 from cutover_pytest.scrub import mark_junit_errors, scrub_report
 from cutover_pytest.selection import select
+from cutover_pytest.stable import sort_html_rows
 from cutover_pytest.state import STATE_KEY, RunState, get_state
 from cutover_pytest.tally import READ_ONLY_SKIP
 from cutover_pytest.verdict import conclude, not_verified_lines, record_fields
@@ -387,6 +388,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     state.gate = conclude(state, exitstatus)
     session.exitstatus = state.gate.exit_code
+    sort_html_rows(session.config)   # issue 16: same data, same report (before pytest-html renders, trylast)
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:

@@ -9,12 +9,14 @@ is one beyond the message (a "could not verify" error's message is the whole sto
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
 
 from cutover_pytest import evidence
 
+_XDIST_HEADER = re.compile(r"\A\[gw\d+\] [^\n]*\n\n?")   # "[gw1] linux -- Python 3.11 ...": which worker
 _BLOCK = 'style="white-space:normal;font-family:sans-serif"'
 
 
@@ -54,7 +56,7 @@ def compose(report: pytest.TestReport, data: list[str]) -> list[str]:
 def _traceback_helps(report: pytest.TestReport, message: str) -> bool:
     """An error with more to say than its message, or a check that crashed (not an assertion that failed)."""
     if report.cutover_verdict == "error":
-        return report.longreprtext.strip() != message.strip()
+        return _XDIST_HEADER.sub("", report.longreprtext).strip() != message.strip()
     crash = getattr(getattr(report.longrepr, "reprcrash", None), "message", "")
     return report.cutover_verdict == "failed" and not str(crash).startswith("AssertionError")
 
@@ -62,6 +64,6 @@ def _traceback_helps(report: pytest.TestReport, message: str) -> bool:
 def _toggle(data: list[str]) -> str:
     """pytest-html's log entries are escaped already; the closing tags go on their own line (pytest-html
     wraps each line starting with 'E' in a span, up to the end of the line)."""
-    body = "\n".join(data).rstrip("\n")
+    body = _XDIST_HEADER.sub("", "\n".join(data)).lstrip(" ").rstrip("\n")
     return (f'<details class="cutover-traceback" {_BLOCK}><summary>Traceback (for whoever maintains the check)'
             f'</summary><pre style="white-space:pre-wrap;font-family:monospace">{body}\n</pre>\n</details>')
