@@ -121,7 +121,7 @@ def _describe(spec: Mapping[str, Any]) -> str:
 # -- DB-02: _id lists per class -------------------------------------------------------------------------
 def _id_lists(findings: list[Finding]) -> RemediationFile | None:
     classes: dict[str, dict[str, Any]] = {}
-    for f in findings:
+    for f in (f for f in findings if f.facts.get("totals")):   # a check that recorded no listing: nothing to list
         cls = str(f.facts.get("cls") or str(f.facts.get("partition", f.label)).split(":")[0])
         entry = classes.setdefault(cls, {"partitions": [], "totals": {"missing": 0, "extra": 0, "different": 0},
                                          "missing": [], "extra": [], "different": []})
@@ -135,6 +135,8 @@ def _id_lists(findings: list[Finding]) -> RemediationFile | None:
     for entry in classes.values():
         entry["listed"] = {kind: len(entry[kind]) for kind in ("missing", "extra", "different")}
         entry["capped"] = entry["listed"] != entry["totals"]
+    if not classes:
+        return None
     doc = {"criterion": "DB-02", "about": "per class: the _ids missing on the target, extra on the target, and "
            "present on both with different content (field paths); listings capped, totals exact",
            "classes": dict(sorted(classes.items()))}
@@ -153,6 +155,8 @@ FILE_COLUMNS = ("class", "field", "objectId", "path", "name", "url", "status", "
 
 def _unresolved_files(findings: list[Finding]) -> RemediationFile | None:
     rows = [_file_row(item) for f in findings for item in f.facts.get("failures") or ()]
+    if not rows:
+        return None
     extra = sorted({k for row in rows for k in row} - set(FILE_COLUMNS))   # e.g. digests, when recorded
     return RemediationFile(f"{DIRECTORY}/FILE-01-unresolved-files.csv", "FILE-01",
                            "FILE-01: files that do not resolve (CSV, for a copy job)",
@@ -169,6 +173,8 @@ def _file_row(item: Mapping[str, Any]) -> dict[str, Any]:
 def _legacy_files(findings: list[Finding]) -> RemediationFile | None:
     rows = [_file_row({"cls": f.facts.get("cls", f.label), **item}) for f in findings
             for item in f.facts.get("listed") or ()]
+    if not rows:
+        return None
     return RemediationFile(f"{DIRECTORY}/FILE-02-legacy-files.csv", "FILE-02",
                            "FILE-02: Parse-hosted files to copy into the new store (CSV)",
                            _csv(("class", "objectId", "field", "path", "name", "url"), rows))
@@ -185,7 +191,10 @@ def _csv(columns: Sequence[str], rows: list[dict[str, Any]]) -> str:
 # -- TLS-02: what to renew, and when ----------------------------------------------------------------------
 def _renewals(findings: list[Finding]) -> RemediationFile | None:
     lines = ["TLS-02: certificates and endpoints to fix (cutover remediation)", ""]
-    for f in findings:
+    known = [f for f in findings if f.facts.get("host")]
+    if not known:
+        return None
+    for f in known:
         lines += [*_renewal(f), ""]
     return RemediationFile(f"{DIRECTORY}/TLS-02-renewals.txt", "TLS-02", "TLS-02: what to renew, and when",
                            "\n".join(lines))

@@ -109,3 +109,8 @@ def test_write_puts_files_under_the_run_directory(tmp_path: object) -> None:
     run_dir = Path(str(tmp_path))
     (path,) = write(run_dir, plan([_db03()]))
     assert path == run_dir / "remediation" / "DB-03-create-indexes.js" and path.read_text().startswith("// DB-03")
+
+
+def test_failures_without_recorded_facts_write_nothing() -> None:
+    bare = [Finding(cid, f"{cid}[x]", "failed", {}) for cid in ("DB-02", "DB-03", "FILE-01", "FILE-02", "TLS-02")]
+    assert plan(bare) == ()
