@@ -2,12 +2,14 @@
 
 ``for_report`` runs where the check ran (controller or xdist worker) and leaves the evidence HTML on the
 report (``report.cutover_evidence``, redacted by the caller); ``compose`` replaces pytest-html's log with it.
-A failure shows message and evidence only: the traceback would show the check's source and object reprs,
-which tell a release manager nothing. An error shows the raw traceback behind a closed toggle, when there
-is one beyond the message (a "could not verify" error's message is the whole story).
+A failure shows message and evidence, and what the check printed behind a closed toggle: the traceback would
+show the check's source and object reprs, which tell a release manager nothing. An error, or a check that
+crashed, shows the raw traceback behind a closed toggle, when there is one beyond the message (a "could not
+verify" error's message is the whole story).
 """
 from __future__ import annotations
 
+import html
 import json
 import re
 from typing import Any
@@ -49,7 +51,9 @@ def compose(report: pytest.TestReport, data: list[str]) -> list[str]:
     if block:
         out.append(f"<div {_BLOCK}>{block}</div>")
     if _traceback_helps(report, message):
-        out.append(_toggle(data))
+        out.append(_toggle("cutover-traceback", "Traceback (for whoever maintains the check)", data))
+    elif report.sections:
+        out.append(_toggle("cutover-output", "Captured output", _captured(report)))
     return out or data
 
 
@@ -61,9 +65,14 @@ def _traceback_helps(report: pytest.TestReport, message: str) -> bool:
     return report.cutover_verdict == "failed" and not str(crash).startswith("AssertionError")
 
 
-def _toggle(data: list[str]) -> str:
-    """pytest-html's log entries are escaped already; the closing tags go on their own line (pytest-html
-    wraps each line starting with 'E' in a span, up to the end of the line)."""
+def _captured(report: pytest.TestReport) -> list[str]:
+    """What the check printed or logged, as pytest-html shows it, without the traceback."""
+    return [f"{' ' + html.escape(header) + ' ':-^80}\n{html.escape(content)}" for header, content in report.sections]
+
+
+def _toggle(kind: str, title: str, data: list[str]) -> str:
+    """Closed until asked for. pytest-html's log entries are escaped already; the closing tags go on their own
+    line (pytest-html wraps each line starting with 'E' in a span, up to the end of the line)."""
     body = _XDIST_HEADER.sub("", "\n".join(data)).lstrip(" ").rstrip("\n")
-    return (f'<details class="cutover-traceback" {_BLOCK}><summary>Traceback (for whoever maintains the check)'
-            f'</summary><pre style="white-space:pre-wrap;font-family:monospace">{body}\n</pre>\n</details>')
+    return (f'<details class="{kind}" {_BLOCK}><summary>{title}</summary>'
+            f'<pre style="white-space:pre-wrap;font-family:monospace">{body}\n</pre>\n</details>')

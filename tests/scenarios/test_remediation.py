@@ -15,6 +15,7 @@ import pytest
 from cutover.model import Target
 from cutover.sandbox.stack import SOURCE_BUCKET, Sandbox
 from cutover_testing.defects import DEFECTS, Handles
+from tests.scenarios.test_transport_defects import front, parse_port, with_public_front  # noqa: F401 (fixture)
 
 Checks = Callable[..., Any]
 COMMAND = re.compile(r"^(?:// )?db\.getCollection\((\".*?\")\)\.(createIndex|dropIndex)\((.*)\);$")
@@ -101,3 +102,17 @@ def test_file01_csv_lists_the_objects_a_copy_job_restores(sandbox: Sandbox, run_
                                CopySource={"Bucket": SOURCE_BUCKET, "Key": row["name"]})
     after = run_checks(target, "-k", "FILE-01", only=("test_files.py",))
     assert not _failing(after, "FILE-01"), after.failing()
+
+
+def test_tls02_says_which_certificate_to_renew_and_by_when(sandbox: Sandbox, front: Callable[..., int],  # noqa: F811
+                                                           run_checks: Checks) -> None:
+    port = front("expiring", parse_port(sandbox))
+    result = run_checks(with_public_front(sandbox, "fix-tls-expiring", port), "-k", "TLS-02",
+                        only=("test_transport.py",))
+    assert _failing(result, "TLS-02") == [f"TLS-02[clients->app_server@localhost:{port}]"], result.output[-3000:]
+    text = _assert_archived(result, "remediation/TLS-02-renewals.txt")
+    (facts,) = [t["facts"] for t in result.record["tests"] if t["outcome"] == "failed"]
+    assert f"localhost:{port} (clients->app_server)" in text
+    assert f"subject: {facts['subject']}" in text and f"issuer:  {facts['issuer']}" in text
+    assert f"expires: {facts['not_after']} ({facts['days_left']} days left)" in text
+    assert "renew:   now (it needed renewing by" in text
