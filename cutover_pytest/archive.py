@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from cutover import __version__
+from cutover.run import remediation
 from cutover.run.history import write_index
 from cutover.run.record import config_digest, redact_tree, run_by, write_json, write_manifest
 from cutover.run.results import CheckRecord
@@ -42,7 +43,9 @@ def write_run(run_dir: Path, meta: dict[str, Any], body: dict[str, Any], records
     """record.json (meta, the body's sections, every test), then the JUnit errors, redaction, the manifest
     (signed with a key), the index."""
     tests = [r.to_json() for r in sorted(records, key=lambda r: r.id)]
-    write_json(run_dir / "record.json", {**meta, **body, "tests": tests})
+    fixes = remediation.write(run_dir, remediation.plan(remediation.Finding.from_entry(t) for t in tests))
+    write_json(run_dir / "record.json", {**meta, **body, "remediation": [str(p.relative_to(run_dir)) for p in fixes],
+                                         "tests": tests})
     mark_junit_errors(run_dir / "junit.xml", [t["id"] for t in tests if t.get("outcome") == "error"])
     _seal(run_dir, meta, secrets, signer)
 

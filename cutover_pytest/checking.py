@@ -15,7 +15,7 @@ import pytest
 
 from cutover.run.criteria import CRITERIA, not_applicable, severity_of
 from cutover.run.results import NOT_APPLICABLE
-from cutover_pytest import reachability
+from cutover_pytest import reachability, rowlog
 from cutover_pytest.params import guard_unverifiable
 from cutover_pytest.records import decorate, unique_labels
 from cutover_pytest.scrub import scrub_report
@@ -58,6 +58,7 @@ class Checks:
         decorate(report, call.excinfo, self.state.redact, self.state.waivers, str(props["criterion"]),
                  str(props["label"]))
         scrub_report(report, self.state.redact)
+        rowlog.attach(report, self.state.redact)
         if call.excinfo is not None:   # a transport failure met by a check trips its component for the run
             self.state.session.reach.note(call.excinfo.value, origin=str(props["label"]))
         return report

@@ -19,10 +19,11 @@ from cutover.run.history import changes, previous_record
 from cutover.run.results import CheckRecord
 from cutover.run.verification import CriterionResult
 from cutover.run.waivers import Waiver, unmatched
-from cutover_pytest import archive, htmlreport, probing, reachability, signing
+from cutover_pytest import archive, firstscreen, htmlreport, probing, reachability, signing
 from cutover_pytest.handover import COMMANDS, RUN, Handover, collected_path
 from cutover_pytest.records import fold, new_record
 from cutover_pytest.signals import REASON, VERDICT, Watch
+from cutover_pytest.stable import sort_html_rows
 from cutover_pytest.state import RunState
 from cutover_pytest.verdict import Scope, conclude, criteria_of, not_verified_lines, record_fields
 
@@ -143,6 +144,7 @@ class Controller:
         self.criteria = criteria_of(self.records, self.state.tally, self.state.target, self.scope)
         self.gate = conclude(self.records, self.criteria, self.state.tally, self.scope, exitstatus)
         session.exitstatus = self.gate.exit_code
+        sort_html_rows(session.config)   # same data, same report: before pytest-html renders (it runs trylast)
 
     def pytest_terminal_summary(self, terminalreporter: Any, config: pytest.Config) -> None:
         for line in probing.summary_lines(probing.probe_phase(self.state.session), self.records.values()):
@@ -178,15 +180,19 @@ class Controller:
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_results_summary(self, prefix: list[str], summary: list[str], postfix: list[str],
                                     session: pytest.Session) -> None:
-        """The release manager's view first: verdict banner, criteria matrix, counts per area and severity,
-        failing checks, changes, waivers, probes."""
+        """The release manager's view first: verdict banner, failing checks in one line each, remediation files,
+        criteria matrix, counts per area and severity, changes, waivers, probes."""
         state, records = self.state, list(self.records.values())
+        entries = [r.to_json() for r in records]
         prefix.append(htmlreport.banner(self.gate, state.target.name, state.run_id, self.scope.partial))
+        failing = firstscreen.failing(entries)
+        if failing:
+            prefix.append(htmlreport.render_table(failing))
+        prefix.append(firstscreen.remediation_links(firstscreen.remediation_files(entries)))
         if self.criteria:
             prefix.append(htmlreport.render_table(htmlreport.criteria_matrix(self.criteria, state.target.severity)))
         prefix.append(htmlreport.render_table(htmlreport.area_table(records)))
-        tables = (htmlreport.failing_table(records), htmlreport.changes_table(self.changes()),
-                  htmlreport.waivers_table(state.waivers, self.expired))
+        tables = (htmlreport.changes_table(self.changes()), htmlreport.waivers_table(state.waivers, self.expired))
         prefix.extend(htmlreport.render_table(table) for table in tables if table is not None)
         lines = probing.summary_lines(probing.probe_phase(state.session), records)
         if lines:

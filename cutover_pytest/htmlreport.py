@@ -15,6 +15,7 @@ from cutover.run.gate import Gate
 from cutover.run.results import CheckRecord
 from cutover.run.verification import CriterionResult
 from cutover.run.waivers import Waiver
+from cutover_pytest import rowlog
 from cutover_pytest.charts import sparkline
 
 _COLOURS = {"PASS": "#1a7f37", "PARTIAL PASS": "#9a6700", "INCOMPLETE": "#9a6700"}
@@ -36,9 +37,7 @@ def table_row(report: pytest.TestReport, cells: list[str]) -> None:
 
 
 def table_html(report: pytest.TestReport, data: list[str]) -> None:
-    message = getattr(report, "cutover_message", "")
-    if message and not report.passed:
-        data.insert(0, f'<div class="cutover-message"><b>{html.escape(message)}</b></div>')
+    data[:] = rowlog.compose(report, data)   # the message and the evidence instead of the traceback
     for name, value in getattr(report, "user_properties", ()):
         if name == "cutover:table" and report.when == "call":
             data.append(render_table(json.loads(value)))
@@ -83,14 +82,6 @@ def area_table(records: Iterable[CheckRecord]) -> dict[str, Any]:
             for (area, sev), counts in sorted(cells.items(), key=lambda kv: (kv[0][0], SEVERITY_ORDER[kv[0][1]]))]
     return {"title": "Results per area and severity",
             "headers": ["Area", "Severity", "Passed", "Failed", "Error", "Skipped"], "rows": rows}
-
-
-def failing_table(records: Iterable[CheckRecord]) -> dict[str, Any] | None:
-    failing = sorted((r for r in records if r.failing), key=lambda r: (SEVERITY_ORDER.get(r.severity, 9), r.label))
-    if not failing:
-        return None
-    return {"title": "Failing checks (most severe first)", "headers": ["Check", "Severity", "Outcome", "Message"],
-            "rows": [[r.label, r.severity, "waived" if r.waiver else r.outcome, r.message[:500]] for r in failing]}
 
 
 def changes_table(diff: dict[str, Any]) -> dict[str, Any] | None:

@@ -40,6 +40,10 @@ class IndexSpec:
         opts = "".join(f", {k}={v}" for k, v in sorted(self.options.items()))
         return f"{self.name} {{{keys}}}{opts}"
 
+    def as_fact(self) -> dict[str, Any]:
+        """JSON-ready, the key as [field, direction] pairs in order (evidence and createIndex commands)."""
+        return {"name": self.name, "key": [list(pair) for pair in self.key], "options": dict(self.options)}
+
 
 def normalize(spec: dict[str, Any]) -> IndexSpec:
     """The comparable form of one `listIndexes` entry."""
@@ -66,24 +70,33 @@ class IndexComparison:
     missing: tuple[str, ...] = ()
     different: tuple[str, ...] = ()
     extra: tuple[str, ...] = ()
+    missing_specs: tuple[IndexSpec, ...] = ()                    # the same findings, structured
+    different_specs: tuple[tuple[IndexSpec, IndexSpec], ...] = ()   # (source, target)
 
     @property
     def ok(self) -> bool:
         return not (self.missing or self.different)
 
+    def spec_facts(self) -> dict[str, Any]:
+        return {"missing": [s.as_fact() for s in self.missing_specs],
+                "different": [{"source": s.as_fact(), "target": t.as_fact()} for s, t in self.different_specs]}
+
 
 def compare(cls: str, source: Iterable[IndexSpec], target: Iterable[IndexSpec]) -> IndexComparison:
     """Match by name first, then by definition (a renamed index with the same definition is present)."""
     unmatched = {spec.name: spec for spec in target}
-    missing, different = [], []
+    missing: list[IndexSpec] = []
+    different: list[tuple[IndexSpec, IndexSpec]] = []
     for want in source:
         have = unmatched.pop(want.name, None) or _pop_same(unmatched, want)
         if have is None:
-            missing.append(want.describe())
+            missing.append(want)
         elif not want.same_definition(have):
-            different.append(f"source {want.describe()} vs target {have.describe()}")
+            different.append((want, have))
     extra = tuple(spec.describe() for spec in unmatched.values())
-    return IndexComparison(cls, tuple(missing), tuple(different), extra)
+    return IndexComparison(cls, tuple(s.describe() for s in missing),
+                           tuple(f"source {s.describe()} vs target {t.describe()}" for s, t in different), extra,
+                           tuple(missing), tuple(different))
 
 
 def _pop_same(pool: dict[str, IndexSpec], want: IndexSpec) -> IndexSpec | None:

@@ -69,7 +69,8 @@ def test_content(session: Session, target: Target, unit: Unit, record_facts: Any
     does not), by `_id`-range partition; reported as missingOnTarget / extraOnTarget / content."""
     diff = session.data.content(unit)
     scans = target.scans
-    record_facts(partition=diff.label, method=diff.method, digest=diff.digest or "not asked",
+    record_facts(cls=getattr(unit, "cls", unit), partition=diff.label, method=diff.method,
+                 digest=diff.digest or "not asked",
                  read_preference=scans.read_preference or "as the URI says (primary by default)",
                  max_docs_per_s=scans.max_docs_per_s or "no cap", source_docs=diff.source_docs,
                  target_docs=diff.target_docs, missingOnTarget=list(diff.missing), extraOnTarget=list(diff.extra),

@@ -1,6 +1,7 @@
 """Files: every reference resolves, nothing depends on Parse-hosted files, the store is sound (FILE-01..04)."""
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 import pytest
@@ -37,7 +38,8 @@ def test_referenced_files_resolve(session: Session, file_field: FileField, repor
     result = session.files.resolve(file_field)
     s = result.summary
     record_facts(total=s.total, resolved=s.resolved, missing=s.missing, errors=s.errors,
-                 legacy_skipped=result.legacy_skipped, sizes_compared=result.sizes_known)
+                 legacy_skipped=result.legacy_skipped, sizes_compared=result.sizes_known,
+                 failures=[dataclasses.asdict(f) for f in s.failures])
     report_table(f"{s.label}: unresolved files (first {len(s.failures)})", ["objectId", "path", "url", "status",
                  "reason"], [[f.object_id, f.path, f.url, f.status, f.reason] for f in s.failures])
     require_verified(s)
@@ -52,7 +54,8 @@ def test_no_parse_hosted_files(session: Session, file_class: str, report_table: 
     """No object of this class still depends on Parse's retired file service (tfss-/legacy names,
     files.parsetfss.com / files.parse.com URLs), unless that file is present in the new store."""
     facts = session.files.legacy(file_class)
-    record_facts(references=facts.references, legacy=facts.legacy, absent=facts.absent)
+    record_facts(cls=file_class, references=facts.references, legacy=facts.legacy, absent=facts.absent,
+                 listed=[dataclasses.asdict(r) for r in facts.listed])
     report_table(f"{file_class}: legacy references not in the new store", ["objectId", "path", "name"],
                  [[r.object_id, r.path, r.name] for r in facts.listed])
     listed = "; ".join(f"{r.object_id} {r.path} ({r.name})" for r in facts.listed[:10])

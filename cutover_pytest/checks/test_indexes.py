@@ -28,7 +28,8 @@ def test_indexes_present(session: Session, cls: str, record_facts: Any) -> None:
     indexes exist; `_SCHEMA._metadata.indexes` agrees with the real indexes."""
     presence = session.data.index_presence(cls)
     result, parse_missing, schema_wrong = presence.comparison, list(presence.parse_missing), list(presence.schema_wrong)
-    record_facts(missing=result.missing, different=result.different, extra=result.extra,
+    record_facts(collection=cls, database=session.target_db.name, missing=result.missing,
+                 different=result.different, extra=result.extra, specs=result.spec_facts(),
                  parse_required_missing=parse_missing, schema_metadata=schema_wrong)
     problems = {"missing on target": list(result.missing), "different": list(result.different),
                 "Parse Server indexes missing": parse_missing, "_SCHEMA._metadata.indexes": schema_wrong}

@@ -45,7 +45,8 @@ def test_tls_handshake_sound(session: Session, tls_host: TlsHost, record_facts: 
     target's URI never sets tlsAllowInvalidCertificates, tlsAllowInvalidHostnames or tlsInsecure."""
     sound = session.transport.soundness(tls_host)
     record_facts(link=tls_host.link, weakening_options=list(tls_host.weakening), trust_anchors=sound.trust_anchors,
-                 **sound.handshake.facts())
+                 **sound.handshake.facts(), min_days=session.target.thresholds.cert_min_days,
+                 problems=list(sound.problems))
     assert not sound.problems, f"{tls_host.label}: " + "; ".join(sound.problems)
 
 

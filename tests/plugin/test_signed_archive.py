@@ -343,3 +343,30 @@ def test_a_run_stopped_during_the_sandbox_start_is_signed_too(pytester: pytest.P
     archive_interrupted_start(run_dir, "demo", "SIGTERM", signer=signing.signer(config))
     assert verify(run_dir, "--key", str(keys["prod"].public)).returncode == 0
     assert json.loads((run_dir / "record.json").read_text())[FIELD]["sha256"] == keys["prod"].fingerprint
+
+
+# -- remediation files are part of what is signed (issue 16) -----------------------------------------------------
+
+FAILING_CHECKS = """
+import pytest
+
+@pytest.mark.criterion("DB-03")
+def test_indexes(record_facts):
+    record_facts(collection="GameScore", specs={"missing": [{"name": "s_1", "key": [["s", 1]], "options": {}}],
+                                                "different": []})
+    assert False, "GameScore: missing on target: ['s_1 {s: 1}']"
+"""
+
+
+def test_remediation_files_are_in_the_signed_manifest(tmp_path: Path, keys: dict[str, Pair]) -> None:
+    (tmp_path / "targets.toml").write_text(TARGETS, encoding="utf-8")
+    (tmp_path / "test_checks.py").write_text(FAILING_CHECKS, encoding="utf-8")
+    done = gate_run(tmp_path, "--sign-key", str(keys["prod"].private))
+    assert done.returncode == 1, done.stdout[-3000:] + done.stderr
+    run_dir = the_run(tmp_path)
+    fix = "remediation/DB-03-create-indexes.js"
+    assert fix in json.loads((run_dir / MANIFEST).read_text(encoding="utf-8"))["files"]
+    assert verify(run_dir, "--key", str(keys["prod"].public)).returncode == 0
+    flip_one_byte(run_dir / fix)
+    done = verify(run_dir, "--key", str(keys["prod"].public))
+    assert problems(done, run_dir) == [f"{fix}: changed (sha256 differs from the manifest)"]

@@ -1,0 +1,29 @@
+"""cutover_pytest.firstscreen: the failing checks in one line each, most severe first; remediation links."""
+from __future__ import annotations
+
+from cutover_pytest import firstscreen
+
+
+def test_failing_checks_most_severe_first_then_by_label_in_one_line() -> None:
+    entries = [{"label": "DB-02[C:p10of12]", "severity": "blocker", "outcome": "failed", "message": "a\nmore"},
+               {"label": "FILE-04", "severity": "minor", "outcome": "failed", "message": "orphans"},
+               {"label": "DB-02[C:p2of12]", "severity": "blocker", "outcome": "error", "message": "x" * 300},
+               {"label": "DB-07", "severity": "major", "outcome": "failed", "message": "m", "waiver": {"a": 1}},
+               {"label": "DB-01", "severity": "blocker", "outcome": "passed", "message": ""}]
+    table = firstscreen.failing(entries)
+    assert table is not None
+    assert [r[0] for r in table["rows"]] == ["DB-02[C:p2of12]", "DB-02[C:p10of12]", "DB-07", "FILE-04"]
+    assert table["rows"][0][3] == "x" * firstscreen.LINE_CAP + " \u2026"
+    assert table["rows"][1][3] == "a \u2026" and table["rows"][2][2] == "waived"
+
+
+def test_nothing_failing_no_table_no_links() -> None:
+    assert firstscreen.failing([{"label": "DB-01", "outcome": "passed"}]) is None
+    assert firstscreen.remediation_links(firstscreen.remediation_files([])) == ""
+
+
+def test_links_are_relative_to_the_report() -> None:
+    entries = [{"criterion": "DB-03", "label": "DB-03[C]", "outcome": "failed",
+                "facts": {"collection": "C", "specs": {"missing": [{"name": "a_1", "key": [["a", 1]]}]}}}]
+    links = firstscreen.remediation_links(firstscreen.remediation_files(entries))
+    assert 'href="remediation/DB-03-create-indexes.js"' in links
