@@ -140,7 +140,8 @@ def _materialize(config: pytest.Config, loaded: Target | SandboxSpec, run_dir: P
     scale = config.getoption("scale") or loaded.scale
     sandbox = Sandbox(run_dir, scale=scale)  # logs in <run_dir>/logs; installs in the per-user cache
     try:
-        target = sandbox.start_target(loaded.name, production=loaded.production, live=loaded.live)
+        target = sandbox.start_target(loaded.name, production=loaded.production, live=loaded.live,
+                                      source_kind=loaded.source_kind)
     except SandboxError as exc:
         sandbox.stop()
         raise pytest.UsageError(f"the sandbox could not start: {exc}") from None

@@ -53,6 +53,7 @@ class SandboxSpec:
     scale: int = 3000
     production: bool = False
     live: model.SandboxLive | None = None  # live mode: app traffic on the source, a lagged sync to the target
+    source_kind: str = "mongodb"           # rest: the source Parse Server's API; export: a JSON export written from it
 
 
 # Built-in targets: served by the embedded sandbox, they need no targets file. A file's target of the same name
@@ -60,6 +61,7 @@ class SandboxSpec:
 BUILTIN_TARGETS: dict[str, SandboxSpec] = {
     "demo": SandboxSpec("demo"),
     "demo-live": SandboxSpec("demo-live", live=model.SandboxLive()),  # app traffic and a lagged sync
+    "demo-rest": SandboxSpec("demo-rest", source_kind="rest"),  # the source read through its Parse REST API
 }
 
 

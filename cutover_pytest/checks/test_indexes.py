@@ -6,18 +6,26 @@ from typing import Any
 
 import pytest
 
-from cutover.data import indexes, inventory, longkeys
+from cutover.data import indexes, inventory, longkeys, source_plan
 from cutover.data import queries as coverage
 from cutover.data.facade import index_counts, long_key_scan, memo, mongo_source, shared_classes, without_probes
+from cutover.data.source_schema import INDEX_OPTIONS_UNSEEN, declared_index_gaps
 from cutover_pytest.params import not_applicable, parametrize
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    parametrize(metafunc, "cls", lambda session: [(name, name) for name in shared_classes(session)],
+    parametrize(metafunc, "cls", lambda session: [(name, name) for name in _shared(session)],
                 not_applicable("no collection on both the source and the target"))
     parametrize(metafunc, "target_cls", _target_classes, not_applicable("no collection on the target"))
     parametrize(metafunc, "query", lambda session: [(q.label, q) for q in session.target.queries],
                 not_applicable("no query pattern declared ([[targets.NAME.queries]])"))
+
+
+def _shared(session: Any) -> list[str]:
+    if not source_plan.is_document_source(session):
+        return shared_classes(session)
+    on_target = set(inventory.data_collections(session.target_db))
+    return [name for name in source_plan.object_classes(session) if name in on_target]
 
 
 def _target_classes(session: Any) -> list[tuple[str, str]]:
@@ -30,6 +38,9 @@ def test_indexes_present(session: Any, cls: str, record_facts: Any) -> None:
     """DB-03: every source index exists on the target with the same key and options; Parse Server's own
     indexes exist; `_SCHEMA._metadata.indexes` agrees with the real indexes."""
     target_specs = indexes.list_indexes(session.target_db, cls)
+    if source_plan.is_document_source(session):
+        _declared_indexes_present(session, cls, target_specs, record_facts)
+        return
     result = indexes.compare(cls, indexes.list_indexes(mongo_source(session), cls), target_specs)
     parse_missing = indexes.missing_required(cls, target_specs) if target_specs else []
     schemas = memo(session, "data.schema_docs", lambda: inventory.schema_documents(session.target_db))
@@ -40,6 +51,22 @@ def test_indexes_present(session: Any, cls: str, record_facts: Any) -> None:
                 "Parse Server indexes missing": parse_missing, "_SCHEMA._metadata.indexes": schema_wrong}
     found = "; ".join(f"{what}: {items}" for what, items in problems.items() if items)
     assert not found, f"{cls}: {found}; extra on target (not failing): {list(result.extra)}"
+
+
+def _declared_indexes_present(session: Any, cls: str, target_specs: list[Any], record_facts: Any) -> None:
+    """DB-03 from a REST or export source: the indexes its schema declares, Parse's own, `_SCHEMA`'s own."""
+    declared = source_plan.schemas(session).get(cls)
+    missing = declared_index_gaps(declared.indexes if declared else None, target_specs)
+    parse_missing = indexes.missing_required(cls, target_specs) if target_specs else []
+    schemas = memo(session, "data.schema_docs", lambda: inventory.schema_documents(session.target_db))
+    schema_wrong = indexes.schema_index_mismatches(schemas.get(cls), target_specs)
+    record_facts(declared_by_source=dict(declared.indexes or {}) if declared else None, missing=missing,
+                 parse_required_missing=parse_missing, schema_metadata=schema_wrong,
+                 not_verifiable_from_source=INDEX_OPTIONS_UNSEEN)
+    problems = {"declared by the source, missing on target": missing, "Parse Server indexes missing": parse_missing,
+                "_SCHEMA._metadata.indexes": schema_wrong}
+    found = "; ".join(f"{what}: {items}" for what, items in problems.items() if items)
+    assert not found, f"{cls}: {found}"
 
 
 # -- DB-04 --------------------------------------------------------------------------------------------
