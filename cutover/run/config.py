@@ -62,6 +62,7 @@ BUILTIN_TARGETS: dict[str, SandboxSpec] = {
     "demo": SandboxSpec("demo"),
     "demo-live": SandboxSpec("demo-live", live=model.SandboxLive()),  # app traffic and a lagged sync
     "demo-rest": SandboxSpec("demo-rest", source_kind="rest"),  # the source read through its Parse REST API
+    "demo-export": SandboxSpec("demo-export", source_kind="export"),  # a Parse JSON export written from it
 }
 
 
