@@ -29,7 +29,7 @@ from cutover.data import json_stream
 from cutover.data.rest_reader import ClassSchema
 from cutover.data.rest_storage import to_storage
 
-RUN = 50_000       # objects sorted in memory at once
+RUN = 20_000       # objects sorted in memory at once (as their JSON text, not decoded)
 STRIDE = 256       # one index entry per this many objects of a run
 
 
@@ -50,12 +50,13 @@ class Run:
                     yield oid, body
 
 
-def write_run(directory: Path, number: int, items: list[tuple[str, dict[str, Any]]]) -> Run:
+def write_run(directory: Path, number: int, items: list[tuple[str, str]]) -> Run:
+    """``items`` ((objectId, the object's JSON text)) sorted into one run file with its sparse index."""
     items.sort(key=lambda item: item[0])
     path, ids, offsets, offset = directory / f"run{number}.jsonl", [], [], 0
     with path.open("wb") as out:
-        for i, (oid, obj) in enumerate(items):
-            line = f"{oid}\t{json.dumps(obj, ensure_ascii=False)}\n".encode()
+        for i, (oid, text) in enumerate(items):
+            line = f"{oid}\t{text}\n".encode()
             if i % STRIDE == 0:
                 ids.append(oid)
                 offsets.append(offset)
@@ -129,9 +130,9 @@ class ExportReader:
             atexit.register(shutil.rmtree, self._tmp, True)     # whatever way the process ends normally
         directory = Path(tempfile.mkdtemp(dir=self._tmp))
         runs: list[Run] = []
-        batch: list[tuple[str, dict[str, Any]]] = []
+        batch: list[tuple[str, str]] = []
         for obj in json_stream.objects(self.file(cls)):
-            batch.append((str(obj.get("objectId", "")), obj))
+            batch.append((str(obj.get("objectId", "")), json.dumps(obj, ensure_ascii=False)))
             if len(batch) >= RUN:
                 runs.append(write_run(directory, len(runs), batch))
                 batch = []
