@@ -37,6 +37,7 @@ _URI_FIELDS = {
 }
 _ENUMS: dict[tuple[str, ...], tuple[str, ...]] = {
     ("source", "kind"): ("mongodb", "rest", "export"),
+    ("sandbox", "source_kind"): ("mongodb", "rest", "export"),
     ("files", "adapter"): ("s3", "gridfs", "gcs"),
     ("scans", "read_preference"): ("primary", "primaryPreferred", "secondary", "secondaryPreferred", "nearest"),
 }
@@ -120,7 +121,7 @@ def _sandbox_spec(path: Path, name: str, raw: dict[str, Any]) -> SandboxSpec:
         extra.add("sandbox.name")
     if extra:
         raise ConfigError(f"{path}: targets.{name}.{sorted(extra)[0]}: a sandbox target takes only "
-                          "'sandbox' (a table with 'scale' and 'live') and 'production'")
+                          "'sandbox' (a table with 'scale', 'live' and 'source_kind') and 'production'")
     box = raw["sandbox"]
     if box is True:
         box = {}
