@@ -55,6 +55,8 @@ def test_json_cannot_tell_number_types_apart_but_a_string_or_bool_still_differs(
     assert field_differences(comparable("C", {"a": 5}), comparable("C", {"a": "5"})) == ["a"]
     assert field_differences(comparable("C", {"a": 1}), comparable("C", {"a": True})) == ["a"]
     assert field_differences(comparable("C", {"a": 1.5}), comparable("C", {"a": 1.25})) == ["a"]
+    when = to_storage("C", {"d": {"__type": "Date", "iso": "2024-01-01T00:00:00.000Z"}}, {})
+    assert field_differences(comparable("C", when), comparable("C", {"d": "2024-01-01T00:00:00.000Z"})) == ["d"]
 
 
 def test_permission_order_does_not_count_and_hidden_user_fields_are_not_compared() -> None:
