@@ -18,6 +18,8 @@ request has a timeout; relation queries run on a bounded pool.
 from __future__ import annotations
 
 import json
+import queue
+import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -32,6 +34,7 @@ from cutover.errors import TargetTimeout, TargetUnreachable, UnexpectedAnswer
 
 PAGE = 1000           # objects per REST page (Parse Server's default maxLimit is unlimited)
 CONCURRENCY = 4       # relation queries in flight at once
+AHEAD = 2             # pages fetched ahead of the comparison (one request in flight per paging loop)
 
 
 @dataclass(frozen=True)
@@ -95,7 +98,13 @@ class RestReader:
 
     def pages(self, cls: str, lower: str | None, upper: str | None, keys: str = "",
               where: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
-        """Raw REST objects of ``cls`` with objectId in [lower, upper), in objectId order, page by page."""
+        """Raw REST objects of ``cls`` with objectId in [lower, upper), in objectId order; the next page is
+        fetched while the caller works on this one (one request in flight, at most ``AHEAD`` pages held)."""
+        for page in prefetched(self._page_lists(cls, lower, upper, keys, where)):
+            yield from page
+
+    def _page_lists(self, cls: str, lower: str | None, upper: str | None, keys: str,
+                    where: dict[str, Any] | None) -> Iterator[list[dict[str, Any]]]:
         bound: dict[str, Any] = {**({"$gte": lower} if lower is not None else {}),
                                  **({"$lt": upper} if upper is not None else {})}
         while True:
@@ -106,7 +115,7 @@ class RestReader:
             if keys:
                 params["keys"] = keys
             results = self._results(f"/classes/{quote(cls, safe='')}", params)
-            yield from results
+            yield results
             if len(results) < self.page:
                 return
             bound = {k: v for k, v in bound.items() if k == "$lt"} | {"$gt": str(results[-1]["objectId"])}
@@ -149,6 +158,46 @@ class RestReader:
         except requests.RequestException as exc:
             raise TargetUnreachable(f"source Parse Server unreachable (GET {path}): {type(exc).__name__}") from exc
         return _json_body(resp, path)
+
+
+_END = object()
+
+
+def prefetched(pages: Iterator[list[dict[str, Any]]]) -> Iterator[list[dict[str, Any]]]:
+    """``pages``, produced by a background thread up to ``AHEAD`` pages ahead of the consumer. An error of the
+    producer is raised in the consumer; a consumer that stops early stops the producer at its next page."""
+    ahead: queue.Queue[Any] = queue.Queue(maxsize=AHEAD)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for page in pages:
+                if not _put(ahead, page, stop):
+                    return
+            _put(ahead, _END, stop)
+        except BaseException as exc:    # handed to the consumer, which raises it
+            _put(ahead, exc, stop)
+
+    worker = threading.Thread(target=produce, name="rest-prefetch", daemon=True)
+    worker.start()
+    try:
+        while (item := ahead.get()) is not _END:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join(timeout=1.0)
+
+
+def _put(ahead: queue.Queue[Any], item: Any, stop: threading.Event) -> bool:
+    while not stop.is_set():
+        try:
+            ahead.put(item, timeout=0.2)
+            return True
+        except queue.Full:
+            continue
+    return False
 
 
 _SESSION: requests.Session | None = None

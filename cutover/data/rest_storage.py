@@ -155,3 +155,40 @@ def _numbers(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _numbers(v) for k, v in value.items()}
     return value
+
+
+def equivalent(cls: str, ours: Mapping[str, Any], theirs: Mapping[str, Any]) -> bool:
+    """True when ``ours`` and ``theirs`` have no difference in the comparison form, without building it (the
+    fast path of DB-02 from a REST source; a False is then explained by :func:`comparable` and a field diff)."""
+    hidden = NOT_RETURNED.get(cls, ())
+    keys = {k for k in ours if k not in hidden}
+    if keys != {k for k in theirs if k not in hidden}:
+        return False
+    for key in keys:
+        a, b = ours[key], theirs[key]
+        if key in ("_rperm", "_wperm") and isinstance(a, list) and isinstance(b, list):
+            if not _same(sorted(a, key=str), sorted(b, key=str)):
+                return False
+        elif not _same(a, b):
+            return False
+    return True
+
+
+def _same(a: Any, b: Any) -> bool:
+    kind = type(a)
+    if kind is type(b):
+        if kind is dict:
+            return bool(a.keys() == b.keys()) and all(_same(v, b[k]) for k, v in a.items())
+        if kind is list:
+            return len(a) == len(b) and all(map(_same, a, b))
+        if kind is float and a != a:
+            return bool(b != b)      # NaN equals NaN here, as in field_differences
+        return bool(a == b)
+    x, y = _number(a), _number(b)
+    return x is not None and y is not None and x == y
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return _numbers(value)

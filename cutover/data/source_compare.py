@@ -18,7 +18,7 @@ from cutover.data.content import ContentDiff, Partition, _Collector, field_diffe
 from cutover.data.inventory import call
 from cutover.data.pace import UNCAPPED, Pace
 from cutover.data.rest_reader import SourceReader
-from cutover.data.rest_storage import NOT_RETURNED, comparable
+from cutover.data.rest_storage import NOT_RETURNED, comparable, equivalent
 
 BATCH = 2000
 
@@ -71,7 +71,8 @@ def diff_objects(cls: str, source: Iterable[dict[str, Any]], target: dict[str, d
         if theirs is None:
             found.add("missing", key)
             continue
-        paths = field_differences(comparable(cls, doc), comparable(cls, theirs))
+        paths = [] if equivalent(cls, doc, theirs) else field_differences(comparable(cls, doc),
+                                                                          comparable(cls, theirs))
         paths += unverified_absent(cls, theirs)
         if paths:
             found.add("content", (key, ", ".join(paths)))

@@ -6,7 +6,7 @@ from datetime import datetime
 from bson import Int64
 
 from cutover.data.content import field_differences
-from cutover.data.rest_storage import acl_fields, comparable, to_storage
+from cutover.data.rest_storage import acl_fields, comparable, equivalent, to_storage
 from cutover.data.source_compare import diff_objects
 
 FIELDS = {"likes": {"type": "Relation", "targetClass": "_User"}, "player": {"type": "Pointer"}}
@@ -76,3 +76,17 @@ def test_diff_names_missing_extra_changed_objects_and_a_user_that_cannot_log_in(
     assert dict(diff.content)["b"] == "v"
     assert "_hashed_password" in dict(diff.content)["u"]
     assert diff_objects("C", [{"_id": "a"}], {}, "C", 10, "rest").missing == ("a",)
+
+
+def test_the_fast_equivalence_agrees_with_the_comparison_form() -> None:
+    base = {"_id": "a", "n": Int64(3), "f": 2.0, "x": 1.5, "s": "t", "b": True, "d": datetime(2024, 1, 1),
+            "o": {"k": [1, {"z": None}]}, "_rperm": ["*", "u"], "bin": b"\x01"}
+    variants = [{}, {"n": 3}, {"n": "3"}, {"f": 2}, {"x": 1.25}, {"b": 1}, {"d": "2024-01-01"}, {"o": {"k": [1]}},
+                {"o": {"k": [1, {"z": 0}]}}, {"_rperm": ["u", "*"]}, {"_rperm": ["u"]}, {"bin": b"\x02"},
+                {"extra": 1}, {"_hashed_password": "h"}, {"nan": float("nan")}]
+    for change in variants:
+        other = {**base, **change}
+        for cls in ("C", "_User"):
+            slow = not field_differences(comparable(cls, base), comparable(cls, other))
+            assert equivalent(cls, base, other) is slow, (cls, change)
+            assert equivalent(cls, other, other) is not (change == {"nan": 0})
