@@ -105,7 +105,8 @@ def _materialize(config: pytest.Config, loaded: Target | SandboxSpec, run_dir: P
         return loaded, None
     sandbox = _sandbox_class(loaded.name)(run_dir, scale=config.getoption("scale") or loaded.scale)
     try:
-        target = sandbox.start_target(loaded.name, production=loaded.production, live=loaded.live)
+        target = sandbox.start_target(loaded.name, production=loaded.production, live=loaded.live,
+                                      source_kind=loaded.source_kind)
     except SandboxError as exc:
         sandbox.stop()
         raise pytest.UsageError(f"the sandbox could not start: {exc}") from None

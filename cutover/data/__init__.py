@@ -2,6 +2,17 @@
 
     facade.py        DataFacts (``session.data``): what the DB-* and CLI-01 checks ask
     sources.py       the source of truth: a MongoDB, a Parse REST endpoint or a JSON export
+    source_plan.py   DB-02/03/07 from a REST or export source: units, readers, the diff of one unit
+    rest_reader.py   SourceReader: a REST source's objects by objectId range (never skip), schemas, relations
+    export_reader.py the same interface over a JSON export (streamed, externally sorted runs)
+    json_stream.py   a streaming reader of export files that names file and byte when damaged
+    rest_storage.py  the one mapping from Parse REST JSON to Parse's MongoDB storage form, and equivalence
+    source_compare.py one target partition against the source objects of the same range; relation rows
+    source_schema.py DB-03/DB-07 against what /schemas (or _SCHEMA.json) declares
+    recheck.py       DB-02 under a live sync: rechecks of differing documents by `_id`, in rounds
+    live_content.py  one partition's read and rechecks under a live sync; the sync facts
+    live_counts.py   DB-01 under a live sync: the count before a cutoff, bracketed against deletes
+    sync_watch.py    DB-06 under a live sync: whether the sync delivers
     inventory.py     collections, views, `_SCHEMA` classes, exact counts; pymongo errors as typed errors
     content.py       DB-02: `_id` partitions, the type-aware document diff
     digest.py        DB-02's lock-free partition digest and its known-answer test
@@ -29,18 +40,55 @@ from cutover.data.commands import (
     scan_policy,
 )
 from cutover.data.content import ContentDiff, Partition
-from cutover.data.facade import DataFacts, IndexPresence, SchemaAgreement, Unit
+from cutover.data.facade import DataFacts, DeclaredIndexes, IndexPresence, SchemaAgreement, Unit
 from cutover.data.health import Topology
 from cutover.data.health_series import Series
 from cutover.data.inventory import VOLATILE_CLASSES, CollectionInfo, CountPair, call
 from cutover.data.longkeys import INDEX_KEY_LIMIT, IndexCoverage, LongKeys, ServerFacts
 from cutover.data.mongo_client import open_mongo
 from cutover.data.queries import Coverage
+from cutover.data.source_compare import not_verifiable
+from cutover.data.source_schema import COLLECTION_OPTIONS_UNSEEN, INDEX_OPTIONS_UNSEEN
 from cutover.data.sources import DataSource, open_source
 from cutover.data.telemetry import Sampler, Window, claim, read_window
 
-__all__ = ["INDEX_KEY_LIMIT", "VOLATILE_CLASSES", "CollectionInfo", "CommandLog", "ContentDiff", "CountPair",
-           "Coverage", "DataFacts", "DataSource", "GuardedClient", "GuardedDatabase", "IndexCoverage",
-           "IndexPresence", "LongKeys", "Partition", "Sampler", "SchemaAgreement", "SdkMix", "Series",
-           "ServerFacts", "Topology", "Unit", "Window", "blocking_policy", "call", "claim", "health_series",
-           "merge_facts", "minimum_label", "open_mongo", "open_source", "read_window", "scan_policy", "sdk_table"]
+__all__ = [
+    "COLLECTION_OPTIONS_UNSEEN",
+    "INDEX_KEY_LIMIT",
+    "INDEX_OPTIONS_UNSEEN",
+    "VOLATILE_CLASSES",
+    "CollectionInfo",
+    "CommandLog",
+    "ContentDiff",
+    "CountPair",
+    "Coverage",
+    "DataFacts",
+    "DataSource",
+    "DeclaredIndexes",
+    "GuardedClient",
+    "GuardedDatabase",
+    "IndexCoverage",
+    "IndexPresence",
+    "LongKeys",
+    "Partition",
+    "Sampler",
+    "SchemaAgreement",
+    "SdkMix",
+    "Series",
+    "ServerFacts",
+    "Topology",
+    "Unit",
+    "Window",
+    "blocking_policy",
+    "call",
+    "claim",
+    "health_series",
+    "merge_facts",
+    "minimum_label",
+    "not_verifiable",
+    "open_mongo",
+    "open_source",
+    "read_window",
+    "scan_policy",
+    "sdk_table",
+]

@@ -16,13 +16,16 @@ from pymongo import read_preferences
 from pymongo.database import Database
 
 from cutover import probe_marks
-from cutover.data import clients, digest, health, indexes, inventory, live_counts, longkeys, queries
+from cutover.data import clients, digest, health, indexes, inventory, live_counts, longkeys, queries, source_plan
 from cutover.data.content import ContentDiff, Partition, compare_partition, compare_sample, partitions, server_hash
 from cutover.data.inventory import CountPair, call, within
 from cutover.data.live_content import live_partition
 from cutover.data.live_content import policy as live_policy
 from cutover.data.pace import Pace
 from cutover.data.recheck import Fetch, MongoFetch, Policy
+from cutover.data.rest_reader import ClassSchema
+from cutover.data.source_compare import JoinPartition
+from cutover.data.source_schema import declared_index_gaps, permission_differences
 from cutover.errors import CouldNotVerify
 from cutover.memo import Memo, memoized
 from cutover.model import Query
@@ -30,7 +33,9 @@ from cutover.model import Query
 if TYPE_CHECKING:
     from cutover.session import Session
 
-Unit = Partition | str    # a DB-02 unit: an `_id` partition, or a class name for a sample (--sample N)
+# a DB-02 unit: an `_id` partition, the relation rows of one (REST or export source), or a class name for a
+# sample (--sample N)
+Unit = Partition | JoinPartition | str
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,16 @@ class SchemaAgreement:
 
     no_collection: tuple[str, ...]
     no_schema: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DeclaredIndexes:
+    """DB-03 for one class of a REST or export source: what its schema declares, and what the target lacks."""
+
+    declared: dict[str, Any] | None
+    missing: tuple[str, ...]
+    parse_missing: tuple[str, ...]
+    schema_wrong: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -77,7 +92,11 @@ class DataFacts:
 
     @memoized
     def shared_classes(self) -> list[str]:
-        """Collections on both sides: DB-03 compares their indexes (a missing collection is DB-07's)."""
+        """Collections on both sides: DB-03 compares their indexes (a missing collection is DB-07's); from a REST
+        or export source, the Parse classes it declares that the target holds."""
+        if self.document_source:
+            on_target = set(inventory.data_collections(self.session.target_db))
+            return [name for name in source_plan.object_classes(self) if name in on_target]
         names = set(inventory.data_collections(self.source_db()))
         return self.without_probes(names & set(inventory.data_collections(self.session.target_db)))
 
@@ -101,6 +120,45 @@ class DataFacts:
             raise CouldNotVerify(f"this needs a MongoDB source; source.kind = {self.target.source.kind} only "
                                  f"gives classes and counts")
         return db
+
+    # -- a REST or export source (source_plan.py) -----------------------------------------------------------
+    @property
+    def document_source(self) -> bool:
+        """True when the source yields objects through a reader (rest, export) rather than a database."""
+        return source_plan.is_document_source(self)
+
+    def source_schemas(self) -> dict[str, ClassSchema]:
+        """The classes a REST or export source declares, with their fields, indexes and permissions."""
+        return source_plan.schemas(self)
+
+    def declared_index_presence(self, cls: str) -> DeclaredIndexes:
+        """DB-03 from a REST or export source: the indexes its schema declares, Parse's own, `_SCHEMA`'s own."""
+        target_specs = indexes.list_indexes(self.session.target_db, cls)
+        declared = self.source_schemas().get(cls)
+        wanted = declared.indexes if declared else None
+        return DeclaredIndexes(
+            dict(wanted or {}) if declared else None, tuple(declared_index_gaps(wanted, target_specs)),
+            tuple(indexes.missing_required(cls, target_specs) if target_specs else ()),
+            tuple(indexes.schema_index_mismatches(self.schema_documents().get(cls), target_specs)))
+
+    def permission_differences(self) -> tuple[int, list[str]] | None:
+        """DB-07 from a REST or export source: (classes declared, class-level permissions that differ from the
+        target's `_SCHEMA`); None when the source declares none (an export without _SCHEMA.json)."""
+        declared = self.source_schemas()
+        if all(schema.permissions is None for schema in declared.values()):
+            return None
+        target_schema = self.schema_documents()
+        return len(declared), [line for cls in self.without_probes(declared)
+                               for line in permission_differences(cls, declared[cls].permissions,
+                                                                  target_schema.get(cls))]
+
+    def listed_classes(self, side: str) -> set[str]:
+        """DB-07's lists of one side: its collections and views; from a REST or export source, the classes of the
+        source's schema and of the target's `_SCHEMA`."""
+        if not self.document_source:
+            return set(self.collections(side))
+        names = self.source_schemas() if side == "source" else inventory.schema_classes(self.session.target_db)
+        return set(self.without_probes(names))
 
     # -- how the heavy reads treat a busy server ------------------------------------------------------------
     @property
@@ -139,6 +197,8 @@ class DataFacts:
 
     def content_units(self) -> list[tuple[str, Unit]]:
         """(id, unit) pairs for DB-02: partitions of about ``partition_docs`` each, or one sample per class."""
+        if self.document_source:
+            return source_plan.units(self)
         if self.sample_size:
             return [(f"{cls}:sample", cls) for cls in self.collection_classes()]
         units: list[tuple[str, Unit]] = []
@@ -152,8 +212,12 @@ class DataFacts:
 
     def content(self, unit: Unit) -> ContentDiff:
         """DB-02's verdict on one unit: dbHash (opt-in only), then server digests, then the documents."""
+        if self.document_source:
+            return source_plan.diff(self, unit)
         cap = self.target.thresholds.diff_cap
         src, dst = self.scan_db("source"), self.scan_db("target")
+        if isinstance(unit, JoinPartition):
+            raise TypeError(f"relation rows {unit.label} are units of a REST or export source only")
         if not isinstance(unit, Partition):
             return compare_sample(src, dst, unit, self.sample_size, cap, self.budget_s)
         # never under a live sync: the copy is not quiesced, and dbHash would stall the app's writes
@@ -304,7 +368,10 @@ class DataFacts:
         target_db = self.session.target_db
         schema = set(self.without_probes(inventory.schema_classes(target_db)))
         colls = set(self.without_probes(inventory.data_collections(target_db)))
-        on_source = set(inventory.data_collections(self.source_db()))
+        if self.document_source:
+            on_source = {c for c in schema - colls if self.session.source.count(c) > 0}
+        else:
+            on_source = set(inventory.data_collections(self.source_db()))
         return SchemaAgreement(tuple(sorted(c for c in schema - colls if c in on_source)),
                                tuple(sorted(c for c in colls - schema if inventory.is_parse_class(c))))
 

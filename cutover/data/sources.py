@@ -1,11 +1,11 @@
 """The source of truth a migration is compared against: a MongoDB, a Parse REST endpoint or a JSON export.
 
 Each source answers two questions: which classes it holds (``class_names()``) and how many objects a class
-has (``count(cls)``). Only a MongoDB source can also serve documents (``db``) for the content comparison.
+has (``count(cls)``). A MongoDB source also serves documents (``db``); a REST or export source yields objects
+through a reader (:mod:`cutover.data.rest_reader`, :mod:`cutover.data.export_reader`).
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -15,7 +15,7 @@ import requests
 from pymongo.database import Database
 
 from cutover import probe_marks
-from cutover.data import inventory
+from cutover.data import inventory, json_stream
 from cutover.errors import ConfigError, TargetTimeout, TargetUnreachable, UnexpectedAnswer
 from cutover.model import Target
 
@@ -94,7 +94,8 @@ def _json_body(resp: requests.Response, path: str) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class ExportSource:
-    """A Parse JSON export: one ``<Class>.json`` holding ``{"results": [...]}`` per class."""
+    """A Parse JSON export: ``<Class>.json`` per class (shapes: :mod:`cutover.data.json_stream`), read as a stream;
+    relation tables (``_Join:*.json``) and ``_SCHEMA.json`` are not classes."""
 
     directory: Path
     kind: str = "export"
@@ -102,23 +103,14 @@ class ExportSource:
     def class_names(self) -> list[str]:
         if not self.directory.is_dir():
             raise ConfigError(f"source.export_dir {self.directory} is not a directory")
-        return sorted(path.stem for path in self.directory.glob("*.json"))
+        return sorted(path.stem for path in self.directory.glob("*.json")
+                      if not path.stem.startswith("_Join:") and path.stem != "_SCHEMA")
 
     def count(self, cls: str) -> int:
         path = self.directory / f"{cls}.json"
         if not path.exists():
             return 0  # a class the export does not hold has no objects at the source
-        return len(self.results(cls))
-
-    def results(self, cls: str) -> list[Any]:
-        path = self.directory / f"{cls}.json"
-        try:
-            body = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise UnexpectedAnswer(f"export file {path.name} is unreadable: {exc}") from exc
-        if not isinstance(body, dict) or not isinstance(body.get("results"), list):
-            raise UnexpectedAnswer(f"export file {path.name} has no results list")
-        return list(body["results"])
+        return sum(1 for _ in json_stream.objects(path))
 
 
 def open_source(target: Target, source_db: Database[Any] | None) -> DataSource:

@@ -37,6 +37,7 @@ _URI_FIELDS = {
 }
 _ENUMS: dict[tuple[str, ...], tuple[str, ...]] = {
     ("source", "kind"): ("mongodb", "rest", "export"),
+    ("sandbox", "source_kind"): ("mongodb", "rest", "export"),
     ("files", "adapter"): ("s3", "gridfs", "gcs"),
     ("scans", "read_preference"): ("primary", "primaryPreferred", "secondary", "secondaryPreferred", "nearest"),
 }
@@ -52,6 +53,7 @@ class SandboxSpec:
     scale: int = 3000
     production: bool = False
     live: model.SandboxLive | None = None  # live mode: app traffic on the source, a lagged sync to the target
+    source_kind: str = "mongodb"           # rest: the source Parse Server's API; export: a JSON export written from it
 
 
 # Built-in targets: served by the embedded sandbox, they need no targets file. A file's target of the same name
@@ -59,6 +61,8 @@ class SandboxSpec:
 BUILTIN_TARGETS: dict[str, SandboxSpec] = {
     "demo": SandboxSpec("demo"),
     "demo-live": SandboxSpec("demo-live", live=model.SandboxLive()),  # app traffic and a lagged sync
+    "demo-rest": SandboxSpec("demo-rest", source_kind="rest"),  # the source read through its Parse REST API
+    "demo-export": SandboxSpec("demo-export", source_kind="export"),  # a Parse JSON export written from it
 }
 
 
@@ -116,7 +120,7 @@ def _sandbox_spec(path: Path, name: str, raw: dict[str, Any]) -> SandboxSpec:
         extra.add("sandbox.name")
     if extra:
         raise ConfigError(f"{path}: targets.{name}.{sorted(extra)[0]}: a sandbox target takes only "
-                          "'sandbox' (a table with 'scale' and 'live') and 'production'")
+                          "'sandbox' (a table with 'scale', 'live' and 'source_kind') and 'production'")
     box = raw["sandbox"]
     if box is True:
         box = {}

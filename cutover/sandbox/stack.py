@@ -74,6 +74,7 @@ from cutover.sandbox.pipeline import (
 from cutover.sandbox.process import Service, free_port, tail
 from cutover.sandbox.s3_server import DUMMY_ACCESS_KEY, DUMMY_SECRET_KEY, create_bucket, s3_client, s3_service
 from cutover.sandbox.seed import APP_ID, Plan, SeedSummary
+from cutover.sandbox.sources import with_source
 from cutover.sandbox.tls_proxy import tls_front_service
 
 REAL_MONGO_ENV = "CUTOVER_TEST_MONGODB_URI"
@@ -143,8 +144,10 @@ class Sandbox:
         self._started = True
         return self
 
-    def start_target(self, name: str, production: bool = False, live: SandboxLive | None = None) -> Target:
-        """Start the sandbox (and its live mode when ``live`` is given; a failure stops everything)."""
+    def start_target(self, name: str, production: bool = False, live: SandboxLive | None = None,
+                     source_kind: str = "mongodb") -> Target:
+        """Start the sandbox (and its live mode when ``live`` is given; a failure stops everything); the target's
+        source is the source database, the source Parse Server's API (rest) or an export written from it."""
         self.start()
         if live is not None:
             try:
@@ -152,7 +155,7 @@ class Sandbox:
             except BaseException:
                 self.stop()
                 raise
-        return self.target(name, production=production)
+        return with_source(self, self.target(name, production=production), source_kind)
 
     def live(self, spec: SandboxLive | None = None, **settings: Any) -> LiveControl:
         """Start live mode (see :mod:`cutover.sandbox.live`): app traffic on the source and a lagged sync to

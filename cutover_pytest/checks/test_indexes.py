@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from cutover.data import INDEX_KEY_LIMIT
+from cutover.data import INDEX_KEY_LIMIT, INDEX_OPTIONS_UNSEEN
 from cutover.model import Query
 from cutover.session import Session
 from cutover_pytest.params import not_applicable, parametrize
@@ -26,6 +26,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def test_indexes_present(session: Session, cls: str, record_facts: Any) -> None:
     """DB-03: every source index exists on the target with the same key and options; Parse Server's own
     indexes exist; `_SCHEMA._metadata.indexes` agrees with the real indexes."""
+    if session.data.document_source:
+        _declared_indexes_present(session, cls, record_facts)
+        return
     presence = session.data.index_presence(cls)
     result, parse_missing, schema_wrong = presence.comparison, list(presence.parse_missing), list(presence.schema_wrong)
     record_facts(collection=cls, database=session.target_db.name, missing=result.missing,
@@ -35,6 +38,18 @@ def test_indexes_present(session: Session, cls: str, record_facts: Any) -> None:
                 "Parse Server indexes missing": parse_missing, "_SCHEMA._metadata.indexes": schema_wrong}
     found = "; ".join(f"{what}: {items}" for what, items in problems.items() if items)
     assert not found, f"{cls}: {found}; extra on target (not failing): {list(result.extra)}"
+
+
+def _declared_indexes_present(session: Session, cls: str, record_facts: Any) -> None:
+    """DB-03 from a REST or export source: the indexes its schema declares, Parse's own, `_SCHEMA`'s own."""
+    found = session.data.declared_index_presence(cls)
+    record_facts(declared_by_source=found.declared, missing=list(found.missing),
+                 parse_required_missing=list(found.parse_missing), schema_metadata=list(found.schema_wrong),
+                 not_verifiable_from_source=INDEX_OPTIONS_UNSEEN)
+    problems = {"declared by the source, missing on target": found.missing,
+                "Parse Server indexes missing": found.parse_missing, "_SCHEMA._metadata.indexes": found.schema_wrong}
+    listed = "; ".join(f"{what}: {list(items)}" for what, items in problems.items() if items)
+    assert not listed, f"{cls}: {listed}"
 
 
 # -- DB-04 --------------------------------------------------------------------------------------------

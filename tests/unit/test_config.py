@@ -214,7 +214,7 @@ def test_an_unknown_target_without_a_targets_file_says_so_and_names_the_built_in
         load_target(tmp_path / "targets.toml", "prod", required=False)
     message = str(raised.value)
     assert "unknown target 'prod'; known targets: none (no such file: pass --targets-file PATH)" in message
-    assert message.endswith("built-in targets: demo, demo-live")
+    assert message.endswith("built-in targets: demo, demo-export, demo-live, demo-rest")
 
 
 def test_an_explicit_targets_file_must_exist_even_for_a_built_in_name(tmp_path: Path) -> None:
@@ -494,3 +494,12 @@ def test_random_bytes_load_or_fail_in_one_line(tmp_path_factory: pytest.TempPath
     path = tmp_path_factory.mktemp("bytes") / "targets.toml"
     path.write_bytes((b"[targets.t]\n" if header else b"") + data)
     _outcome(path)
+
+
+def test_a_sandbox_target_may_declare_its_source_kind(tmp_path: Path) -> None:
+    path = write(tmp_path, '[targets.r]\nsandbox = { scale = 50, source_kind = "rest" }\n'
+                           '[targets.x]\nsandbox = { source_kind = "ftp" }\n')
+    assert load_target(path, "r") == SandboxSpec("r", scale=50, source_kind="rest")
+    assert load_target(tmp_path / "none.toml", "demo-export", required=False).source_kind == "export"
+    with pytest.raises(ConfigError, match="source_kind: expected one of mongodb, rest, export"):
+        load_target(path, "x")

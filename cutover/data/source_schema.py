@@ -1,0 +1,44 @@
+"""DB-03 and DB-07 from a source's ``/schemas`` (REST) or declared schema: indexes, class list, CLPs.
+
+What ``/schemas`` shows is the source's ``_SCHEMA``: per class its fields, ``indexes`` (name -> key, the
+``_metadata.indexes`` Parse keeps; no options) and ``classLevelPermissions``. What it cannot show (index
+options, collection options, indexes made outside Parse) is not applicable to such a source: the checks say so.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from cutover.data.indexes import IndexSpec, _number
+
+# What a REST source cannot show, and so is not compared from it.
+INDEX_OPTIONS_UNSEEN = ("index options (unique, sparse, partialFilterExpression, collation, expireAfterSeconds) "
+                        "and indexes created outside Parse: /schemas shows only the name and key of the indexes "
+                        "Parse declared")
+COLLECTION_OPTIONS_UNSEEN = ("collection options (capped, validator, collation) and views: the REST API shows "
+                             "classes, never collections")
+
+
+def declared_index_gaps(declared: Mapping[str, Any] | None, target: Iterable[IndexSpec]) -> list[str]:
+    """Indexes the source declares (name -> key) that the target lacks, by name and key."""
+    by_name = {spec.name: spec for spec in target}
+    out = []
+    for name, key in (declared or {}).items():
+        want = tuple((str(k), _number(v)) for k, v in dict(key).items())
+        have = by_name.get(name)
+        if have is None:
+            out.append(f"{name} {dict(want)}: no such index on the target")
+        elif have.key != want:
+            out.append(f"{name} {dict(want)}: the target's index has key {dict(have.key)}")
+    return out
+
+
+def permission_differences(cls: str, source: Mapping[str, Any] | None,
+                           target_schema: Mapping[str, Any] | None) -> list[str]:
+    """Operations whose class-level permission differs between the source and the target's `_SCHEMA`."""
+    theirs = ((target_schema or {}).get("_metadata") or {}).get("class_permissions")
+    if theirs is None and source is None:
+        return []
+    ours, theirs = dict(source or {}), dict(theirs or {})
+    return [f"{cls}.{op}: source {ours.get(op, '(unset)')}, target {theirs.get(op, '(unset)')}"
+            for op in sorted(ours.keys() | theirs.keys()) if ours.get(op) != theirs.get(op)]
