@@ -43,10 +43,11 @@ from cutover.data.content import ContentDiff, Partition
 from cutover.data.facade import DataFacts, DeclaredIndexes, IndexPresence, SchemaAgreement, Unit
 from cutover.data.health import Topology
 from cutover.data.health_series import Series
-from cutover.data.inventory import VOLATILE_CLASSES, CollectionInfo, CountPair, call
+from cutover.data.inventory import VOLATILE_CLASSES, CollectionInfo, CountPair, call, is_parse_class
 from cutover.data.longkeys import INDEX_KEY_LIMIT, IndexCoverage, LongKeys, ServerFacts
 from cutover.data.mongo_client import open_mongo
 from cutover.data.queries import Coverage
+from cutover.data.rest_reader import ClassSchema, RestReader, SourceReader
 from cutover.data.source_compare import not_verifiable
 from cutover.data.source_schema import COLLECTION_OPTIONS_UNSEEN, INDEX_OPTIONS_UNSEEN
 from cutover.data.sources import DataSource, open_source
@@ -57,6 +58,7 @@ __all__ = [
     "INDEX_KEY_LIMIT",
     "INDEX_OPTIONS_UNSEEN",
     "VOLATILE_CLASSES",
+    "ClassSchema",
     "CollectionInfo",
     "CommandLog",
     "ContentDiff",
@@ -71,11 +73,13 @@ __all__ = [
     "IndexPresence",
     "LongKeys",
     "Partition",
+    "RestReader",
     "Sampler",
     "SchemaAgreement",
     "SdkMix",
     "Series",
     "ServerFacts",
+    "SourceReader",
     "Topology",
     "Unit",
     "Window",
@@ -83,6 +87,7 @@ __all__ = [
     "call",
     "claim",
     "health_series",
+    "is_parse_class",
     "merge_facts",
     "minimum_label",
     "not_verifiable",

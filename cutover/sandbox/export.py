@@ -11,8 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from cutover.data.inventory import is_parse_class
-from cutover.data.rest_reader import RestReader
+from cutover.data import RestReader, is_parse_class
 
 
 def write_export(reader: RestReader, directory: Path, skip: Iterable[str] = ()) -> dict[str, int]:

@@ -6,7 +6,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from cutover.data.rest_reader import RestReader
+from cutover.data import RestReader
 from cutover.errors import SandboxError
 from cutover.model import Source, Target
 
