@@ -6,39 +6,34 @@ frozen fact. Discovery is memoized in ``session.cache`` under keys starting with
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from cutover.errors import ConfigError, CouldNotVerify
+from cutover.files.integrity import ClassResolution, class_resolution
 from cutover.files.refs import (
     FileField,
     FileRef,
     file_fields,
     iter_all_refs,
     iter_class_refs,
-    iter_field_refs,
     schema_file_fields,
 )
-from cutover.files.resolve import Answer, Job, ResolveOptions, ResolveSummary, resolve
+from cutover.files.resolve import ResolveOptions, ResolveSummary
 from cutover.files.storage import (
     GridFSFacts,
-    GridFSFile,
     Orphans,
     bucket_facts,
     bucket_problems,
     find_orphans,
-    first_size,
     gridfs_completeness,
     gridfs_file,
     gridfs_in_use,
     gridfs_names,
-    gridfs_sizes,
     s3_names,
     s3_object_size,
-    source_sizes,
 )
-from cutover.files.urls import UrlScheme, adapter_url, is_legacy_name, is_legacy_url, scheme_for
+from cutover.files.urls import adapter_url, is_legacy_name, is_legacy_url, scheme_for
 from cutover.listing import Capped
 from cutover.model import Files, Target
 from cutover.rest.probes import NAME_PREFIX as PROBE_NAME_PREFIX
@@ -48,7 +43,8 @@ from cutover.rest.probes import NAME_PREFIX as PROBE_NAME_PREFIX
 class FieldResolution:
     summary: ResolveSummary
     legacy_skipped: int           # legacy references: judged by FILE-02, not resolved here
-    sizes_known: bool             # a source store was reachable for size comparison
+    sizes_known: bool             # a source store was declared: sizes and content compared with it
+    run: ClassResolution | None = None   # the class's resolution (requests, rate), shared by its fields
 
 
 @dataclass(frozen=True)
@@ -98,38 +94,17 @@ def resolve_options(target: Target) -> ResolveOptions:
 
 
 def resolve_field(session: Any, ff: FileField) -> FieldResolution:
-    """FILE-01 facts for one (class, field): every non-legacy reference through the adapter's URL, or, for a
-    file held in the target's GridFS, read there (all chunks present, length equal to the source's)."""
+    """FILE-01 facts for one (class, field): every non-legacy reference through the adapter's URL (or, for a
+    file held in the target's GridFS, read there), its size and content compared with the source store's.
+    The whole class is resolved on the first of its fields (:mod:`cutover.files.integrity`)."""
     target = session.target
     scheme = scheme_for(target)
     session.reach.require_url(adapter_url(scheme, "x"))  # a dead file host: one error now, not one per URL
-    files = files_config(target)
-    sizes = first_size(source_sizes(session.source_s3, files.source_bucket) if files.source_bucket else None,
-                       gridfs_sizes(session.source_db))
-    grid = grid_db(session)
-    skipped = [0]
-    jobs = _jobs(iter_field_refs(session.target_db, ff), scheme, grid if gridfs_in_use(grid) else None, skipped)
-    summaries = resolve(jobs, resolve_options(target), sizes)
-    summary = summaries.get((ff.cls, ff.field), ResolveSummary(ff.cls, ff.field))
-    return FieldResolution(summary, skipped[0], sizes is not None)
-
-
-def _jobs(refs: Iterator[FileRef], scheme: UrlScheme, grid: Any, skipped: list[int]) -> Iterator[Job]:
-    for ref in refs:
-        if is_legacy(ref):
-            skipped[0] += 1
-            continue
-        state = gridfs_file(grid, ref.name) if grid is not None else None
-        yield Job(ref, adapter_url(scheme, ref.name)) if state is None else gridfs_job(ref, state)
-
-
-def gridfs_job(ref: FileRef, state: GridFSFile) -> Job:
-    """A job already answered by the GridFS chunk census."""
-    if state.complete:
-        answer = Answer(200, state.length)
-    else:
-        answer = Answer(missing=f"GridFS file has {state.found_chunks} of {state.expected_chunks} chunks")
-    return Job(ref, f"gridfs://fs/{ref.name}", answer)
+    files_config(target)
+    fields = [f for f in discovered_fields(session) if f.cls == ff.cls]
+    done = class_resolution(session, scheme, fields, resolve_options(target))
+    summary = done.summaries.get(ff.field, ResolveSummary(ff.cls, ff.field))
+    return FieldResolution(summary, done.legacy_skipped.get(ff.field, 0), done.content_compared, done)
 
 
 def legacy_facts(session: Any, cls: str) -> LegacyFacts:
