@@ -64,6 +64,7 @@ class Files:
     gridfs_uri: str = ""           # adapter=gridfs: defaults to the target database
     source_bucket: str = ""        # where the files were before (for sizes, FILE-01); optional
     source_endpoint_url: str = ""
+    source_adapter: str = ""       # the source bucket's store: s3 | gcs ("" = s3)
 
 
 @dataclass(frozen=True)

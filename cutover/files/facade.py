@@ -6,10 +6,12 @@ frozen fact. Discovery is memoized in ``session.cache`` under keys starting with
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from cutover.errors import ConfigError, CouldNotVerify
+from cutover.files.gcs import GCSStore, gcs_bucket_problems
 from cutover.files.integrity import ClassResolution, class_resolution
 from cutover.files.refs import (
     FileField,
@@ -134,9 +136,20 @@ def in_store(session: Any, name: str) -> bool:
         return True
     if files.adapter == "s3":
         return s3_object_size(session.s3, files.bucket, files.prefix + name) is not None
+    if files.adapter == "gcs":
+        return gcs_store(session).exists(files.bucket, files.prefix + name)
     if files.adapter == "gridfs":
         return False
     raise CouldNotVerify(f"looking up files in a {files.adapter} store is not supported; check by hand")
+
+
+def gcs_store(session: Any) -> GCSStore:
+    """The target's GCS JSON API client (one per session)."""
+    if "files.gcs" not in session.cache:
+        files = files_config(session.target)
+        session.cache["files.gcs"] = session.keep(GCSStore(files.endpoint_url, session.target.thresholds.timeout_s))
+    store: GCSStore = session.cache["files.gcs"]
+    return store
 
 
 def store_label(target: Target) -> str:
@@ -165,6 +178,9 @@ def store_facts(session: Any, label: str) -> StoreFacts:
         facts = bucket_facts(session.s3, files.bucket, files.prefix, check_public=files.direct_access)
         problems = bucket_problems(facts, files.region, files.direct_access)
         return StoreFacts(label, tuple(problems), {"region": facts.region, "public_read": facts.public_read})
+    if files.adapter == "gcs":
+        problems, details = gcs_bucket_problems(gcs_store(session), files)
+        return StoreFacts(label, tuple(problems), details)
     raise CouldNotVerify(f"{files.adapter} bucket checks are not supported (no client); check the bucket by hand")
 
 
@@ -192,9 +208,13 @@ def orphan_facts(session: Any) -> Orphans:
     files = files_config(session.target)
     referenced = {ref.name for ref in iter_all_refs(session.target_db)}
     cap = session.target.thresholds.diff_cap
-    if files.adapter not in ("s3", "gridfs"):
+    if files.adapter not in ("s3", "gridfs", "gcs"):
         raise CouldNotVerify(f"listing a {files.adapter} store is not supported; check for orphans by hand")
-    stored = s3_names(session.s3, files.bucket, files.prefix) if files.adapter == "s3" else iter(())
+    stored: Iterator[str] = iter(())
+    if files.adapter == "s3":
+        stored = s3_names(session.s3, files.bucket, files.prefix)
+    elif files.adapter == "gcs":
+        stored = (name for name, _ in gcs_store(session).listing(files.bucket, files.prefix))
     grid = grid_db(session)
     names = itertools.chain(stored, gridfs_names(grid) if gridfs_in_use(grid) else ())
     # The suite's own probe files (API-04, possibly running at the same time under xdist) are no orphans.

@@ -22,6 +22,7 @@ from botocore.exceptions import ClientError
 from cutover.errors import CouldNotVerify
 from cutover.files.content import ContentJudge, Side
 from cutover.files.digests import StoreObject
+from cutover.files.gcs import GCSStore
 from cutover.files.gridfs_state import GridFSState, gridfs_range, gridfs_states
 from cutover.files.refs import FileField, FileRef, iter_class_refs, schema_file_fields
 from cutover.files.resolve import Answer, Job, ResolveSummary, resolve
@@ -57,7 +58,9 @@ class Stores:
 
     counter: Counter = field(default_factory=Counter)
     source: dict[str, StoreObject] | None = None     # the source bucket's listing (None: no source bucket)
-    target: dict[str, StoreObject] | None = None     # the target bucket's listing (None: not an S3 target)
+    target: dict[str, StoreObject] | None = None     # the target bucket's listing (None: not a bucket)
+    source_gcs: GCSStore | None = None               # the JSON API clients, for GCS buckets
+    target_gcs: GCSStore | None = None
 
 
 def stores(session: Any) -> Stores:
@@ -68,8 +71,15 @@ def stores(session: Any) -> Stores:
 
 def _list_stores(session: Any) -> Stores:
     files, out = session.target.files, Stores()
-    if files.source_bucket:
+    timeout = session.target.thresholds.timeout_s
+    if files.source_bucket and files.source_adapter == "gcs":
+        out.source_gcs = session.keep(GCSStore(files.source_endpoint_url or files.endpoint_url, timeout, out.counter))
+        out.source = out.source_gcs.index(files.source_bucket)
+    elif files.source_bucket:
         out.source = _listing(session.source_s3, files.source_bucket, "", out.counter, "source")
+    if files.adapter == "gcs" and files.bucket:
+        out.target_gcs = session.keep(GCSStore(files.endpoint_url, timeout, out.counter))
+        out.target = out.target_gcs.index(files.bucket, files.prefix)
     if files.adapter == "s3" and files.bucket:
         out.target = _listing(session.s3, files.bucket, files.prefix, out.counter, "target")
     return out
@@ -159,20 +169,25 @@ def content_judge(session: Any, run: Stores) -> ContentJudge | None:
     if run.source is None and source_grid is None:
         return None
     t, files = session.target.thresholds, session.target.files
-    source = Side("source", _reader(session.source_s3, files.source_bucket, "", run, source_grid),
-                  _header(session.source_s3, files.source_bucket, "", run.source, run.counter))
+    source_s3 = session.source_s3 if files.source_adapter in ("", "s3") else None
+    source = Side("source", _reader(source_s3 or run.source_gcs, files.source_bucket, "", run, source_grid),
+                  _header(source_s3, files.source_bucket, "", run.source, run.counter))
     target_s3 = session.s3 if files.adapter == "s3" else None
-    target = Side("target", _reader(target_s3, files.bucket, files.prefix, run, _grid(session), target=True),
+    target = Side("target", _reader(target_s3 or run.target_gcs, files.bucket, files.prefix, run, _grid(session),
+                                    target=True),
                   _header(target_s3, files.bucket, files.prefix, run.target, run.counter))
     return ContentJudge(source, target, SampleOptions(t.content_sample_share, t.content_sample_min_bytes))
 
 
-def _reader(s3: Any, bucket: str, prefix: str, run: Stores, grid: Any, target: bool = False) -> Any:
+def _reader(store: Any, bucket: str, prefix: str, run: Stores, grid: Any, target: bool = False) -> Any:
+    """Ranged reads from the bucket (S3 client or :class:`GCSStore`) where it lists the name, else GridFS."""
     listed = run.target if target else run.source
 
     def read(name: str, start: int, end: int) -> bytes:
-        if s3 is not None and listed is not None and name in listed:
-            return s3_range(s3, bucket, prefix + name, start, end, run.counter)
+        if isinstance(store, GCSStore) and listed is not None and name in listed:
+            return store.read(bucket, prefix + name, start, end)
+        if store is not None and listed is not None and name in listed:
+            return s3_range(store, bucket, prefix + name, start, end, run.counter)
         state = gridfs_states(grid, [name]).get(name) if grid is not None else None
         if state is None:
             raise CouldNotVerify(f"{name} is in neither the {'target' if target else 'source'} bucket nor GridFS")

@@ -186,9 +186,23 @@ def store_problem(files: Files | None, s3: Any, gridfs_db: Any, name: str) -> st
     if files.adapter == "gridfs":
         found = gridfs_db["fs.files"].find_one({"filename": name}, {"_id": 1})
         return "" if found else f"is not in GridFS (fs.files) of database '{gridfs_db.name}'"
+    if files.adapter == "gcs":
+        return _gcs_problem(files, name)
     if files.adapter != "s3":
         raise CouldNotVerify(f"files adapter '{files.adapter}': the store cannot be inspected by this suite")
     return _s3_problem(s3, files.bucket, files.prefix + name)
+
+
+def _gcs_problem(files: Files, name: str) -> str:
+    from cutover.files.gcs import GCSStore
+
+    store = GCSStore(files.endpoint_url, 10.0)
+    try:
+        found = store.exists(files.bucket, files.prefix + name)
+    finally:
+        store.close()
+    return "" if found else (f"is not in GCS bucket '{files.bucket}' (object {files.prefix + name}): the server "
+                             "stores files somewhere else")
 
 
 def _s3_problem(s3: Any, bucket: str, key: str) -> str:

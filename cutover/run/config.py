@@ -38,9 +38,10 @@ _URI_FIELDS = {
 _ENUMS: dict[tuple[str, ...], tuple[str, ...]] = {
     ("source", "kind"): ("mongodb", "rest", "export"),
     ("files", "adapter"): ("s3", "gridfs", "gcs"),
+    ("files", "source_adapter"): ("s3", "gcs"),
     ("scans", "read_preference"): ("primary", "primaryPreferred", "secondary", "secondaryPreferred", "nearest"),
 }
-_OPTIONAL_ENUMS = frozenset({("scans", "read_preference")})   # "" means "not set"
+_OPTIONAL_ENUMS = frozenset({("scans", "read_preference"), ("files", "source_adapter")})   # "" means "not set"
 PROBE_SIDE_EFFECTS = ("undo", "report")
 SEVERITIES = ("blocker", "major", "minor")
 
