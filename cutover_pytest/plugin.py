@@ -138,7 +138,8 @@ def _materialize(config: pytest.Config, loaded: Target | SandboxSpec, run_dir: P
     Sandbox = _sandbox_class(loaded.name)
 
     scale = config.getoption("scale") or loaded.scale
-    sandbox = Sandbox(run_dir, scale=scale)  # logs in <run_dir>/logs; installs in the per-user cache
+    files_store = "gcs" if loaded.name == "demo-gcs" else "s3"
+    sandbox = Sandbox(run_dir, scale=scale, files_store=files_store)  # logs in <run_dir>/logs; per-user cache
     try:
         target = sandbox.start_target(loaded.name, production=loaded.production, live=loaded.live)
     except SandboxError as exc:

@@ -61,6 +61,7 @@ class SandboxSpec:
 BUILTIN_TARGETS: dict[str, SandboxSpec] = {
     "demo": SandboxSpec("demo"),
     "demo-live": SandboxSpec("demo-live", live=model.SandboxLive()),  # app traffic and a lagged sync
+    "demo-gcs": SandboxSpec("demo-gcs"),   # the target Parse Server stores files in GCS (two emulators)
 }
 
 

@@ -150,3 +150,23 @@ def test_name_with_space_and_at_resolves_by_direct_access(sandbox: Sandbox, gcs:
     assert not failing(result), failing(result)
     facts = {t["label"]: t.get("facts", {}) for t in result.record["tests"]}
     assert facts["FILE-01[GameScore.avatar]"]["content_methods"].get("md5"), facts["FILE-01[GameScore.avatar]"]
+
+
+def test_builtin_demo_gcs_passes_files_and_api_04(tmp_path: Any) -> None:
+    """``--target demo-gcs``: the real Parse Server on @parse/gcs-files-adapter; FILE-01..04 and API-04 pass,
+    with digests compared against the GCS source bucket and the bucket's location checked."""
+    import json
+    import subprocess
+    import sys
+    tests = ("test_referenced_files_resolve or test_no_parse_hosted_files or test_store_configuration or "
+             "test_no_orphaned_files or test_file_round_trip")
+    cmd = [sys.executable, "-m", "pytest", "--target", "demo-gcs", "--partial", "-k", tests, "-q", "-p",
+           "no:randomly", f"--reports-dir={tmp_path / 'reports'}"]
+    proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=900, check=False)
+    record = json.loads(next((tmp_path / "reports" / "demo-gcs").glob("*/record.json")).read_text())
+    outcomes = {t["label"]: t["outcome"] for t in record["tests"]}
+    assert proc.returncode == 0 and outcomes and set(outcomes.values()) == {"passed"}, proc.stdout[-3000:]
+    assert {"API-04", "FILE-03[gcs:parse-app-files-gcs]", "FILE-01[GameScore.avatar]"} <= set(outcomes)
+    avatar = next(t["facts"] for t in record["tests"] if t["label"] == "FILE-01[GameScore.avatar]")
+    assert avatar["content_methods"] == {"md5": avatar["resolved"]} and avatar["resolved"] > 0, avatar
+    assert avatar["store_requests"]["listings gcs:parse-legacy-files-gcs"] == 1, avatar
