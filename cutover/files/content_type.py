@@ -8,6 +8,7 @@ that type on upload: the extension is the expected type where the source store d
 """
 from __future__ import annotations
 
+import functools
 import mimetypes
 
 _BY_MAJOR = frozenset({"image", "audio", "video", "font", "text"})
@@ -18,6 +19,7 @@ def bare(content_type: str) -> str:
     return content_type.split(";")[0].strip().lower()
 
 
+@functools.lru_cache(maxsize=1024)
 def family(content_type: str) -> str:
     """The family of a type ("" when none is stated or the type is a generic byte stream)."""
     kind = bare(content_type)
@@ -29,7 +31,13 @@ def family(content_type: str) -> str:
 
 def by_extension(name: str) -> str:
     """The type a file's name implies, "" when its extension is unknown."""
-    guessed, _ = mimetypes.guess_type(name, strict=False)
+    stem, dot, extension = name.rpartition(".")
+    return _by_suffix(extension.lower()) if dot and stem else ""
+
+
+@functools.lru_cache(maxsize=512)
+def _by_suffix(extension: str) -> str:
+    guessed, _ = mimetypes.guess_type(f"x.{extension}", strict=False)
     return guessed or ""
 
 
