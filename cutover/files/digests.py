@@ -22,7 +22,7 @@ _MULTIPART = re.compile(r"^([0-9a-f]{32})-(\d+)$")
 OPAQUE_ENCRYPTION = frozenset({"aws:kms", "aws:kms:dsse"})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StoreObject:
     """One object as a store describes it: size and the digests it keeps (empty: none)."""
 
