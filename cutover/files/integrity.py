@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +29,7 @@ from cutover.files.refs import FileField, FileRef, iter_class_refs, schema_file_
 from cutover.files.resolve import Answer, Job, ResolveSummary, resolve
 from cutover.files.sampling import SampleOptions
 from cutover.files.storage import error_code, gridfs_in_use
-from cutover.files.store_index import Counter, batched, s3_head, s3_index, s3_range
+from cutover.files.store_index import Counter, Prefetch, batched, s3_head, s3_index, s3_range
 from cutover.files.urls import UrlScheme, adapter_url, is_legacy_name, is_legacy_url
 
 BATCH = 1000
@@ -70,19 +71,31 @@ def stores(session: Any) -> Stores:
 
 
 def _list_stores(session: Any) -> Stores:
-    files, out = session.target.files, Stores()
-    timeout = session.target.thresholds.timeout_s
+    """Both buckets listed at once (two threads): each listing is a chain of page requests."""
+    with ThreadPoolExecutor(2, thread_name_prefix="files-listing") as pool:
+        source, target = pool.submit(_list_source, session, out := Stores()), pool.submit(_list_target, session, out)
+        out.source, out.target = source.result(), target.result()
+    return out
+
+
+def _list_source(session: Any, out: Stores) -> dict[str, StoreObject] | None:
+    files, timeout = session.target.files, session.target.thresholds.timeout_s
     if files.source_bucket and files.source_adapter == "gcs":
         out.source_gcs = session.keep(GCSStore(files.source_endpoint_url or files.endpoint_url, timeout, out.counter))
-        out.source = out.source_gcs.index(files.source_bucket)
-    elif files.source_bucket:
-        out.source = _listing(session.source_s3, files.source_bucket, "", out.counter, "source")
+        return out.source_gcs.index(files.source_bucket)
+    if files.source_bucket:
+        return _listing(session.source_s3, files.source_bucket, "", out.counter, "source")
+    return None
+
+
+def _list_target(session: Any, out: Stores) -> dict[str, StoreObject] | None:
+    files, timeout = session.target.files, session.target.thresholds.timeout_s
     if files.adapter == "gcs" and files.bucket:
         out.target_gcs = session.keep(GCSStore(files.endpoint_url, timeout, out.counter))
-        out.target = out.target_gcs.index(files.bucket, files.prefix)
+        return out.target_gcs.index(files.bucket, files.prefix)
     if files.adapter == "s3" and files.bucket:
-        out.target = _listing(session.s3, files.bucket, files.prefix, out.counter, "target")
-    return out
+        return _listing(session.s3, files.bucket, files.prefix, out.counter, "target")
+    return None
 
 
 def _listing(s3: Any, bucket: str, prefix: str, counter: Counter, side: str) -> dict[str, StoreObject]:
@@ -109,9 +122,12 @@ def _resolve_class(session: Any, scheme: UrlScheme, fields: list[FileField], opt
     refs = (r for r in iter_class_refs(session.target_db, spec) if r.field in wanted)
     skipped = dict.fromkeys(sorted(wanted), 0)
     before, t0 = run.counter.snapshot(), time.monotonic()
-    jobs = _jobs(session, refs, scheme, run, skipped)
+    jobs = Prefetch(_jobs(session, refs, scheme, run, skipped))
     judge = content_judge(session, run)
-    done = resolve(jobs, options, judge=judge, counter=run.counter)
+    try:
+        done = resolve(jobs, options, judge=judge, counter=run.counter)
+    finally:
+        jobs.close()
     elapsed = time.monotonic() - t0
     summaries = {f: done.get((cls, f), ResolveSummary(cls, f)) for f in sorted(wanted)}
     spent = {k: v - before.get(k, 0) for k, v in run.counter.snapshot().items() if v - before.get(k, 0)}

@@ -8,6 +8,7 @@ so about 340 MB for a million objects; a merge of sorted listings would bound it
 """
 from __future__ import annotations
 
+import queue
 import threading
 from collections import Counter as _Counter
 from collections.abc import Iterable, Iterator
@@ -98,3 +99,57 @@ def batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
             batch = []
     if batch:
         yield batch
+
+
+class Prefetch:
+    """An iterator that a background thread fills ahead (at most ``size`` items): the database reads and GridFS
+    batches that build jobs overlap the requests in flight, instead of stalling every worker at each batch.
+    Errors reach the consumer; :meth:`close` (or a finished consumer) stops the thread."""
+
+    _END = object()
+
+    def __init__(self, items: Iterable[Any], size: int = 2000) -> None:
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=size)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._fill, args=(iter(items),), daemon=True, name="files-prefetch")
+        self._thread.start()
+
+    def _fill(self, items: Iterator[Any]) -> None:
+        try:
+            for item in items:
+                if not self._put(item):
+                    return
+            self._put(self._END)
+        except BaseException as exc:  # handed to the consumer, which raises it
+            self._put(_Raised(exc))
+
+    def _put(self, item: Any) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def __iter__(self) -> Prefetch:
+        return self
+
+    def __next__(self) -> Any:
+        item = self._queue.get()
+        if item is self._END:
+            self._queue.put(self._END)   # every later next() ends too
+            raise StopIteration
+        if isinstance(item, _Raised):
+            self._queue.put(item)
+            raise item.exc
+        return item
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+@dataclass(frozen=True)
+class _Raised:
+    exc: BaseException

@@ -74,3 +74,21 @@ def test_sample_compare_names_the_offset_of_the_first_difference() -> None:
     differs = asyncio.run(sample_compare(reader(bad), reader(good), 200, options))
     assert same.outcome == "resolved" and same.sampled_bytes == 200 and "sampled 200 of 200" in same.reason
     assert differs.outcome == "corrupt" and "offset 150" in differs.reason
+
+
+def test_prefetch_hands_over_items_and_errors_in_order() -> None:
+    from cutover.files.store_index import Prefetch
+
+    assert list(Prefetch(iter(range(5000)), size=10)) == list(range(5000))
+
+    def failing():  # type: ignore[no-untyped-def]
+        yield 1
+        raise ValueError("database gone")
+
+    items = Prefetch(failing())
+    assert next(items) == 1
+    with pytest.raises(ValueError, match="database gone"):
+        next(items)
+    stopped = Prefetch(iter(range(10**9)), size=5)
+    stopped.close()
+    assert not stopped._thread.is_alive()
