@@ -71,6 +71,7 @@ class Files:
     gridfs_uri: str = ""           # adapter=gridfs: defaults to the target database
     source_bucket: str = ""        # where the files were before (for sizes, FILE-01); optional
     source_endpoint_url: str = ""
+    source_adapter: str = ""       # the source bucket's store: s3 | gcs ("" = s3)
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,8 @@ class Thresholds:
     file_retries: int = 3
     timeout_s: float = 10.0
     diff_cap: int = 100            # listing cap for mismatches, missing files, orphans
+    content_sample_share: float = 0.05  # FILE-01: share (0..1) of a file's bytes compared where no digest decides
+    content_sample_min_bytes: int = 65536  # FILE-01: bytes compared at least (files up to this size: whole)
     partition_docs: int = 20000    # DB-02 partition size (documents per parametrized test)
 
 

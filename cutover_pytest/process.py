@@ -103,7 +103,8 @@ def _materialize(config: pytest.Config, loaded: Target | SandboxSpec, run_dir: P
     """The target itself, or the sandbox's: started (its logs in <run dir>/logs, installs in the user's cache)."""
     if isinstance(loaded, Target):
         return loaded, None
-    sandbox = _sandbox_class(loaded.name)(run_dir, scale=config.getoption("scale") or loaded.scale)
+    sandbox = _sandbox_class(loaded.name)(run_dir, scale=config.getoption("scale") or loaded.scale,
+                                          files_store=loaded.files_store)
     try:
         target = sandbox.start_target(loaded.name, production=loaded.production, live=loaded.live,
                                       source_kind=loaded.source_kind)

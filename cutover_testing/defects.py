@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from bson import Binary
 from pymongo import ASCENDING
 from pymongo.database import Database
 
@@ -226,6 +227,60 @@ def legacy_tfss_reference(h: Handles) -> Planted:
     _set(h, "GameScore", doc["_id"], "avatar", name)
     return Planted("legacy_tfss_reference", "GameScore", (doc["_id"],), "avatar", file=name,
                    detail=f"was {doc['avatar']}")
+
+
+def _s3_body(h: Handles, key: str) -> tuple[bytes, str]:
+    obj = h.s3.get_object(Bucket=h.target_bucket, Key=key)
+    return bytes(obj["Body"].read()), str(obj.get("ContentType", ""))
+
+
+@_defect("same_size_corruption", "one GameScore avatar has a byte flipped in the target bucket (same size)",
+         "FILE-01")
+def same_size_corruption(h: Handles) -> Planted:
+    doc = _with_file(h, "avatar", 3)
+    body, kind = _s3_body(h, doc["avatar"])
+    middle = len(body) // 2
+    flipped = body[:middle] + bytes([body[middle] ^ 0xFF]) + body[middle + 1:]
+    h.s3.put_object(Bucket=h.target_bucket, Key=doc["avatar"], Body=flipped, ContentType=kind)
+    return Planted("same_size_corruption", "GameScore", (doc["_id"],), "avatar", file=doc["avatar"],
+                   detail=f"byte {middle} flipped")
+
+
+@_defect("swapped_s3_objects", "two GameScore avatars hold each other's bytes in the target bucket", "FILE-01")
+def swapped_s3_objects(h: Handles) -> Planted:
+    first, second = _with_file(h, "avatar", 4), _with_file(h, "avatar", 5)
+    (a, kind), (b, _) = _s3_body(h, first["avatar"]), _s3_body(h, second["avatar"])
+    h.s3.put_object(Bucket=h.target_bucket, Key=first["avatar"], Body=b, ContentType=kind)
+    h.s3.put_object(Bucket=h.target_bucket, Key=second["avatar"], Body=a, ContentType=kind)
+    return Planted("swapped_s3_objects", "GameScore", (first["_id"], second["_id"]), "avatar",
+                   file=first["avatar"], detail=f"swapped with {second['avatar']}")
+
+
+@_defect("content_type_changed", "one GameScore avatar (image/png) is stored as application/octet-stream",
+         "FILE-01")
+def content_type_changed(h: Handles) -> Planted:
+    doc = _with_file(h, "avatar", 6)
+    body, _ = _s3_body(h, doc["avatar"])
+    h.s3.put_object(Bucket=h.target_bucket, Key=doc["avatar"], Body=body, ContentType="application/octet-stream")
+    return Planted("content_type_changed", "GameScore", (doc["_id"],), "avatar", file=doc["avatar"],
+                   detail="application/octet-stream")
+
+
+@_defect("corrupted_gridfs_chunk", "a byte of a target GridFS file's first chunk is flipped (same length)",
+         "FILE-01")
+def corrupted_gridfs_chunk(h: Handles) -> Planted:
+    if h.gridfs_db is None:
+        raise SandboxError("cannot plant corrupted_gridfs_chunk: the sandbox was started without GridFS")
+    meta = nth(h.gridfs_db, "fs.files", 1)
+    chunk = h.gridfs_db["fs.chunks"].find_one({"files_id": meta["_id"], "n": 0})
+    if chunk is None:
+        raise SandboxError(f"cannot plant corrupted_gridfs_chunk: {meta['filename']} has no chunk 0")
+    data = bytes(chunk["data"])
+    flipped = Binary(bytes([data[0] ^ 0xFF]) + data[1:])
+    h.gridfs_db["fs.chunks"].update_one({"_id": chunk["_id"]}, {"$set": {"data": flipped}})
+    owner = h.target_db["Document"].find_one({"scan": meta["filename"]}, {"_id": 1})
+    return Planted("corrupted_gridfs_chunk", "Document", (owner["_id"],) if owner else (), "scan",
+                   file=meta["filename"], detail="byte 0 of chunk 0 flipped")
 
 
 @_defect("deleted_gridfs_chunk", "a GridFS file on the target lost its last chunk", "FILE-03", "FILE-01")

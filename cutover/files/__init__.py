@@ -5,11 +5,20 @@
     urls.py        file URLs exactly as Parse Server and its files adapters build them
     storage.py     buckets (region, public access), objects, GridFS completeness, listings, orphans
     resolve.py     concurrent resolution of file URLs: HEAD or a ranged GET, bounded pool, retries
+    integrity.py   FILE-01 per run at the cost of its references: stores listed once, a class read once
+    store_index.py bucket listings with their digests, the request counter, the job prefetch
+    digests.py     store digests (MD5 and multipart ETags, x-amz-checksum-*, md5Hash/crc32c) and their verdict
+    content.py     the content judge: digests first, then a HEAD of both sides, then sampled bytes
+    content_type.py the Content-Type family a file is served as, against the source's
+    sampling.py    ranged reads of both sides: a configurable share of the bytes
+    gridfs_state.py GridFS state in batches: chunk census and digests of the target and the source
+    gcs.py         a read-only GCS JSON API client: listings, location, public read (ACL or IAM)
 """
 from cutover.files.facade import FieldResolution, FileFacts, LegacyFacts, StoreFacts
+from cutover.files.integrity import ClassResolution
 from cutover.files.refs import FileField, FileRef
-from cutover.files.resolve import ResolveSummary, require_verified
+from cutover.files.resolve import Failure, ResolveSummary, require_verified
 from cutover.files.storage import Orphans
 
-__all__ = ["FieldResolution", "FileFacts", "FileField", "FileRef", "LegacyFacts", "Orphans", "ResolveSummary",
-           "StoreFacts", "require_verified"]
+__all__ = ["ClassResolution", "Failure", "FieldResolution", "FileFacts", "FileField", "FileRef", "LegacyFacts",
+           "Orphans", "ResolveSummary", "StoreFacts", "require_verified"]

@@ -14,35 +14,32 @@ from pymongo.database import Database
 
 from cutover import probe_marks
 from cutover.errors import ConfigError, CouldNotVerify
+from cutover.files.gcs import GCSStore, gcs_bucket_problems
+from cutover.files.integrity import ClassResolution, class_resolution
 from cutover.files.refs import (
     FileField,
     FileRef,
     file_fields,
     iter_all_refs,
     iter_class_refs,
-    iter_field_refs,
     schema_file_fields,
 )
-from cutover.files.resolve import Answer, Job, ResolveOptions, ResolveSummary, resolve
+from cutover.files.resolve import ResolveOptions, ResolveSummary
 from cutover.files.storage import (
     GridFSFacts,
-    GridFSFile,
     Orphans,
     bucket_facts,
     bucket_problems,
     bucket_region,
     find_orphans,
-    first_size,
     gridfs_completeness,
     gridfs_file,
     gridfs_in_use,
     gridfs_names,
-    gridfs_sizes,
     s3_names,
     s3_object_size,
-    source_sizes,
 )
-from cutover.files.urls import UrlScheme, adapter_url, is_legacy_name, is_legacy_url, scheme_for
+from cutover.files.urls import adapter_url, is_legacy_name, is_legacy_url, scheme_for
 from cutover.listing import Capped
 from cutover.memo import Memo, memoized
 from cutover.model import Files, Target
@@ -55,7 +52,8 @@ if TYPE_CHECKING:
 class FieldResolution:
     summary: ResolveSummary
     legacy_skipped: int           # legacy references: judged by FILE-02, not resolved here
-    sizes_known: bool             # a source store was reachable for size comparison
+    sizes_known: bool             # a source store was declared: sizes and content compared with it
+    run: ClassResolution | None = None   # the class's resolution (requests, rate), shared by its fields
 
 
 @dataclass(frozen=True)
@@ -97,14 +95,6 @@ def store_label(target: Target) -> str:
     return "gridfs" if files.adapter == "gridfs" else f"{files.adapter}:{files.bucket}"
 
 
-def gridfs_job(ref: FileRef, state: GridFSFile) -> Job:
-    """A job already answered by the GridFS chunk census."""
-    if state.complete:
-        answer = Answer(200, state.length)
-    else:
-        answer = Answer(missing=f"GridFS file has {state.found_chunks} of {state.expected_chunks} chunks")
-    return Job(ref, f"gridfs://fs/{ref.name}", answer)
-
 
 class FileFacts:
     def __init__(self, session: Session) -> None:
@@ -135,20 +125,16 @@ class FileFacts:
 
     # -- FILE-01 --------------------------------------------------------------------------------------------
     def resolve(self, ff: FileField) -> FieldResolution:
-        """Every non-legacy reference of one (class, field) through the adapter's URL, or, for a file held in
-        the target's GridFS, read there (all chunks present, length equal to the source's)."""
+        """Every non-legacy reference of one (class, field) through the adapter's URL (or, for a file held in the
+        target's GridFS, read there), its size and content compared with the source store's. The whole class is
+        resolved on the first of its fields (:mod:`cutover.files.integrity`)."""
         scheme = scheme_for(self.target)
         self.session.reach.require_url(adapter_url(scheme, "x"))  # a dead file host: one error, not one per URL
-        files = files_config(self.target)
-        sizes = first_size(source_sizes(self.session.source_s3, files.source_bucket) if files.source_bucket
-                           else None, gridfs_sizes(self.session.source_db))
-        grid = self.grid_db()
-        skipped = [0]
-        refs = iter_field_refs(self.session.target_db, ff)
-        jobs = _jobs(refs, scheme, grid if gridfs_in_use(grid) else None, skipped)
-        summary = resolve(jobs, resolve_options(self.target), sizes).get((ff.cls, ff.field),
-                                                                         ResolveSummary(ff.cls, ff.field))
-        return FieldResolution(summary, skipped[0], sizes is not None)
+        files_config(self.target)
+        fields = [f for f in self.fields() if f.cls == ff.cls]
+        done = class_resolution(self.session, scheme, fields, resolve_options(self.target))
+        summary = done.summaries.get(ff.field, ResolveSummary(ff.cls, ff.field))
+        return FieldResolution(summary, done.legacy_skipped.get(ff.field, 0), done.content_compared, done)
 
     # -- FILE-02 --------------------------------------------------------------------------------------------
     def legacy(self, cls: str) -> LegacyFacts:
@@ -172,6 +158,8 @@ class FileFacts:
             return True
         if files.adapter == "s3":
             return s3_object_size(self.session.s3, files.bucket, files.prefix + name) is not None
+        if files.adapter == "gcs":
+            return self.gcs_store().exists(files.bucket, files.prefix + name)
         if files.adapter == "gridfs":
             return False
         raise CouldNotVerify(f"looking up files in a {files.adapter} store is not supported; check by hand")
@@ -188,8 +176,19 @@ class FileFacts:
             facts = bucket_facts(self.session.s3, files.bucket, files.prefix, check_public=files.direct_access)
             problems = bucket_problems(facts, files.region, files.direct_access)
             return StoreFacts(label, tuple(problems), {"region": facts.region, "public_read": facts.public_read})
+        if files.adapter == "gcs":
+            problems, details = gcs_bucket_problems(self.gcs_store(), files)
+            return StoreFacts(label, tuple(problems), details)
         raise CouldNotVerify(f"{files.adapter} bucket checks are not supported (no client); check the bucket by "
                              "hand")
+
+    @memoized
+    def gcs_store(self) -> GCSStore:
+        """The target's GCS JSON API client (one per session, closed with it)."""
+        files = files_config(self.target)
+        store = GCSStore(files.endpoint_url, self.target.thresholds.timeout_s)
+        self.session.keep(store)
+        return store
 
     def gridfs_problems(self, grid: GridFSFacts) -> list[str]:
         """One line per incomplete file, naming the objects and fields that reference it."""
@@ -221,9 +220,13 @@ class FileFacts:
         """Stored files that no reference names (holds the referenced names in memory)."""
         files = files_config(self.target)
         referenced = {ref.name for ref in iter_all_refs(self.session.target_db)}
-        if files.adapter not in ("s3", "gridfs"):
+        if files.adapter not in ("s3", "gridfs", "gcs"):
             raise CouldNotVerify(f"listing a {files.adapter} store is not supported; check for orphans by hand")
-        stored = s3_names(self.session.s3, files.bucket, files.prefix) if files.adapter == "s3" else iter(())
+        stored: Iterator[str] = iter(())
+        if files.adapter == "s3":
+            stored = s3_names(self.session.s3, files.bucket, files.prefix)
+        elif files.adapter == "gcs":
+            stored = (name for name, _ in self.gcs_store().listing(files.bucket, files.prefix))
         grid = self.grid_db()
         names = itertools.chain(stored, gridfs_names(grid) if gridfs_in_use(grid) else ())
         # The suite's own probe files (API-04, possibly running at the same time under xdist) are no orphans.
@@ -239,18 +242,13 @@ class FileFacts:
         if files.adapter == "gridfs":
             grid = self.grid_db()
             return "" if gridfs_file(grid, name) else f"is not in GridFS (fs.files) of database '{grid.name}'"
+        if files.adapter == "gcs":
+            found = self.gcs_store().exists(files.bucket, files.prefix + name)
+            return "" if found else (f"is not in GCS bucket '{files.bucket}' (object {files.prefix + name}): the "
+                                     "server stores files somewhere else")
         if files.adapter != "s3":
             raise CouldNotVerify(f"files adapter '{files.adapter}': the store cannot be inspected by this suite")
         key = files.prefix + name
         if s3_object_size(self.session.s3, files.bucket, key) is None:
             return f"is not in bucket '{files.bucket}' (key {key}): the server stores files somewhere else"
         return ""
-
-
-def _jobs(refs: Iterator[FileRef], scheme: UrlScheme, grid: Any, skipped: list[int]) -> Iterator[Job]:
-    for ref in refs:
-        if is_legacy(ref):
-            skipped[0] += 1
-            continue
-        state = gridfs_file(grid, ref.name) if grid is not None else None
-        yield Job(ref, adapter_url(scheme, ref.name)) if state is None else gridfs_job(ref, state)

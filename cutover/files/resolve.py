@@ -23,7 +23,11 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from cutover.errors import CouldNotVerify, TargetTimeout, TargetUnreachable
+from cutover.files.content import ContentJudge
+from cutover.files.digests import StoreObject
 from cutover.files.refs import FileRef
+from cutover.files.sampling import Verdict
+from cutover.files.store_index import Counter
 from cutover.files.urls import redact_url
 from cutover.listing import Capped
 
@@ -55,6 +59,7 @@ class Answer:
     retry_after: float | None = None
     attempts: int = 1
     missing: str = ""        # set by a store read directly: why the file is definitely not whole
+    content_type: str | None = None   # the Content-Type served (None: not served over HTTP)
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,8 @@ class Job:
     ref: FileRef
     url: str
     answer: Answer | None = None
+    source: StoreObject | None = None    # the source store's listing of the file (size, digests)
+    target: StoreObject | None = None    # the target store's
 
 
 @dataclass(frozen=True)
@@ -75,7 +82,13 @@ class Failure:
     url: str                 # redacted: no query string, credentials or declared secrets
     status: int | None
     reason: str
-    outcome: str = "missing"  # missing | error
+    outcome: str = "missing"  # missing | corrupt | error
+    method: str = ""          # how the content was judged (md5, sampled, content-type...)
+    size: int | None = None   # served
+    source_size: int | None = None
+    source_digest: str = ""
+    target_digest: str = ""
+    content_type: str = ""    # served
 
     def describe(self) -> str:
         return f"{self.object_id} {self.path}: {self.reason} ({self.url})"
@@ -96,6 +109,9 @@ class ResolveSummary:
     missing: int = 0
     errors: int = 0
     failures: tuple[Failure, ...] = ()
+    corrupt: int = 0                              # resolved, but not the source's bytes or type family
+    methods: tuple[tuple[str, int], ...] = ()     # content judged by each method (resolved references)
+    sampled_bytes: int = 0
 
     @property
     def label(self) -> str:
@@ -103,6 +119,9 @@ class ResolveSummary:
 
     def missing_failures(self) -> list[Failure]:
         return [f for f in self.failures if f.outcome == "missing"]
+
+    def corrupt_failures(self) -> list[Failure]:
+        return [f for f in self.failures if f.outcome == "corrupt"]
 
     def error_failures(self) -> list[Failure]:
         return [f for f in self.failures if f.outcome == "error"]
@@ -115,6 +134,18 @@ class _Tally:
     resolved: int = 0
     missing: int = 0
     errors: int = 0
+    corrupt: int = 0
+    methods: dict[str, int] = field(default_factory=dict)
+    sampled_bytes: int = 0
+
+
+@dataclass(frozen=True)
+class Run:
+    """What one resolution shares: options, the content judge (None: sizes only) and the request counter."""
+
+    options: ResolveOptions
+    judge: ContentJudge | None = None
+    counter: Counter = field(default_factory=Counter)
 
 
 def classify(answer: Answer, expected_size: int | None) -> tuple[str, str]:
@@ -136,22 +167,27 @@ def classify(answer: Answer, expected_size: int | None) -> tuple[str, str]:
     return "resolved", ""
 
 
-def resolve(jobs: Iterable[Job], options: ResolveOptions,
-            sizes: SizeLookup | None = None) -> dict[tuple[str, str], ResolveSummary]:
-    """Resolve every job; summaries keyed by (class, field). Blocking wrapper around :func:`resolve_async`."""
-    return asyncio.run(resolve_async(jobs, options, sizes))
+def resolve(jobs: Iterable[Job], options: ResolveOptions, sizes: SizeLookup | None = None,
+            judge: ContentJudge | None = None, counter: Counter | None = None) -> dict[tuple[str, str], ResolveSummary]:
+    """Resolve every job; summaries keyed by (class, field). Blocking wrapper around :func:`resolve_async`.
+
+    With ``judge``, a resolved reference's content is also compared with the source's (:mod:`content`);
+    ``counter`` counts the HTTP requests sent (``head url``, ``get url``)."""
+    run = Run(options, judge, counter or Counter())
+    return asyncio.run(resolve_async(jobs, run, sizes))
 
 
-async def resolve_async(jobs: Iterable[Job], options: ResolveOptions,
+async def resolve_async(jobs: Iterable[Job], run: Run,
                         sizes: SizeLookup | None = None) -> dict[tuple[str, str], ResolveSummary]:
     tallies: dict[tuple[str, str], _Tally] = {}
     source = iter(jobs)
+    options = run.options
     silent = _Silent(max(SILENT_STREAK, options.concurrency))
     async with open_client(options) as client:
         try:
             async with asyncio.TaskGroup() as group:
                 for _ in range(max(1, options.concurrency)):
-                    group.create_task(_worker(source, client, options, sizes, tallies, silent))
+                    group.create_task(_worker(source, client, run, sizes, tallies, silent))
         except BaseExceptionGroup as grouped:
             raise _first(grouped) from None
     return {key: _freeze(key, tally) for key, tally in sorted(tallies.items())}
@@ -165,13 +201,45 @@ def open_client(options: ResolveOptions) -> aiohttp.ClientSession:
                                  auto_decompress=False)
 
 
-async def _worker(source: Iterator[Job], client: aiohttp.ClientSession, options: ResolveOptions,
+async def _worker(source: Iterator[Job], client: aiohttp.ClientSession, run: Run,
                   sizes: SizeLookup | None, tallies: dict[tuple[str, str], _Tally], silent: _Silent) -> None:
     for job in source:   # one shared iterator: next() never awaits, so workers never interleave in it
-        expected = await asyncio.to_thread(sizes, job.ref.name) if sizes else None
-        answer = job.answer or silent.answer_for(job.url) or await probe(client, job.url, options)
+        expected = await _expected_size(job, sizes)
+        answer = job.answer or silent.answer_for(job.url) or await probe(client, job.url, run.options, run.counter)
         silent.note(job.url, answer)
-        _record(tallies, job, answer, expected, options)
+        verdict = None
+        if run.judge is not None and classify(answer, expected)[0] == "resolved":
+            verdict = await _judge(run, client, job, answer)
+        _record(tallies, job, answer, expected, run.options, verdict)
+
+
+async def _expected_size(job: Job, sizes: SizeLookup | None) -> int | None:
+    if job.source is not None:
+        return job.source.size
+    return await asyncio.to_thread(sizes, job.ref.name) if sizes else None
+
+
+async def _judge(run: Run, client: aiohttp.ClientSession, job: Job, answer: Answer) -> Verdict:
+    """The content verdict; a store or URL that fails while being read makes it an error, not a pass."""
+    assert run.judge is not None
+    served = job.answer is None      # the URL was asked: its bytes and type are what users get
+    read_url = (lambda start, end: read_range(client, job.url, start, end, run)) if served else None
+    try:
+        return await run.judge.judge(read_url, job.ref.name, job.source, job.target,
+                                     answer.content_type if served else None)
+    except (CouldNotVerify, aiohttp.ClientError, TimeoutError) as exc:
+        return Verdict("error", "sampled", f"content could not be read: {type(exc).__name__}: {exc}")
+
+
+async def read_range(client: aiohttp.ClientSession, url: str, start: int, end: int, run: Run) -> bytes:
+    """Bytes ``start`` .. ``end`` - 1 of what the URL serves (a whole answer is cut to the range)."""
+    run.counter.add("get url")
+    timeout = aiohttp.ClientTimeout(total=run.options.timeout_s)
+    async with client.get(url, timeout=timeout, headers={"Range": f"bytes={start}-{end - 1}"}) as resp:
+        if resp.status not in (200, 206):
+            raise CouldNotVerify(f"ranged GET answered HTTP {resp.status}")
+        body = await resp.read()
+    return body if resp.status == 206 else body[start:end]
 
 
 @dataclass
@@ -196,27 +264,45 @@ class _Silent:
 
 
 def _record(tallies: dict[tuple[str, str], _Tally], job: Job, answer: Answer, expected: int | None,
-            options: ResolveOptions) -> None:
+            options: ResolveOptions, verdict: Verdict | None = None) -> None:
     ref = job.ref
     tally = tallies.setdefault((ref.cls, ref.field), _Tally(Capped(options.cap, key=lambda f: f.order)))
     tally.total += 1
     outcome, reason = classify(answer, expected)
+    if outcome == "resolved" and verdict is not None:
+        outcome, reason = verdict.outcome, verdict.reason
+        tally.sampled_bytes += verdict.sampled_bytes
     if outcome == "resolved":
         tally.resolved += 1
+        if verdict is not None:
+            tally.methods[verdict.method] = tally.methods.get(verdict.method, 0) + 1
         return
-    if outcome == "missing":
-        tally.missing += 1
-    else:
-        tally.errors += 1
-    url = redact_url(job.url, options.secrets)
-    tally.failures.add(Failure(ref.cls, ref.object_id, ref.field, ref.path, url, answer.status, reason, outcome))
+    setattr(tally, _COUNTERS[outcome], getattr(tally, _COUNTERS[outcome]) + 1)
+    tally.failures.add(_failure(job, answer, outcome, reason, verdict, options))
 
 
-async def probe(client: aiohttp.ClientSession, url: str, options: ResolveOptions) -> Answer:
+_COUNTERS = {"missing": "missing", "corrupt": "corrupt", "error": "errors"}
+
+
+def _failure(job: Job, answer: Answer, outcome: str, reason: str, verdict: Verdict | None,
+             options: ResolveOptions) -> Failure:
+    ref, url = job.ref, redact_url(job.url, options.secrets)
+    return Failure(ref.cls, ref.object_id, ref.field, ref.path, url, answer.status, reason, outcome,
+                   method=verdict.method if verdict else "", size=answer.length,
+                   source_size=job.source.size if job.source else None,
+                   source_digest=job.source.describe() if job.source else "",
+                   target_digest=job.target.describe() if job.target else "",
+                   content_type=answer.content_type or "")
+
+
+async def probe(client: aiohttp.ClientSession, url: str, options: ResolveOptions,
+                counter: Counter | None = None) -> Answer:
     """HEAD the URL (ranged GET where HEAD is refused), retrying 429/5xx and dropped connections."""
     timeout = aiohttp.ClientTimeout(total=options.timeout_s)
     attempt = 0
     while True:
+        if counter is not None:
+            counter.add("head url")
         answer = await _probe_once(client, url, timeout)
         if not _retryable(answer) or attempt == options.retries:
             return answer if attempt == 0 else dataclasses.replace(answer, attempts=attempt + 1)
@@ -252,7 +338,8 @@ async def _probe_once(client: aiohttp.ClientSession, url: str, timeout: aiohttp.
 
 async def _head(client: aiohttp.ClientSession, url: str, timeout: aiohttp.ClientTimeout) -> Answer:
     async with client.head(url, timeout=timeout, allow_redirects=True) as resp:
-        return Answer(resp.status, resp.content_length, retry_after=_retry_after(resp))
+        return Answer(resp.status, resp.content_length, retry_after=_retry_after(resp),
+                      content_type=resp.headers.get("Content-Type", ""))
 
 
 async def _ranged_get(client: aiohttp.ClientSession, url: str, timeout: aiohttp.ClientTimeout) -> Answer:
@@ -260,7 +347,8 @@ async def _ranged_get(client: aiohttp.ClientSession, url: str, timeout: aiohttp.
         length = _range_total(resp.headers.get("Content-Range", "")) if resp.status == 206 else resp.content_length
         if resp.status != 206:
             resp.close()     # a server ignoring Range sends the whole file: do not download it
-        return Answer(resp.status, length, retry_after=_retry_after(resp))
+        return Answer(resp.status, length, retry_after=_retry_after(resp),
+                      content_type=resp.headers.get("Content-Type", ""))
 
 
 def _range_total(content_range: str) -> int | None:
@@ -276,7 +364,8 @@ def _retry_after(resp: aiohttp.ClientResponse) -> float | None:
 
 def _freeze(key: tuple[str, str], tally: _Tally) -> ResolveSummary:
     return ResolveSummary(key[0], key[1], tally.total, tally.resolved, tally.missing, tally.errors,
-                          tuple(tally.failures.listed()))
+                          tuple(tally.failures.listed()), tally.corrupt, tuple(sorted(tally.methods.items())),
+                          tally.sampled_bytes)
 
 
 def _first(grouped: BaseExceptionGroup[BaseException]) -> BaseException:
@@ -297,7 +386,7 @@ def require_verified(summary: ResolveSummary) -> None:
 
     A definite miss is a FAIL even if other URLs errored; errors alone are "could not verify".
     """
-    if summary.errors and not summary.missing:
+    if summary.errors and not summary.missing and not summary.corrupt:
         errors = summary.error_failures()
         first = "; ".join(f.describe() for f in errors[:5])
         kind = TargetTimeout if any(f.reason.startswith("timeout") for f in errors) else TargetUnreachable

@@ -74,7 +74,11 @@ def s3_direct_url(scheme: UrlScheme, name: str) -> str:
 
 
 def gcs_direct_url(scheme: UrlScheme, name: str) -> str:
-    return f"https://storage.googleapis.com/{scheme.bucket}/{encode_path(scheme.prefix + name)}"
+    """The GCS adapter's direct-access URL: the name is NOT encoded (``@parse/gcs-files-adapter`` 2.x joins it
+    as it is; an HTTP client sends a space as %20, as a browser does). ``base_url`` replaces
+    ``https://storage.googleapis.com/<bucket>`` (a CDN or proxy in front of the bucket, or an emulator)."""
+    origin = scheme.base_url.rstrip("/") if scheme.base_url else f"https://storage.googleapis.com/{scheme.bucket}"
+    return f"{origin}/{scheme.prefix}{name}"
 
 
 def adapter_url(scheme: UrlScheme, name: str) -> str:

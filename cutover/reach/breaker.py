@@ -87,7 +87,7 @@ def _stores(target: Target) -> Iterator[Component]:
         return
     endpoint = files.endpoint_url or f"https://s3.{files.region or 'us-east-1'}.amazonaws.com"
     yield Component(FILE_STORE, "s3", host_of(endpoint), (url_host(endpoint),))
-    if files.source_bucket:
+    if files.source_bucket and files.source_adapter in ("", "s3"):
         source = files.source_endpoint_url or endpoint
         yield Component(SOURCE_STORE, "s3", host_of(source), (url_host(source),))
 

@@ -38,10 +38,12 @@ _URI_FIELDS = {
 _ENUMS: dict[tuple[str, ...], tuple[str, ...]] = {
     ("source", "kind"): ("mongodb", "rest", "export"),
     ("sandbox", "source_kind"): ("mongodb", "rest", "export"),
+    ("sandbox", "files_store"): ("s3", "gcs"),
     ("files", "adapter"): ("s3", "gridfs", "gcs"),
+    ("files", "source_adapter"): ("s3", "gcs"),
     ("scans", "read_preference"): ("primary", "primaryPreferred", "secondary", "secondaryPreferred", "nearest"),
 }
-_OPTIONAL_ENUMS = frozenset({("scans", "read_preference")})   # "" means "not set"
+_OPTIONAL_ENUMS = frozenset({("scans", "read_preference"), ("files", "source_adapter")})   # "" means "not set"
 PROBE_SIDE_EFFECTS = ("undo", "report")
 
 
@@ -54,6 +56,7 @@ class SandboxSpec:
     production: bool = False
     live: model.SandboxLive | None = None  # live mode: app traffic on the source, a lagged sync to the target
     source_kind: str = "mongodb"           # rest: the source Parse Server's API; export: a JSON export written from it
+    files_store: str = "s3"                # gcs: the target Parse Server stores files in GCS (two emulators)
 
 
 # Built-in targets: served by the embedded sandbox, they need no targets file. A file's target of the same name
@@ -63,6 +66,7 @@ BUILTIN_TARGETS: dict[str, SandboxSpec] = {
     "demo-live": SandboxSpec("demo-live", live=model.SandboxLive()),  # app traffic and a lagged sync
     "demo-rest": SandboxSpec("demo-rest", source_kind="rest"),  # the source read through its Parse REST API
     "demo-export": SandboxSpec("demo-export", source_kind="export"),  # a Parse JSON export written from it
+    "demo-gcs": SandboxSpec("demo-gcs", files_store="gcs"),   # the target Parse Server stores files in GCS
 }
 
 
@@ -120,7 +124,7 @@ def _sandbox_spec(path: Path, name: str, raw: dict[str, Any]) -> SandboxSpec:
         extra.add("sandbox.name")
     if extra:
         raise ConfigError(f"{path}: targets.{name}.{sorted(extra)[0]}: a sandbox target takes only "
-                          "'sandbox' (a table with 'scale', 'live' and 'source_kind') and 'production'")
+                          "'sandbox' (a table with 'scale', 'live', 'source_kind' and 'files_store') and 'production'")
     box = raw["sandbox"]
     if box is True:
         box = {}

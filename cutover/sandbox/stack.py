@@ -58,11 +58,14 @@ from cutover.model import (
 )
 from cutover.sandbox.cache_dir import default_cache_dir
 from cutover.sandbox.certs import Pki, make_pki
+from cutover.sandbox.gcs_stack import GcsEndpoints, gcs_services, seed_gcs
+from cutover.sandbox.gcs_stack import parse_files as gcs_parse_files
+from cutover.sandbox.gcs_stack import target_files as gcs_target_files
 from cutover.sandbox.live import LiveControl, count_tolerance, live_service
 from cutover.sandbox.migrate import copy_bucket, copy_database
 from cutover.sandbox.mongo_server import mongo_service, mongo_uri
 from cutover.sandbox.node_env import NodeRuntime, node_runtime
-from cutover.sandbox.parse_server import ParseOptions, S3Files, parse_service
+from cutover.sandbox.parse_server import GCSFiles, ParseOptions, S3Files, parse_service
 from cutover.sandbox.pipeline import (
     PARSE_INITIALISED,
     copy_parse_initialised,
@@ -99,8 +102,11 @@ class Endpoints:
 class Sandbox:
     """A running sandbox; use as a context manager or call :meth:`stop`."""
 
-    def __init__(self, run_dir: Path, scale: int = 3000, cache_dir: Path | None = None) -> None:
+    def __init__(self, run_dir: Path, scale: int = 3000, cache_dir: Path | None = None,
+                 files_store: str = "s3") -> None:
         self.run_dir = Path(run_dir)
+        self.files_store = files_store    # "gcs": the target Parse Server stores files in GCS (demo-gcs)
+        self.gcs: GcsEndpoints | None = None
         self.scale = scale
         self.cache_dir = Path(cache_dir or default_cache_dir())
         self.node: NodeRuntime | None = None
@@ -223,6 +229,10 @@ class Sandbox:
         self._timed("source_parse", t0)
         counts, gridfs_files = data.result()
         s3_files = files.result()
+        if self.gcs is not None:
+            self._await(stores["gcs-source"])
+            self._await(stores["gcs-target"])
+            seed_gcs(self.s3, SOURCE_BUCKET, self.gcs, self._check_stopping)
         self._timed("seed_and_migrate", t0)
         self._await(target_parse)
         self._await(tls)
@@ -269,6 +279,9 @@ class Sandbox:
             self.ep.source_uri = mongo_uri(src_port, self._dbs[0])
             self.ep.target_uri = mongo_uri(dst_port, self._dbs[1])
         self.ep.s3_url = f"http://127.0.0.1:{s3_port}"
+        if self.files_store == "gcs":
+            gcs, self.gcs = gcs_services(logs)
+            services.update({"gcs-source": gcs[0], "gcs-target": gcs[1]})
         for service in services.values():
             self._spawn(service)
         self.s3 = s3_client(self.ep.s3_url, "us-east-1")
@@ -276,9 +289,11 @@ class Sandbox:
 
     def _spawn_parse(self, name: str, db_uri: str, bucket: str, port: int | None = None) -> tuple[Service, str]:
         port = port or free_port()
-        files = S3Files(endpoint=self.ep.s3_url, bucket=bucket,
-                        region=REGION if bucket == TARGET_BUCKET else "us-east-1",
-                        access_key_id=DUMMY_ACCESS_KEY, secret_access_key=DUMMY_SECRET_KEY)
+        files: S3Files | GCSFiles = S3Files(endpoint=self.ep.s3_url, bucket=bucket,
+                                            region=REGION if bucket == TARGET_BUCKET else "us-east-1",
+                                            access_key_id=DUMMY_ACCESS_KEY, secret_access_key=DUMMY_SECRET_KEY)
+        if self.gcs is not None and bucket == TARGET_BUCKET:
+            files = gcs_parse_files(self.gcs)
         opts = ParseOptions(
             port=port, app_id=APP_ID, master_key=self.keys["master_key"], rest_key=self.keys["rest_key"],
             javascript_key=self.keys["javascript_key"], file_key=self.keys["file_key"], database_uri=db_uri,
@@ -366,9 +381,9 @@ class Sandbox:
                               sync_lag_s=live.lag_s if live else 0.0),
             parse=parse,
             source_parse=dataclasses.replace(parse, server_url=self.ep.source_parse_url, public_url=""),
-            files=Files(adapter="s3", bucket=TARGET_BUCKET, region=REGION, endpoint_url=self.ep.s3_url,
-                        access_key_id=DUMMY_ACCESS_KEY, secret_access_key=DUMMY_SECRET_KEY,
-                        source_bucket=SOURCE_BUCKET),
+            files=gcs_target_files(self.gcs) if self.gcs is not None else
+            Files(adapter="s3", bucket=TARGET_BUCKET, region=REGION, endpoint_url=self.ep.s3_url,
+                  access_key_id=DUMMY_ACCESS_KEY, secret_access_key=DUMMY_SECRET_KEY, source_bucket=SOURCE_BUCKET),
             regions={"app_server": f"aws:{REGION}", "database": f"aws:{REGION}",
                      "file_store": f"aws:{REGION}", "clients": "internet"},
             queries=DEMO_QUERIES,

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
-from cutover.files import FileField, require_verified
+from cutover.files import ClassResolution, Failure, FileField, require_verified
 from cutover.session import Session
 from cutover_pytest.params import NOT_APPLICABLE, parametrize
 
@@ -34,18 +35,39 @@ def _fields(session: Session) -> list[tuple[str, FileField]]:
 def test_referenced_files_resolve(session: Session, file_field: FileField, report_table: Callable[..., None],
                                   record_facts: Callable[..., None]) -> None:
     """Every file this class and field references resolves through the target's files adapter: 2xx, not
-    empty, and the source's size where the source store is reachable."""
+    empty, and, where the source store is declared, the source's size, content (store digests, else a
+    sampled byte comparison) and Content-Type family."""
     result = session.files.resolve(file_field)
     s = result.summary
-    record_facts(total=s.total, resolved=s.resolved, missing=s.missing, errors=s.errors,
+    record_facts(total=s.total, resolved=s.resolved, missing=s.missing, corrupt=s.corrupt, errors=s.errors,
                  legacy_skipped=result.legacy_skipped, sizes_compared=result.sizes_known,
-                 failures=[dataclasses.asdict(f) for f in s.failures])
-    report_table(f"{s.label}: unresolved files (first {len(s.failures)})", ["objectId", "path", "url", "status",
-                 "reason"], [[f.object_id, f.path, f.url, f.status, f.reason] for f in s.failures])
+                 content_compared=result.sizes_known, content_methods=dict(s.methods),
+                 sampled_bytes=s.sampled_bytes, failures=[dataclasses.asdict(f) for f in s.failures],
+                 **_run_facts(result.run))
+    report_table(f"{s.label}: files that do not resolve or differ from the source (first {len(s.failures)})",
+                 FAILURE_COLUMNS, [_failure_row(f) for f in s.failures])
     require_verified(s)
-    missing = "; ".join(f.describe() for f in s.missing_failures()[:10])
+    bad = "; ".join(f.describe() for f in (s.missing_failures() + s.corrupt_failures())[:10])
     also = f" ({s.errors} more could not be checked)" if s.errors else ""
-    assert not s.missing, f"{s.label}: {s.missing} of {s.total} files do not resolve{also}: {missing}"
+    assert not s.missing and not s.corrupt, (f"{s.label}: of {s.total} files, {s.missing} do not resolve and "
+                                             f"{s.corrupt} differ from the source{also}: {bad}")
+
+
+FAILURE_COLUMNS = ["objectId", "path", "url", "status", "outcome", "reason", "method", "size", "source size",
+                   "source digests", "target digests", "content type"]
+
+
+def _failure_row(f: Failure) -> list[Any]:
+    return [f.object_id, f.path, f.url, f.status, f.outcome, f.reason, f.method, f.size, f.source_size,
+            f.source_digest, f.target_digest, f.content_type]
+
+
+def _run_facts(run: ClassResolution | None) -> dict[str, Any]:
+    """The class's resolution figures (shared by its fields): requests to stores and URLs, and their rate."""
+    if run is None:
+        return {}
+    return {"class_requests": run.requests, "class_elapsed_s": run.elapsed_s,
+            "class_request_rate_per_s": run.request_rate, "store_requests": run.run_requests}
 
 
 @pytest.mark.criterion("FILE-02")

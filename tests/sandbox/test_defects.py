@@ -76,24 +76,31 @@ def _database_changes(src: Any, dst: Any) -> set[Change]:
     return changes
 
 
-def _bucket(s3: Any, name: str) -> dict[str, bytes]:
+def _bucket(s3: Any, name: str) -> dict[str, tuple[bytes, str]]:
     pages = s3.get_paginator("list_objects_v2").paginate(Bucket=name)
-    return {o["Key"]: s3.get_object(Bucket=name, Key=o["Key"])["Body"].read()
-            for page in pages for o in page.get("Contents", [])}
+    return {o["Key"]: _object(s3, name, o["Key"]) for page in pages for o in page.get("Contents", [])}
 
 
-def _chunks(db: Any) -> set[tuple[str, str]]:
+def _object(s3: Any, bucket: str, key: str) -> tuple[bytes, str]:
+    answer = s3.get_object(Bucket=bucket, Key=key)
+    return answer["Body"].read(), answer.get("ContentType", "")
+
+
+def _chunk_data(db: Any) -> dict[tuple[str, str], bytes]:
     names = {f["_id"]: f["filename"] for f in db["fs.files"].find()}
-    return {(names[c["files_id"]], str(c["n"])) for c in db["fs.chunks"].find({}, {"files_id": 1, "n": 1})}
+    return {(names[c["files_id"]], str(c["n"])): bytes(c["data"]) for c in db["fs.chunks"].find({})}
 
 
 def _file_changes(h: Handles, source_files: Any) -> set[Change]:
     a, b = _bucket(h.s3, h.source_bucket), _bucket(h.s3, h.target_bucket)
     changes: set[Change] = {("s3-missing", k) for k in a.keys() - b.keys()}
     changes |= {("s3-extra", k) for k in b.keys() - a.keys()}
-    changes |= {("s3-changed", k) for k in a.keys() & b.keys() if a[k] != b[k]}
+    changes |= {("s3-changed", k) for k in a.keys() & b.keys() if a[k][0] != b[k][0]}
+    changes |= {("s3-type-changed", k) for k in a.keys() & b.keys() if a[k][1] != b[k][1]}
     assert h.gridfs_db is not None
-    changes |= {("chunk-missing", *c) for c in _chunks(source_files) - _chunks(h.gridfs_db)}
+    src, dst = _chunk_data(source_files), _chunk_data(h.gridfs_db)
+    changes |= {("chunk-missing", *c) for c in src.keys() - dst.keys()}
+    changes |= {("chunk-changed", *c) for c in src.keys() & dst.keys() if src[c] != dst[c]}
     return changes
 
 
@@ -128,6 +135,10 @@ EXPECTED: dict[str, Callable[[Planted], set[Change]]] = {
     "deleted_s3_object": lambda p: {("s3-missing", str(p.file))},
     "nested_file_missing": lambda p: {("s3-missing", str(p.file))},
     "truncated_s3_object": lambda p: {("s3-changed", str(p.file))},
+    "same_size_corruption": lambda p: {("s3-changed", str(p.file))},
+    "swapped_s3_objects": lambda p: {("s3-changed", str(p.file)), ("s3-changed", p.detail.split()[-1])},
+    "content_type_changed": lambda p: {("s3-type-changed", str(p.file))},
+    "corrupted_gridfs_chunk": lambda p: {("chunk-changed", str(p.file), "0")},
     "deleted_gridfs_chunk": lambda p: {("chunk-missing", str(p.file), p.detail.split("=")[1].split()[0])},
 }
 

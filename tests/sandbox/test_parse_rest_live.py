@@ -3,6 +3,7 @@ fuzzed round trips of every Parse type, the flows of API-02..07, probes that lea
 only ``Session.close()`` runs), the sweep of stale probes, and the side effects of an app's triggers."""
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -139,12 +140,21 @@ def test_wiring_finds_the_probe_in_the_database_and_not_in_another(run: ProbeRun
 
 
 def test_file_round_trip_and_a_store_that_lacks_the_file(run: ProbeRun, live: Live) -> None:
-    flow = rest_flows.file_round_trip(run, lambda n: rest_flows.store_problem(live.files, live.s3, None, n))
-    assert flow.ok, flow.failure
-    create_bucket(live.s3, "empty-bucket", "us-east-1")
-    wrong = Files(adapter="s3", bucket="empty-bucket")
-    flow = rest_flows.file_round_trip(run, lambda n: rest_flows.store_problem(wrong, live.s3, None, n))
-    assert flow.failure.startswith("API-04 store: ") and "is not in bucket 'empty-bucket'" in flow.failure
+    right, wrong = _files_of(live, live.files), _files_of(live, dataclasses.replace(live.files, bucket="empty-bucket"))
+    try:
+        flow = rest_flows.file_round_trip(run, right.files.missing_from_store)
+        assert flow.ok, flow.failure
+        create_bucket(live.s3, "empty-bucket", "us-east-1")
+        flow = rest_flows.file_round_trip(run, wrong.files.missing_from_store)
+        assert flow.failure.startswith("API-04 store: ") and "is not in bucket 'empty-bucket'" in flow.failure
+    finally:
+        right.close()
+        wrong.close()
+
+
+def _files_of(live: Live, files: Files) -> Session:
+    """A session whose target keeps its files in ``files`` (API-04 asks its files facade where a file landed)."""
+    return Session(Target(name="live", source=Source(uri=live.uri), database=Database(uri=live.uri), files=files))
 
 
 def test_acl_and_user_flows_pass_and_hold_no_password(run: ProbeRun, live: Live) -> None:

@@ -214,7 +214,7 @@ def test_an_unknown_target_without_a_targets_file_says_so_and_names_the_built_in
         load_target(tmp_path / "targets.toml", "prod", required=False)
     message = str(raised.value)
     assert "unknown target 'prod'; known targets: none (no such file: pass --targets-file PATH)" in message
-    assert message.endswith("built-in targets: demo, demo-export, demo-live, demo-rest")
+    assert message.endswith("built-in targets: demo, demo-export, demo-gcs, demo-live, demo-rest")
 
 
 def test_an_explicit_targets_file_must_exist_even_for_a_built_in_name(tmp_path: Path) -> None:

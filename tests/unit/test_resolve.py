@@ -1,6 +1,7 @@
 """Resolution against a real local HTTP server: outcomes, HEAD fallback, retries, timeouts, bounds."""
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Iterator
@@ -192,3 +193,28 @@ def test_a_host_silent_to_a_round_of_requests_is_not_asked_again() -> None:
     assert hole.accepted <= 2 * SILENT_STREAK
     with pytest.raises(CouldNotVerify, match="gave no usable answer"):
         require_verified(summary)
+
+
+def _judge(source_body: bytes) -> Any:
+    from cutover.files.content import ContentJudge, Side
+    from cutover.files.sampling import SampleOptions
+
+    return ContentJudge(Side("source", lambda name, start, end: source_body[start:end]), None, SampleOptions())
+
+
+def test_content_judged_by_digest_and_by_sample(server: Any) -> None:
+    """/ok serves 0123456789 (no type): equal MD5s pass, unequal ones fail with both digests named; without
+    digests the bytes are sampled from the URL and the source."""
+    from cutover.files.digests import StoreObject
+
+    same, other = StoreObject(10, etag="a" * 32), StoreObject(10, etag="b" * 32)
+    jobs = [dataclasses.replace(_job(server.base, "/ok/1", "o1"), source=same, target=same),
+            dataclasses.replace(_job(server.base, "/ok/2", "o2"), source=same, target=other),
+            dataclasses.replace(_job(server.base, "/ok/3", "o3"), source=StoreObject(10), target=StoreObject(10)),
+            dataclasses.replace(_job(server.base, "/ok/4", "o4"), source=StoreObject(10), target=StoreObject(10))]
+    summary = resolve(jobs[:3], FAST, judge=_judge(b"0123456789"))[("Post", "photo")]
+    assert (summary.resolved, summary.corrupt, dict(summary.methods)) == (2, 1, {"md5": 1, "sampled": 1})
+    failure = summary.corrupt_failures()[0]
+    assert failure.object_id == "o2" and failure.method == "md5" and "b" * 32 in failure.target_digest
+    corrupt = resolve(jobs[3:], FAST, judge=_judge(b"0123456780"))[("Post", "photo")]
+    assert corrupt.corrupt == 1 and "offset 9" in corrupt.failures[0].reason

@@ -1,0 +1,124 @@
+"""End-to-end benchmark of FILE-01 (issue 22): the sandbox's real Parse Server (behind its TLS front) and moto S3.
+
+    .venv/bin/python bench/bench_files_e2e.py [--scale 20000] [--concurrency 32]
+
+Baseline, as the issue defines it: one listing of the source bucket plus a raw aiohttp HEAD loop (same
+concurrency) over the URLs of every GameScore file reference (avatar and attachments). FILE-01: a fresh
+session resolves the class (its two file fields in one pass), lists the source and the target bucket once,
+compares sizes and digests. Each side runs twice, interleaved, in one run; the best run counts. Target:
+FILE-01 >= 0.8x the baseline. Requests to the stores are counted from moto's request log (HEAD, GET and
+list lines) and from FILE-01's own counter.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import ssl
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from cutover.files import facade as files
+from cutover.files.refs import iter_class_refs, schema_file_fields
+from cutover.files.urls import adapter_url, scheme_for
+from cutover.model import Target
+from cutover.sandbox.stack import SOURCE_BUCKET, Sandbox
+from cutover.session import Session
+
+
+def _urls(sandbox: Sandbox, target: Target) -> list[str]:
+    db = sandbox.db(target.database.uri)
+    spec = next(s for s in schema_file_fields(db) if s.cls == "GameScore")
+    scheme = scheme_for(target)
+    return [adapter_url(scheme, r.name) for r in iter_class_refs(db, spec) if not files.is_legacy(r)]
+
+
+async def _head_loop(urls: list[str], concurrency: int, ca_file: str) -> int:
+    ok, source = 0, iter(urls)
+    connector = aiohttp.TCPConnector(limit=concurrency, ssl=ssl.create_default_context(cafile=ca_file))
+    async with aiohttp.ClientSession(connector=connector) as client:
+        async def worker() -> None:
+            nonlocal ok
+            for url in source:
+                async with client.head(url) as resp:
+                    ok += resp.status == 200
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return ok
+
+
+def baseline(sandbox: Sandbox, urls: list[str], concurrency: int, ca_file: str) -> float:
+    started = time.perf_counter()
+    listed = sum(len(p.get("Contents", [])) for p in
+                 sandbox.s3.get_paginator("list_objects_v2").paginate(Bucket=SOURCE_BUCKET))
+    ok = asyncio.run(_head_loop(urls, concurrency, ca_file))
+    if ok != len(urls) or not listed:
+        raise SystemExit(f"baseline: {ok} of {len(urls)} URLs answered 200, {listed} objects listed")
+    return time.perf_counter() - started
+
+
+def file01(target: Target) -> tuple[float, dict[str, Any]]:
+    session = Session(target)
+    try:
+        started = time.perf_counter()
+        fields = [f for f in session.files.fields() if f.cls == "GameScore"]
+        results = [session.files.resolve(f) for f in fields]
+        elapsed = time.perf_counter() - started
+    finally:
+        session.close()
+    bad = [r.summary for r in results if r.summary.missing or r.summary.corrupt or r.summary.errors]
+    if bad:
+        raise SystemExit(f"FILE-01 did not pass on the clean sandbox: {bad[0]}")
+    run = results[0].run
+    assert run is not None
+    return elapsed, {"refs": sum(r.summary.total for r in results), "methods": [dict(r.summary.methods)
+                     for r in results], "requests": run.run_requests, "rate": run.request_rate}
+
+
+def moto_counts(log: Path) -> dict[str, int]:
+    lines = log.read_text(errors="replace").splitlines() if log.exists() else []
+    return {"HEAD": sum('"HEAD ' in x for x in lines), "GET object": sum('"GET ' in x and "list-type" not in x
+                                                                          for x in lines),
+            "list": sum("list-type=2" in x for x in lines)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--scale", type=int, default=20000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="cutover-bench-e2e-") as tmp, Sandbox(Path(tmp), args.scale) as box:
+        target = box.target()
+        target = dataclasses.replace(target, thresholds=dataclasses.replace(
+            target.thresholds, file_concurrency=args.concurrency))
+        urls, ca_file = _urls(box, target), str(box.pki.ca_file if box.pki else "")
+        log = box.run_dir / "logs" / "s3.log"
+        raw, ours, facts, counts = [], [], {}, {}
+        for _ in range(2):
+            before = moto_counts(log)
+            raw.append(baseline(box, urls, args.concurrency, ca_file))
+            middle = moto_counts(log)
+            elapsed, facts = file01(target)
+            ours.append(elapsed)
+            after = moto_counts(log)
+            counts = {"baseline": {k: middle[k] - before[k] for k in before},
+                      "FILE-01": {k: after[k] - middle[k] for k in after}}
+    ratio = min(raw) / min(ours)
+    print(f"scale {args.scale}: {len(urls)} GameScore file URLs, concurrency {args.concurrency}")
+    print(f"baseline (1 listing + raw HEAD loop): {min(raw):6.1f} s, {len(urls) / min(raw):6.0f} URLs/s")
+    print(f"FILE-01 (GameScore, both fields)    : {min(ours):6.1f} s, {facts['refs'] / min(ours):6.0f} refs/s, "
+          f"ratio {ratio:.2f}x (target >= 0.8x)")
+    print(f"moto requests, last round           : {counts}")
+    print(f"FILE-01 counter                     : {facts['requests']}; methods {facts['methods']}")
+    print("BENCH:", "PASS" if ratio >= 0.8 else "FAIL")
+    sys.exit(0 if ratio >= 0.8 else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,211 @@
+"""FILE-01 for a whole run at the cost of its references: stores listed once, classes read once, GridFS in batches.
+
+Profiled cost before this module (issue 22): each (class, file field) listed or probed the source store
+again, re-read every source GridFS size and asked the target's GridFS once per reference. Now, per run
+(per process: xdist workers each keep their own):
+- the source bucket and the target bucket are listed once (``session.memo``);
+- a class's documents are read once for all its file fields: the first FILE-01 of a class resolves the
+  others too, and the checks of its other fields read the cached summaries;
+- GridFS files (target census and digests, source digests) are read 1,000 names per batch.
+The references of a class are resolved in the order the database returns them (``_id`` order on a
+collection scan is not promised, but failure listings are sorted, so reports are deterministic).
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from cutover.errors import CouldNotVerify
+from cutover.files.content import ContentJudge, Side
+from cutover.files.digests import StoreObject
+from cutover.files.gcs import GCSStore
+from cutover.files.gridfs_state import GridFSState, gridfs_range, gridfs_states
+from cutover.files.refs import FileField, FileRef, iter_class_refs, schema_file_fields
+from cutover.files.resolve import Answer, Job, ResolveSummary, resolve
+from cutover.files.sampling import SampleOptions
+from cutover.files.storage import error_code, gridfs_in_use
+from cutover.files.store_index import Counter, Prefetch, batched, s3_head, s3_index, s3_range
+from cutover.files.urls import UrlScheme, adapter_url, is_legacy_name, is_legacy_url
+
+BATCH = 1000
+
+
+@dataclass(frozen=True)
+class ClassResolution:
+    """FILE-01 facts for every file field of one class, from one pass over its documents."""
+
+    cls: str
+    summaries: dict[str, ResolveSummary]
+    legacy_skipped: dict[str, int]
+    requests: dict[str, int]          # requests sent to stores and URLs while resolving this class
+    elapsed_s: float
+    content_compared: bool            # a source store was declared: content compared with it
+    run_requests: dict[str, int] = field(default_factory=dict)  # this process's requests so far, listings included
+
+    @property
+    def request_rate(self) -> float:
+        """HTTP requests per second to the file host and stores (the politeness fact)."""
+        return round(sum(self.requests.values()) / self.elapsed_s, 1) if self.elapsed_s else 0.0
+
+
+@dataclass
+class Stores:
+    """The run's view of the stores (built once per session)."""
+
+    counter: Counter = field(default_factory=Counter)
+    source: dict[str, StoreObject] | None = None     # the source bucket's listing (None: no source bucket)
+    target: dict[str, StoreObject] | None = None     # the target bucket's listing (None: not a bucket)
+    source_gcs: GCSStore | None = None               # the JSON API clients, for GCS buckets
+    target_gcs: GCSStore | None = None
+
+
+def stores(session: Any) -> Stores:
+    return session.memo.get(("files.stores",), lambda: _list_stores(session))
+
+
+def _list_stores(session: Any) -> Stores:
+    """Both buckets listed at once (two threads): each listing is a chain of page requests."""
+    with ThreadPoolExecutor(2, thread_name_prefix="files-listing") as pool:
+        source, target = pool.submit(_list_source, session, out := Stores()), pool.submit(_list_target, session, out)
+        out.source, out.target = source.result(), target.result()
+    return out
+
+
+def _list_source(session: Any, out: Stores) -> dict[str, StoreObject] | None:
+    files, timeout = session.target.files, session.target.thresholds.timeout_s
+    if files.source_bucket and files.source_adapter == "gcs":
+        out.source_gcs = session.keep(GCSStore(files.source_endpoint_url or files.endpoint_url, timeout, out.counter))
+        return out.source_gcs.index(files.source_bucket)
+    if files.source_bucket:
+        return _listing(session.source_s3, files.source_bucket, "", out.counter, "source")
+    return None
+
+
+def _list_target(session: Any, out: Stores) -> dict[str, StoreObject] | None:
+    files, timeout = session.target.files, session.target.thresholds.timeout_s
+    if files.adapter == "gcs" and files.bucket:
+        out.target_gcs = session.keep(GCSStore(files.endpoint_url, timeout, out.counter))
+        return out.target_gcs.index(files.bucket, files.prefix)
+    if files.adapter == "s3" and files.bucket:
+        return _listing(session.s3, files.bucket, files.prefix, out.counter, "target")
+    return None
+
+
+def _listing(s3: Any, bucket: str, prefix: str, counter: Counter, side: str) -> dict[str, StoreObject]:
+    try:
+        return s3_index(s3, bucket, prefix, counter)
+    except ClientError as exc:
+        raise CouldNotVerify(f"listing the {side} bucket {bucket} failed: {error_code(exc) or exc}; FILE-01 "
+                             f"compares content with it: grant s3:ListBucket or fix files.*bucket") from exc
+
+
+def class_resolution(session: Any, scheme: UrlScheme, fields: list[FileField], options: Any) -> ClassResolution:
+    """Resolve every reference of one class (all of ``fields``) once per session."""
+    return session.memo.get(("files.class", fields[0].cls), lambda: _resolve_class(session, scheme, fields, options))
+
+
+def _resolve_class(session: Any, scheme: UrlScheme, fields: list[FileField], options: Any) -> ClassResolution:
+    cls, run = fields[0].cls, stores(session)
+    spec = next(s for s in schema_file_fields(session.target_db) if s.cls == cls)
+    wanted = {ff.field for ff in fields}
+    refs = (r for r in iter_class_refs(session.target_db, spec) if r.field in wanted)
+    skipped = dict.fromkeys(sorted(wanted), 0)
+    before, t0 = run.counter.snapshot(), time.monotonic()
+    jobs = Prefetch(_jobs(session, refs, scheme, run, skipped))
+    judge = content_judge(session, run)
+    try:
+        done = resolve(jobs, options, judge=judge, counter=run.counter)
+    finally:
+        jobs.close()
+    elapsed = time.monotonic() - t0
+    summaries = {f: done.get((cls, f), ResolveSummary(cls, f)) for f in sorted(wanted)}
+    spent = {k: v - before.get(k, 0) for k, v in run.counter.snapshot().items() if v - before.get(k, 0)}
+    return ClassResolution(cls, summaries, skipped, spent, round(elapsed, 3), run.source is not None,
+                           run.counter.snapshot())
+
+
+def _jobs(session: Any, refs: Iterator[FileRef], scheme: UrlScheme, run: Stores,
+          skipped: dict[str, int]) -> Iterator[Job]:
+    grid = _grid(session)
+    source_grid = session.source_db if gridfs_in_use(session.source_db) else None
+    for batch in batched(refs, BATCH):
+        live = [r for r in batch if not _legacy(r, skipped)]
+        names = {r.name for r in live}
+        on_grid = gridfs_states(grid, names) if grid is not None else {}
+        sources = _source_objects(run, source_grid, names, session.data.budget_s)
+        for ref in live:
+            yield _job(ref, scheme, run, on_grid.get(ref.name), sources.get(ref.name))
+
+
+def _legacy(ref: FileRef, skipped: dict[str, int]) -> bool:
+    if is_legacy_name(ref.name) or is_legacy_url(ref.url):
+        skipped[ref.field] += 1
+        return True
+    return False
+
+
+def _job(ref: FileRef, scheme: UrlScheme, run: Stores, state: GridFSState | None,
+         source: StoreObject | None) -> Job:
+    if state is None:
+        target = run.target.get(ref.name) if run.target is not None else None
+        return Job(ref, adapter_url(scheme, ref.name), source=source, target=target)
+    census = state.file
+    answer = Answer(200, census.length) if census.complete else \
+        Answer(missing=f"GridFS file has {census.found_chunks} of {census.expected_chunks} chunks")
+    return Job(ref, f"gridfs://fs/{ref.name}", answer, source=source, target=state.obj)
+
+
+def _source_objects(run: Stores, source_grid: Any, names: set[str], budget_s: float) -> dict[str, StoreObject]:
+    found = {n: run.source[n] for n in names if n in run.source} if run.source is not None else {}
+    rest = names - set(found)
+    if source_grid is not None and rest:
+        found.update({n: s.obj for n, s in gridfs_states(source_grid, rest, budget_s=budget_s).items()})
+    return found
+
+
+def _grid(session: Any) -> Any:
+    db = session.gridfs_db if session.gridfs_db is not None else session.target_db
+    return db if gridfs_in_use(db) else None
+
+
+def content_judge(session: Any, run: Stores) -> ContentJudge | None:
+    """The judge comparing content with the source, None when no source store is declared or in use."""
+    source_grid = session.source_db if gridfs_in_use(session.source_db) else None
+    if run.source is None and source_grid is None:
+        return None
+    t, files = session.target.thresholds, session.target.files
+    source_s3 = session.source_s3 if files.source_adapter in ("", "s3") else None
+    source = Side("source", _reader(source_s3 or run.source_gcs, files.source_bucket, "", run, source_grid),
+                  _header(source_s3, files.source_bucket, "", run.source, run.counter))
+    target_s3 = session.s3 if files.adapter == "s3" else None
+    target = Side("target", _reader(target_s3 or run.target_gcs, files.bucket, files.prefix, run, _grid(session),
+                                    target=True),
+                  _header(target_s3, files.bucket, files.prefix, run.target, run.counter))
+    return ContentJudge(source, target, SampleOptions(t.content_sample_share, t.content_sample_min_bytes))
+
+
+def _reader(store: Any, bucket: str, prefix: str, run: Stores, grid: Any, target: bool = False) -> Any:
+    """Ranged reads from the bucket (S3 client or :class:`GCSStore`) where it lists the name, else GridFS."""
+    listed = run.target if target else run.source
+
+    def read(name: str, start: int, end: int) -> bytes:
+        if isinstance(store, GCSStore) and listed is not None and name in listed:
+            return store.read(bucket, prefix + name, start, end)
+        if store is not None and listed is not None and name in listed:
+            return s3_range(store, bucket, prefix + name, start, end, run.counter)
+        state = gridfs_states(grid, [name]).get(name) if grid is not None else None
+        if state is None:
+            raise CouldNotVerify(f"{name} is in neither the {'target' if target else 'source'} bucket nor GridFS")
+        return gridfs_range(grid, state.raw_id, state.file.chunk_size, start, end)
+    return read
+
+
+def _header(s3: Any, bucket: str, prefix: str, listed: dict[str, StoreObject] | None, counter: Counter) -> Any:
+    if s3 is None or listed is None:
+        return None
+    return lambda name: s3_head(s3, bucket, prefix + name, counter) if name in listed else None

@@ -1,0 +1,155 @@
+"""Store facts for FILE-01, read the cheap way: one paged listing per bucket, GridFS in batches.
+
+A listing gives size and digest of a thousand objects per request (S3 ``ETag``; GCS ``md5Hash``/``crc32c``
+and ``contentType``), where a per-object HEAD costs a request each: so each bucket is listed once per run
+and kept as a map (name -> :class:`StoreObject`, slotted: about 340 bytes an object with its name and ETag,
+so about 340 MB for a million objects; a merge of sorted listings would bound it, not built yet).
+:class:`Counter` counts the requests sent to each store, the figure FILE-01 records and the bench reports.
+"""
+from __future__ import annotations
+
+import queue
+import threading
+from collections import Counter as _Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from cutover.errors import UnexpectedAnswer
+from cutover.files.digests import StoreObject
+from cutover.files.storage import _MISSING_CODES, error_code, s3_call
+
+CHECKSUM_KEYS = ("ChecksumCRC32", "ChecksumCRC32C", "ChecksumCRC64NVME", "ChecksumSHA1", "ChecksumSHA256")
+
+
+@dataclass
+class Counter:
+    """Requests sent to the stores, by kind (``list s3:bucket``, ``head s3:bucket``...); thread-safe."""
+
+    counts: _Counter[str] = field(default_factory=_Counter)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, kind: str, n: int = 1) -> None:
+        with self.lock:
+            self.counts[kind] += n
+
+    def snapshot(self) -> dict[str, int]:
+        with self.lock:
+            return dict(sorted(self.counts.items()))
+
+
+@dataclass(frozen=True)
+class HeadDetails:
+    """What one HeadObject adds to a listing: type, encryption, additional checksums."""
+
+    content_type: str = ""
+    encryption: str = ""
+    checksums: dict[str, str] = field(default_factory=dict)
+
+
+def s3_listing(s3: Any, bucket: str, prefix: str, counter: Counter) -> Iterator[tuple[str, StoreObject]]:
+    """(name without prefix, object) for every object under ``prefix``, page by page."""
+    pages = iter(s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix))
+    while True:
+        counter.add(f"list s3:{bucket}")
+        page = s3_call(f"ListObjectsV2 {bucket}", lambda: next(pages, None))
+        if page is None:
+            return
+        for item in page.get("Contents", []):
+            obj = StoreObject(int(item.get("Size", 0)), etag=str(item.get("ETag", "")).strip('"').lower())
+            yield item["Key"][len(prefix):], obj
+
+
+def s3_index(s3: Any, bucket: str, prefix: str, counter: Counter) -> dict[str, StoreObject]:
+    """The whole listing as a map; ``listings s3:<bucket>`` counts the passes (``list`` counts pages)."""
+    counter.add(f"listings s3:{bucket}")
+    return dict(s3_listing(s3, bucket, prefix, counter))
+
+
+def s3_head(s3: Any, bucket: str, key: str, counter: Counter) -> HeadDetails | None:
+    """HeadObject with checksum mode on: content type, encryption and checksums; None when absent."""
+    counter.add(f"head s3:{bucket}")
+    try:
+        answer = s3_call(f"HeadObject {key}",
+                         lambda: s3.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED"))
+    except ClientError as exc:
+        if error_code(exc) in _MISSING_CODES:
+            return None
+        raise UnexpectedAnswer(f"HeadObject {bucket}/{key}: {error_code(exc)}") from exc
+    sums = {k.removeprefix("Checksum").lower(): str(answer[k]) for k in CHECKSUM_KEYS if answer.get(k)}
+    return HeadDetails(str(answer.get("ContentType", "")), str(answer.get("ServerSideEncryption", "")), sums)
+
+
+def s3_range(s3: Any, bucket: str, key: str, start: int, end: int, counter: Counter) -> bytes:
+    """Bytes ``start`` .. ``end`` - 1 of one object."""
+    counter.add(f"get s3:{bucket}")
+    answer = s3_call(f"GetObject {key}",
+                     lambda: s3.get_object(Bucket=bucket, Key=key, Range=f"bytes={start}-{end - 1}"))
+    return bytes(answer["Body"].read())
+
+
+def batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class Prefetch:
+    """An iterator that a background thread fills ahead (at most ``size`` items): the database reads and GridFS
+    batches that build jobs overlap the requests in flight, instead of stalling every worker at each batch.
+    Errors reach the consumer; :meth:`close` (or a finished consumer) stops the thread."""
+
+    _END = object()
+
+    def __init__(self, items: Iterable[Any], size: int = 2000) -> None:
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=size)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._fill, args=(iter(items),), daemon=True, name="files-prefetch")
+        self._thread.start()
+
+    def _fill(self, items: Iterator[Any]) -> None:
+        try:
+            for item in items:
+                if not self._put(item):
+                    return
+            self._put(self._END)
+        except BaseException as exc:  # handed to the consumer, which raises it
+            self._put(_Raised(exc))
+
+    def _put(self, item: Any) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def __iter__(self) -> Prefetch:
+        return self
+
+    def __next__(self) -> Any:
+        item = self._queue.get()
+        if item is self._END:
+            self._queue.put(self._END)   # every later next() ends too
+            raise StopIteration
+        if isinstance(item, _Raised):
+            self._queue.put(item)
+            raise item.exc
+        return item
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+@dataclass(frozen=True)
+class _Raised:
+    exc: BaseException

@@ -1,0 +1,127 @@
+"""FILE-01 content integrity end to end: digests from store listings, sampled bytes, Content-Type families.
+
+Each planted defect keeps the file resolvable with its size (so the old size-only FILE-01 passed it) and must
+fail FILE-01 naming the object and field; a correct multipart object must pass; the source bucket is listed
+once per run whatever the number of file fields (counted by FILE-01's request counter and by moto's log).
+Forks are checked with S3 direct access on their own bucket (see test_files_defects.py).
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from cutover.model import Target
+from cutover.sandbox.migrate import copy_bucket
+from cutover.sandbox.s3_server import create_bucket
+from cutover.sandbox.stack import SOURCE_BUCKET, Sandbox
+from cutover_testing.defects import DEFECTS, Handles
+
+FILE_01 = ("-k", "test_referenced_files_resolve")
+PART = 5 * 1024 * 1024          # S3's smallest part
+
+
+def fork(sandbox: Sandbox, label: str) -> tuple[Target, Handles]:
+    target = sandbox.fork_target(label, public_read=True)
+    assert target.files is not None
+    target_db = sandbox.db(target.database.uri)
+    handles = Handles(source_db=sandbox.db(sandbox.ep.source_uri), target_db=target_db, s3=sandbox.s3,
+                      source_bucket=SOURCE_BUCKET, target_bucket=target.files.bucket, gridfs_db=target_db)
+    return dataclasses.replace(target, files=dataclasses.replace(target.files, direct_access=True)), handles
+
+
+def file01(record: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """FILE-01 label -> facts."""
+    return {t["label"]: t.get("facts", {}) for t in record["tests"] if t["criterion"] == "FILE-01"}
+
+
+def failing(result: Any) -> dict[str, str]:
+    return {k: v for k, v in result.failing().items() if k.startswith("FILE-")}
+
+
+@pytest.mark.parametrize(("defect", "label", "words"), [
+    ("same_size_corruption", "FILE-01[GameScore.avatar]", ("MD5", "source has", "differ from the source")),
+    ("swapped_s3_objects", "FILE-01[GameScore.avatar]", ("source has",)),
+    ("content_type_changed", "FILE-01[GameScore.avatar]", ("served as application/octet-stream", "image/png")),
+    ("corrupted_gridfs_chunk", "FILE-01[Document.scan]", ("differ",)),
+])
+def test_content_defect_fails_file_01_naming_the_object(sandbox: Sandbox, run_checks: Callable[..., Any],
+                                                        defect: str, label: str, words: tuple[str, ...]) -> None:
+    target, handles = fork(sandbox, defect.replace("_", "-")[:20])
+    planted = DEFECTS[defect].plant(handles)
+    result = run_checks(target, *FILE_01)
+    bad = failing(result)
+    assert set(bad) == {label}, bad or result.output[-3000:]
+    message = bad[label]
+    assert planted.field and planted.field in message, message
+    assert planted.object_ids and all(str(oid) in message for oid in planted.object_ids), message
+    assert all(word in message for word in words), message
+
+
+def test_clean_run_compares_digests_and_lists_the_source_once(sandbox: Sandbox,
+                                                              run_checks: Callable[..., Any]) -> None:
+    log = sandbox.run_dir / "logs" / "s3.log"
+    before = _listings_in_log(log, SOURCE_BUCKET)
+    result = run_checks(sandbox.target(), *FILE_01)
+    facts = file01(result.record)
+    assert len(facts) >= 3 and not failing(result), failing(result) or result.output[-3000:]
+    avatar = facts["FILE-01[GameScore.avatar]"]
+    assert avatar["content_methods"] == {"md5": avatar["resolved"]}, avatar
+    scan = facts["FILE-01[Document.scan]"]
+    assert set(scan["content_methods"]) <= {"gridfs-chunks", "sampled"} and scan["resolved"], scan
+    for label, f in facts.items():
+        assert f["store_requests"].get(f"listings s3:{SOURCE_BUCKET}") == 1, (label, f["store_requests"])
+    assert _listings_in_log(log, SOURCE_BUCKET) - before == 1, "moto's log counts another number of listings"
+
+
+def _listings_in_log(log: Any, bucket: str) -> int:
+    """Full listings of ``bucket`` in moto's request log: first pages (no continuation token), leaving out the
+    preflight's reachability probe (``max-keys=1``)."""
+    lines = log.read_text(errors="replace").splitlines() if log.exists() else []
+    return sum(1 for line in lines if f"GET /{bucket}?list-type=2" in line
+               and "continuation-token" not in line and "max-keys=1&" not in line)
+
+
+def test_correct_multipart_objects_pass(sandbox: Sandbox, run_checks: Callable[..., Any]) -> None:
+    """Two large avatars: one uploaded in parts on both sides (equal multipart ETags), one in parts on the
+    source and whole on the target (ETags of different forms: the bytes are sampled)."""
+    target, handles = fork(sandbox, "multipart")
+    source_bucket = f"src-multipart-{sandbox._suffix}"
+    create_bucket(sandbox.s3, source_bucket, "us-east-1")
+    copy_bucket(sandbox.s3, SOURCE_BUCKET, sandbox.s3, source_bucket)
+    names = _large_avatars(sandbox, handles, source_bucket)
+    assert target.files is not None
+    target = dataclasses.replace(target, files=dataclasses.replace(target.files, source_bucket=source_bucket))
+    result = run_checks(target, *FILE_01)
+    assert not failing(result), failing(result)
+    methods = file01(result.record)["FILE-01[GameScore.avatar]"]["content_methods"]
+    assert methods.get("multipart-etag") == 1 and methods.get("sampled") == 1, (methods, names)
+
+
+def _large_avatars(sandbox: Sandbox, h: Handles, source_bucket: str) -> list[str]:
+    names = []
+    for position, whole_on_target in ((7, False), (8, True)):
+        doc = h.target_db["GameScore"].find({"avatar": {"$exists": True}}).sort("_id", 1).skip(position).limit(1)[0]
+        body = bytes(range(256)) * ((PART + 300_000) // 256) + doc["_id"].encode()
+        _multipart_put(sandbox.s3, source_bucket, doc["avatar"], body)
+        if whole_on_target:
+            sandbox.s3.put_object(Bucket=h.target_bucket, Key=doc["avatar"], Body=body, ContentType="image/png")
+        else:
+            _multipart_put(sandbox.s3, h.target_bucket, doc["avatar"], body)
+        names.append(doc["avatar"])
+    return names
+
+
+def _multipart_put(s3: Any, bucket: str, key: str, body: bytes) -> None:
+    upload = s3.create_multipart_upload(Bucket=bucket, Key=key, ContentType="image/png")
+    parts = []
+    for n, start in enumerate(range(0, len(body), PART), start=1):
+        answer = s3.upload_part(Bucket=bucket, Key=key, UploadId=upload["UploadId"], PartNumber=n,
+                                Body=body[start:start + PART])
+        parts.append({"ETag": answer["ETag"], "PartNumber": n})
+    s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload["UploadId"],
+                                 MultipartUpload={"Parts": parts})
+    assert "-" in s3.head_object(Bucket=bucket, Key=key)["ETag"]
+
