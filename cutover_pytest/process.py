@@ -23,7 +23,7 @@ from cutover.run.config import SandboxSpec, load_target
 from cutover.run.record import git_commit
 from cutover.run.waivers import Waiver, load_waivers, split_expired
 from cutover.session import RunOptions, Session
-from cutover_pytest import reachability, scratch, sharding, signing
+from cutover_pytest import progress, reachability, scratch, sharding, signing
 from cutover_pytest.archive import archive_interrupted_start, now
 from cutover_pytest.checking import Checks
 from cutover_pytest.controller import Controller
@@ -64,6 +64,7 @@ def _start_controller(config: pytest.Config, narrowed: bool) -> None:
     if watch is not None:
         watch.sandbox, watch.workers = sandbox, lambda: scratch.worker_pids(state.scratch)
     _register(config, state, controller)
+    progress.register(config)
     config.option.htmlpath = str(run_dir / "report.html")
     config.option.self_contained_html = True
     config.option.xmlpath = str(run_dir / "junit.xml")
