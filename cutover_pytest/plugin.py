@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from cutover_pytest import launch, process, progress, sharding, signing, telemetry
+from cutover_pytest import launch, process, progress, resuming, sharding, signing, telemetry
 from cutover_pytest.checking import criterion_marked
 
 pytest_plugins = ["cutover_pytest.fixtures"]
@@ -40,6 +40,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     signing.add_option(group)
     sharding.add_option(group)
     progress.add_option(group)
+    resuming.add_option(group)
 
 
 @pytest.hookimpl(tryfirst=True)

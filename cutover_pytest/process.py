@@ -23,7 +23,7 @@ from cutover.run.config import SandboxSpec, load_target
 from cutover.run.record import git_commit
 from cutover.run.waivers import Waiver, load_waivers, split_expired
 from cutover.session import RunOptions, Session
-from cutover_pytest import progress, reachability, scratch, sharding, signing
+from cutover_pytest import progress, reachability, resuming, scratch, sharding, signing
 from cutover_pytest.archive import archive_interrupted_start, now
 from cutover_pytest.checking import Checks
 from cutover_pytest.controller import Controller
@@ -52,6 +52,7 @@ def _start_controller(config: pytest.Config, narrowed: bool) -> None:
     name = str(config.getoption("target") or os.environ.get("CUTOVER_TARGET"))
     shard = sharding.shard_of(config)   # a malformed K/N stops the run before anything is written
     loaded, waivers = _load(config, name)
+    resuming.load(config, loaded)   # an earlier run that cannot be resumed stops here, before anything is written
     run_dir = _new_run_dir(config, name)
     target, sandbox = _materialize(config, loaded, run_dir, watch)
     active, expired = split_expired(waivers, datetime.now(UTC).date())
@@ -199,6 +200,7 @@ def _register(config: pytest.Config, state: RunState, role: Controller | Worker)
     config.pluginmanager.register(role, f"cutover-{type(role).__name__.lower()}")
     config.pluginmanager.register(Checks(state), "cutover-checks")
     config.pluginmanager.register(HealthWindow(state), "cutover-health-window")
+    resuming.register(config, state)   # before sharding: pluggy calls the later one first, the plan comes first
     sharding.register(config, state)
 
 
