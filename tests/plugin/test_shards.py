@@ -140,3 +140,10 @@ def test_a_malformed_shard_is_a_usage_error(tree: pytest.Pytester) -> None:
     result = run(tree, "--target", "t", "--shard", "3/2", "team_checks.py")
     assert result.ret == 4
     assert not (tree.path / "reports").exists()
+
+
+def test_a_shard_under_xdist_runs_the_same_checks_as_serially(tree: pytest.Pytester) -> None:
+    serial = record(gate(tree, "--shard", "2/3", reports="serial"))
+    parallel = record(gate(tree, "--shard", "2/3", "-n", "2", reports="parallel"))
+    assert parallel["shard"] == serial["shard"]
+    assert {t["id"]: t["outcome"] for t in parallel["tests"]} == {t["id"]: t["outcome"] for t in serial["tests"]}
