@@ -41,14 +41,22 @@ def shard_of(config: pytest.Config) -> Shard | None:
 class Sharding:
     def __init__(self, state: RunState, shard: Shard) -> None:
         self.state, self.shard = state, shard
+        self.plan: ShardPlan | None = None
 
     @pytest.hookimpl(trylast=True)   # after the user's -k/-m and the labels: the plan covers their selection
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
         plan = assign({item.nodeid: expected_cost(criterion_of(item) or "") for item in items}, self.shard.count)
         items[:] = [item for item in items if plan[item.nodeid] == self.shard.index]
         files = self.state.target.files
-        mine = ShardPlan.of(self.shard, plan, self.state.target.source.kind, files.adapter if files else None)
-        write_plan(self.state.run_dir, mine)
+        self.plan = ShardPlan.of(self.shard, plan, self.state.target.source.kind, files.adapter if files else None)
+        write_plan(self.state.run_dir, self.plan)
+
+    def pytest_report_collectionfinish(self, config: pytest.Config) -> str | None:
+        """Under "collected N items" (the whole plan): what this shard runs of it."""
+        if self.plan is None:
+            return None
+        return (f"cutover shard {self.shard.label}: {len(self.plan.assigned)} of {self.plan.total} checks "
+                f"(plan sha256:{self.plan.digest[:12]})")
 
 
 def register(config: pytest.Config, state: RunState) -> None:

@@ -69,6 +69,8 @@ def record(run_dir: Path) -> dict:
 
 
 def test_each_shard_runs_its_part_and_records_its_shard(tree: pytest.Pytester) -> None:
+    result = run(tree, "--target", "t", "--shard", "2/2", "--reports-dir", "shown", "team_checks.py")
+    result.stdout.fnmatch_lines(["cutover shard 2/2: 4 of 8 checks (plan sha256:*)"])
     runs = shards(tree, 2)
     plans = [record(r)["shard"] for r in runs]
     assert [(p["index"], p["count"]) for p in plans] == [(1, 2), (2, 2)]
