@@ -65,6 +65,8 @@ class ProgressLines:
 
     def _write(self, lines: list[str]) -> None:
         """Each on a line of its own: end the line of progress dots pytest may be in the middle of."""
+        if self.config.pluginmanager.get_plugin("terminalreporter") is None:   # -p no:terminal
+            return
         writer = self.config.get_terminal_writer()
         if writer.width_of_current_line:
             writer.line()
