@@ -19,7 +19,7 @@ from cutover.run.history import changes, previous_record
 from cutover.run.results import CheckRecord
 from cutover.run.verification import CriterionResult
 from cutover.run.waivers import Waiver, unmatched
-from cutover_pytest import archive, firstscreen, htmlreport, probing, reachability, signing
+from cutover_pytest import archive, firstscreen, htmlreport, probing, reachability, resuming, sharding, signing
 from cutover_pytest.handover import COMMANDS, RUN, Handover, collected_path
 from cutover_pytest.records import fold, new_record
 from cutover_pytest.signals import REASON, VERDICT, Watch
@@ -220,5 +220,6 @@ class Controller:
             "changes": self.changes(),
             "mongo_commands": {"allow_blocking_commands": target.allow_blocking_commands,
                                **merge_facts([state.session.commands.facts(), *self.worker_commands])},
-            "probes": probing.probe_record(probing.probe_phase(state.session), self.records.values())}
+            "probes": probing.probe_record(probing.probe_phase(state.session), self.records.values()),
+            **sharding.record_fields(state.run_dir), **resuming.record_fields(self.config, state.run_dir)}
         archive.write_run(state.run_dir, meta, body, self.records.values(), target.secrets, signer)

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from cutover_pytest import launch, process, signing, telemetry
+from cutover_pytest import launch, process, progress, resuming, sharding, signing, telemetry
 from cutover_pytest.checking import criterion_marked
 
 pytest_plugins = ["cutover_pytest.fixtures"]
@@ -38,6 +38,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="let a narrowed run (-k, -m, paths, --read-only) pass on the criteria it verified: "
                          "GATE: PARTIAL PASS (n/N criteria)")
     signing.add_option(group)
+    sharding.add_option(group)
+    progress.add_option(group)
+    resuming.add_option(group)
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -23,7 +23,7 @@ from cutover.run.config import SandboxSpec, load_target
 from cutover.run.record import git_commit
 from cutover.run.waivers import Waiver, load_waivers, split_expired
 from cutover.session import RunOptions, Session
-from cutover_pytest import reachability, scratch, signing
+from cutover_pytest import progress, reachability, resuming, scratch, sharding, signing
 from cutover_pytest.archive import archive_interrupted_start, now
 from cutover_pytest.checking import Checks
 from cutover_pytest.controller import Controller
@@ -50,19 +50,22 @@ def start(config: pytest.Config) -> None:
 def _start_controller(config: pytest.Config, narrowed: bool) -> None:
     watch = Watch.install(config)   # first: a signal during the sandbox start must stop the sandbox too
     name = str(config.getoption("target") or os.environ.get("CUTOVER_TARGET"))
+    shard = sharding.shard_of(config)   # a malformed K/N stops the run before anything is written
     loaded, waivers = _load(config, name)
+    resuming.load(config, loaded)   # an earlier run that cannot be resumed stops here, before anything is written
     run_dir = _new_run_dir(config, name)
     target, sandbox = _materialize(config, loaded, run_dir, watch)
     active, expired = split_expired(waivers, datetime.now(UTC).date())
     state = RunState(target, Session(target, _options(config)), run_dir.name, run_dir, now(), scratch.create(config),
                      active, read_only=bool(config.getoption("read_only")))
-    scope = Scope(narrowed=narrowed, partial=bool(config.getoption("partial")),
+    scope = Scope(narrowed=narrowed, partial=bool(config.getoption("partial")) or shard is not None,
                   collect_only=bool(config.getoption("collectonly")))
     controller = Controller(config, state, scope, sandbox=sandbox, watch=watch, expired=expired,
                             git_commit=git_commit(Path.cwd()))
     if watch is not None:
         watch.sandbox, watch.workers = sandbox, lambda: scratch.worker_pids(state.scratch)
     _register(config, state, controller)
+    progress.register(config)
     config.option.htmlpath = str(run_dir / "report.html")
     config.option.self_contained_html = True
     config.option.xmlpath = str(run_dir / "junit.xml")
@@ -199,6 +202,8 @@ def _register(config: pytest.Config, state: RunState, role: Controller | Worker)
     config.pluginmanager.register(role, f"cutover-{type(role).__name__.lower()}")
     config.pluginmanager.register(Checks(state), "cutover-checks")
     config.pluginmanager.register(HealthWindow(state), "cutover-health-window")
+    resuming.register(config, state)   # before sharding: pluggy calls the later one first, the plan comes first
+    sharding.register(config, state)
 
 
 def _options(config: pytest.Config) -> RunOptions:

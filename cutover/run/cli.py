@@ -1,5 +1,6 @@
 """The ``cutover`` console script: ``cutover verify-report DIR [--key PUB]`` re-hashes an archived run and checks
-its signature; ``cutover keygen DIR`` makes the key pair that signs runs; ``cutover criteria`` prints the catalogue
+its signature; ``cutover merge RUN_DIR...`` joins shard runs into one (:mod:`cutover.run.merge_command`);
+``cutover keygen DIR`` makes the key pair that signs runs; ``cutover criteria`` prints the catalogue
 of criteria (the text of docs/CHECKS.md, generated from the registry).
 
 Exit codes as for a gate run: 0 intact (and, with --key, signed by that key), 1 not intact, 4 bad usage
@@ -36,7 +37,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     keygen.add_argument("directory", type=Path, metavar="DIR")
     keygen.add_argument("--name", default="cutover", help="file name of the pair (default: cutover)")
     sub.add_parser("criteria", help="print the catalogue of criteria (Markdown, as in docs/CHECKS.md)")
+    merge = sub.add_parser("merge", help="join the shard runs (--shard K/N) of one gate into one run and verdict")
+    merge.add_argument("run_dirs", type=Path, nargs="+", metavar="RUN_DIR")
+    merge.add_argument("--reports-dir", type=Path, default=Path("reports"), help="default: ./reports")
+    merge.add_argument("--key", type=Path, metavar="PUB", help="the public key every shard must be signed with")
+    merge.add_argument("--sign-key", type=Path, metavar="PATH", help="sign the merged run with this private key")
+    merge.add_argument("--partial", action="store_true", help="as a gate run's --partial")
     args = parser.parse_args(argv)
+    if args.command == "merge":
+        from cutover.run.merge_command import merge_command
+
+        return merge_command(args.run_dirs, args.reports_dir, args.key, args.sign_key, args.partial)
     if args.command == "criteria":
         from cutover.run.catalogue import render
 

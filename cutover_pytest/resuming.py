@@ -1,0 +1,100 @@
+"""``--resume RUN_DIR``: the controller checks that the earlier run can be resumed (:mod:`cutover.run.resume`)
+before anything is written; every collecting process drops the checks it carries over (after the shard
+plan: a shard's plan covers the whole selection), and writes their node ids to ``resumed.json`` in the run
+directory (the same bytes in every process); at the end the controller puts their records among this run's,
+and record.json says what was resumed (``resumed``).
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cutover import __version__
+from cutover.errors import ConfigError
+from cutover.model import Target
+from cutover.run.config import SandboxSpec
+from cutover.run.record import config_digest
+from cutover.run.resume import KEPT, Resumed, load_resumed
+from cutover_pytest.state import RunState
+
+CARRIED = "resumed.json"
+_RESUMED = pytest.StashKey[Resumed]()
+
+
+def add_option(group: Any) -> None:
+    group.addoption("--resume", default=None, metavar="RUN_DIR",
+                    help="continue an interrupted run: its decided checks are carried over, the rest run")
+
+
+def load(config: pytest.Config, loaded: Target | SandboxSpec) -> None:
+    """In the controller, before the run directory is written: a UsageError when RUN_DIR cannot be resumed."""
+    asked = config.getoption("resume", None)
+    if not asked:
+        return
+    if not isinstance(loaded, Target):
+        raise pytest.UsageError(f"--resume: target '{loaded.name}' is a sandbox, a new deployment each run: "
+                                "there is nothing to resume")
+    if loaded.database.live_sync:   # carried-over partitions would miss the writes synced since: refuse
+        raise pytest.UsageError(f"--resume: target '{loaded.name}' is under live sync (database.live_sync = true): "
+                                "results of an earlier run do not hold; run the gate whole")
+    identity = {"target": loaded.name, "config_digest": config_digest(loaded), "suite_version": __version__}
+    try:
+        config.stash[_RESUMED] = load_resumed(Path(asked), identity)
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
+class Resuming:
+    def __init__(self, state: RunState, kept: set[str]) -> None:
+        self.state, self.kept = state, kept
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        carried = sorted(item.nodeid for item in items if item.nodeid in self.kept)
+        items[:] = [item for item in items if item.nodeid not in self.kept]
+        path = self.state.run_dir / CARRIED
+        tmp = path.with_name(f".{CARRIED}.{os.getpid()}")
+        tmp.write_text(json.dumps(carried) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+
+    @pytest.hookimpl(tryfirst=True)   # before the controller's verdict
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        controller = session.config.pluginmanager.get_plugin("cutover-controller")
+        if controller is not None:
+            carry_over(session.config, self.state, controller.records)
+
+
+def register(config: pytest.Config, state: RunState) -> None:
+    """Every process: the controller knows the earlier run; a worker reads its record's decided checks."""
+    asked = config.getoption("resume", None)
+    if not asked:
+        return
+    resumed = config.stash.get(_RESUMED, None)
+    kept = set(resumed.kept) if resumed is not None else _decided(Path(asked))
+    config.pluginmanager.register(Resuming(state, kept), "cutover-resuming")
+
+
+def _decided(run_dir: Path) -> set[str]:
+    record = json.loads((run_dir / "record.json").read_text(encoding="utf-8"))
+    return {t["id"] for t in record.get("tests", []) if t.get("verdict") in KEPT}
+
+
+def carry_over(config: pytest.Config, state: RunState, records: dict[str, Any]) -> None:
+    """At session end, in the controller: the carried-over checks' records join this run's."""
+    resumed = config.stash.get(_RESUMED, None)
+    if resumed is not None:
+        records.update({nodeid: resumed.kept[nodeid] for nodeid in carried(state.run_dir)})
+
+
+def carried(run_dir: Path) -> list[str]:
+    path = run_dir / CARRIED
+    return list(json.loads(path.read_text(encoding="utf-8"))) if path.is_file() else []
+
+
+def record_fields(config: pytest.Config, run_dir: Path) -> dict[str, Any]:
+    resumed = config.stash.get(_RESUMED, None)
+    return {"resumed": resumed.facts(carried(run_dir))} if resumed is not None else {}

@@ -1,0 +1,62 @@
+"""Progress lines of long criteria, run for real in subprocesses: whole lines of their own between pytest's
+output, with -q and under xdist alike; none when switched off."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.plugin.test_plugin import UNREACHABLE, run
+
+TARGETS = f"""
+[targets.t]
+source = {{ uri = "{UNREACHABLE}" }}
+database = {{ uri = "{UNREACHABLE}" }}
+
+[targets.t.thresholds]
+timeout_s = 0.3
+"""
+
+CHECKS = """
+import time
+import pytest
+
+@pytest.mark.criterion("DB-02")
+@pytest.mark.parametrize("part", range(6))
+def test_partition(part, record_facts):
+    time.sleep(0.05)
+    record_facts(source_docs=1000)
+
+@pytest.mark.criterion("DB-07")
+def test_collections():
+    pass
+"""
+LINE = re.compile(r"^cutover progress DB-02: (\d)/6 checks done, [\d,]+ docs/s(, about \d+s left)?$")
+
+
+@pytest.fixture
+def tree(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    for var in ("CUTOVER_TARGET", "CUTOVER_TARGETS_FILE", "CUTOVER_WAIVERS"):
+        monkeypatch.delenv(var, raising=False)
+    pytester.makefile(".toml", targets=TARGETS)
+    pytester.makepyfile(team_checks=CHECKS)
+    return pytester
+
+
+def progress_lines(result: pytest.RunResult) -> list[str]:
+    return [line for line in result.stdout.lines if "cutover progress" in line]
+
+
+@pytest.mark.parametrize("args", [(), ("-q",), ("-n", "2")], ids=["plain", "quiet", "xdist"])
+def test_progress_comes_as_whole_lines_between_pytests_output(tree: pytest.Pytester, args: tuple[str, ...]) -> None:
+    result = run(tree, "--target", "t", "--progress-every", "0.01", *args, "team_checks.py")
+    lines = progress_lines(result)
+    assert lines, result.stdout.str()
+    assert all(LINE.match(line) for line in lines), lines            # nothing else shares the line
+    assert [int(LINE.match(line)[1]) for line in lines] == sorted(int(LINE.match(line)[1]) for line in lines)
+    assert "DB-07" not in "".join(lines)                             # one check: nothing to follow
+
+
+def test_no_progress_when_switched_off(tree: pytest.Pytester) -> None:
+    result = run(tree, "--target", "t", "--progress-every", "0", "team_checks.py")
+    assert not progress_lines(result) and result.ret == 6
