@@ -16,16 +16,9 @@ import pytest
 
 from cutover.run.criteria import CRITERIA
 from cutover_pytest.selection import BUNDLED, rootdir
-from tests.plugin.test_plugin import UNREACHABLE, record, run, run_dir
+from tests.plugin.test_plugin import FAST_UNREACHABLE, record, run, run_dir
 
-TARGETS = f"""
-[targets.t]
-source = {{ uri = "{UNREACHABLE}" }}
-database = {{ uri = "{UNREACHABLE}" }}
-
-[targets.t.thresholds]
-timeout_s = 0.3
-"""
+TARGETS = FAST_UNREACHABLE
 
 CHECKS = """
 import pytest

@@ -22,6 +22,15 @@ from cutover.run.record import sha256_of, verify_manifest
 
 CANARY = 'Cn4ry&<"s3cr3t>Zq'   # characters that HTML, XML and JSON all escape differently
 UNREACHABLE = "mongodb://127.0.0.1:1/db"
+# A target `t` whose databases are unreachable, failing fast: for runs of synthetic checks (--checks).
+FAST_UNREACHABLE = f"""
+[targets.t]
+source = {{ uri = "{UNREACHABLE}" }}
+database = {{ uri = "{UNREACHABLE}" }}
+
+[targets.t.thresholds]
+timeout_s = 0.3
+"""
 
 TARGETS = f"""
 [targets.t]

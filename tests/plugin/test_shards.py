@@ -10,16 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.plugin.test_plugin import UNREACHABLE, run
+from tests.plugin.test_plugin import FAST_UNREACHABLE, run
 
-TARGETS = f"""
-[targets.t]
-source = {{ uri = "{UNREACHABLE}" }}
-database = {{ uri = "{UNREACHABLE}" }}
-
-[targets.t.thresholds]
-timeout_s = 0.3
-"""
+TARGETS = FAST_UNREACHABLE
 
 CHECKS = """
 import os

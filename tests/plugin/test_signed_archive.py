@@ -18,18 +18,9 @@ from cutover.run.criteria import CRITERIA
 from cutover.run.record import MANIFEST, SIGNATURE, sha256_of, write_json
 from cutover.run.signing import FIELD, load_signer
 from tests.plugin.test_plugin import one_error_line, run
-from tests.plugin.test_verify_report import cutover_script, flip_one_byte, verify
+from tests.plugin.test_verify_report import TARGETS, cutover_script, flip_one_byte, verify
 
 SECRET_DIR = "kd-Xq7canary"   # the key directory's name: it must never be printed or archived
-
-TARGETS = """
-[targets.t]
-source = { uri = "mongodb://127.0.0.1:1/db" }
-database = { uri = "mongodb://127.0.0.1:1/db" }
-
-[targets.t.thresholds]
-timeout_s = 0.5
-"""
 
 CHECKS = """
 import pytest
