@@ -35,7 +35,7 @@ def lost_relation_row(h: Handles) -> Planted:
     row = nth(h.target_db, "_Join:likes:Post")
     h.target_db["_Join:likes:Post"].delete_one({"_id": row["_id"]})
     return Planted("lost_relation_row", "_Join:likes:Post", (str(row["owningId"]), str(row["relatedId"])),
-                   detail="relation row deleted")
+                   detail=f"relation row {row['_id']} deleted")
 
 
 @_defect("changed_clp", "GameScore's class-level permission 'find' is open to role:Nobody only on the target",

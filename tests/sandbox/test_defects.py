@@ -140,6 +140,12 @@ EXPECTED: dict[str, Callable[[Planted], set[Change]]] = {
     "content_type_changed": lambda p: {("s3-type-changed", str(p.file))},
     "corrupted_gridfs_chunk": lambda p: {("chunk-changed", str(p.file), "0")},
     "deleted_gridfs_chunk": lambda p: {("chunk-missing", str(p.file), p.detail.split("=")[1].split()[0])},
+    "number_became_string": _fields,
+    "lost_pointer": _fields,
+    "lost_acl": lambda p: {("doc-changed", str(p.collection), i, f) for i in p.object_ids
+                           for f in ("_rperm", "_wperm", "_acl")},
+    "lost_relation_row": lambda p: {("doc-missing", str(p.collection), p.detail.split()[2])},
+    "changed_clp": lambda p: {("doc-changed", "_SCHEMA", str(p.collection), "_metadata")},
 }
 
 

@@ -150,7 +150,8 @@ def test_a_clean_replica_set_passes_every_health_check(run_checks: Callable[...,
     assert {label: outcome for label, outcome in result.outcomes.items()} == {
         "DB-06[writable_primary]": "passed", "DB-06[replica_set]": "passed", "DB-06[cpu]": "passed",
         "DB-06[lock_queue]": "passed", "DB-06[admission_queue]": "passed", "DB-06[replication_lag]": "passed",
-        "DB-06[none]": "skipped"}
+        "DB-06[none]": "skipped", "DB-06[live_sync_delivers]": "skipped"}
+    assert result.messages["DB-06[live_sync_delivers]"].startswith("not applicable: no live sync declared")
     cpu = entry(result, "DB-06[cpu]")
     assert 4.5 < cpu["facts"]["cpu"]["mean"] < 5.5 and len(cpu["series"][0]["points"]) == 12
     assert len(cpu["facts"]["window"]["samples"]) == 13
@@ -211,7 +212,7 @@ def test_a_server_reporting_nothing_is_not_applicable_and_does_not_hold_the_run(
     skipped = {label: message for label, message in result.messages.items() if result.outcomes[label] == "skipped"}
     assert all(m.startswith(("not applicable: ", "nothing to check")) for m in skipped.values()), skipped
     assert set(skipped) == {"DB-06[replica_set]", "DB-06[cpu]", "DB-06[lock_queue]", "DB-06[admission_queue]",
-                            "DB-06[replication_lag]", "DB-06[none]"}
+                            "DB-06[replication_lag]", "DB-06[none]", "DB-06[live_sync_delivers]"}
     assert result.outcomes["DB-06[writable_primary]"] == "passed" and deployment.calls["serverStatus"] == 1
 
 

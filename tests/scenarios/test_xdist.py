@@ -20,7 +20,10 @@ from cutover_testing.faults import start_fault_front
 
 pytestmark = pytest.mark.sandbox
 RunResult = Any   # tests/scenarios/conftest.py's RunResult (conftest modules are not importable by name)
-PER_CLIENT = 6    # connections one pymongo client may open here: monitor, RTT monitor, pool (generous)
+# Connections one pymongo client may open here: monitor, RTT monitor, and a pool that grows with the threads
+# using the client at once (the check, FILE-01's document prefetch and GridFS batches, the DB-06 sampler). One
+# client per check would open at least one per check: the runs below touch more than 50.
+PER_CLIENT = 12
 
 
 def by_test(result: RunResult) -> dict[str, tuple[str, str]]:
