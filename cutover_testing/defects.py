@@ -311,8 +311,3 @@ def old_sdk_share(h: Handles) -> Planted:
         coll.update_many({"_id": {"$in": ids}}, {"$set": {"parseVersion": versions[0]}})
     return Planted("old_sdk_share", "_Installation", tuple(d["_id"] for d in picked), "parseVersion",
                    detail=f"old SDKs {old}/{total} -> {old + len(picked)}/{total}")
-
-
-# The defects a REST or export source must catch live in their own module; importing it registers them, so the
-# catalogue is the same in every process, whichever scenario it ran first.
-from cutover_testing import rest_defects  # noqa: E402, F401

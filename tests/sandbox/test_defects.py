@@ -17,6 +17,7 @@ from bson.raw_bson import RawBSONDocument
 from cutover.errors import SandboxError
 from cutover.sandbox.migrate import copy_bucket, copy_database, copy_gridfs, normalized_indexes, raw
 from cutover.sandbox.seed import OLD_SDKS, seed_source
+from cutover_testing import rest_defects  # noqa: F401  (registers the REST-source defects: the whole catalogue)
 from cutover_testing.defects import DEFECTS, EXTRA_COLLECTION, EXTRA_ID, GHOST_CLASS, Handles, Planted
 
 pytestmark = pytest.mark.sandbox
