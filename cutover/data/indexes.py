@@ -7,7 +7,7 @@ expireAfterSeconds, hidden, weights and the like.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -151,16 +151,23 @@ def missing_required(cls: str, specs: list[IndexSpec]) -> list[str]:
     return [req.label for req in PARSE_REQUIRED.get(cls, ()) if not req.satisfied_by(specs)]
 
 
+def declared_mismatches(declared: Mapping[str, Any] | None,
+                        specs: Iterable[IndexSpec]) -> list[tuple[str, dict[str, Any], dict[str, Any] | None]]:
+    """Indexes declared as name -> key (`_SCHEMA._metadata.indexes`, a source's /schemas) that no real index
+    matches by name and key: (name, the declared key, the real index's key or None when there is none)."""
+    by_name = {spec.name: spec for spec in specs}
+    out: list[tuple[str, dict[str, Any], dict[str, Any] | None]] = []
+    for name, key in (declared or {}).items():
+        want = tuple((str(k), _number(v)) for k, v in dict(key).items())
+        have = by_name.get(name)
+        if have is None or have.key != want:
+            out.append((name, dict(want), dict(have.key) if have is not None else None))
+    return out
+
+
 def schema_index_mismatches(schema_doc: dict[str, Any] | None, specs: list[IndexSpec]) -> list[str]:
     """`_SCHEMA._metadata.indexes` entries that no real index matches by name and key."""
     declared = ((schema_doc or {}).get("_metadata") or {}).get("indexes") or {}
-    by_name = {spec.name: spec for spec in specs}
-    out = []
-    for name, key in declared.items():
-        want = tuple((str(k), _number(v)) for k, v in dict(key).items())
-        have = by_name.get(name)
-        if have is None:
-            out.append(f"_SCHEMA declares {name} {dict(want)}, no such index")
-        elif have.key != want:
-            out.append(f"_SCHEMA declares {name} {dict(want)}, index has {dict(have.key)}")
-    return out
+    return [f"_SCHEMA declares {name} {want}, no such index" if have is None
+            else f"_SCHEMA declares {name} {want}, index has {have}"
+            for name, want, have in declared_mismatches(declared, specs)]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from cutover.data.indexes import IndexSpec, _number
+from cutover.data.indexes import IndexSpec, declared_mismatches
 
 # What a REST source cannot show, and so is not compared from it.
 INDEX_OPTIONS_UNSEEN = ("index options (unique, sparse, partialFilterExpression, collation, expireAfterSeconds) "
@@ -21,16 +21,9 @@ COLLECTION_OPTIONS_UNSEEN = ("collection options (capped, validator, collation) 
 
 def declared_index_gaps(declared: Mapping[str, Any] | None, target: Iterable[IndexSpec]) -> list[str]:
     """Indexes the source declares (name -> key) that the target lacks, by name and key."""
-    by_name = {spec.name: spec for spec in target}
-    out = []
-    for name, key in (declared or {}).items():
-        want = tuple((str(k), _number(v)) for k, v in dict(key).items())
-        have = by_name.get(name)
-        if have is None:
-            out.append(f"{name} {dict(want)}: no such index on the target")
-        elif have.key != want:
-            out.append(f"{name} {dict(want)}: the target's index has key {dict(have.key)}")
-    return out
+    return [f"{name} {want}: no such index on the target" if have is None
+            else f"{name} {want}: the target's index has key {have}"
+            for name, want, have in declared_mismatches(declared, target)]
 
 
 def permission_differences(cls: str, source: Mapping[str, Any] | None,
