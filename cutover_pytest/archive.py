@@ -6,7 +6,6 @@ and a page of its own (:func:`archive_interrupted_start`).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,15 +14,11 @@ import pytest
 from cutover import __version__
 from cutover.run import remediation
 from cutover.run.history import write_index
-from cutover.run.record import config_digest, redact_tree, run_by, write_json, write_manifest
+from cutover.run.record import config_digest, now, redact_tree, run_by, write_json, write_manifest
 from cutover.run.results import CheckRecord
 from cutover.run.signing import FIELD, Signer
 from cutover_pytest.scrub import mark_junit_errors
 from cutover_pytest.signals import VERDICT
-
-
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def identity(run_id: str, target: Any, git_commit: str, partial: bool, signer: Signer | None) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from cutover.data import blocking_policy, merge_facts, scan_policy
 from cutover.redact import host_of
 from cutover.run.gate import Gate
 from cutover.run.history import changes, previous_record
+from cutover.run.record import now
 from cutover.run.results import CheckRecord
 from cutover.run.verification import CriterionResult
 from cutover.run.waivers import Waiver, unmatched
@@ -211,7 +212,7 @@ class Controller:
         meta = archive.identity(state.run_id, target, self.git_commit, self.scope.partial, signer)
         reason = self.not_run_reason()
         body = {
-            "started_utc": state.started, "finished_utc": archive.now(),
+            "started_utc": state.started, "finished_utc": now(),
             "verdict": gate.line if gate else "GATE: NOT RUN" + (f" ({reason})" if reason else ""),
             "exit_code": gate.exit_code if gate else None, "interrupted_by": self.interrupted_by or None,
             "reachability": state.session.reach.facts(), "counts": gate.counts if gate else {},

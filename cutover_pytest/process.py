@@ -20,11 +20,11 @@ import pytest
 from cutover.errors import ConfigError, SandboxError
 from cutover.model import Target
 from cutover.run.config import SandboxSpec, load_target
-from cutover.run.record import git_commit
+from cutover.run.record import git_commit, new_run_dir, now
 from cutover.run.waivers import Waiver, load_waivers, split_expired
 from cutover.session import RunOptions, Session
 from cutover_pytest import progress, reachability, resuming, scratch, sharding, signing
-from cutover_pytest.archive import archive_interrupted_start, now
+from cutover_pytest.archive import archive_interrupted_start
 from cutover_pytest.checking import Checks
 from cutover_pytest.controller import Controller
 from cutover_pytest.handover import COMMANDS, RUN, Handover, collected_path
@@ -53,7 +53,7 @@ def _start_controller(config: pytest.Config, narrowed: bool) -> None:
     shard = sharding.shard_of(config)   # a malformed K/N stops the run before anything is written
     loaded, waivers = _load(config, name)
     resuming.load(config, loaded)   # an earlier run that cannot be resumed stops here, before anything is written
-    run_dir = _new_run_dir(config, name)
+    run_dir = new_run_dir(Path(config.getoption("reports_dir") or Path.cwd() / "reports"), name)
     target, sandbox = _materialize(config, loaded, run_dir, watch)
     active, expired = split_expired(waivers, datetime.now(UTC).date())
     state = RunState(target, Session(target, _options(config)), run_dir.name, run_dir, now(), scratch.create(config),
@@ -136,16 +136,6 @@ def _sandbox_class(name: str) -> Any:
     raise pytest.UsageError(f"target '{name}' runs the embedded sandbox, which needs the 'sandbox' extra: "
                             f"pip install 'cutover[sandbox]' (missing: {', '.join(absent)})")
 
-
-def _new_run_dir(config: pytest.Config, name: str) -> Path:
-    root = Path(config.getoption("reports_dir") or Path.cwd() / "reports")
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    run_dir, n = root / name / stamp, 1
-    while run_dir.exists():
-        n += 1
-        run_dir = root / name / f"{stamp}-{n}"
-    run_dir.mkdir(parents=True)
-    return run_dir
 
 
 def _fill_metadata(config: pytest.Config, controller: Controller) -> None:

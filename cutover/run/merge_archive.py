@@ -9,28 +9,22 @@ from __future__ import annotations
 import dataclasses
 import html
 import xml.etree.ElementTree as ET
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from cutover.run.history import write_index
 from cutover.run.merge import Merged
-from cutover.run.record import MANIFEST, redact_tree, run_by, sha256_of, write_json, write_manifest
+from cutover.run.record import (
+    MANIFEST,
+    new_run_dir,
+    now,
+    redact_tree,
+    run_by,
+    sha256_of,
+    write_json,
+    write_manifest,
+)
 from cutover.run.signing import FIELD, Signer
-
-
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def new_run_dir(reports_dir: Path, target: str) -> Path:
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    run_dir, n = reports_dir / target / stamp, 1
-    while run_dir.exists():
-        n += 1
-        run_dir = reports_dir / target / f"{stamp}-{n}"
-    run_dir.mkdir(parents=True)
-    return run_dir
 
 
 def merged_record(merged: Merged, run_id: str, signer: Signer | None) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -10,6 +10,7 @@ import os
 import platform
 import subprocess
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,22 @@ from cutover.redact import redact_text
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"    # a signed run's signature of manifest.json (cutover.run.signing): listed nowhere
 _UNLISTED = (MANIFEST, SIGNATURE)
+
+
+def now() -> str:
+    """The time of day in UTC as the record writes it (seconds, ``Z``)."""
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def new_run_dir(reports_dir: Path, target: str) -> Path:
+    """A new directory ``<reports_dir>/<target>/<UTC stamp>`` (``-2``, ``-3`` ... when the second is taken)."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    run_dir, n = reports_dir / target / stamp, 1
+    while run_dir.exists():
+        n += 1
+        run_dir = reports_dir / target / f"{stamp}-{n}"
+    run_dir.mkdir(parents=True)
+    return run_dir
 
 
 def git_commit(directory: Path) -> str:
