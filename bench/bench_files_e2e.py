@@ -14,17 +14,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-import ssl
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.bench_files import raw_head_loop
 from cutover.files import facade as files
 from cutover.files.refs import iter_class_refs, schema_file_fields
 from cutover.files.urls import adapter_url, scheme_for
@@ -40,24 +38,11 @@ def _urls(sandbox: Sandbox, target: Target) -> list[str]:
     return [adapter_url(scheme, r.name) for r in iter_class_refs(db, spec) if not files.is_legacy(r)]
 
 
-async def _head_loop(urls: list[str], concurrency: int, ca_file: str) -> int:
-    ok, source = 0, iter(urls)
-    connector = aiohttp.TCPConnector(limit=concurrency, ssl=ssl.create_default_context(cafile=ca_file))
-    async with aiohttp.ClientSession(connector=connector) as client:
-        async def worker() -> None:
-            nonlocal ok
-            for url in source:
-                async with client.head(url) as resp:
-                    ok += resp.status == 200
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return ok
-
-
 def baseline(sandbox: Sandbox, urls: list[str], concurrency: int, ca_file: str) -> float:
     started = time.perf_counter()
     listed = sum(len(p.get("Contents", [])) for p in
                  sandbox.s3.get_paginator("list_objects_v2").paginate(Bucket=SOURCE_BUCKET))
-    ok = asyncio.run(_head_loop(urls, concurrency, ca_file))
+    ok = asyncio.run(raw_head_loop(urls, concurrency, ca_file))
     if ok != len(urls) or not listed:
         raise SystemExit(f"baseline: {ok} of {len(urls)} URLs answered 200, {listed} objects listed")
     return time.perf_counter() - started

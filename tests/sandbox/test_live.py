@@ -27,6 +27,7 @@ from cutover.sandbox.live import LiveControl, LiveOp, count_tolerance
 from cutover.sandbox.migrate import collection_infos, raw
 from cutover.sandbox.process import port_open
 from cutover.sandbox.stack import Sandbox
+from tests.proctable import alive, descendants
 
 pytestmark = pytest.mark.sandbox
 REPO = Path(__file__).resolve().parents[2]
@@ -211,28 +212,6 @@ def test_the_target_declares_the_live_sync_and_one_live_mode_only(box: Sandbox) 
     assert database.sync_lag_s == box.live_spec.lag_s      # DB-02's settle delay (docs/live-sync.md)
     with pytest.raises(SandboxError, match="already running"):
         box.live(rate=1.0)
-
-
-def descendants(pid: int) -> set[int]:
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except OSError:
-                continue
-    found, frontier = set(), {pid}
-    while frontier:
-        frontier = {child for child, parent in parents.items() if parent in frontier} - found
-        found |= frontier
-    return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def test_python_m_sandbox_live_prints_counters_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
