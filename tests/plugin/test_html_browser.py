@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.plugin.test_charts import TARGETS
+
 CHECKS = '''
 import pytest
 
@@ -36,13 +38,6 @@ def test_indexes(record_facts):
 @pytest.mark.criterion("DB-07")
 def test_crashes():
     return {}["no such key"]     # a check's own bug: the traceback is what its maintainer needs
-'''
-TARGETS = '''
-[targets.t]
-[targets.t.source]
-uri = "mongodb://127.0.0.1:1/src"
-[targets.t.database]
-uri = "mongodb://127.0.0.1:1/dst"
 '''
 
 

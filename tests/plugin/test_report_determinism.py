@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from cutover.run.remediation import natural
+from tests.plugin.test_charts import TARGETS
 
 CHECKS = '''
 import time
@@ -30,13 +31,6 @@ def test_indexes(record_facts):
                  extra=[], specs={"missing": [{"name": "score_-1", "key": [["score", -1]], "options": {}}],
                  "different": []}, parse_required_missing=[], schema_metadata=[])
     assert False, "GameScore: missing on target: ['score_-1 {score: -1}']"
-'''
-TARGETS = '''
-[targets.t]
-[targets.t.source]
-uri = "mongodb://127.0.0.1:1/src"
-[targets.t.database]
-uri = "mongodb://127.0.0.1:1/dst"
 '''
 VOLATILE = ("started_utc", "finished_utc", "run_id")
 

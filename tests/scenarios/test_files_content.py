@@ -13,23 +13,14 @@ from typing import Any
 
 import pytest
 
-from cutover.model import Target
 from cutover.sandbox.migrate import copy_bucket
 from cutover.sandbox.s3_server import create_bucket
 from cutover.sandbox.stack import SOURCE_BUCKET, Sandbox
 from cutover_testing.defects import DEFECTS, Handles
+from tests.scenarios.test_files_defects import fork
 
 FILE_01 = ("-k", "test_referenced_files_resolve")
 PART = 5 * 1024 * 1024          # S3's smallest part
-
-
-def fork(sandbox: Sandbox, label: str) -> tuple[Target, Handles]:
-    target = sandbox.fork_target(label, public_read=True)
-    assert target.files is not None
-    target_db = sandbox.db(target.database.uri)
-    handles = Handles(source_db=sandbox.db(sandbox.ep.source_uri), target_db=target_db, s3=sandbox.s3,
-                      source_bucket=SOURCE_BUCKET, target_bucket=target.files.bucket, gridfs_db=target_db)
-    return dataclasses.replace(target, files=dataclasses.replace(target.files, direct_access=True)), handles
 
 
 def file01(record: dict[str, Any]) -> dict[str, dict[str, Any]]:
