@@ -77,6 +77,16 @@ class Controller:
                                                     budget),
                          **signing.environment(config)})
 
+    def fill_metadata(self, config: pytest.Config) -> None:
+        """Apply the table to what pytest-metadata holds: it may have asked before the target was loaded, and
+        it merges each xdist worker's unfiltered table (CI variables included) when the worker goes down."""
+        try:
+            from pytest_metadata.plugin import metadata_key
+        except ImportError:
+            return
+        if metadata_key in config.stash:
+            self.pytest_metadata(config.stash[metadata_key], config)
+
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_report_title(self, report: Any) -> None:
         report.title = f"cutover: {self.state.target.name} {self.state.run_id}"
@@ -145,6 +155,7 @@ class Controller:
         self.criteria = criteria_of(self.records, self.state.tally, self.state.target, self.scope)
         self.gate = conclude(self.records, self.criteria, self.state.tally, self.scope, exitstatus)
         session.exitstatus = self.gate.exit_code
+        self.fill_metadata(session.config)
         sort_html_rows(session.config)   # same data, same report: before pytest-html renders (it runs trylast)
 
     def pytest_terminal_summary(self, terminalreporter: Any, config: pytest.Config) -> None:

@@ -69,7 +69,7 @@ def _start_controller(config: pytest.Config, narrowed: bool) -> None:
     config.option.htmlpath = str(run_dir / "report.html")
     config.option.self_contained_html = True
     config.option.xmlpath = str(run_dir / "junit.xml")
-    _fill_metadata(config, controller)
+    controller.fill_metadata(config)
     try:
         reachability.preflight(state)
     except pytest.UsageError:
@@ -135,17 +135,6 @@ def _sandbox_class(name: str) -> Any:
         absent = [str(exc.name or exc)]
     raise pytest.UsageError(f"target '{name}' runs the embedded sandbox, which needs the 'sandbox' extra: "
                             f"pip install 'cutover[sandbox]' (missing: {', '.join(absent)})")
-
-
-
-def _fill_metadata(config: pytest.Config, controller: Controller) -> None:
-    """pytest-metadata may have asked for the environment table before the target was loaded: fill it now."""
-    try:
-        from pytest_metadata.plugin import metadata_key
-    except ImportError:
-        return
-    if metadata_key in config.stash:
-        controller.pytest_metadata(config.stash[metadata_key], config)
 
 
 # -- a worker -----------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 import subprocess
 import sys
@@ -32,13 +33,14 @@ def test_indexes(record_facts):
                  "different": []}, parse_required_missing=[], schema_metadata=[])
     assert False, "GameScore: missing on target: ['score_-1 {score: -1}']"
 '''
+CI_VARIABLES = {"CI_JOB_ID": "4242", "BUILD_NUMBER": "77"}   # pytest-metadata copies these from each worker
 VOLATILE = ("started_utc", "finished_utc", "run_id")
 
 
 def _run(tmp_path: Path, reports: str, *args: str) -> Path:
     subprocess.run([sys.executable, "-m", "pytest", "test_checks.py", "--target", "t", "-p", "no:cacheprovider",
                     "-p", "no:randomly", "--reports-dir", reports, "-q", *args], cwd=tmp_path, capture_output=True,
-                   timeout=300, check=False)
+                   timeout=300, check=False, env={**os.environ, **CI_VARIABLES})
     return next((tmp_path / reports / "t").glob("*/report.html")).parent
 
 
@@ -76,6 +78,7 @@ def test_two_runs_on_the_same_data_give_the_same_report(tmp_path: Path) -> None:
     two = _run(tmp_path, "two", "-n", "2")
     rows = _rows(_page(two))
     assert rows == sorted(rows, key=natural) and rows[:2] == [rows[0], rows[0].replace("[0]", "[1]")]
+    assert not [name for name in CI_VARIABLES if name in _page(two)], "CI variables leaked into the report"
     assert _page(one) == _page(two), "report.html differs beyond times and the run id"
     assert _record(one) == _record(two), "record.json differs beyond times and the run id"
     fixes = sorted(p.relative_to(one) for p in (one / "remediation").iterdir())
