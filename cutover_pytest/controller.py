@@ -22,6 +22,7 @@ from cutover.run.verification import CriterionResult
 from cutover.run.waivers import Waiver, unmatched
 from cutover_pytest import archive, firstscreen, htmlreport, probing, reachability, resuming, sharding, signing
 from cutover_pytest.handover import COMMANDS, RUN, Handover, collected_path
+from cutover_pytest.live_ahead import start as start_live_ahead
 from cutover_pytest.records import fold, new_record
 from cutover_pytest.signals import REASON, VERDICT, Watch
 from cutover_pytest.stable import sort_html_rows
@@ -112,6 +113,8 @@ class Controller:
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.state.tally.add_collected(session.items)
+        if session.items and not self.scope.collect_only:   # without xdist: this process runs every item
+            start_live_ahead(self.state.session, session.items)
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:

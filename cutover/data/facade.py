@@ -7,9 +7,10 @@ probes are never data of the app (:mod:`cutover.probe_marks`).
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from pymongo import read_preferences
@@ -21,6 +22,7 @@ from cutover.data.content import ContentDiff, Partition, compare_partition, comp
 from cutover.data.inventory import CountPair, call, within
 from cutover.data.live_content import live_partition
 from cutover.data.live_content import policy as live_policy
+from cutover.data.live_prefetch import Prefetch
 from cutover.data.pace import Pace
 from cutover.data.recheck import Fetch, MongoFetch, Policy
 from cutover.data.rest_reader import ClassSchema
@@ -220,23 +222,50 @@ class DataFacts:
             raise TypeError(f"relation rows {unit.label} are units of a REST or export source only")
         if not isinstance(unit, Partition):
             return compare_sample(src, dst, unit, self.sample_size, cap, self.budget_s)
-        # never under a live sync: the copy is not quiesced, and dbHash would stall the app's writes
-        live = self.target.database.live_sync
-        if self.target.allow_blocking_commands and not live and self.hashes_equal(unit.cls):
+        if self.target.database.live_sync:
+            return self.live_content(unit)
+        if self.target.allow_blocking_commands and self.hashes_equal(unit.cls):
             return ContentDiff(unit.label, -1, -1, method="server dbHash equal (allow_blocking_commands = true)")
+        said = self.digests_said(unit)
+        if isinstance(said, ContentDiff):
+            return said
+        return compare_partition(src, dst, unit, cap, (self.pace("source"), self.pace("target")), digest=said)
+
+    def digests_said(self, unit: Partition) -> ContentDiff | str:
+        """The verdict when both servers' digests of ``unit`` agree, else what they said (for the record)."""
         support = self.digest_support()
-        said = f"unavailable: {support.reason}"
-        if support.available:
-            ours, theirs = self.partition_digests(unit)
-            if ours.matches(theirs):
-                return ContentDiff(unit.label, ours.docs, theirs.docs, method="server digest equal", digest="equal")
-            said = f"differ (source {ours.describe()}, target {theirs.describe()})"
-        paces = (self.pace("source"), self.pace("target"))
-        if live:
-            return live_partition(src, dst, self.recheck_fetchers(), unit, self.target.database, cap, paces, said)
-        return compare_partition(src, dst, unit, cap, paces, digest=said)
+        if not support.available:
+            return f"unavailable: {support.reason}"
+        ours, theirs = self.partition_digests(unit)
+        if ours.matches(theirs):
+            return ContentDiff(unit.label, ours.docs, theirs.docs, method="server digest equal", digest="equal")
+        return f"differ (source {ours.describe()}, target {theirs.describe()})"
 
     # -- under a live sync (docs/live-sync.md) --------------------------------------------------------------
+    @memoized
+    def live_content(self, unit: Partition) -> ContentDiff:
+        """DB-02 of a partition under a live sync: digests, then the documents with rechecks (never dbHash: the
+        copy is not quiesced, and the command would stall the app's writes). Remembered: :meth:`prefetch_live`
+        may have computed it ahead."""
+        said = self.digests_said(unit)
+        if isinstance(said, ContentDiff):
+            return said
+        src, dst = self.scan_db("source"), self.scan_db("target")
+        return live_partition(src, dst, self.recheck_fetchers(), unit, self.target.database,
+                              self.target.thresholds.diff_cap, (self.pace("source"), self.pace("target")), said)
+
+    def prefetch_live(self, units: Iterable[Unit], brackets: bool, watch: bool) -> None:
+        """Start computing, in the background, the DB-01 cutoff brackets (``brackets``), DB-06's sync watch
+        (``watch``) and the DB-02 verdicts of ``units`` that a live sync's checks will ask for, so that their
+        settle delays overlap (:mod:`cutover.data.live_prefetch`). Only for a process that runs all of them."""
+        if not self.target.database.live_sync or self.document_source or self.sample_size:
+            return
+        jobs: list[Callable[[], object]] = [self.cutoff_brackets] if brackets else []
+        jobs += [self.sync_watch] if watch else []
+        jobs += [partial(self.live_content, unit) for unit in units if isinstance(unit, Partition)]
+        if jobs:
+            self.session.keep(Prefetch(jobs))
+
     def recheck_fetchers(self) -> tuple[Fetch, Fetch]:
         """How DB-02's rechecks look documents up by `_id` on the source and on the target (a seam: another kind
         of source plugs in its own ``fetch(cls, ids)``)."""
@@ -275,6 +304,7 @@ class DataFacts:
     def recheck_policy(self) -> Policy:
         return live_policy(self.target.database)
 
+    @memoized
     def sync_watch(self) -> list[Any]:
         """DB-06 under a live sync: whether the sync delivers, per class that Parse stamps (:mod:`sync_watch`)."""
         from cutover.data import sync_watch as watching

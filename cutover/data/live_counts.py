@@ -7,8 +7,9 @@ target's, then the source's again. The target then reflects the source at some m
 reads, and old documents only disappear, so a sound sync gives ``after <= target <= before``. When no delete
 happened between the two source reads (``before == after``) the bracket is exact: the target must hold exactly
 that many. The second source read is made only when the target holds fewer than the first read (at or above
-it the verdict does not depend on it). A round whose source moved is read again (all classes of one process
-together, one delay per round); after the last round a moving class is judged by its bracket. Classes whose
+it the verdict does not depend on it). Each class's target count waits one settle delay after its own source
+count, no longer. A round whose source moved is read again (all classes of one process together, one delay
+per round); after the last round a moving class is judged by its bracket. Classes whose
 documents carry no `_created_at` (`_SCHEMA`, `_Join:*`, GridFS, `_Idempotency`) keep the plain count within
 ``count_tolerance``.
 """
@@ -60,9 +61,12 @@ def brackets(classes: Iterable[str], source: Counter, target: Counter, settle_s:
     cutoff = datetime.fromtimestamp(clock() - settle_s, UTC)
     moving, found = list(classes), {}
     for round_no in range(1, max(1, rounds) + 1):
-        before = {cls: source(cls, cutoff) for cls in moving}
-        sleep(settle_s)
+        before, read_at = {}, {}
         for cls in moving:
+            before[cls], read_at[cls] = source(cls, cutoff), clock()
+        for cls in moving:
+            # one settle delay after this class's own source read (the later classes' counts took some of it)
+            sleep(max(0.0, read_at[cls] + settle_s - clock()))
             theirs = target(cls, cutoff)
             # only a target below the source needs the second source read: at or above it, the verdict is the same
             # whatever the source did since (equal: sound either way; above: more than the source ever held)

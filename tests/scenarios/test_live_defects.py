@@ -4,7 +4,8 @@ stopped sync is reported.
 One live sandbox of its own (app traffic on the source, a sync copying every write to the target). Each test
 leaves the sandbox as it found it (planted defects restored, the sync resumed), so the order does not matter.
 Defects are planted in classes the traffic never writes (AuditLog, Document; docs/live-sandbox.md), so they
-stay put while the sync runs: "a document that differs and is not changing" and "missing and never synced".
+stay put while the sync runs: "a document that differs and is not changing" and "missing and never synced";
+the changed Document is also in a declared query's answer, so API-08 must name it under traffic.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from typing import Any
 import pytest
 from pymongo import ASCENDING, DESCENDING
 
-from cutover.model import Target
+from cutover.model import Query, Target
 from cutover.sandbox.cache_dir import default_cache_dir
 from cutover.sandbox.stack import Sandbox
 
@@ -27,6 +28,7 @@ DATA = ("test_data.py", "test_indexes.py", "test_health.py", "test_rest.py")
 # DB-06: only the sync check (no health window); API-08 only from the REST checks
 SELECT = ("-k", "test_data or test_indexes or live_sync or answer_alike")
 SYNC = "DB-06[live_sync_delivers]"
+PLANTED_QUERY = "Documents around the planted one"   # a declared query whose answer holds the changed Document
 
 
 @pytest.fixture(scope="module")
@@ -55,16 +57,17 @@ def by_label(result: Any, label: str) -> dict[str, Any]:
 @pytest.fixture
 def planted(live_box: Sandbox) -> Iterator[dict[str, Any]]:
     """A Document whose title differs on the target, an AuditLog missing on it, GameScore.player_score dropped
-    there; all put back afterwards."""
+    there; all put back afterwards. ``documents``: the first Documents, the changed one among them."""
     dst = live_box.db(live_box.ep.target_uri)
-    changed = dst["Document"].find_one(sort=[("_id", ASCENDING)])
+    documents = [d["_id"] for d in dst["Document"].find({}, {"_id": 1}, sort=[("_id", ASCENDING)], limit=5)]
+    changed = dst["Document"].find_one({"_id": documents[2]})
     missing = dst["AuditLog"].find_one(sort=[("_id", ASCENDING)])
     assert changed is not None and missing is not None
     dst["Document"].update_one({"_id": changed["_id"]}, {"$set": {"title": str(changed.get("title")) + "!"}})
     dst["AuditLog"].delete_one({"_id": missing["_id"]})
     dst["GameScore"].drop_index("player_score")
     try:
-        yield {"changed": changed["_id"], "missing": missing["_id"]}
+        yield {"changed": changed["_id"], "missing": missing["_id"], "documents": documents}
     finally:
         dst["Document"].replace_one({"_id": changed["_id"]}, changed)
         dst["AuditLog"].insert_one(missing)
@@ -73,7 +76,15 @@ def planted(live_box: Sandbox) -> Iterator[dict[str, Any]]:
 
 def test_real_defects_are_caught_under_live_traffic(live_box: Sandbox, planted: dict[str, Any],
                                                     run_checks: Any) -> None:
-    result = run_checks(live_target(live_box), *SELECT, only=DATA)
+    """DB-01/02/03 and API-08 name what was planted; the objects in flight meanwhile are no alarm (API-08's
+    query on Player, whose answer the traffic changes, passes in the same run)."""
+    target = live_target(live_box)
+    planted_query = Query(cls="Document", where={"objectId": {"$in": planted["documents"]}}, name=PLANTED_QUERY)
+    result = run_checks(dataclasses.replace(target, queries=(*target.queries, planted_query)), *SELECT, only=DATA)
+    api08 = by_label(result, f"API-08[{PLANTED_QUERY}]")
+    assert api08["outcome"] == "failed", api08
+    assert f"{planted['changed']}: field 'title'" in api08["message"], api08["message"]
+    assert not_passed(result, "API-") == {f"API-08[{PLANTED_QUERY}]": api08["message"]}, not_passed(result, "API-")
     failed = not_passed(result)
     assert planted["changed"] in failed.get("DB-02[Document]", ""), failed
     assert "title" in failed["DB-02[Document]"]

@@ -168,6 +168,40 @@ def test_api08_under_a_live_sync_asks_only_for_objects_unchanged_since_the_cutof
     assert settle_s(Database(uri="", max_in_flight_s=30.0)) == 30.0
 
 
+class _ChangedSource:
+    """A source Parse Server that says which objects changed since a time (``ids``), or fails to answer."""
+
+    def __init__(self, ids: list[str], status: int = 200) -> None:
+        self.ids, self.status = ids, status
+        self.asked: list[Any] = []
+
+    def query(self, cls: str, where: Any = None, **kwargs: Any) -> Any:
+        from cutover.rest.client import Answer
+
+        self.asked.append((cls, where, kwargs))
+        return Answer("GET", f"/classes/{cls}", self.status, {"results": [{"objectId": i} for i in self.ids]}, "")
+
+
+def test_api08_under_a_live_sync_leaves_out_the_objects_the_source_changed_since_the_cutoff() -> None:
+    from cutover.model import Query
+    from cutover.rest.client import MAX_LIMIT
+    from cutover.rest.live_differential import changed_since, without
+
+    cutoff = datetime(2026, 11, 30, 12, 0, 0, 250000, UTC)
+    source = _ChangedSource(["a1", "b2"])
+    changed = changed_since(source, "Player", cutoff)  # type: ignore[arg-type]
+    assert changed == ["a1", "b2"]
+    assert source.asked == [("Player", {"updatedAt": {"$gte": {"__type": "Date", "iso": "2026-11-30T12:00:00.250Z"}}},
+                             {"keys": "objectId", "limit": MAX_LIMIT})]
+    query = Query(cls="Player", where={"country": "JP"})
+    assert without(query, changed).where == {"country": "JP", "objectId": {"$nin": ["a1", "b2"]}}
+    assert without(query, []) == query
+    assert without(Query(cls="Player", where={"objectId": "x"}), changed).where == {"objectId": "x"}
+    # more than one answer holds, or no answer: nothing is left out (the rounds settle what differs)
+    assert changed_since(_ChangedSource([f"o{i}" for i in range(MAX_LIMIT)]), "Player", cutoff) == []  # type: ignore[arg-type]
+    assert changed_since(_ChangedSource(["a1"], status=500), "Player", cutoff) == []  # type: ignore[arg-type]
+
+
 def _watch_dbs(clock: Clock) -> tuple[Any, Any]:
     import mongomock
 

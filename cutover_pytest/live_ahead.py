@@ -1,0 +1,35 @@
+"""Under a live sync, one process that runs the whole selection starts the data checks' facts ahead
+(:mod:`cutover.data.live_prefetch`): their settle delays overlap instead of adding up. Under pytest-xdist a
+worker does not know which checks it will get, so each check computes its own facts as before."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from cutover.session import Session
+
+CONTENT = "test_content"
+COUNTS = ("test_row_count", "test_row_count_table")
+WATCH = "test_live_sync_delivers"
+
+
+def start(session: Session, items: list[pytest.Item]) -> None:
+    """Ask ``session.data`` for the DB-01 brackets, DB-06 sync watch and DB-02 verdicts the selected ``items``
+    will need."""
+    if not session.target.database.live_sync:
+        return
+    data_items = [item for item in items if item.path.name == "test_data.py"]
+    units = [_param(item, "unit") for item in data_items if _name(item) == CONTENT]
+    brackets = any(_name(item) in COUNTS for item in data_items)
+    watch = any(_name(item) == WATCH and item.path.name == "test_health.py" for item in items)
+    session.data.prefetch_live([unit for unit in units if unit is not None], brackets, watch)
+
+
+def _name(item: pytest.Item) -> str:
+    return str(getattr(item, "originalname", item.name))
+
+
+def _param(item: pytest.Item, name: str) -> Any:
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get(name) if callspec is not None else None
