@@ -35,6 +35,8 @@ from cutover.model import Query
 if TYPE_CHECKING:
     from cutover.session import Session
 
+BRACKET_THREADS = 4   # DB-01's brackets under a live sync: counts at once on each server, at most
+
 # a DB-02 unit: an `_id` partition, the relation rows of one (REST or export source), or a class name for a
 # sample (--sample N)
 Unit = Partition | JoinPartition | str
@@ -260,8 +262,9 @@ class DataFacts:
         settle delays overlap (:mod:`cutover.data.live_prefetch`). Only for a process that runs all of them."""
         if not self.target.database.live_sync or self.document_source or self.sample_size:
             return
-        jobs: list[Callable[[], object]] = [self.cutoff_brackets] if brackets else []
-        jobs += [self.sync_watch] if watch else []
+        if brackets:
+            self.start_brackets()
+        jobs: list[Callable[[], object]] = [self.sync_watch] if watch else []
         jobs += [partial(self.live_content, unit) for unit in units if isinstance(unit, Partition)]
         if jobs:
             self.session.keep(Prefetch(jobs))
@@ -283,17 +286,23 @@ class DataFacts:
             is not None)))
 
     def cutoff_bracket(self, cls: str) -> live_counts.Bracket | None:
-        """DB-01's cutoff count of ``cls`` under a live sync (None: the class has no `_created_at`)."""
-        return self.cutoff_brackets().get(cls)
+        """DB-01's cutoff count of ``cls`` under a live sync (None: the class has no `_created_at`). The first
+        call starts every class's bracket (:meth:`start_brackets`): their settle delays overlap."""
+        self.start_brackets()
+        return self.class_bracket(cls) if self.created_stamped(cls) else None
 
     @memoized
-    def cutoff_brackets(self) -> dict[str, live_counts.Bracket]:
-        """The brackets of every stamped class, read together once per process: one settle delay per round."""
+    def start_brackets(self) -> None:
+        """Every stamped class's bracket, each in its own thread (at most ``BRACKET_THREADS`` at a time)."""
+        jobs = [partial(self.class_bracket, cls) for cls in self.classes() if self.created_stamped(cls)]
+        self.session.keep(Prefetch(jobs, threads=BRACKET_THREADS))
+
+    @memoized
+    def class_bracket(self, cls: str) -> live_counts.Bracket:
         spec = self.target.database
         settle = self.recheck_policy().delay(1, 0.0) if spec.sync_lag_s else spec.max_in_flight_s
-        stamped = [name for name in self.classes() if self.created_stamped(name)]
-        return live_counts.brackets(stamped, self._before(self.source_db()), self._before(self.session.target_db),
-                                    settle)
+        return live_counts.brackets([cls], self._before(self.source_db()), self._before(self.session.target_db),
+                                    settle)[cls]
 
     def _before(self, db: Database[Any]) -> live_counts.Counter:
         def count(cls: str, cutoff: Any) -> int:

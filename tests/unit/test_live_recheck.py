@@ -155,6 +155,25 @@ def test_a_target_above_the_source_fails_without_a_second_source_read() -> None:
     assert found["A"].exact and not found["A"].ok and "difference +1" in found["A"].describe()
 
 
+def test_a_bracket_reads_the_target_one_settle_delay_after_its_own_source_count_no_later() -> None:
+    clock = Clock()
+    reads: list[tuple[str, str, float]] = []
+
+    def slow(side: str) -> Any:
+        def count(cls: str, cutoff: datetime) -> int:
+            clock.sleep(1.0)                      # each count takes a second
+            reads.append((side, cls, clock.now))
+            return 5
+        return count
+    start = clock.now
+    found = brackets(["A", "B", "C"], slow("source"), slow("target"), 2.0, clock=clock, sleep=clock.sleep)
+    assert all(b.ok and b.exact for b in found.values())
+    done = {(side, cls): at for side, cls, at in reads}
+    for cls in "ABC":                             # never earlier than one delay after its source count
+        assert done[("target", cls)] - 1.0 >= done[("source", cls)] + 2.0
+    assert clock.now - start == 6.0               # the source counts of B and C used up A's delay: no sleep
+
+
 def test_api08_under_a_live_sync_asks_only_for_objects_unchanged_since_the_cutoff() -> None:
     from cutover.model import Database, Query
     from cutover.rest.live_differential import settle_s, unchanged_since
