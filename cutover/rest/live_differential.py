@@ -7,8 +7,9 @@ one more condition on both servers: ``updatedAt`` before a cutoff one settle del
 An object the app changed after the cutoff is left out of both answers by its ``objectId`` too (the source is
 asked which ones, at most 1000): the target still holds its older version, which may match the query while the
 source's newer one does not, or no longer. Deletes carry no time: an object deleted on the source stays in the
-target's answer for the sync's lag, so a differing answer is asked again (same cutoff) after the settle delay,
-in rounds, within ``recheck_budget_s``.
+target's answer for the sync's lag, so answers whose objectIds differ are asked again (same cutoff) after the
+settle delay, in rounds, within ``recheck_budget_s``. A content difference is not asked again: both answers hold
+the object, and neither side changed it since the cutoff.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from cutover.rest.client import MAX_LIMIT, ParseClient, results
 from cutover.rest.flows import differential
 
 MARGIN_S = 1.0
+IDS_DIFFER = "objectIds differ"   # how :func:`cutover.rest.flows.differential` begins a set difference
 
 
 @dataclass(frozen=True)
@@ -50,11 +52,17 @@ def live_differential(source: ParseClient, target: ParseClient, query: Query, sp
     cutoff = datetime.fromtimestamp(clock() - delay, UTC)
     asked, start, rounds = unchanged_since(query, cutoff), clock(), 1
     found = differential(source, target, without(asked, changed_since(source, query.cls, cutoff)))
-    while found and rounds < spec.recheck_rounds and clock() - start + delay <= spec.recheck_budget_s:
+    while _in_flight(found) and rounds < spec.recheck_rounds and clock() - start + delay <= spec.recheck_budget_s:
         sleep(delay)
         rounds += 1
         found = differential(source, target, without(asked, changed_since(source, query.cls, cutoff)))
     return LiveDifferential(tuple(found), str(asked.where["updatedAt"]["$lt"]["iso"]), rounds)
+
+
+def _in_flight(found: list[str]) -> bool:
+    """Only the objectIds differ: a delete (or an insert older than the cutoff) may still be in flight. A
+    content difference of an object both answers hold, unchanged since the cutoff, is no longer in flight."""
+    return bool(found) and found[0].startswith(IDS_DIFFER)
 
 
 def changed_since(source: ParseClient, cls: str, cutoff: datetime) -> list[str]:

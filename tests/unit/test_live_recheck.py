@@ -259,3 +259,20 @@ def test_the_sync_watch_fails_a_stopped_sync_only_past_the_threshold(monkeypatch
     assert (found.in_flight, found.arrived) == (1, 0) and not found.converging and found.oldest_s > 10.0
     quiet = sync_watch.watch(dst, dst, "Player", 2.0, 10.0, 60.0, 10.0, clock=clock, sleep=clock.sleep)
     assert quiet.in_flight == 0 and quiet.converging
+
+
+def test_api08_under_a_live_sync_asks_again_only_while_the_objectids_differ(monkeypatch: Any) -> None:
+    from cutover.model import Database, Query
+    from cutover.rest import live_differential as live
+
+    def run(answers: list[list[str]]) -> tuple[tuple[str, ...], int, float]:
+        clock, left = Clock(), list(answers)
+        monkeypatch.setattr(live, "differential", lambda source, target, query: left.pop(0) if left else [])
+        found = live.live_differential(_ChangedSource([]), None, Query(cls="GameScore"),  # type: ignore[arg-type]
+                                       Database(uri="", sync_lag_s=2.0), clock=clock, sleep=clock.sleep)
+        return found.differences, found.rounds, clock.now - 1_000_000.0
+    # a delete in flight: the target's answer holds one more object, gone after one settle delay
+    assert run([["objectIds differ: source ['a'], target ['a', 'b'] (first 10)"], []]) == ((), 2, 3.0)
+    # an object both answers hold, unchanged since the cutoff, differs: a defect at once, no wait
+    title = "a: field 'title' came back 'x!', sent 'x'"
+    assert run([[title]]) == ((title,), 1, 0.0)
