@@ -7,7 +7,8 @@ concurrency) over the URLs of every GameScore file reference (avatar and attachm
 session resolves the class (its two file fields in one pass), lists the source and the target bucket once,
 compares sizes and digests. Each side runs twice, interleaved, in one run; the best run counts. Target:
 FILE-01 >= 0.8x the baseline. Requests to the stores are counted from moto's request log (HEAD, GET and
-list lines) and from FILE-01's own counter.
+list lines) and from FILE-01's own counter. The memory of a listing is measured with tracemalloc on the source
+bucket's: a map of :class:`StoreObject` (before issue 22's bound) against the compact :class:`StoreIndex`.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import dataclasses
 import sys
 import tempfile
 import time
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.bench_files import raw_head_loop
 from cutover.files import facade as files
+from cutover.files.digests import StoreObject
 from cutover.files.refs import iter_class_refs, schema_file_fields
+from cutover.files.store_index import Counter, StoreIndex, s3_listing
 from cutover.files.urls import adapter_url, scheme_for
 from cutover.model import Target
 from cutover.sandbox.stack import SOURCE_BUCKET, Sandbox
@@ -66,6 +70,20 @@ def file01(target: Target) -> tuple[float, dict[str, Any]]:
                      for r in results], "requests": run.run_requests, "rate": run.request_rate}
 
 
+def listing_bytes(sandbox: Sandbox) -> dict[str, float]:
+    """Bytes per listed object of the source bucket's listing, names included: as a dict of objects (before),
+    and as a StoreIndex. Each is built from fresh copies while tracemalloc counts what it keeps."""
+    items = [(name.encode(), str(obj.size), obj.etag.encode())
+             for name, obj in s3_listing(sandbox.s3, SOURCE_BUCKET, "", Counter())]
+    out = {}
+    for kind, build in (("dict", dict), ("StoreIndex", StoreIndex)):
+        tracemalloc.start()
+        kept = build((name.decode(), StoreObject(int(size), etag=etag.decode())) for name, size, etag in items)
+        out[kind] = round(tracemalloc.get_traced_memory()[0] / max(1, len(kept)), 1)
+        tracemalloc.stop()
+    return out
+
+
 def moto_counts(log: Path) -> dict[str, int]:
     lines = log.read_text(errors="replace").splitlines() if log.exists() else []
     return {"HEAD": sum('"HEAD ' in x for x in lines), "GET object": sum('"GET ' in x and "list-type" not in x
@@ -94,6 +112,7 @@ def main() -> None:
             after = moto_counts(log)
             counts = {"baseline": {k: middle[k] - before[k] for k in before},
                       "FILE-01": {k: after[k] - middle[k] for k in after}}
+        memory = listing_bytes(box)
     ratio = min(raw) / min(ours)
     print(f"scale {args.scale}: {len(urls)} GameScore file URLs, concurrency {args.concurrency}")
     print(f"baseline (1 listing + raw HEAD loop): {min(raw):6.1f} s, {len(urls) / min(raw):6.0f} URLs/s")
@@ -101,6 +120,7 @@ def main() -> None:
           f"ratio {ratio:.2f}x (target >= 0.8x)")
     print(f"moto requests, last round           : {counts}")
     print(f"FILE-01 counter                     : {facts['requests']}; methods {facts['methods']}")
+    print(f"listing memory, bytes per object    : {memory} (source bucket)")
     print("BENCH:", "PASS" if ratio >= 0.8 else "FAIL")
     sys.exit(0 if ratio >= 0.8 else 1)
 
