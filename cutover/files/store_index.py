@@ -3,8 +3,8 @@
 A listing gives size and digest of a thousand objects per request (S3 ``ETag``; GCS ``md5Hash``/``crc32c``
 and ``contentType``), where a per-object HEAD costs a request each: so each bucket is listed once per run
 and kept as a :class:`StoreIndex`: name -> size and digest, packed into 24 bytes where the object has an MD5
-ETag (most S3 objects), else its :class:`StoreObject` (measured in ``bench/bench_files_e2e.py``: about 190
-bytes an object with its name, down from 330 for a map of objects: 190 MB for a million objects).
+ETag (most S3 objects), else its :class:`StoreObject` (measured in ``bench/bench_files_e2e.py``: 169
+bytes an object with its name, against 298 for a map of objects: about 170 MB for a million objects).
 :class:`Counter` counts the requests sent to each store, the figure FILE-01 records and the bench reports.
 """
 from __future__ import annotations
