@@ -80,7 +80,7 @@ class Stores:
     listed: Future[None] = field(default_factory=Future)   # done when both listings are in (or one failed)
 
     def wait(self) -> None:
-        """Block until both listings are in; a failed listing raises here, for every class of the session."""
+        """Block until both listings are in; a failed listing raises here (the next class lists again)."""
         self.listed.result()
 
     async def complete(self, job: Job) -> Job:
@@ -96,12 +96,27 @@ class Stores:
 
 
 def stores(session: Any) -> Stores:
-    """The session's stores, their listings started (not necessarily finished: :meth:`Stores.wait`)."""
-    return session.memo.get(("files.stores",), lambda: _start_listings(session))
+    """The session's stores, their listings started (not necessarily finished: :meth:`Stores.wait`). A failed
+    listing is not remembered: the next class starts it again (the request counter carries on)."""
+    holder = session.memo.get(("files.stores",), _Holder)
+    with holder.lock:
+        if holder.stores is None or _failed(holder.stores):
+            holder.stores = _start_listings(session, holder.stores.counter if holder.stores else Counter())
+        return holder.stores
 
 
-def _start_listings(session: Any) -> Stores:
-    out = Stores()
+@dataclass
+class _Holder:
+    stores: Stores | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _failed(run: Stores) -> bool:
+    return run.listed.done() and run.listed.exception() is not None
+
+
+def _start_listings(session: Any, counter: Counter) -> Stores:
+    out = Stores(counter)
     threading.Thread(target=_list_stores, args=(session, out), daemon=True, name="files-listings").start()
     return out
 

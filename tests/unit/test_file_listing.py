@@ -6,10 +6,12 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from cutover.errors import CouldNotVerify
+from cutover.files import integrity
 from cutover.files.digests import StoreObject
 from cutover.files.integrity import Stores
 from cutover.files.probe import Answer
@@ -17,6 +19,7 @@ from cutover.files.refs import FileRef
 from cutover.files.resolve import Job
 from cutover.files.shared_listing import shared
 from cutover.files.store_index import Counter, StoreIndex
+from cutover.memo import Memo
 
 MD5 = "0123456789abcdef0123456789abcdef"
 
@@ -95,3 +98,22 @@ def test_a_failed_listing_fails_each_job_that_waits_for_it() -> None:
     stores.listed.set_exception(CouldNotVerify("listing the source bucket b failed: AccessDenied"))
     with pytest.raises(CouldNotVerify, match="AccessDenied"):
         asyncio.run(stores.complete(Job(FileRef("C", "o", "f", "f", "n"), "https://files/n")))
+
+
+def test_a_failed_listing_is_listed_again_by_the_next_class(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As every memoized fact: what raised is not remembered; the request counter carries on."""
+    outcomes = iter([CouldNotVerify("SlowDown"), None])
+
+    def fake_list(session: object, out: Stores) -> None:
+        out.counter.add("list s3:b")
+        failure = next(outcomes)
+        out.listed.set_exception(failure) if failure else out.listed.set_result(None)
+    monkeypatch.setattr(integrity, "_list_stores", fake_list)
+    session = SimpleNamespace(memo=Memo())
+    first = integrity.stores(session)
+    with pytest.raises(CouldNotVerify):
+        first.wait()
+    second = integrity.stores(session)
+    second.wait()
+    assert second is not first and integrity.stores(session) is second
+    assert second.counter.snapshot() == {"list s3:b": 2}
