@@ -55,6 +55,7 @@ class RunOptions:
 
     sample: int = 0       # --sample N: DB-02 compares N sampled documents per class instead of all
     workers: int = 1      # processes of the run (pytest-xdist): they share the documents-per-second cap
+    shared_dir: str = ""  # the run's private scratch directory, shared by its processes ('': none)
 
 
 class Guarded(Generic[T]):

@@ -56,7 +56,8 @@ def _start_controller(config: pytest.Config, narrowed: bool) -> None:
     run_dir = new_run_dir(Path(config.getoption("reports_dir") or Path.cwd() / "reports"), name)
     target, sandbox = _materialize(config, loaded, run_dir, watch)
     active, expired = split_expired(waivers, datetime.now(UTC).date())
-    state = RunState(target, Session(target, _options(config)), run_dir.name, run_dir, now(), scratch.create(config),
+    shared = scratch.create(config)
+    state = RunState(target, Session(target, _options(config, shared)), run_dir.name, run_dir, now(), shared,
                      active, read_only=bool(config.getoption("read_only")))
     scope = Scope(narrowed=narrowed, partial=bool(config.getoption("partial")) or shard is not None,
                   collect_only=bool(config.getoption("collectonly")))
@@ -165,8 +166,9 @@ def _start_worker(config: pytest.Config) -> None:
     Watch.install(config)
     handover = Handover.unpack(packed)
     target = handover.target
-    state = RunState(target, Session(target, _options(config)), handover.run_id, handover.run_dir,
-                     handover.started, scratch.join(handover.scratch), handover.waivers,
+    shared = scratch.join(handover.scratch)
+    state = RunState(target, Session(target, _options(config, shared)), handover.run_id, handover.run_dir,
+                     handover.started, shared, handover.waivers,
                      read_only=bool(config.getoption("read_only")))
     state.session.probes.shared = True   # only the controller drops the probe class, once every worker is done
     if handover.baseline is not None:
@@ -185,6 +187,6 @@ def _register(config: pytest.Config, state: RunState, role: Controller | Worker)
     sharding.register(config, state)
 
 
-def _options(config: pytest.Config) -> RunOptions:
+def _options(config: pytest.Config, shared_dir: Path) -> RunOptions:
     return RunOptions(sample=int(config.getoption("sample") or 0),
-                      workers=int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 1))
+                      workers=int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 1), shared_dir=str(shared_dir))

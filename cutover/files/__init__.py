@@ -4,9 +4,10 @@
     refs.py        file references in a Parse MongoDB, streamed (top-level File fields, nested File values)
     urls.py        file URLs exactly as Parse Server and its files adapters build them
     storage.py     buckets (region, public access), objects, GridFS completeness, listings, orphans
-    resolve.py     concurrent resolution of file URLs: HEAD or a ranged GET, bounded pool, retries
+    resolve.py     concurrent resolution of file references: bounded pool, outcomes, summaries
+    probe.py       what one file URL answers: HEAD or a ranged GET, timeouts, retries with backoff
     integrity.py   FILE-01 per run at the cost of its references: stores listed once, a class read once
-    store_index.py bucket listings with their digests, the request counter, the job prefetch
+    store_index.py bucket listings with their digests (compact), the request counter, the job prefetch
     digests.py     store digests (MD5 and multipart ETags, x-amz-checksum-*, md5Hash/crc32c) and their verdict
     content.py     the content judge: digests first, then a HEAD of both sides, then sampled bytes
     content_type.py the Content-Type family a file is served as, against the source's

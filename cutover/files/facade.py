@@ -152,17 +152,11 @@ class FileFacts:
         return LegacyFacts(cls, refs, legacy, absent.total, tuple(absent.listed()))
 
     def in_store(self, name: str) -> bool:
-        """Whether the target's store (or its GridFS) holds a file of that name."""
-        files = files_config(self.target)
-        if gridfs_in_use(self.grid_db()) and gridfs_file(self.grid_db(), name) is not None:
+        """Whether the target's store (or its GridFS, which may hold files beside another adapter's) has the file."""
+        grid = self.grid_db()
+        if gridfs_in_use(grid) and gridfs_file(grid, name) is not None:
             return True
-        if files.adapter == "s3":
-            return s3_object_size(self.session.s3, files.bucket, files.prefix + name) is not None
-        if files.adapter == "gcs":
-            return self.gcs_store().exists(files.bucket, files.prefix + name)
-        if files.adapter == "gridfs":
-            return False
-        raise CouldNotVerify(f"looking up files in a {files.adapter} store is not supported; check by hand")
+        return not self.missing_from_store(name)
 
     # -- FILE-03 --------------------------------------------------------------------------------------------
     def store(self, label: str) -> StoreFacts:

@@ -26,7 +26,7 @@ import requests
 
 from cutover.errors import TargetTimeout, TargetUnreachable, UnexpectedAnswer
 from cutover.files.digests import StoreObject
-from cutover.files.store_index import Counter
+from cutover.files.store_index import Counter, StoreIndex
 
 REAL_ENDPOINT = "https://storage.googleapis.com"
 TOKEN_ENV = "GOOGLE_OAUTH_ACCESS_TOKEN"
@@ -74,9 +74,9 @@ class GCSStore:
                 return
             params["pageToken"] = page["nextPageToken"]
 
-    def index(self, bucket: str, prefix: str = "") -> dict[str, StoreObject]:
+    def index(self, bucket: str, prefix: str = "") -> StoreIndex:
         self.counter.add(f"listings gcs:{bucket}")
-        return dict(self.listing(bucket, prefix))
+        return StoreIndex(self.listing(bucket, prefix))
 
     def exists(self, bucket: str, key: str) -> bool:
         self.counter.add(f"stat gcs:{bucket}")

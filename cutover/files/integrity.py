@@ -1,9 +1,10 @@
 """FILE-01 for a whole run at the cost of its references: stores listed once, classes read once, GridFS in batches.
 
 Profiled cost before this module (issue 22): each (class, file field) listed or probed the source store
-again, re-read every source GridFS size and asked the target's GridFS once per reference. Now, per run
-(per process: xdist workers each keep their own):
-- the source bucket and the target bucket are listed once (``session.memo``);
+again, re-read every source GridFS size and asked the target's GridFS once per reference. Now, per run:
+- the source bucket and the target bucket are listed once (``session.memo`` in a process; between the processes
+  of an xdist run, :mod:`shared_listing`), in the background: the URL requests start at once, and a job gets
+  its listed facts after its URL answered (:meth:`Stores.complete`), so the listings overlap the requests;
 - a class's documents are read once for all its file fields: the first FILE-01 of a class resolves the
   others too, and the checks of its other fields read the cached summaries;
 - GridFS files (target census and digests, source digests) are read 1,000 names per batch.
@@ -12,9 +13,11 @@ collection scan is not promised, but failure listings are sorted, so reports are
 """
 from __future__ import annotations
 
+import asyncio
+import threading
 import time
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,8 +31,18 @@ from cutover.files.gridfs_state import GridFSState, gridfs_range, gridfs_states
 from cutover.files.refs import FileField, FileRef, iter_class_refs, schema_file_fields
 from cutover.files.resolve import Answer, Job, ResolveSummary, resolve
 from cutover.files.sampling import SampleOptions
+from cutover.files.shared_listing import shared
 from cutover.files.storage import error_code, gridfs_in_use
-from cutover.files.store_index import Counter, Prefetch, batched, s3_head, s3_index, s3_range
+from cutover.files.store_index import (
+    Counter,
+    HeadDetails,
+    Prefetch,
+    StoreIndex,
+    batched,
+    s3_head,
+    s3_index,
+    s3_range,
+)
 from cutover.files.urls import UrlScheme, adapter_url, is_legacy_name, is_legacy_url
 
 BATCH = 1000
@@ -55,48 +68,101 @@ class ClassResolution:
 
 @dataclass
 class Stores:
-    """The run's view of the stores (built once per session)."""
+    """The run's view of the stores (built once per session). The listings run in the background from the first
+    FILE-01 on: the URL requests start at once, and each job gets its store facts (:meth:`complete`) after its
+    URL answered, by which time the listings are mostly in."""
 
     counter: Counter = field(default_factory=Counter)
-    source: dict[str, StoreObject] | None = None     # the source bucket's listing (None: no source bucket)
-    target: dict[str, StoreObject] | None = None     # the target bucket's listing (None: not a bucket)
+    source: StoreIndex | None = None       # the source bucket's listing (None: no source bucket)
+    target: StoreIndex | None = None       # the target bucket's listing (None: not a bucket)
     source_gcs: GCSStore | None = None               # the JSON API clients, for GCS buckets
     target_gcs: GCSStore | None = None
+    listed: Future[None] = field(default_factory=Future)   # done when both listings are in (or one failed)
+
+    def wait(self) -> None:
+        """Block until both listings are in; a failed listing raises here (the next class lists again)."""
+        self.listed.result()
+
+    async def complete(self, job: Job) -> Job:
+        """The job with the source's listing of its file and, for a URL, the target bucket's."""
+        if not self.listed.done():
+            await asyncio.wrap_future(self.listed)
+        self.listed.result()
+        name = job.ref.name
+        source = job.source if job.source is not None or self.source is None else self.source.get(name)
+        target = job.target if job.answer is not None or self.target is None else self.target.get(name)
+        return job if source is job.source and target is job.target else Job(job.ref, job.url, job.answer,
+                                                                               source, target)
 
 
 def stores(session: Any) -> Stores:
-    return session.memo.get(("files.stores",), lambda: _list_stores(session))
+    """The session's stores, their listings started (not necessarily finished: :meth:`Stores.wait`). A failed
+    listing is not remembered: the next class starts it again (the request counter carries on)."""
+    holder = session.memo.get(("files.stores",), _Holder)
+    with holder.lock:
+        if holder.stores is None or _failed(holder.stores):
+            holder.stores = _start_listings(session, holder.stores.counter if holder.stores else Counter())
+        return holder.stores
 
 
-def _list_stores(session: Any) -> Stores:
-    """Both buckets listed at once (two threads): each listing is a chain of page requests."""
-    with ThreadPoolExecutor(2, thread_name_prefix="files-listing") as pool:
-        source, target = pool.submit(_list_source, session, out := Stores()), pool.submit(_list_target, session, out)
-        out.source, out.target = source.result(), target.result()
+@dataclass
+class _Holder:
+    stores: Stores | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _failed(run: Stores) -> bool:
+    return run.listed.done() and run.listed.exception() is not None
+
+
+def _start_listings(session: Any, counter: Counter) -> Stores:
+    out = Stores(counter)
+    threading.Thread(target=_list_stores, args=(session, out), daemon=True, name="files-listings").start()
     return out
 
 
-def _list_source(session: Any, out: Stores) -> dict[str, StoreObject] | None:
+def _list_stores(session: Any, out: Stores) -> None:
+    """Both buckets listed at once (two threads): each listing is a chain of page requests."""
+    try:
+        with ThreadPoolExecutor(2, thread_name_prefix="files-listing") as pool:
+            source, target = pool.submit(_list_source, session, out), pool.submit(_list_target, session, out)
+            out.source, out.target = source.result(), target.result()
+    except BaseException as exc:  # handed to whoever waits for the listings
+        out.listed.set_exception(exc)
+    else:
+        out.listed.set_result(None)
+
+
+def _list_source(session: Any, out: Stores) -> StoreIndex | None:
     files, timeout = session.target.files, session.target.thresholds.timeout_s
     if files.source_bucket and files.source_adapter == "gcs":
-        out.source_gcs = session.keep(GCSStore(files.source_endpoint_url or files.endpoint_url, timeout, out.counter))
-        return out.source_gcs.index(files.source_bucket)
+        gcs = out.source_gcs = session.keep(GCSStore(files.source_endpoint_url or files.endpoint_url, timeout,
+                                                     out.counter))
+        return _shared(session, out, f"listings gcs:{files.source_bucket}", lambda: gcs.index(files.source_bucket))
     if files.source_bucket:
-        return _listing(session.source_s3, files.source_bucket, "", out.counter, "source")
+        return _shared(session, out, f"listings s3:{files.source_bucket}",
+                       lambda: _listing(session.source_s3, files.source_bucket, "", out.counter, "source"))
     return None
 
 
-def _list_target(session: Any, out: Stores) -> dict[str, StoreObject] | None:
+def _list_target(session: Any, out: Stores) -> StoreIndex | None:
     files, timeout = session.target.files, session.target.thresholds.timeout_s
     if files.adapter == "gcs" and files.bucket:
-        out.target_gcs = session.keep(GCSStore(files.endpoint_url, timeout, out.counter))
-        return out.target_gcs.index(files.bucket, files.prefix)
+        gcs = out.target_gcs = session.keep(GCSStore(files.endpoint_url, timeout, out.counter))
+        return _shared(session, out, f"listings gcs:{files.bucket}/{files.prefix}",
+                       lambda: gcs.index(files.bucket, files.prefix))
     if files.adapter == "s3" and files.bucket:
-        return _listing(session.s3, files.bucket, files.prefix, out.counter, "target")
+        return _shared(session, out, f"listings s3:{files.bucket}/{files.prefix}",
+                       lambda: _listing(session.s3, files.bucket, files.prefix, out.counter, "target"))
     return None
 
 
-def _listing(s3: Any, bucket: str, prefix: str, counter: Counter, side: str) -> dict[str, StoreObject]:
+def _shared(session: Any, out: Stores, key: str, compute: Callable[[], StoreIndex]) -> StoreIndex:
+    """The listing made once per run (:mod:`shared_listing`): ``shared <key>`` counts the ones another process made."""
+    return shared(session.options.shared_dir, key, out.counter, compute)
+
+
+def _listing(s3: Any, bucket: str, prefix: str, counter: Counter, side: str) -> StoreIndex:
     try:
         return s3_index(s3, bucket, prefix, counter)
     except ClientError as exc:
@@ -111,17 +177,19 @@ def class_resolution(session: Any, scheme: UrlScheme, fields: list[FileField], o
 
 def _resolve_class(session: Any, scheme: UrlScheme, fields: list[FileField], options: Any) -> ClassResolution:
     cls, run = fields[0].cls, stores(session)
+    grids = _grids(session)     # asked before the class is streamed: a busy database answers it late
     spec = next(s for s in schema_file_fields(session.target_db) if s.cls == cls)
     wanted = {ff.field for ff in fields}
     refs = (r for r in iter_class_refs(session.target_db, spec) if r.field in wanted)
     skipped = dict.fromkeys(sorted(wanted), 0)
     before, t0 = run.counter.snapshot(), time.monotonic()
-    jobs = Prefetch(_jobs(session, refs, scheme, run, skipped))
     judge = content_judge(session, run)
+    jobs = Prefetch(_jobs(session, refs, scheme, run, grids, skipped))
     try:
-        done = resolve(jobs, options, judge=judge, counter=run.counter)
+        done = resolve(jobs, options, judge=judge, counter=run.counter, complete=run.complete)
     finally:
         jobs.close()
+    run.wait()     # a class without references did not wait for the listings: its facts count them too
     elapsed = time.monotonic() - t0
     summaries = {f: done.get((cls, f), ResolveSummary(cls, f)) for f in sorted(wanted)}
     spent = {k: v - before.get(k, 0) for k, v in run.counter.snapshot().items() if v - before.get(k, 0)}
@@ -129,17 +197,29 @@ def _resolve_class(session: Any, scheme: UrlScheme, fields: list[FileField], opt
                            run.counter.snapshot())
 
 
-def _jobs(session: Any, refs: Iterator[FileRef], scheme: UrlScheme, run: Stores,
+@dataclass(frozen=True)
+class Grids:
+    """The GridFS stores that hold files: the target's (or its adapter's) and the source's (None: not in use)."""
+
+    target: Any
+    source: Any
+
+
+def _grids(session: Any) -> Grids:
+    return session.memo.get(("files.grids",), lambda: Grids(_grid(session), _source_grid(session)))
+
+
+def _jobs(session: Any, refs: Iterator[FileRef], scheme: UrlScheme, run: Stores, grids: Grids,
           skipped: dict[str, int]) -> Iterator[Job]:
-    grid = _grid(session)
-    source_grid = session.source_db if gridfs_in_use(session.source_db) else None
+    if grids.source is not None:
+        run.wait()     # a name the source bucket lists is not looked up in the source's GridFS
     for batch in batched(refs, BATCH):
         live = [r for r in batch if not _legacy(r, skipped)]
         names = {r.name for r in live}
-        on_grid = gridfs_states(grid, names) if grid is not None else {}
-        sources = _source_objects(run, source_grid, names, session.data.budget_s)
+        on_grid = gridfs_states(grids.target, names) if grids.target is not None else {}
+        sources = _source_grid_objects(run, grids.source, names, session.data.budget_s)
         for ref in live:
-            yield _job(ref, scheme, run, on_grid.get(ref.name), sources.get(ref.name))
+            yield _job(ref, scheme, on_grid.get(ref.name), sources.get(ref.name))
 
 
 def _legacy(ref: FileRef, skipped: dict[str, int]) -> bool:
@@ -149,23 +229,22 @@ def _legacy(ref: FileRef, skipped: dict[str, int]) -> bool:
     return False
 
 
-def _job(ref: FileRef, scheme: UrlScheme, run: Stores, state: GridFSState | None,
-         source: StoreObject | None) -> Job:
+def _job(ref: FileRef, scheme: UrlScheme, state: GridFSState | None, source: StoreObject | None) -> Job:
+    """The job of one reference; the bucket listings' facts are added after its URL answered (Stores.complete)."""
     if state is None:
-        target = run.target.get(ref.name) if run.target is not None else None
-        return Job(ref, adapter_url(scheme, ref.name), source=source, target=target)
+        return Job(ref, adapter_url(scheme, ref.name), source=source)
     census = state.file
     answer = Answer(200, census.length) if census.complete else \
         Answer(missing=f"GridFS file has {census.found_chunks} of {census.expected_chunks} chunks")
     return Job(ref, f"gridfs://fs/{ref.name}", answer, source=source, target=state.obj)
 
 
-def _source_objects(run: Stores, source_grid: Any, names: set[str], budget_s: float) -> dict[str, StoreObject]:
-    found = {n: run.source[n] for n in names if n in run.source} if run.source is not None else {}
-    rest = names - set(found)
-    if source_grid is not None and rest:
-        found.update({n: s.obj for n, s in gridfs_states(source_grid, rest, budget_s=budget_s).items()})
-    return found
+def _source_grid_objects(run: Stores, source_grid: Any, names: set[str], budget_s: float) -> dict[str, StoreObject]:
+    """The source GridFS's objects for the names the source bucket does not list (none without a source GridFS)."""
+    if source_grid is None:
+        return {}
+    rest = {n for n in names if n not in run.source} if run.source is not None else names
+    return {n: s.obj for n, s in gridfs_states(source_grid, rest, budget_s=budget_s).items()} if rest else {}
 
 
 def _grid(session: Any) -> Any:
@@ -173,27 +252,30 @@ def _grid(session: Any) -> Any:
     return db if gridfs_in_use(db) else None
 
 
+def _source_grid(session: Any) -> Any:
+    return session.source_db if gridfs_in_use(session.source_db) else None
+
+
 def content_judge(session: Any, run: Stores) -> ContentJudge | None:
     """The judge comparing content with the source, None when no source store is declared or in use."""
-    source_grid = session.source_db if gridfs_in_use(session.source_db) else None
-    if run.source is None and source_grid is None:
+    t, files, grids = session.target.thresholds, session.target.files, _grids(session)
+    if not files.source_bucket and grids.source is None:
         return None
-    t, files = session.target.thresholds, session.target.files
     source_s3 = session.source_s3 if files.source_adapter in ("", "s3") else None
-    source = Side("source", _reader(source_s3 or run.source_gcs, files.source_bucket, "", run, source_grid),
-                  _header(source_s3, files.source_bucket, "", run.source, run.counter))
+    source = Side("source", _reader(source_s3, files.source_bucket, "", run, grids.source),
+                  _header(source_s3, files.source_bucket, "", run, target=False))
     target_s3 = session.s3 if files.adapter == "s3" else None
-    target = Side("target", _reader(target_s3 or run.target_gcs, files.bucket, files.prefix, run, _grid(session),
-                                    target=True),
-                  _header(target_s3, files.bucket, files.prefix, run.target, run.counter))
+    target = Side("target", _reader(target_s3, files.bucket, files.prefix, run, grids.target, target=True),
+                  _header(target_s3, files.bucket, files.prefix, run, target=True))
     return ContentJudge(source, target, SampleOptions(t.content_sample_share, t.content_sample_min_bytes))
 
 
-def _reader(store: Any, bucket: str, prefix: str, run: Stores, grid: Any, target: bool = False) -> Any:
-    """Ranged reads from the bucket (S3 client or :class:`GCSStore`) where it lists the name, else GridFS."""
-    listed = run.target if target else run.source
-
+def _reader(s3: Any, bucket: str, prefix: str, run: Stores, grid: Any, target: bool = False) -> Any:
+    """Ranged reads from the bucket (S3 client or :class:`GCSStore`) where it lists the name, else GridFS.
+    Called only after the job's listings are in (:meth:`Stores.complete`)."""
     def read(name: str, start: int, end: int) -> bytes:
+        listed, gcs = (run.target, run.target_gcs) if target else (run.source, run.source_gcs)
+        store = s3 or gcs
         if isinstance(store, GCSStore) and listed is not None and name in listed:
             return store.read(bucket, prefix + name, start, end)
         if store is not None and listed is not None and name in listed:
@@ -205,7 +287,11 @@ def _reader(store: Any, bucket: str, prefix: str, run: Stores, grid: Any, target
     return read
 
 
-def _header(s3: Any, bucket: str, prefix: str, listed: dict[str, StoreObject] | None, counter: Counter) -> Any:
-    if s3 is None or listed is None:
+def _header(s3: Any, bucket: str, prefix: str, run: Stores, target: bool) -> Any:
+    if s3 is None or not bucket:
         return None
-    return lambda name: s3_head(s3, bucket, prefix + name, counter) if name in listed else None
+
+    def head(name: str) -> HeadDetails | None:
+        listed = run.target if target else run.source
+        return s3_head(s3, bucket, prefix + name, run.counter) if listed is not None and name in listed else None
+    return head

@@ -13,10 +13,7 @@ instead of one timeout per URL.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-import random
-import ssl
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -25,41 +22,15 @@ import aiohttp
 from cutover.errors import CouldNotVerify, TargetTimeout, TargetUnreachable
 from cutover.files.content import ContentJudge
 from cutover.files.digests import StoreObject
+from cutover.files.probe import RETRY_STATUSES, Answer, ResolveOptions, open_client, probe
 from cutover.files.refs import FileRef
 from cutover.files.sampling import Verdict
 from cutover.files.store_index import Counter
 from cutover.files.urls import redact_url
 from cutover.listing import Capped
 
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})   # 503 is also S3's SlowDown
-HEAD_UNSUPPORTED = frozenset({405, 501})
 SILENT_STREAK = 8     # no answer to this many requests in a row (at least the concurrency): host not asked again
 SizeLookup = Callable[[str], "int | None"]
-
-
-@dataclass(frozen=True)
-class ResolveOptions:
-    concurrency: int = 32
-    timeout_s: float = 10.0
-    retries: int = 3
-    backoff_s: float = 0.2
-    backoff_max_s: float = 5.0
-    cap: int = 100
-    secrets: tuple[str, ...] = field(default=(), repr=False)
-    ca_file: str = ""
-
-
-@dataclass(frozen=True)
-class Answer:
-    """What one URL answered after retries: a status and length, or an error text."""
-
-    status: int | None = None
-    length: int | None = None
-    error: str = ""
-    retry_after: float | None = None
-    attempts: int = 1
-    missing: str = ""        # set by a store read directly: why the file is definitely not whole
-    content_type: str | None = None   # the Content-Type served (None: not served over HTTP)
 
 
 @dataclass(frozen=True)
@@ -141,11 +112,14 @@ class _Tally:
 
 @dataclass(frozen=True)
 class Run:
-    """What one resolution shares: options, the content judge (None: sizes only) and the request counter."""
+    """What one resolution shares: options, the content judge (None: sizes only), the request counter, and
+    ``complete``: what adds a job's store facts once its URL has answered (so the URL requests need not wait
+    for the store listings)."""
 
     options: ResolveOptions
     judge: ContentJudge | None = None
     counter: Counter = field(default_factory=Counter)
+    complete: Callable[[Job], Awaitable[Job]] | None = None
 
 
 def classify(answer: Answer, expected_size: int | None) -> tuple[str, str]:
@@ -168,12 +142,13 @@ def classify(answer: Answer, expected_size: int | None) -> tuple[str, str]:
 
 
 def resolve(jobs: Iterable[Job], options: ResolveOptions, sizes: SizeLookup | None = None,
-            judge: ContentJudge | None = None, counter: Counter | None = None) -> dict[tuple[str, str], ResolveSummary]:
+            judge: ContentJudge | None = None, counter: Counter | None = None,
+            complete: Callable[[Job], Awaitable[Job]] | None = None) -> dict[tuple[str, str], ResolveSummary]:
     """Resolve every job; summaries keyed by (class, field). Blocking wrapper around :func:`resolve_async`.
 
     With ``judge``, a resolved reference's content is also compared with the source's (:mod:`content`);
-    ``counter`` counts the HTTP requests sent (``head url``, ``get url``)."""
-    run = Run(options, judge, counter or Counter())
+    ``counter`` counts the HTTP requests sent (``head url``, ``get url``); ``complete`` see :class:`Run`."""
+    run = Run(options, judge, counter or Counter(), complete)
     return asyncio.run(resolve_async(jobs, run, sizes))
 
 
@@ -193,20 +168,14 @@ async def resolve_async(jobs: Iterable[Job], run: Run,
     return {key: _freeze(key, tally) for key, tally in sorted(tallies.items())}
 
 
-def open_client(options: ResolveOptions) -> aiohttp.ClientSession:
-    """One HTTP client for a run: connection pool sized to the concurrency, no cookies."""
-    tls: ssl.SSLContext | bool = ssl.create_default_context(cafile=options.ca_file) if options.ca_file else True
-    connector = aiohttp.TCPConnector(limit=max(1, options.concurrency), ssl=tls, ttl_dns_cache=300)
-    return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar(),
-                                 auto_decompress=False)
-
-
 async def _worker(source: Iterator[Job], client: aiohttp.ClientSession, run: Run,
                   sizes: SizeLookup | None, tallies: dict[tuple[str, str], _Tally], silent: _Silent) -> None:
     for job in source:   # one shared iterator: next() never awaits, so workers never interleave in it
-        expected = await _expected_size(job, sizes)
         answer = job.answer or silent.answer_for(job.url) or await probe(client, job.url, run.options, run.counter)
         silent.note(job.url, answer)
+        if run.complete is not None:
+            job = await run.complete(job)
+        expected = await _expected_size(job, sizes)
         verdict = None
         if run.judge is not None and classify(answer, expected)[0] == "resolved":
             verdict = await _judge(run, client, job, answer)
@@ -293,73 +262,6 @@ def _failure(job: Job, answer: Answer, outcome: str, reason: str, verdict: Verdi
                    source_digest=job.source.describe() if job.source else "",
                    target_digest=job.target.describe() if job.target else "",
                    content_type=answer.content_type or "")
-
-
-async def probe(client: aiohttp.ClientSession, url: str, options: ResolveOptions,
-                counter: Counter | None = None) -> Answer:
-    """HEAD the URL (ranged GET where HEAD is refused), retrying 429/5xx and dropped connections."""
-    timeout = aiohttp.ClientTimeout(total=options.timeout_s)
-    attempt = 0
-    while True:
-        if counter is not None:
-            counter.add("head url")
-        answer = await _probe_once(client, url, timeout)
-        if not _retryable(answer) or attempt == options.retries:
-            return answer if attempt == 0 else dataclasses.replace(answer, attempts=attempt + 1)
-        await asyncio.sleep(_backoff(attempt, answer, options))
-        attempt += 1
-
-
-def _retryable(answer: Answer) -> bool:
-    if answer.status is not None:
-        return answer.status in RETRY_STATUSES
-    # a peer that let the timeout pass is not asked again: each attempt would cost the full timeout
-    return not answer.error.startswith("timeout")
-
-
-def _backoff(attempt: int, answer: Answer, options: ResolveOptions) -> float:
-    delay = min(options.backoff_max_s, options.backoff_s * 2 ** attempt)
-    if answer.retry_after is not None:
-        delay = min(options.backoff_max_s, max(delay, answer.retry_after))
-    return delay * (0.5 + random.random() / 2)
-
-
-async def _probe_once(client: aiohttp.ClientSession, url: str, timeout: aiohttp.ClientTimeout) -> Answer:
-    try:
-        answer = await _head(client, url, timeout)
-        if answer.status in HEAD_UNSUPPORTED or (answer.status == 200 and answer.length is None):
-            answer = await _ranged_get(client, url, timeout)
-        return answer
-    except TimeoutError:
-        return Answer(error=f"timeout after {timeout.total:g} s")
-    except aiohttp.ClientError as exc:
-        return Answer(error=f"connection failed: {type(exc).__name__}: {exc}")
-
-
-async def _head(client: aiohttp.ClientSession, url: str, timeout: aiohttp.ClientTimeout) -> Answer:
-    async with client.head(url, timeout=timeout, allow_redirects=True) as resp:
-        return Answer(resp.status, resp.content_length, retry_after=_retry_after(resp),
-                      content_type=resp.headers.get("Content-Type", ""))
-
-
-async def _ranged_get(client: aiohttp.ClientSession, url: str, timeout: aiohttp.ClientTimeout) -> Answer:
-    async with client.get(url, timeout=timeout, headers={"Range": "bytes=0-0"}) as resp:
-        length = _range_total(resp.headers.get("Content-Range", "")) if resp.status == 206 else resp.content_length
-        if resp.status != 206:
-            resp.close()     # a server ignoring Range sends the whole file: do not download it
-        return Answer(resp.status, length, retry_after=_retry_after(resp),
-                      content_type=resp.headers.get("Content-Type", ""))
-
-
-def _range_total(content_range: str) -> int | None:
-    """Total size from ``bytes 0-0/1234``."""
-    total = content_range.rpartition("/")[2].strip()
-    return int(total) if total.isdigit() else None
-
-
-def _retry_after(resp: aiohttp.ClientResponse) -> float | None:
-    value = resp.headers.get("Retry-After", "")
-    return float(value) if value.isdigit() else None
 
 
 def _freeze(key: tuple[str, str], tally: _Tally) -> ResolveSummary:

@@ -2,16 +2,18 @@
 
 A listing gives size and digest of a thousand objects per request (S3 ``ETag``; GCS ``md5Hash``/``crc32c``
 and ``contentType``), where a per-object HEAD costs a request each: so each bucket is listed once per run
-and kept as a map (name -> :class:`StoreObject`, slotted: about 340 bytes an object with its name and ETag,
-so about 340 MB for a million objects; a merge of sorted listings would bound it, not built yet).
+and kept as a :class:`StoreIndex`: name -> size and digest, packed into 24 bytes where the object has an MD5
+ETag (most S3 objects), else its :class:`StoreObject` (measured in ``bench/bench_files_e2e.py``: 169
+bytes an object with its name, against 298 for a map of objects: about 170 MB for a million objects).
 :class:`Counter` counts the requests sent to each store, the figure FILE-01 records and the bench reports.
 """
 from __future__ import annotations
 
 import queue
+import struct
 import threading
 from collections import Counter as _Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +42,40 @@ class Counter:
             return dict(sorted(self.counts.items()))
 
 
+_SIZE = struct.Struct("<Q")
+
+
+class StoreIndex(Mapping[str, StoreObject]):
+    """A store's listing, name -> :class:`StoreObject`, kept compact: an object that holds only a size and an MD5
+    ETag (a single-part S3 upload) is packed into 24 bytes and rebuilt when asked for."""
+
+    def __init__(self, items: Iterable[tuple[str, StoreObject]] = ()) -> None:
+        self._items: dict[str, bytes | StoreObject] = {name: _pack(obj) for name, obj in items}
+
+    def __getitem__(self, name: str) -> StoreObject:
+        value = self._items[name]
+        return value if isinstance(value, StoreObject) else _unpack(value)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._items
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+def _pack(obj: StoreObject) -> bytes | StoreObject:
+    if obj.md5 or obj.crc32c or obj.chunks or obj.content_type or len(obj.etag) != 32 or obj.etag != obj.plain_md5:
+        return obj
+    return _SIZE.pack(obj.size) + bytes.fromhex(obj.etag)
+
+
+def _unpack(value: bytes) -> StoreObject:
+    return StoreObject(_SIZE.unpack_from(value)[0], etag=value[8:].hex())
+
+
 @dataclass(frozen=True)
 class HeadDetails:
     """What one HeadObject adds to a listing: type, encryption, additional checksums."""
@@ -62,10 +98,10 @@ def s3_listing(s3: Any, bucket: str, prefix: str, counter: Counter) -> Iterator[
             yield item["Key"][len(prefix):], obj
 
 
-def s3_index(s3: Any, bucket: str, prefix: str, counter: Counter) -> dict[str, StoreObject]:
+def s3_index(s3: Any, bucket: str, prefix: str, counter: Counter) -> StoreIndex:
     """The whole listing as a map; ``listings s3:<bucket>`` counts the passes (``list`` counts pages)."""
     counter.add(f"listings s3:{bucket}")
-    return dict(s3_listing(s3, bucket, prefix, counter))
+    return StoreIndex(s3_listing(s3, bucket, prefix, counter))
 
 
 def s3_head(s3: Any, bucket: str, key: str, counter: Counter) -> HeadDetails | None:

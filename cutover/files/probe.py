@@ -1,0 +1,119 @@
+"""What one file URL answers: a HEAD (a ranged GET where HEAD is refused), with timeouts and retries.
+
+429 and 5xx answers and dropped connections are retried with exponential backoff (``Retry-After`` honoured,
+capped at ``backoff_max_s``); a timeout is not retried (each attempt would cost the whole timeout again).
+"""
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import random
+import ssl
+from dataclasses import dataclass, field
+
+import aiohttp
+
+from cutover.files.store_index import Counter
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})   # 503 is also S3's SlowDown
+HEAD_UNSUPPORTED = frozenset({405, 501})
+
+
+@dataclass(frozen=True)
+class ResolveOptions:
+    concurrency: int = 32
+    timeout_s: float = 10.0
+    retries: int = 3
+    backoff_s: float = 0.2
+    backoff_max_s: float = 5.0
+    cap: int = 100
+    secrets: tuple[str, ...] = field(default=(), repr=False)
+    ca_file: str = ""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What one URL answered after retries: a status and length, or an error text."""
+
+    status: int | None = None
+    length: int | None = None
+    error: str = ""
+    retry_after: float | None = None
+    attempts: int = 1
+    missing: str = ""        # set by a store read directly: why the file is definitely not whole
+    content_type: str | None = None   # the Content-Type served (None: not served over HTTP)
+
+
+def open_client(options: ResolveOptions) -> aiohttp.ClientSession:
+    """One HTTP client for a run: connection pool sized to the concurrency, no cookies."""
+    tls: ssl.SSLContext | bool = ssl.create_default_context(cafile=options.ca_file) if options.ca_file else True
+    connector = aiohttp.TCPConnector(limit=max(1, options.concurrency), ssl=tls, ttl_dns_cache=300)
+    return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar(),
+                                 auto_decompress=False)
+
+
+async def probe(client: aiohttp.ClientSession, url: str, options: ResolveOptions,
+                counter: Counter | None = None) -> Answer:
+    """HEAD the URL (ranged GET where HEAD is refused), retrying 429/5xx and dropped connections."""
+    timeout = aiohttp.ClientTimeout(total=options.timeout_s)
+    attempt = 0
+    while True:
+        if counter is not None:
+            counter.add("head url")
+        answer = await _probe_once(client, url, timeout)
+        if not _retryable(answer) or attempt == options.retries:
+            return answer if attempt == 0 else dataclasses.replace(answer, attempts=attempt + 1)
+        await asyncio.sleep(_backoff(attempt, answer, options))
+        attempt += 1
+
+
+def _retryable(answer: Answer) -> bool:
+    if answer.status is not None:
+        return answer.status in RETRY_STATUSES
+    # a peer that let the timeout pass is not asked again: each attempt would cost the full timeout
+    return not answer.error.startswith("timeout")
+
+
+def _backoff(attempt: int, answer: Answer, options: ResolveOptions) -> float:
+    delay = min(options.backoff_max_s, options.backoff_s * 2 ** attempt)
+    if answer.retry_after is not None:
+        delay = min(options.backoff_max_s, max(delay, answer.retry_after))
+    return delay * (0.5 + random.random() / 2)
+
+
+async def _probe_once(client: aiohttp.ClientSession, url: str, timeout: aiohttp.ClientTimeout) -> Answer:
+    try:
+        answer = await _head(client, url, timeout)
+        if answer.status in HEAD_UNSUPPORTED or (answer.status == 200 and answer.length is None):
+            answer = await _ranged_get(client, url, timeout)
+        return answer
+    except TimeoutError:
+        return Answer(error=f"timeout after {timeout.total:g} s")
+    except aiohttp.ClientError as exc:
+        return Answer(error=f"connection failed: {type(exc).__name__}: {exc}")
+
+
+async def _head(client: aiohttp.ClientSession, url: str, timeout: aiohttp.ClientTimeout) -> Answer:
+    async with client.head(url, timeout=timeout, allow_redirects=True) as resp:
+        return Answer(resp.status, resp.content_length, retry_after=_retry_after(resp),
+                      content_type=resp.headers.get("Content-Type", ""))
+
+
+async def _ranged_get(client: aiohttp.ClientSession, url: str, timeout: aiohttp.ClientTimeout) -> Answer:
+    async with client.get(url, timeout=timeout, headers={"Range": "bytes=0-0"}) as resp:
+        length = _range_total(resp.headers.get("Content-Range", "")) if resp.status == 206 else resp.content_length
+        if resp.status != 206:
+            resp.close()     # a server ignoring Range sends the whole file: do not download it
+        return Answer(resp.status, length, retry_after=_retry_after(resp),
+                      content_type=resp.headers.get("Content-Type", ""))
+
+
+def _range_total(content_range: str) -> int | None:
+    """Total size from ``bytes 0-0/1234``."""
+    total = content_range.rpartition("/")[2].strip()
+    return int(total) if total.isdigit() else None
+
+
+def _retry_after(resp: aiohttp.ClientResponse) -> float | None:
+    value = resp.headers.get("Retry-After", "")
+    return float(value) if value.isdigit() else None

@@ -1,0 +1,119 @@
+"""Store listings: kept compact, made once per run by the processes sharing a scratch directory."""
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from cutover.errors import CouldNotVerify
+from cutover.files import integrity
+from cutover.files.digests import StoreObject
+from cutover.files.integrity import Stores
+from cutover.files.probe import Answer
+from cutover.files.refs import FileRef
+from cutover.files.resolve import Job
+from cutover.files.shared_listing import shared
+from cutover.files.store_index import Counter, StoreIndex
+from cutover.memo import Memo
+
+MD5 = "0123456789abcdef0123456789abcdef"
+
+
+def test_an_md5_object_is_packed_and_every_other_kept_whole() -> None:
+    objects = {"a.png": StoreObject(7, etag=MD5), "big.bin": StoreObject(2**40, etag=f"{MD5}-3"),
+               "g.txt": StoreObject(5, md5=MD5, crc32c="AAA=", content_type="text/plain"), "none": StoreObject(0)}
+    index = StoreIndex(objects.items())
+    assert dict(index) == objects and len(index) == 4 and "a.png" in index and "b.png" not in index
+    assert index.get("b.png") is None
+    assert isinstance(index._items["a.png"], bytes) and len(index._items["a.png"]) == 24
+    assert all(isinstance(index._items[n], StoreObject) for n in ("big.bin", "g.txt", "none"))
+
+
+def test_the_first_process_lists_and_the_others_read_its_spill(tmp_path: Path) -> None:
+    calls: list[int] = []
+    first, second = Counter(), Counter()
+    listing = StoreIndex([("a.png", StoreObject(7, etag=MD5))])
+    assert shared(str(tmp_path), "listings s3:b", first, lambda: calls.append(1) or listing) == listing
+    assert shared(str(tmp_path), "listings s3:b", second, lambda: calls.append(2) or listing) == listing
+    assert calls == [1] and second.snapshot() == {"shared listings s3:b": 1} and not first.snapshot()
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_a_failed_listing_leaves_no_spill_and_the_next_process_lists(tmp_path: Path) -> None:
+    def fail() -> StoreIndex:
+        raise TimeoutError("S3 did not answer")
+    with pytest.raises(TimeoutError):
+        shared(str(tmp_path), "listings s3:b", Counter(), fail)
+    assert len(shared(str(tmp_path), "listings s3:b", Counter(), lambda: StoreIndex([("x", StoreObject(1))]))) == 1
+
+
+def test_without_a_shared_directory_each_session_lists(tmp_path: Path) -> None:
+    calls: list[int] = []
+    for _ in range(2):
+        shared("", "listings s3:b", Counter(), lambda: calls.append(1) or StoreIndex())
+    assert calls == [1, 1]
+
+
+def test_a_second_lister_waits_for_the_one_listing(tmp_path: Path) -> None:
+    """Two at once (threads: each opens the lock file itself, as a process would): one lists, the other waits for
+    its lock and reads the spill, whichever comes first."""
+    started, counters = threading.Event(), [Counter(), Counter()]
+
+    def slow() -> StoreIndex:
+        started.set()
+        time.sleep(0.2)
+        return StoreIndex([("a", StoreObject(1))])
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda c: shared(str(tmp_path), "k", c, slow), counters))
+    assert results[0] == results[1] and started.is_set()
+    assert sorted(str(c.snapshot()) for c in counters) == ["{'shared k': 1}", "{}"]
+
+
+def test_a_job_gets_its_listed_facts_once_the_listings_are_in() -> None:
+    """The URL is asked before the listings end; the source's and (for a URL) the target's facts come after."""
+    ref = FileRef("GameScore", "o1", "avatar", "avatar", "a.png")
+    url_job, grid_job = Job(ref, "https://files/a.png"), Job(ref, "gridfs://fs/a.png", Answer(200, 7),
+                                                            target=StoreObject(7, md5=MD5))
+    stores = Stores(source=StoreIndex([("a.png", StoreObject(7, etag=MD5))]),
+                    target=StoreIndex([("a.png", StoreObject(7, etag="f" * 32))]))
+
+    async def both() -> list[Job]:
+        pending = asyncio.gather(stores.complete(url_job), stores.complete(grid_job))
+        await asyncio.sleep(0.01)
+        assert not pending.done()            # waiting for the listings
+        stores.listed.set_result(None)
+        return list(await pending)
+    url_done, grid_done = asyncio.run(both())
+    assert (url_done.source, url_done.target) == (StoreObject(7, etag=MD5), StoreObject(7, etag="f" * 32))
+    assert (grid_done.source, grid_done.target) == (StoreObject(7, etag=MD5), StoreObject(7, md5=MD5))
+
+
+def test_a_failed_listing_fails_each_job_that_waits_for_it() -> None:
+    stores = Stores()
+    stores.listed.set_exception(CouldNotVerify("listing the source bucket b failed: AccessDenied"))
+    with pytest.raises(CouldNotVerify, match="AccessDenied"):
+        asyncio.run(stores.complete(Job(FileRef("C", "o", "f", "f", "n"), "https://files/n")))
+
+
+def test_a_failed_listing_is_listed_again_by_the_next_class(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As every memoized fact: what raised is not remembered; the request counter carries on."""
+    outcomes = iter([CouldNotVerify("SlowDown"), None])
+
+    def fake_list(session: object, out: Stores) -> None:
+        out.counter.add("list s3:b")
+        failure = next(outcomes)
+        out.listed.set_exception(failure) if failure else out.listed.set_result(None)
+    monkeypatch.setattr(integrity, "_list_stores", fake_list)
+    session = SimpleNamespace(memo=Memo())
+    first = integrity.stores(session)
+    with pytest.raises(CouldNotVerify):
+        first.wait()
+    second = integrity.stores(session)
+    second.wait()
+    assert second is not first and integrity.stores(session) is second
+    assert second.counter.snapshot() == {"list s3:b": 2}
