@@ -160,11 +160,13 @@ def test_sigterm_under_xdist_closes_the_session_in_every_worker(tmp_path: Path, 
 
 def test_sigterm_during_the_sandbox_start(tmp_path: Path, launched: list[Launched]) -> None:
     run = demo(tmp_path, launched, scale=3000)
-    deadline = time.monotonic() + 600
-    while not list((tmp_path / "reports").glob("demo/*/logs/source-parse-server.log")):  # seeding under way
+    deadline, started = time.monotonic() + 600, MIN_SANDBOX - 4   # the target's Parse Server still to come
+    # seeding under way: the source Parse Server's log exists, and its process (not only its guard) runs
+    while not (list((tmp_path / "reports").glob("demo/*/logs/source-parse-server.log"))
+               and len(run.sandbox()) >= started):
         assert run.proc.poll() is None and time.monotonic() < deadline, run.output[-3000:]
         time.sleep(0.1)
-    pids, ports, gone = run.signal_and_time(signal.SIGTERM, at_least=MIN_SANDBOX - 4)  # target Parse to come
+    pids, ports, gone = run.signal_and_time(signal.SIGTERM, at_least=started)
     assert run.proc.wait(timeout=120) == pytest.ExitCode.INTERRUPTED
     assert "collected" not in run.output, "the signal came too late to test a start"
     assert_stopped_in_time(pids, ports, gone)
