@@ -14,13 +14,14 @@ import pytest
 from cutover import __version__
 from cutover.data import blocking_policy, merge_facts, scan_policy
 from cutover.redact import host_of
+from cutover.run import firstscreen
 from cutover.run.gate import Gate
 from cutover.run.history import changes, previous_record
 from cutover.run.record import now
 from cutover.run.results import CheckRecord
 from cutover.run.verification import CriterionResult
 from cutover.run.waivers import Waiver, unmatched
-from cutover_pytest import archive, firstscreen, htmlreport, probing, reachability, resuming, sharding, signing
+from cutover_pytest import archive, htmlreport, probing, reachability, resuming, sharding, signing
 from cutover_pytest.handover import COMMANDS, RUN, Handover, collected_path
 from cutover_pytest.live_ahead import start as start_live_ahead
 from cutover_pytest.records import fold, new_record
@@ -199,16 +200,16 @@ class Controller:
         criteria matrix, counts per area and severity, changes, waivers, probes."""
         state, records = self.state, list(self.records.values())
         entries = [r.to_json() for r in records]
-        prefix.append(htmlreport.banner(self.gate, state.target.name, state.run_id, self.scope.partial))
+        prefix.append(firstscreen.banner(self.gate, state.target.name, state.run_id, self.scope.partial))
         failing = firstscreen.failing(entries)
         if failing:
-            prefix.append(htmlreport.render_table(failing))
+            prefix.append(firstscreen.render_table(failing))
         prefix.append(firstscreen.remediation_links(firstscreen.remediation_files(entries)))
         if self.criteria:
-            prefix.append(htmlreport.render_table(htmlreport.criteria_matrix(self.criteria, state.target.severity)))
-        prefix.append(htmlreport.render_table(htmlreport.area_table(records)))
+            prefix.append(firstscreen.render_table(firstscreen.criteria_matrix(self.criteria, state.target.severity)))
+        prefix.append(firstscreen.render_table(firstscreen.area_table(records)))
         tables = (htmlreport.changes_table(self.changes()), htmlreport.waivers_table(state.waivers, self.expired))
-        prefix.extend(htmlreport.render_table(table) for table in tables if table is not None)
+        prefix.extend(firstscreen.render_table(table) for table in tables if table is not None)
         lines = probing.summary_lines(probing.probe_phase(state.session), records)
         if lines:
             prefix.append(htmlreport.probes_block(lines))

@@ -1,24 +1,20 @@
 """What the pytest-html report shows beyond pytest's own: Criterion, Severity and Verdict columns, tables and
 charts under each test, and the release manager's view at the top (verdict, criteria, areas, changes, waivers,
-probes). The controller's hooks call these (:class:`cutover_pytest.controller.Controller`)."""
+probes). The controller's hooks call these (:class:`cutover_pytest.controller.Controller`); the parts a merged
+run's page shows as well are in :mod:`cutover.run.firstscreen`."""
 from __future__ import annotations
 
 import html
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 import pytest
 
-from cutover.run.criteria import CRITERIA, SEVERITY_ORDER, severity_of
-from cutover.run.gate import Gate
-from cutover.run.results import CheckRecord
-from cutover.run.verification import CriterionResult
+from cutover.run.firstscreen import render_table
 from cutover.run.waivers import Waiver
 from cutover_pytest import rowlog
 from cutover_pytest.charts import sparkline
-
-_COLOURS = {"PASS": "#1a7f37", "PARTIAL PASS": "#9a6700", "INCOMPLETE": "#9a6700"}
 
 
 def table_header(cells: list[str]) -> None:
@@ -41,47 +37,6 @@ def table_html(report: pytest.TestReport, data: list[str]) -> None:
     for name, value in getattr(report, "user_properties", ()):
         if name == "cutover:table" and report.when == "call":
             data.append(render_table(json.loads(value)))
-
-
-def render_table(table: dict[str, Any]) -> str:
-    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in table["headers"])
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in table["rows"]
-    )
-    return (f'<div class="cutover-table"><p>{html.escape(table["title"])}</p>'
-            f'<table border="1"><tr>{head}</tr>{body}</table></div>')
-
-
-def banner(gate: Gate | None, target: str, run_id: str, partial: bool) -> str:
-    colour = _COLOURS.get(gate.status if gate else "NOT RUN", "#cf222e")
-    line = gate.line if gate else "GATE: NOT RUN (interrupted, or a usage or collection error)"
-    note = " (partial run: --partial)" if partial else ""
-    return (f'<div id="cutover-verdict" style="background:{colour};color:white;padding:12px;'
-            f'font-size:20px"><b>{html.escape(line)}</b> &mdash; target '
-            f"{html.escape(target)}, run {html.escape(run_id)}{note}</div>")
-
-
-def criteria_matrix(results: Mapping[str, CriterionResult], overrides: dict[str, str]) -> dict[str, Any]:
-    """Every criterion of the catalogue with its verdict: pass, fail, error, waived, not applicable, not run."""
-    rows = []
-    for cid, result in results.items():
-        checks = ", ".join(f"{n} {verdict}" for verdict, n in sorted(result.checks.items()))
-        title = CRITERIA[cid].title if cid in CRITERIA else ""
-        rows.append([cid, title, severity_of(cid, overrides), result.verdict.upper(), checks or "none",
-                     result.reason])
-    return {"title": "Criteria (the catalogue: docs/CHECKS.md, or the command cutover criteria)",
-            "headers": ["Criterion", "Title", "Severity", "Verdict", "Checks", "Why"], "rows": rows}
-
-
-def area_table(records: Iterable[CheckRecord]) -> dict[str, Any]:
-    cells: dict[tuple[str, str], dict[str, int]] = {}
-    for r in records:
-        bucket = cells.setdefault((CRITERIA[r.criterion].area, r.severity), {})
-        bucket[r.outcome or "?"] = bucket.get(r.outcome or "?", 0) + 1
-    rows = [[area, sev, *(counts.get(o, 0) for o in ("passed", "failed", "error", "skipped"))]
-            for (area, sev), counts in sorted(cells.items(), key=lambda kv: (kv[0][0], SEVERITY_ORDER[kv[0][1]]))]
-    return {"title": "Results per area and severity",
-            "headers": ["Area", "Severity", "Passed", "Failed", "Error", "Skipped"], "rows": rows}
 
 
 def changes_table(diff: dict[str, Any]) -> dict[str, Any] | None:

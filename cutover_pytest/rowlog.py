@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from cutover_pytest import evidence
+from cutover.run import evidence
 
 _XDIST_HEADER = re.compile(r"\A\[gw\d+\] [^\n]*\n\n?")   # "[gw1] linux -- Python 3.11 ...": which worker
 _BLOCK = 'style="white-space:normal;font-family:sans-serif"'

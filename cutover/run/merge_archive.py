@@ -2,18 +2,22 @@
 
 The record has the shape of a gate run's (so history, the index and ``verify-report`` read it as one) plus
 ``merged_from``: each shard's run id, shard, verdict and the sha256 of its manifest.json (which pins every
-file of that shard's archive). report.html is rendered from the merged record (:func:`render_report`).
+file of that shard's archive); ``reachability``, ``probes`` and ``mongo_commands`` say what each shard did
+(:func:`shard_facts`). report.html (:mod:`cutover.run.merge_report`) reads like a gate run's; the
+remediation files are written from the merged tests, as a gate run writes its own.
 """
 from __future__ import annotations
 
 import dataclasses
-import html
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
+from cutover.data import merge_facts
+from cutover.run import remediation
 from cutover.run.history import write_index
 from cutover.run.merge import Merged
+from cutover.run.merge_report import render_report
 from cutover.run.record import (
     MANIFEST,
     new_run_dir,
@@ -38,9 +42,23 @@ def merged_record(merged: Merged, run_id: str, signer: Signer | None) -> tuple[d
             "verdict": gate.line, "exit_code": gate.exit_code, "counts": gate.counts,
             "not_verified": list(gate.not_verified), "coverage_problems": merged.coverage,
             "criteria": {cid: _criterion(r) for cid, r in merged.criteria.items()},
-            "merged_from": [_origin(s.run_dir, s.record) for s in merged.shards],
+            "merged_from": [_origin(s.run_dir, s.record) for s in merged.shards], **shard_facts(merged),
             "tests": [r.to_json() for r in sorted(merged.records.values(), key=lambda r: r.id)]}
     return meta, {**meta, **body}
+
+
+def shard_facts(merged: Merged) -> dict[str, Any]:
+    """What each shard did, for an auditor: its reachability and probe phase as it recorded them, by shard
+    (``by_shard``: "K/N" -> the shard's section, None when it recorded none); the MongoDB commands every shard
+    sent added up in a gate run's shape (the blocking-command audit reads it unchanged), and each shard's."""
+    records = [s.record for s in merged.shards]
+    label = [f"{r['shard']['index']}/{r['shard']['count']}" for r in records]
+    commands = [r.get("mongo_commands") or {} for r in records]
+    return {"reachability": {"by_shard": {k: r.get("reachability") for k, r in zip(label, records, strict=True)}},
+            "probes": {"by_shard": {k: r.get("probes") for k, r in zip(label, records, strict=True)}},
+            "mongo_commands": {"allow_blocking_commands": any(c.get("allow_blocking_commands") for c in commands),
+                               **merge_facts(commands),
+                               "by_shard": {k: c or None for k, c in zip(label, commands, strict=True)}}}
 
 
 def _criterion(result: Any) -> dict[str, Any]:
@@ -59,9 +77,11 @@ def _origin(run_dir: Path, record: dict[str, Any]) -> dict[str, Any]:
 def write_merged(merged: Merged, reports_dir: Path, signer: Signer | None) -> Path:
     run_dir = new_run_dir(reports_dir, merged.shards[0].record["target"])
     meta, record = merged_record(merged, run_dir.name, signer)
-    write_json(run_dir / "record.json", record)
+    fixes = remediation.plan(remediation.Finding.from_entry(t) for t in record["tests"])
+    written = remediation.write(run_dir, fixes)
+    write_json(run_dir / "record.json", {**record, "remediation": [str(p.relative_to(run_dir)) for p in written]})
     merge_junit([s.run_dir / "junit.xml" for s in merged.shards], run_dir / "junit.xml")
-    (run_dir / "report.html").write_text(render_report(record), encoding="utf-8")
+    (run_dir / "report.html").write_text(render_report(merged, run_dir.name, fixes), encoding="utf-8")
     redact_tree(run_dir, ())   # the shards were redacted already; nothing new holds a secret
     write_manifest(run_dir, meta)
     if signer is not None:
@@ -78,23 +98,3 @@ def merge_junit(sources: list[Path], dest: Path) -> None:
             tree = ET.parse(path).getroot()
             root.extend(tree.findall("testsuite") if tree.tag == "testsuites" else [tree])
     ET.ElementTree(root).write(dest, encoding="utf-8", xml_declaration=True)
-
-
-def render_report(record: dict[str, Any]) -> str:
-    """A self-contained page of the merged run: verdict, coverage across shards, criteria, failing checks."""
-    esc = html.escape
-    title = f"cutover: {esc(record['target'])} {esc(record['run_id'])} (merged)"
-    shards = "".join(f"<tr><td>{esc(str(o['shard']))}</td><td>{esc(str(o['run_id']))}</td>"
-                     f"<td>{esc(str(o['verdict']))}</td></tr>" for o in record["merged_from"])
-    problems = "".join(f"<li>{esc(p)}</li>" for p in record["coverage_problems"])
-    criteria = "".join(f"<tr><td>{esc(cid)}</td><td>{esc(c['verdict'])}</td><td>{esc(c['reason'])}</td></tr>"
-                       for cid, c in record["criteria"].items())
-    failing = "".join(f"<tr><td>{esc(t['label'])}</td><td>{esc(t['verdict'])}</td><td>{esc(t.get('message', ''))}"
-                      "</td></tr>" for t in record["tests"] if t["verdict"] in ("fail", "error", "waived"))
-    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title></head><body>"
-            f"<h1>{esc(record['verdict'])}</h1><p>{title}</p>"
-            f"{'<h2>Coverage across shards</h2><ul>' + problems + '</ul>' if problems else ''}"
-            f"<h2>Shards</h2><table border='1'><tr><th>Shard</th><th>Run</th><th>Verdict</th></tr>{shards}</table>"
-            f"<h2>Criteria</h2><table border='1'><tr><th>Criterion</th><th>Verdict</th><th>Why</th></tr>{criteria}"
-            f"</table><h2>Failing checks</h2><table border='1'><tr><th>Check</th><th>Verdict</th><th>Message</th>"
-            f"</tr>{failing}</table></body></html>\n")

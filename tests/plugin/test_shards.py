@@ -20,8 +20,13 @@ import pytest
 
 @pytest.mark.criterion("DB-02")
 @pytest.mark.parametrize("part", range(6))
-def test_partition(part):
-    assert str(part) != os.environ.get("CUTOVER_BAD_PART"), f"partition {part} differs"
+def test_partition(part, record_facts):
+    bad = str(part) == os.environ.get("CUTOVER_BAD_PART")
+    missing = [f"obj{part}x"] if bad else []
+    record_facts(cls="GameScore", partition=f"GameScore:p{part}", method="documents", source_docs=10,
+                 target_docs=10 - len(missing), missingOnTarget=missing, extraOnTarget=[], content=[],
+                 totals={"missing": len(missing), "extra": 0, "content": 0})
+    assert not bad, f"partition {part} differs"
 
 @pytest.mark.criterion("DB-06")
 def test_health():
@@ -83,6 +88,9 @@ def test_merged_shards_give_the_unsharded_verdict_and_criteria_and_an_intact_run
         {c: v["verdict"] for c, v in whole["criteria"].items()}
     assert {t["id"] for t in record(merged)["tests"]} == {t["id"] for t in whole["tests"]}
     assert {f.name for f in merged.iterdir()} >= {"record.json", "junit.xml", "report.html", "manifest.json"}
+    reached = record(merged)["reachability"]["by_shard"]   # what each shard saw, for the auditor
+    assert set(reached) == {"1/3", "2/3", "3/3"} and all(reached.values()), reached
+    assert set(record(merged)["mongo_commands"]["by_shard"]) == {"1/3", "2/3", "3/3"}
     assert cutover("verify-report", merged).returncode == 0
 
 
@@ -106,8 +114,19 @@ def test_a_failure_in_one_shard_fails_the_merged_gate(tree: pytest.Pytester, mon
     monkeypatch.setenv("CUTOVER_BAD_PART", "4")
     out = cutover("merge", *shards(tree, 2), "--reports-dir", tree.path / "merged")
     assert out.returncode == 1 and "GATE: FAIL - 1 blocker" in out.stdout, out.stdout + out.stderr
-    failing = [t for t in record(Path(out.stdout.splitlines()[-1]))["tests"] if t["verdict"] == "fail"]
+    merged = Path(out.stdout.splitlines()[-1])
+    failing = [t for t in record(merged)["tests"] if t["verdict"] == "fail"]
     assert [t["label"] for t in failing] == ["DB-02[4]"] and "partition 4 differs" in failing[0]["message"]
+    # the merged page reads like a gate run's: banner, failing checks, evidence, remediation linked and written
+    page = (merged / "report.html").read_text()
+    assert 'id="cutover-verdict"' in page and "GATE: FAIL - 1 blocker" in page
+    assert "Failing checks" in page and "Criteria (the catalogue" in page
+    assert 'data-criterion="DB-02"' in page and "_id missing on the target (1): obj4x" in page
+    assert record(merged)["remediation"] == ["remediation/DB-02-ids.json"]
+    assert 'href="remediation/DB-02-ids.json"' in page
+    ids = json.loads((merged / "remediation" / "DB-02-ids.json").read_text())
+    assert ids["classes"]["GameScore"]["missing"] == ["obj4x"]
+    assert cutover("verify-report", merged).returncode == 0
 
 
 def test_a_tampered_shard_or_shards_of_another_gate_are_refused(tree: pytest.Pytester) -> None:

@@ -1,10 +1,10 @@
-"""cutover_pytest.evidence: evidence rendered from facts, per criterion, with a generic fallback."""
+"""cutover.run.evidence: evidence rendered from facts, per criterion, with a generic fallback."""
 from __future__ import annotations
 
 import json
 
 from cutover.data.indexes import compare, normalize
-from cutover_pytest import evidence
+from cutover.run import evidence
 
 
 def test_db03_shows_both_specs_side_by_side() -> None:

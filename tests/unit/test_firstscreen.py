@@ -1,7 +1,7 @@
-"""cutover_pytest.firstscreen: the failing checks in one line each, most severe first; remediation links."""
+"""cutover.run.firstscreen: the failing checks in one line each, most severe first; remediation links."""
 from __future__ import annotations
 
-from cutover_pytest import firstscreen
+from cutover.run import firstscreen
 
 
 def test_failing_checks_most_severe_first_then_by_label_in_one_line() -> None:
