@@ -19,18 +19,12 @@ from cutover.sandbox.cache_dir import default_cache_dir
 from cutover.sandbox.mongo_server import mongo_service, mongo_uri
 from cutover.sandbox.process import free_port, port_open
 from cutover.sandbox.s3_server import s3_client, s3_service
-from tests.scheduling import schedule
 
 pytest_plugins = ["pytester"]
 
 REPO = Path(__file__).resolve().parents[1]
 CACHE = default_cache_dir()  # $CUTOVER_CACHE_DIR, else the per-user cache
 REAL_MONGO_ENV = "CUTOVER_TEST_MONGODB_URI"
-
-
-@pytest.hookimpl(tryfirst=True)  # the order xdist hands out (the fixtures plugin keeps it)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    schedule(items)
 
 
 @pytest.fixture(scope="module")
