@@ -34,6 +34,7 @@ from cutover.sandbox.cache_dir import default_cache_dir  # noqa: E402
 from cutover.sandbox.mongo_server import mongo_service, mongo_uri  # noqa: E402
 from cutover.sandbox.process import free_port, start_all, stop_all  # noqa: E402
 from cutover_pytest.selection import BUNDLED  # noqa: E402
+from tests.proctable import command, descendants  # noqa: E402
 
 BATCH = 10_000
 CLASS = "GameScore"
@@ -71,23 +72,7 @@ class PeakRss(threading.Thread):
             for pid in [self.root, *descendants(self.root)]:
                 hwm = vm_hwm(pid)
                 if hwm:
-                    self.peaks[pid] = (max(hwm, self.peaks.get(pid, (0, ""))[0]), cmdline(pid))
-
-
-def children(pid: int) -> list[int]:
-    try:
-        tasks = Path(f"/proc/{pid}/task").iterdir()
-        return [int(c) for t in tasks for c in (t / "children").read_text().split()]
-    except OSError:
-        return []
-
-
-def descendants(pid: int) -> list[int]:
-    found, todo = [], children(pid)
-    while todo:
-        found.append(todo.pop())
-        todo.extend(children(found[-1]))
-    return found
+                    self.peaks[pid] = (max(hwm, self.peaks.get(pid, (0, ""))[0]), command(pid)[:120])
 
 
 def vm_hwm(pid: int) -> int:
@@ -98,13 +83,6 @@ def vm_hwm(pid: int) -> int:
     except OSError:
         pass
     return 0
-
-
-def cmdline(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()[:120]
-    except OSError:
-        return ""
 
 
 def measured(cmd: list[str], cwd: Path) -> tuple[float, str, str]:
