@@ -38,8 +38,9 @@ def write_run(run_dir: Path, meta: dict[str, Any], body: dict[str, Any], records
     """record.json (meta, the body's sections, every test), then the JUnit errors, redaction, the manifest
     (signed with a key), the index."""
     tests = [r.to_json() for r in sorted(records, key=lambda r: r.id)]
-    fixes = remediation.write(run_dir, remediation.plan(remediation.Finding.from_entry(t) for t in tests))
-    write_json(run_dir / "record.json", {**meta, **body, "remediation": [str(p.relative_to(run_dir)) for p in fixes],
+    fixes = remediation.from_entries(tests)
+    remediation.write(run_dir, fixes)
+    write_json(run_dir / "record.json", {**meta, **body, "remediation": [f.name for f in fixes],
                                          "tests": tests})
     mark_junit_errors(run_dir / "junit.xml", [t["id"] for t in tests if t.get("outcome") == "error"])
     _seal(run_dir, meta, secrets, signer)

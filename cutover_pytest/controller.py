@@ -14,7 +14,7 @@ import pytest
 from cutover import __version__
 from cutover.data import blocking_policy, merge_facts, scan_policy
 from cutover.redact import host_of
-from cutover.run import firstscreen
+from cutover.run import firstscreen, remediation
 from cutover.run.gate import Gate
 from cutover.run.history import changes, previous_record
 from cutover.run.record import now
@@ -204,7 +204,7 @@ class Controller:
         failing = firstscreen.failing(entries)
         if failing:
             prefix.append(firstscreen.render_table(failing))
-        prefix.append(firstscreen.remediation_links(firstscreen.remediation_files(entries)))
+        prefix.append(firstscreen.remediation_links(remediation.from_entries(entries)))
         if self.criteria:
             prefix.append(firstscreen.render_table(firstscreen.criteria_matrix(self.criteria, state.target.severity)))
         prefix.append(firstscreen.render_table(firstscreen.area_table(records)))

@@ -39,10 +39,6 @@ def failing(entries: Iterable[Mapping[str, Any]]) -> dict[str, Any] | None:
             "headers": ["Check", "Severity", "Outcome", "Message"], "rows": [list(r) for r in rows]}
 
 
-def remediation_files(entries: Iterable[Mapping[str, Any]]) -> tuple[remediation.RemediationFile, ...]:
-    return remediation.plan(remediation.Finding.from_entry(e) for e in entries)
-
-
 def remediation_links(files: Iterable[remediation.RemediationFile]) -> str:
     """Links to the remediation files, relative to report.html (both sit in the run directory)."""
     items = "".join(f'<li><a class="cutover-remediation" href="{html.escape(f.name)}">{html.escape(f.name)}</a> '

@@ -77,9 +77,9 @@ def _origin(run_dir: Path, record: dict[str, Any]) -> dict[str, Any]:
 def write_merged(merged: Merged, reports_dir: Path, signer: Signer | None) -> Path:
     run_dir = new_run_dir(reports_dir, merged.shards[0].record["target"])
     meta, record = merged_record(merged, run_dir.name, signer)
-    fixes = remediation.plan(remediation.Finding.from_entry(t) for t in record["tests"])
-    written = remediation.write(run_dir, fixes)
-    write_json(run_dir / "record.json", {**record, "remediation": [str(p.relative_to(run_dir)) for p in written]})
+    fixes = remediation.from_entries(record["tests"])
+    remediation.write(run_dir, fixes)
+    write_json(run_dir / "record.json", {**record, "remediation": [f.name for f in fixes]})
     merge_junit([s.run_dir / "junit.xml" for s in merged.shards], run_dir / "junit.xml")
     (run_dir / "report.html").write_text(render_report(merged, run_dir.name, fixes), encoding="utf-8")
     redact_tree(run_dir, ())   # the shards were redacted already; nothing new holds a secret

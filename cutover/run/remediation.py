@@ -57,6 +57,11 @@ def plan(findings: Iterable[Finding]) -> tuple[RemediationFile, ...]:
     return tuple(out)
 
 
+def from_entries(entries: Iterable[Mapping[str, Any]]) -> tuple[RemediationFile, ...]:
+    """:func:`plan` of a run's result entries (record.json's ``tests``, or the plugin's while the run is on)."""
+    return plan(Finding.from_entry(e) for e in entries)
+
+
 def write(run_dir: Path, files: Sequence[RemediationFile]) -> list[Path]:
     written = []
     for item in files:

@@ -1,7 +1,7 @@
 """cutover.run.firstscreen: the failing checks in one line each, most severe first; remediation links."""
 from __future__ import annotations
 
-from cutover.run import firstscreen
+from cutover.run import firstscreen, remediation
 
 
 def test_failing_checks_most_severe_first_then_by_label_in_one_line() -> None:
@@ -19,11 +19,11 @@ def test_failing_checks_most_severe_first_then_by_label_in_one_line() -> None:
 
 def test_nothing_failing_no_table_no_links() -> None:
     assert firstscreen.failing([{"label": "DB-01", "outcome": "passed"}]) is None
-    assert firstscreen.remediation_links(firstscreen.remediation_files([])) == ""
+    assert firstscreen.remediation_links(remediation.from_entries([])) == ""
 
 
 def test_links_are_relative_to_the_report() -> None:
     entries = [{"criterion": "DB-03", "label": "DB-03[C]", "outcome": "failed",
                 "facts": {"collection": "C", "specs": {"missing": [{"name": "a_1", "key": [["a", 1]]}]}}}]
-    links = firstscreen.remediation_links(firstscreen.remediation_files(entries))
+    links = firstscreen.remediation_links(remediation.from_entries(entries))
     assert 'href="remediation/DB-03-create-indexes.js"' in links
