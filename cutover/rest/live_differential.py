@@ -51,11 +51,15 @@ def live_differential(source: ParseClient, target: ParseClient, query: Query, sp
     delay = settle_s(spec)
     cutoff = datetime.fromtimestamp(clock() - delay, UTC)
     asked, start, rounds = unchanged_since(query, cutoff), clock(), 1
-    found = differential(source, target, without(asked, changed_since(source, query.cls, cutoff)))
+
+    def compare() -> list[str]:   # the objects changed since the cutoff are asked again each round: they grow
+        return differential(source, target, without(asked, changed_since(source, query.cls, cutoff)))
+
+    found = compare()
     while _in_flight(found) and rounds < spec.recheck_rounds and clock() - start + delay <= spec.recheck_budget_s:
         sleep(delay)
         rounds += 1
-        found = differential(source, target, without(asked, changed_since(source, query.cls, cutoff)))
+        found = compare()
     return LiveDifferential(tuple(found), str(asked.where["updatedAt"]["$lt"]["iso"]), rounds)
 
 
