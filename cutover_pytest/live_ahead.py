@@ -22,7 +22,7 @@ def start(session: Session, items: list[pytest.Item]) -> None:
         return
     data_items = [item for item in items if item.path.name == "test_data.py"]
     units = [_param(item, "unit") for item in data_items if _name(item) == CONTENT]
-    brackets = any(_name(item) in COUNTS for item in data_items)
+    brackets = any(_counts(item) for item in data_items)
     watch = any(_name(item) == WATCH and item.path.name == "test_health.py" for item in items)
     session.data.prefetch_live([unit for unit in units if unit is not None], brackets, watch)
     if brackets:
@@ -32,8 +32,13 @@ def start(session: Session, items: list[pytest.Item]) -> None:
 def counts_last(items: list[pytest.Item]) -> None:
     """Run DB-01's tests last (in place): their brackets wait a settle delay or two between a class's source
     and target counts, in the background meanwhile (the HTML report lists its rows in node-id order anyway)."""
-    counts = [item for item in items if item.path.name == "test_data.py" and _name(item) in COUNTS]
+    counts = [item for item in items if _counts(item)]
     items[:] = [item for item in items if item not in counts] + counts
+
+
+def _counts(item: pytest.Item) -> bool:
+    """A DB-01 test of the data checks (``test_rest.py`` has a ``test_row_count`` of its own: API-03)."""
+    return item.path.name == "test_data.py" and _name(item) in COUNTS
 
 
 def _name(item: pytest.Item) -> str:
