@@ -22,7 +22,7 @@ from cutover.data.content import ContentDiff, Partition, compare_partition, comp
 from cutover.data.inventory import CountPair, call, within
 from cutover.data.live_content import live_partition
 from cutover.data.live_content import policy as live_policy
-from cutover.data.live_prefetch import Prefetch
+from cutover.data.live_prefetch import Background
 from cutover.data.pace import Pace
 from cutover.data.recheck import Fetch, MongoFetch, Policy
 from cutover.data.rest_reader import ClassSchema
@@ -267,7 +267,7 @@ class DataFacts:
         jobs: list[Callable[[], object]] = [self.sync_watch] if watch else []
         jobs += [partial(self.live_content, unit) for unit in units if isinstance(unit, Partition)]
         if jobs:
-            self.session.keep(Prefetch(jobs))
+            self.session.keep(Background(jobs))
 
     def recheck_fetchers(self) -> tuple[Fetch, Fetch]:
         """How DB-02's rechecks look documents up by `_id` on the source and on the target (a seam: another kind
@@ -295,7 +295,7 @@ class DataFacts:
     def start_brackets(self) -> None:
         """Every stamped class's bracket, each in its own thread (at most ``BRACKET_THREADS`` at a time)."""
         jobs = [partial(self.class_bracket, cls) for cls in self.classes() if self.created_stamped(cls)]
-        self.session.keep(Prefetch(jobs, threads=BRACKET_THREADS))
+        self.session.keep(Background(jobs, threads=BRACKET_THREADS))
 
     @memoized
     def class_bracket(self, cls: str) -> live_counts.Bracket:

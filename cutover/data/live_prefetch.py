@@ -19,7 +19,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 THREADS = 3   # the waits overlap; more threads would only add scans competing for the same servers
 
 
-class Prefetch:
+class Background:
     """Jobs run ahead on a small pool; :meth:`close` drops the ones not started (the session is ending)."""
 
     def __init__(self, jobs: Iterable[Callable[[], object]], threads: int = THREADS) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from cutover.data.live_prefetch import Prefetch
+from cutover.data.live_prefetch import Background
 from cutover.memo import Memo
 from cutover_pytest.live_ahead import counts_last
 
@@ -37,7 +37,7 @@ def test_a_fact_computed_ahead_is_the_checks_and_a_failed_one_is_computed_again(
     def bad() -> int:
         calls["bad"] += 1
         raise ValueError("server gone")
-    ahead = Prefetch([lambda: memo.get("good", good), lambda: memo.get("bad", bad)], threads=2)
+    ahead = Background([lambda: memo.get("good", good), lambda: memo.get("bad", bad)], threads=2)
     gate.set()
     for future in ahead.futures:
         future.result(timeout=5)          # the failure stayed in the background
