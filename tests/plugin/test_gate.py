@@ -166,13 +166,14 @@ def test_a_severity_override_can_make_a_minor_gate(tree: pytest.Pytester) -> Non
 # -- waivers -----------------------------------------------------------------------------------------------
 
 def test_a_waived_major_passes_and_carries_its_justification(tree: pytest.Pytester) -> None:
-    (tree.path / "w.toml").write_text(waiver("DB-06"), encoding="utf-8")
+    expires = dt.date.today() + dt.timedelta(days=30)
+    (tree.path / "w.toml").write_text(waiver("DB-06", expires), encoding="utf-8")
     result = gate(tree, "DB-06", args=("--waivers", "w.toml"))
     assert_verdict(result, 0, WAIVED)
     directory = run_dir(tree)
     entry = entries(directory)["DB-06"]
     assert entry["outcome"] == "failed"
-    assert entry["waiver"] == {"justification": LAG, "expires": str(dt.date.today() + dt.timedelta(days=30)),
+    assert entry["waiver"] == {"justification": LAG, "expires": str(expires),
                                "author": "ana"}
     assert html_rows(directory)["test_checks.py::test_health"]["Verdict"] == "waived"
     assert record(directory)["verdict"] == WAIVED

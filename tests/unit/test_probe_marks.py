@@ -77,7 +77,12 @@ def test_the_probe_class_and_its_relation_tables_are_reserved() -> None:
 
 
 def test_a_run_id_carries_the_time_the_run_began() -> None:
-    assert probe_marks.is_run_id(RUN) and RUN.startswith(f"{datetime.now(UTC):%Y%m%d}")
+    # Read against clock readings taken around its creation: a run may straddle midnight.
+    before = datetime.now(UTC).replace(microsecond=0)
+    run = new_run_id()
+    after = datetime.now(UTC)
+    began = datetime.strptime(run.split("-")[0], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    assert probe_marks.is_run_id(run) and before <= began <= after
     assert not probe_marks.is_run_id("20261125T230718Z") and not probe_marks.is_run_id(None)
 
 
