@@ -35,15 +35,16 @@ def test_clean_export_migration_passes_the_gate(sandbox: Sandbox, run_checks: Ch
     assert {"DB-02[GameScore]", "DB-02[_Join:likes:Post]", "DB-03[GameScore]", "DB-07[class_permissions]"} <= passed
 
 
-@pytest.mark.parametrize("defect", ["missing_document", "lost_relation_row", "number_became_string"])
-def test_planted_defect_is_caught_from_an_export(sandbox: Sandbox, run_checks: Checks, defect: str) -> None:
-    fork = dataclasses.replace(sandbox.fork_target(f"export_{defect}"), cloud_functions=())
+def test_planted_defects_are_caught_from_an_export(sandbox: Sandbox, run_checks: Checks) -> None:
+    """Three defects on one fork (distinct objects), each named under DB-02."""
+    fork = dataclasses.replace(sandbox.fork_target("export_defects"), cloud_functions=())
     target = with_source(sandbox, fork, "export")
-    planted = DEFECTS[defect].plant(Handles(sandbox.db(sandbox.ep.source_uri), sandbox.db(fork.database.uri),
-                                            sandbox.s3, SOURCE_BUCKET, ""))
+    handles = Handles(sandbox.db(sandbox.ep.source_uri), sandbox.db(fork.database.uri), sandbox.s3, SOURCE_BUCKET, "")
+    planted = [DEFECTS[d].plant(handles) for d in ("missing_document", "lost_relation_row", "number_became_string")]
     problems = _problems(run_checks(target, *DATA_TESTS))
     text = " ".join(message for _, label, message in problems if label.startswith("DB-02"))
-    assert all(str(n) in text for n in (planted.collection, *planted.object_ids)), problems
+    for p in planted:
+        assert all(str(n) in text for n in (p.collection, *p.object_ids)), (p.defect, problems)
 
 
 @pytest.mark.parametrize("damage", ["truncated", "malformed"])

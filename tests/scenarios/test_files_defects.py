@@ -16,7 +16,7 @@ from cutover.model import Target
 from cutover.sandbox.migrate import copy_bucket
 from cutover.sandbox.s3_server import create_bucket
 from cutover.sandbox.stack import REGION, SOURCE_BUCKET, Sandbox
-from cutover_testing.defects import DEFECTS, Handles, Planted
+from cutover_testing.defects import DEFECTS, Handles
 
 FILE_TESTS = ("-k", "test_referenced_files_resolve or test_no_parse_hosted_files or test_store_configuration "
                     "or test_no_orphaned_files")
@@ -49,40 +49,33 @@ def test_clean_sandbox_passes_every_files_check(sandbox: Sandbox, run_checks: Ca
     assert all(v == "passed" for v in files.values()), _files_failing(result)
 
 
-@pytest.mark.parametrize(("defect", "label", "extra"), [
-    ("deleted_s3_object", "FILE-01[GameScore.avatar]", "HTTP"),
-    ("truncated_s3_object", "FILE-01[GameScore.avatar]", "empty (0 bytes)"),
-    ("nested_file_missing", "FILE-01[GameScore.attachments]", "attachments.0"),
-    ("legacy_tfss_reference", "FILE-02[GameScore]", "tfss-"),
-    ("deleted_gridfs_chunk", "FILE-03[gridfs]", "chunks"),
-])
-def test_planted_defect_fails_naming_object_and_field(sandbox: Sandbox, run_checks: Callable[..., Any],
-                                                      defect: str, label: str, extra: str) -> None:
-    target, handles = fork(sandbox, defect.replace("_", "-")[:20])
-    planted: Planted = DEFECTS[defect].plant(handles)
+# Defects planted together on one fork (distinct objects): each must fail its label naming object, field and
+# what is wrong; nothing beyond the group's labels (and FILE-04's orphans, which a damaged store makes) may fail.
+GROUPS: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "unresolved": (("deleted_s3_object", "FILE-01[GameScore.avatar]", "HTTP"),
+                   ("truncated_s3_object", "FILE-01[GameScore.avatar]", "empty (0 bytes)"),
+                   ("nested_file_missing", "FILE-01[GameScore.attachments]", "attachments.0")),
+    "legacy": (("legacy_tfss_reference", "FILE-02[GameScore]", "tfss-"),),
+    # a chunk lost from a GridFS file also makes the referencing object's file unresolvable
+    "gridfs": (("deleted_gridfs_chunk", "FILE-03[gridfs]", "chunks"),
+               ("deleted_gridfs_chunk", "FILE-01[Document.scan]", "scan")),
+}
+
+
+@pytest.mark.parametrize("group", sorted(GROUPS))
+def test_planted_defects_fail_naming_object_and_field(sandbox: Sandbox, run_checks: Callable[..., Any],
+                                                      group: str) -> None:
+    target, handles = fork(sandbox, f"files-{group}")
+    planted = {defect: DEFECTS[defect].plant(handles) for defect in dict.fromkeys(d for d, _, _ in GROUPS[group])}
     result = run_checks(target, *FILE_TESTS)
     failing = _files_failing(result)
-    assert label in failing, f"{label} did not fail: {failing or result.output[-3000:]}"
-    message = failing[label]
-    assert planted.field and planted.field in message and extra in message, message
-    assert all(oid in message for oid in planted.object_ids), message
-    allowed = {label, "FILE-04"} | _also_expected(planted)
+    for defect, label, extra in GROUPS[group]:
+        assert label in failing, f"{defect}: {label} did not fail: {failing or result.output[-3000:]}"
+        message, p = failing[label], planted[defect]
+        assert p.field and p.field in message and extra in message, (defect, message)
+        assert all(oid in message for oid in p.object_ids), (defect, message)
+    allowed = {label for _, label, _ in GROUPS[group]} | {"FILE-04"}
     assert set(failing) <= allowed, f"unexpected failures: {set(failing) - allowed}"
-
-
-def _also_expected(planted: Planted) -> set[str]:
-    """A chunk lost from a GridFS file also makes the referencing object's file unresolvable (FILE-01)."""
-    if planted.defect == "deleted_gridfs_chunk":
-        return {f"FILE-01[{planted.collection}.{planted.field}]"}
-    return set()
-
-
-def test_deleted_gridfs_chunk_also_fails_file_01(sandbox: Sandbox, run_checks: Callable[..., Any]) -> None:
-    target, handles = fork(sandbox, "gridfs-chunk-01")
-    planted = DEFECTS["deleted_gridfs_chunk"].plant(handles)
-    failing = _files_failing(run_checks(target, *FILE_TESTS))
-    message = failing.get("FILE-01[Document.scan]", "")
-    assert planted.object_ids and planted.object_ids[0] in message and "scan" in message, failing
 
 
 def _own_bucket(sandbox: Sandbox, base: Target, name: str, region: str) -> Target:

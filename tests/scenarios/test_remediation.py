@@ -10,8 +10,6 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-import pytest
-
 from cutover.model import Target
 from cutover.sandbox.stack import SOURCE_BUCKET, Sandbox
 from cutover_testing.defects import DEFECTS, Handles
@@ -64,16 +62,17 @@ def _assert_archived(result: Any, name: str) -> str:
     return (run_dir / name).read_text()
 
 
-@pytest.mark.parametrize("defect", ["dropped_index", "index_other_collation"])
-def test_db03_script_gives_the_target_the_source_indexes(sandbox: Sandbox, run_checks: Checks,
-                                                         defect: str) -> None:
-    target, handles = _fork(sandbox, f"fix_{defect}")
-    planted = DEFECTS[defect].plant(handles)
+def test_db03_script_gives_the_target_the_source_indexes(sandbox: Sandbox, run_checks: Checks) -> None:
+    """A dropped index (GameScore) and one recreated with another collation (Player: drop and create) together."""
+    target, handles = _fork(sandbox, "fix_indexes")
+    planted = [DEFECTS[d].plant(handles) for d in ("dropped_index", "index_other_collation")]
     before = run_checks(target, "-k", "DB-03", only=("test_indexes.py",))
-    assert _failing(before, "DB-03") == [f"DB-03[{planted.collection}]"], before.output[-3000:]
+    assert sorted(_failing(before, "DB-03")) == sorted(f"DB-03[{p.collection}]" for p in planted), \
+        before.output[-3000:]
     script = _assert_archived(before, "remediation/DB-03-create-indexes.js")
-    assert planted.index and f'"name": "{planted.index}"' in script, script
-    assert run_index_script(script, handles.target_db) >= 1
+    for p in planted:
+        assert p.index and f'"name": "{p.index}"' in script, (p.defect, script)
+    assert run_index_script(script, handles.target_db) >= len(planted)
     after = run_checks(target, "-k", "DB-03", only=("test_indexes.py",))
     assert not _failing(after, "DB-03"), after.failing()
     assert not (after.run_dir / "remediation").exists()
