@@ -1,6 +1,6 @@
 """The coverage gate on the bundled catalogue against the live sandbox: a run narrowed by -k, -m, a path or
 --read-only never passes, whatever passed in it; --partial makes it a PARTIAL PASS; the record says which
-criteria were not verified and why. (The full catalogue passing is tests/scenarios/test_xdist.py's and the
+criteria were not verified and why. (The full catalogue passing is tests/scenarios/test_scale_out.py's and the
 demo's; team checks and runs without a verdict are tests/plugin/test_coverage_gate.py's.)
 """
 from __future__ import annotations
