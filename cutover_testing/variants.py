@@ -45,24 +45,15 @@ def wrong_master_key(sandbox: Any) -> Target:
                                secrets=tuple(sorted({*base.secrets, bad})))
 
 
-def cloud_function_removed(sandbox: Any, name: str = "hello") -> Target:
-    """Parse Server on the target database with Cloud Code that lacks function ``name``."""
-    cloud = sandbox.run_dir / "variants" / f"cloud-without-{name}.js"
-    cloud.parent.mkdir(parents=True, exist_ok=True)
-    cloud.write_text(_without_function(DEFAULT_CLOUD.read_text(), name))
-    bucket = _bucket_of(sandbox.target())
-    url = _start_parse(sandbox, f"no-{name}", sandbox.ep.target_uri, bucket, cloud=cloud)
-    return _on_server(sandbox, f"no-{name}", url)
-
-
-def class_opened_by_clp(sandbox: Any, cls: str = "AuditLog") -> Target:
-    """A fork whose ``_SCHEMA`` opens ``cls`` to the public, with a Parse Server on it."""
-    fork = sandbox.fork_target(f"clp-{cls.lower()}")
-    public = {op: {"*": True} for op in ("find", "count", "get", "create", "update", "delete", "addField")}
-    db = sandbox.db(fork.database.uri)
-    opened = {**public, "protectedFields": {}}
-    db["_SCHEMA"].update_one({"_id": cls}, {"$set": {"_metadata.class_permissions": opened}})
-    url = _start_parse(sandbox, f"clp-{cls.lower()}", fork.database.uri, _bucket_of(fork))
+def independent_defects(sandbox: Any, label: str = "three-defects") -> Target:
+    """Three independent defects on one fork with one Parse Server, each breaking another REST step: AuditLog's
+    class-level permissions opened to the public in ``_SCHEMA``, Cloud Code without the function ``hello``,
+    and a files adapter writing to another bucket than the target's."""
+    fork = sandbox.fork_target(label)
+    _open_to_the_public(sandbox.db(fork.database.uri), "AuditLog")
+    bucket = f"{label}-other-files"
+    create_bucket(sandbox.s3, bucket, fork.files.region)
+    url = _start_parse(sandbox, label, fork.database.uri, bucket, cloud=_cloud_without(sandbox, "hello"))
     return dataclasses.replace(fork, parse=dataclasses.replace(fork.parse, server_url=url, public_url=""))
 
 
@@ -96,15 +87,6 @@ def triggers_cloud(probe_class: str, required_field: str = "") -> str:
     options = json.dumps({"probeClass": probe_class, "requiredField": required_field})
     return (f"require({json.dumps(str(DEFAULT_CLOUD))});\n"
             f"require({json.dumps(str(TRIGGERS_CLOUD))})({options});\n")
-
-
-def files_other_bucket(sandbox: Any, bucket: str = "parse-other-files") -> Target:
-    """Parse Server on the target database whose files adapter writes to another bucket."""
-    base = sandbox.target()
-    assert base.files is not None
-    create_bucket(sandbox.s3, bucket, base.files.region)
-    return _on_server(sandbox, "other-bucket", _start_parse(sandbox, "other-bucket", sandbox.ep.target_uri,
-                                                            bucket))
 
 
 def health_503(sandbox: Any) -> Target:
@@ -141,6 +123,19 @@ def _launch(sandbox: Any, service: Service) -> None:
 def _on_server(sandbox: Any, label: str, url: str) -> Target:
     base = sandbox.target(label)
     return dataclasses.replace(base, parse=dataclasses.replace(base.parse, server_url=url, public_url=""))
+
+
+def _cloud_without(sandbox: Any, name: str) -> Path:
+    cloud = sandbox.run_dir / "variants" / f"cloud-without-{name}.js"
+    cloud.parent.mkdir(parents=True, exist_ok=True)
+    cloud.write_text(_without_function(DEFAULT_CLOUD.read_text(), name))
+    return cloud
+
+
+def _open_to_the_public(db: Any, cls: str) -> None:
+    public = {op: {"*": True} for op in ("find", "count", "get", "create", "update", "delete", "addField")}
+    db["_SCHEMA"].update_one({"_id": cls}, {"$set": {"_metadata.class_permissions": {**public,
+                                                                                      "protectedFields": {}}}})
 
 
 def _bucket_of(target: Target) -> str:
