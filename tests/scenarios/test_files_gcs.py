@@ -92,25 +92,21 @@ def test_clean_gcs_target_passes_file_01_to_04(sandbox: Sandbox, gcs: Gcs, run_c
     assert store["location"] == TARGET_LOCATION and store["public_read"] is True, store
 
 
-def test_missing_gcs_object_fails_file_01(sandbox: Sandbox, gcs: Gcs, run_checks: Callable[..., Any]) -> None:
-    target, bucket, db = gcs_target(sandbox, gcs, "missing")
-    doc = _avatar(db, 0)
-    assert gcs.target.delete(bucket, doc["avatar"])
-    bad = failing(run_checks(target, "-k", "test_referenced_files_resolve"))
-    assert set(bad) == {"FILE-01[GameScore.avatar]"}, bad
-    assert doc["_id"] in bad["FILE-01[GameScore.avatar]"] and "HTTP 404" in bad["FILE-01[GameScore.avatar]"]
-
-
-def test_corrupted_gcs_object_fails_file_01(sandbox: Sandbox, gcs: Gcs, run_checks: Callable[..., Any]) -> None:
-    target, bucket, db = gcs_target(sandbox, gcs, "corrupt")
-    doc = _avatar(db, 1)
-    body = bytearray(gcs.target.read(bucket, doc["avatar"]))
+def test_missing_and_corrupted_gcs_objects_fail_file_01(sandbox: Sandbox, gcs: Gcs,
+                                                        run_checks: Callable[..., Any]) -> None:
+    """One avatar deleted, another with a byte flipped (same size), in the same bucket: each named."""
+    target, bucket, db = gcs_target(sandbox, gcs, "damaged")
+    missing, corrupt = _avatar(db, 0), _avatar(db, 1)
+    assert gcs.target.delete(bucket, missing["avatar"])
+    body = bytearray(gcs.target.read(bucket, corrupt["avatar"]))
     body[len(body) // 2] ^= 0xFF
-    gcs.target.upload(bucket, doc["avatar"], bytes(body), "image/png")
-    gcs.target.make_public(bucket, doc["avatar"])
+    gcs.target.upload(bucket, corrupt["avatar"], bytes(body), "image/png")
+    gcs.target.make_public(bucket, corrupt["avatar"])
     bad = failing(run_checks(target, "-k", "test_referenced_files_resolve"))
     assert set(bad) == {"FILE-01[GameScore.avatar]"}, bad
-    assert doc["_id"] in bad["FILE-01[GameScore.avatar]"] and "MD5" in bad["FILE-01[GameScore.avatar]"]
+    message = bad["FILE-01[GameScore.avatar]"]
+    assert missing["_id"] in message and "HTTP 404" in message, message
+    assert corrupt["_id"] in message and "MD5" in message, message
 
 
 def test_gcs_bucket_in_another_location_fails_file_03(sandbox: Sandbox, gcs: Gcs,
