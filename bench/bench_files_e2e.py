@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import dataclasses
+import os
+import pstats
 import sys
 import tempfile
 import time
@@ -55,17 +58,25 @@ def baseline(sandbox: Sandbox, urls: list[str], concurrency: int, ca_file: str) 
     return time.perf_counter() - started
 
 
-def file01(target: Target) -> tuple[float, dict[str, Any]]:
+def file01(target: Target, profile: bool = False) -> tuple[float, dict[str, Any]]:
     """FILE-01 over GameScore in a fresh session, timed as the checks' durations are: the file fields are
-    discovered before the clock starts (a gate run does it at collection), and that time is returned apart."""
+    discovered before the clock starts (a gate run does it at collection), and that time is returned apart.
+    ``profile``: cProfile of the main thread (the event loop of the URL requests), printed."""
     session = Session(target)
+    profiler = cProfile.Profile() if profile else None
     try:
         started = time.perf_counter()
         fields = [f for f in session.files.fields() if f.cls == "GameScore"]
+        session.files.reference_estimate()
         discovered = time.perf_counter()
+        if profiler:
+            profiler.enable()
         results = [session.files.resolve(f) for f in fields]
         elapsed = time.perf_counter() - discovered
     finally:
+        if profiler:
+            profiler.disable()
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(18)
         session.close()
     bad = [r.summary for r in results if r.summary.missing or r.summary.corrupt or r.summary.errors]
     if bad:
@@ -74,7 +85,7 @@ def file01(target: Target) -> tuple[float, dict[str, Any]]:
     assert run is not None
     return elapsed, {"refs": sum(r.summary.total for r in results), "methods": [dict(r.summary.methods)
                      for r in results], "requests": run.run_requests, "rate": run.request_rate,
-                     "discovery_s": round(discovered - started, 2)}
+                     "discovery_s": round(discovered - started, 2), "plans": run.store_plans}
 
 
 def listing_bytes(sandbox: Sandbox) -> dict[str, float]:
@@ -102,6 +113,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scale", type=int, default=20000)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=ROUNDS)
+    parser.add_argument("--profile", action="store_true", help="cProfile FILE-01's last round")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="cutover-bench-e2e-") as tmp, Sandbox(Path(tmp), args.scale) as box:
         target = box.target()
@@ -110,11 +123,13 @@ def main() -> None:
         urls, ca_file = _urls(box, target), str(box.pki.ca_file if box.pki else "")
         log = box.run_dir / "logs" / "s3.log"
         raw, ours, facts, counts = [], [], {}, {}
-        for _ in range(ROUNDS):
-            before = moto_counts(log)
+        for n in range(args.rounds):
+            before, load = moto_counts(log), os.getloadavg()[0]
             raw.append(baseline(box, urls, args.concurrency, ca_file))
             middle = moto_counts(log)
-            elapsed, facts = file01(target)
+            elapsed, facts = file01(target, args.profile and n == args.rounds - 1)
+            print(f"round {n + 1}: baseline {raw[-1]:.1f} s, FILE-01 {elapsed:.1f} s: {raw[-1] / elapsed:.2f}x "
+                  f"(load {load:.1f} -> {os.getloadavg()[0]:.1f})", flush=True)
             ours.append(elapsed)
             after = moto_counts(log)
             counts = {"baseline": {k: middle[k] - before[k] for k in before},
@@ -129,6 +144,7 @@ def main() -> None:
           f"file-field discovery (before the clock, as at collection): {facts['discovery_s']} s")
     print(f"moto requests, last round           : {counts}")
     print(f"FILE-01 counter                     : {facts['requests']}; methods {facts['methods']}")
+    print(f"FILE-01 store plans                 : {facts['plans']}")
     print(f"listing memory, bytes per object    : {memory} (source bucket)")
     print("BENCH:", "PASS" if ratio >= 0.8 else "FAIL")
     sys.exit(0 if ratio >= 0.8 else 1)

@@ -99,8 +99,6 @@ def _grids(session: Any) -> Grids:
 
 def _jobs(session: Any, refs: Iterator[FileRef], scheme: UrlScheme, run: Stores, grids: Grids,
           skipped: dict[str, int]) -> Iterator[Job]:
-    if grids.source is not None:
-        run.wait()     # a name the source bucket lists is not looked up in the source's GridFS
     for batch in batched(refs, BATCH):
         live = [r for r in batch if not _legacy(r, skipped)]
         names = {r.name for r in live}
@@ -128,11 +126,14 @@ def _job(ref: FileRef, scheme: UrlScheme, state: GridFSState | None, source: Sto
 
 
 def _source_grid_objects(run: Stores, source_grid: Any, names: set[str], budget_s: float) -> dict[str, StoreObject]:
-    """The source GridFS's objects for the names the source bucket does not list (none without a source GridFS)."""
+    """The source GridFS's objects of ``names`` (none without a source GridFS). The listings are not waited for
+    (that held every URL request back until both buckets were listed): where the source bucket's listing is in,
+    the names it holds are left out; :meth:`Stores.complete` prefers the bucket's facts either way."""
     if source_grid is None:
         return {}
-    listed = run.source if run.source is not None and not isinstance(run.source, Lookups) else None
-    rest = {n for n in names if n not in listed} if listed is not None else names   # no lookup per name here
+    done = run.listed.done() and run.listed.exception() is None
+    listed = run.source if done and run.source is not None and not isinstance(run.source, Lookups) else None
+    rest = {n for n in names if n not in listed} if listed is not None else names
     return {n: s.obj for n, s in gridfs_states(source_grid, rest, budget_s=budget_s).items()} if rest else {}
 
 
