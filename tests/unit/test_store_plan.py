@@ -4,9 +4,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
+from cutover.files import integrity
 from cutover.files.digests import StoreObject
 from cutover.files.listing_file import DiskIndex, IndexWriter, load
 from cutover.files.lookups import Lookups
@@ -15,6 +17,7 @@ from cutover.files.refs import FileRef
 from cutover.files.resolve import Job
 from cutover.files.store_index import Page, StoreIndex
 from cutover.files.store_plan import StorePlan, list_or_lookup
+from cutover.files.stores import Stores
 
 MD5 = "0123456789abcdef0123456789abcdef"
 
@@ -106,7 +109,6 @@ async def _aget_all(lookups: Lookups, names: list[str]) -> list[StoreObject | No
 
 
 def test_a_job_gets_its_facts_from_lookups_and_keeps_its_gridfs_source_when_the_bucket_lacks_it() -> None:
-    from cutover.files.stores import Stores
     bucket_objects = {"a.png": StoreObject(7, etag=MD5)}
     source = Lookups(bucket_objects.get, workers=2)
     target = Lookups({"a.png": StoreObject(7, etag="f" * 32)}.get, workers=2)
@@ -124,5 +126,22 @@ def test_a_job_gets_its_facts_from_lookups_and_keeps_its_gridfs_source_when_the_
     assert (done[1].source, done[1].target) == (StoreObject(4, md5=MD5), StoreObject(4, md5=MD5))
 
 
-async def _complete_all(run: object, jobs: list[Job]) -> list[Job]:
-    return [await run.complete(j) for j in jobs]  # type: ignore[attr-defined]
+async def _complete_all(run: Stores, jobs: list[Job]) -> list[Job]:
+    return [await run.complete(j) for j in jobs]
+
+
+def test_the_source_gridfs_is_asked_without_waiting_for_the_listings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Waiting held every URL request back until both buckets were listed; a finished listing still saves the
+    GridFS question for the names it holds."""
+    asked: list[set[str]] = []
+
+    def states(grid: object, names: set[str], budget_s: float = 0) -> dict[str, object]:
+        asked.append(set(names))
+        return {n: SimpleNamespace(obj=StoreObject(1, md5=MD5)) for n in names if n.startswith("g")}
+    monkeypatch.setattr(integrity, "gridfs_states", states)
+    run = Stores(source=StoreIndex([("a.png", StoreObject(7, etag=MD5))]))
+    names = {"a.png", "g.png"}
+    assert set(integrity._source_grid_objects(run, object(), names, 1.0)) == {"g.png"}
+    run.listed.set_result(None)
+    assert set(integrity._source_grid_objects(run, object(), names, 1.0)) == {"g.png"}
+    assert asked == [{"a.png", "g.png"}, {"g.png"}]
