@@ -24,7 +24,7 @@ from cutover.files.digests import StoreObject
 from cutover.files.gcs import GCSStore
 from cutover.files.gridfs_state import GridFSState, gridfs_range, gridfs_states
 from cutover.files.lookups import Lookups
-from cutover.files.refs import FileField, FileRef, iter_class_refs, schema_file_fields
+from cutover.files.refs import ClassFileFields, FileField, FileRef, iter_class_refs, schema_file_fields
 from cutover.files.resolve import Answer, Job, ResolveSummary, resolve
 from cutover.files.sampling import SampleOptions
 from cutover.files.storage import gridfs_in_use
@@ -66,9 +66,9 @@ def _resolve_class(session: Any, scheme: UrlScheme, fields: list[FileField], opt
                    references: int | None) -> ClassResolution:
     cls, run = fields[0].cls, stores(session, references)
     grids = _grids(session)     # asked before the class is streamed: a busy database answers it late
-    spec = next(s for s in schema_file_fields(session.target_db) if s.cls == cls)
     wanted = {ff.field for ff in fields}
-    refs = (r for r in iter_class_refs(session.target_db, spec) if r.field in wanted)
+    spec = only_fields(next(s for s in schema_file_fields(session.target_db) if s.cls == cls), wanted)
+    refs = iter_class_refs(session.target_db, spec)
     skipped = dict.fromkeys(sorted(wanted), 0)
     before, t0 = run.counter.snapshot(), time.monotonic()
     judge = content_judge(session, run)
@@ -83,6 +83,13 @@ def _resolve_class(session: Any, scheme: UrlScheme, fields: list[FileField], opt
     spent = {k: v - before.get(k, 0) for k, v in run.counter.snapshot().items() if v - before.get(k, 0)}
     return ClassResolution(cls, summaries, skipped, spent, round(elapsed, 3), run.source is not None,
                            run.counter.snapshot(), {k: p.fact() for k, p in sorted(run.plans.items())})
+
+
+def only_fields(spec: ClassFileFields, wanted: set[str]) -> ClassFileFields:
+    """The class's fields that hold files: an Object/Array field found to hold none (a GameScore's ``stats``) is
+    neither queried nor read (it made every document of the class match, and be decoded, for nothing)."""
+    return ClassFileFields(spec.cls, tuple(f for f in spec.files if f in wanted),
+                           tuple(f for f in spec.containers if f in wanted))
 
 
 @dataclass(frozen=True)
