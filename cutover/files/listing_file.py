@@ -1,5 +1,5 @@
 """A store's listing kept bounded in memory: up to :data:`MEMORY_BOUND` objects in a :class:`StoreIndex` (about
-170 bytes an object: 17 MB at the bound), beyond it in an SQLite file, one indexed lookup a name.
+170 bytes an object: 8.5 MB at the bound), beyond it in an SQLite file, one indexed lookup a name.
 
 The same file is how the processes of a run share one listing (:mod:`shared_listing`): it holds the plan
 (:class:`~cutover.files.store_plan.StorePlan`: listing or lookups, and the counts behind the choice) and the
@@ -14,14 +14,14 @@ import shutil
 import sqlite3
 import tempfile
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from cutover.files.digests import StoreObject
 from cutover.files.store_index import StoreIndex
 from cutover.files.store_plan import Listed, StorePlan
 
-MEMORY_BOUND = 100_000      # objects held in memory; a larger listing is queried on disk
+MEMORY_BOUND = 50_000       # objects held in memory (a StoreIndex: about 8.5 MB); a larger listing is on disk
 _COLUMNS = ("size", "etag", "md5", "crc32c", "chunks", "content_type")
 _SCHEMA = ("CREATE TABLE objects (name TEXT PRIMARY KEY, size INTEGER, etag TEXT, md5 TEXT, crc32c TEXT, "
            "chunks TEXT, content_type TEXT) WITHOUT ROWID;"
@@ -35,28 +35,30 @@ class IndexWriter:
 
     def __init__(self, path: Path | None, bound: int = MEMORY_BOUND) -> None:
         self.path, self.bound = path, bound
-        self._held: list[tuple[str, StoreObject]] = []
+        self._held = StoreIndex()
         self._db: sqlite3.Connection | None = None
         self._owned: Path | None = None     # the temporary directory this writer made
 
     def add(self, items: list[tuple[str, StoreObject]]) -> None:
         if self._db is None:
-            self._held.extend(items)
+            self._held.add(items)
             if len(self._held) <= self.bound:
                 return
-            items, self._held = self._held, []
+            held, self._held = self._held, StoreIndex()
             self._open()
-        self._insert(items)
+            self._insert(held.items())
+        else:
+            self._insert(items)
 
     def finish(self, plan: StorePlan) -> Mapping[str, StoreObject] | None:
         """The index (None for lookups: the objects read are dropped), the file complete and closed."""
         if plan.strategy == "lookups":
-            self._held = []
+            self._held = StoreIndex()
         if self._db is None and self.path is not None:     # a shared file is written, small or not
             self._open()
-            self._insert(self._held)
+            self._insert(self._held.items())
         if self._db is None:
-            return StoreIndex(self._held) if plan.strategy == "listing" else None
+            return self._held if plan.strategy == "listing" else None
         if plan.strategy == "lookups":
             self._db.execute("DELETE FROM objects")
         self._db.execute("INSERT INTO plan VALUES (?, ?, ?, ?, ?)",
@@ -66,12 +68,12 @@ class IndexWriter:
         if plan.strategy == "lookups":
             self.discard()
             return None
-        return StoreIndex(self._held) if self._held else DiskIndex(self._file(), owned=self._owned)
+        return self._held if self._held else DiskIndex(self._file(), owned=self._owned)
 
-    def _insert(self, items: list[tuple[str, StoreObject]]) -> None:
+    def _insert(self, items: Iterable[tuple[str, StoreObject]]) -> None:
         assert self._db is not None
         self._db.executemany("INSERT OR REPLACE INTO objects VALUES (?, ?, ?, ?, ?, ?, ?)",
-                             [(name, *(getattr(obj, c) for c in _COLUMNS)) for name, obj in items])
+                             ((name, *(getattr(obj, c) for c in _COLUMNS)) for name, obj in items))
 
     def discard(self) -> None:
         """Drop what was written to a private file (a failed listing; lookups)."""

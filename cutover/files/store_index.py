@@ -52,6 +52,9 @@ class StoreIndex(Mapping[str, StoreObject]):
     def __init__(self, items: Iterable[tuple[str, StoreObject]] = ()) -> None:
         self._items: dict[str, bytes | StoreObject] = {name: _pack(obj) for name, obj in items}
 
+    def add(self, items: Iterable[tuple[str, StoreObject]]) -> None:
+        self._items.update((name, _pack(obj)) for name, obj in items)
+
     def __getitem__(self, name: str) -> StoreObject:
         value = self._items[name]
         return value if isinstance(value, StoreObject) else _unpack(value)
