@@ -1,15 +1,17 @@
 """End-to-end benchmark of FILE-01 (issue 22): the sandbox's real Parse Server (behind its TLS front) and moto S3.
 
-    .venv/bin/python bench/bench_files_e2e.py [--scale 20000] [--concurrency 32]
+    .venv/bin/python bench/bench_files_e2e.py [--scale 20000] [--concurrency 32] [--rounds 3] [--profile]
 
 Baseline, as the issue defines it: one listing of the source bucket plus a raw aiohttp HEAD loop (same
 concurrency) over the URLs of every GameScore file reference (avatar and attachments). FILE-01: a fresh
 session resolves the class (its two file fields in one pass), lists the source and the target bucket once,
 compares sizes and digests; its file fields are discovered before its clock starts, as a gate run does at
-collection (the time is printed apart). Each side runs three times, interleaved, in one run; the best counts. Target:
-FILE-01 >= 0.8x the baseline. Requests to the stores are counted from moto's request log (HEAD, GET and
-list lines) and from FILE-01's own counter. The memory of a listing is measured with tracemalloc on the source
-bucket's: a map of :class:`StoreObject` (before issue 22's bound) against the compact :class:`StoreIndex`.
+collection (the time is printed apart). Each side runs ``--rounds`` times, interleaved, in one run, each round
+printed with the load average; the best counts. ``--profile``: cProfile of FILE-01's last round (its main thread,
+where the URL requests run; the profiler slows that round, so leave it out of the ratio). Target: FILE-01 >= 0.8x
+the baseline. Requests to the stores are counted from moto's request log (HEAD, GET and list lines) and from
+FILE-01's own counter. The memory of a listing is measured with tracemalloc on the source bucket's: a map of
+:class:`StoreObject` (before issue 22's bound) against the compact :class:`StoreIndex`.
 """
 from __future__ import annotations
 
