@@ -54,13 +54,12 @@ class IndexWriter:
         """The index (None for lookups: the objects read are dropped), the file complete and closed."""
         if plan.strategy == "lookups":
             self._held = StoreIndex()
+            self._restart()
         if self._db is None and self.path is not None:     # a shared file is written, small or not
             self._open()
             self._insert(self._held.items())
         if self._db is None:
             return self._held if plan.strategy == "listing" else None
-        if plan.strategy == "lookups":
-            self._db.execute("DELETE FROM objects")
         self._db.execute("INSERT INTO plan VALUES (?, ?, ?, ?, ?)",
                          (plan.store, plan.strategy, plan.references, plan.pages, plan.objects))
         self._db.commit()
@@ -69,6 +68,13 @@ class IndexWriter:
             self.discard()
             return None
         return self._held if self._held else DiskIndex(self._file(), owned=self._owned)
+
+    def _restart(self) -> None:
+        """Drop the objects written so far (a file of a lookups plan holds the plan alone, not freed pages)."""
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+            self._file().unlink(missing_ok=True)
 
     def _insert(self, items: Iterable[tuple[str, StoreObject]]) -> None:
         assert self._db is not None

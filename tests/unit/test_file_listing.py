@@ -69,6 +69,10 @@ def test_a_lookups_plan_is_shared_and_its_objects_dropped(tmp_path: Path) -> Non
     read = shared(str(tmp_path), "k", Counter(), _lister(objects, calls, 2, references=1))
     assert made.index is None and read.index is None and calls == [1]
     assert read.plan == made.plan and (made.plan.strategy, made.plan.pages, made.plan.objects) == ("lookups", 1, 2)
+    big = shared(str(tmp_path), "k2", Counter(), lambda path: list_or_lookup(
+        "s", _pages({f"f{i}": StoreObject(i) for i in range(5_000)}, per_page=1_000), 2,
+        IndexWriter(path, bound=10)))
+    assert big.index is None and all(f.stat().st_size < 50_000 for f in tmp_path.glob("*.sqlite"))
 
 
 def test_a_failed_listing_leaves_no_file_and_the_next_process_lists(tmp_path: Path) -> None:
