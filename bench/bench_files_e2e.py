@@ -1,21 +1,26 @@
 """End-to-end benchmark of FILE-01 (issue 22): the sandbox's real Parse Server (behind its TLS front) and moto S3.
 
-    .venv/bin/python bench/bench_files_e2e.py [--scale 20000] [--concurrency 32]
+    .venv/bin/python bench/bench_files_e2e.py [--scale 20000] [--concurrency 32] [--rounds 3] [--profile]
 
 Baseline, as the issue defines it: one listing of the source bucket plus a raw aiohttp HEAD loop (same
 concurrency) over the URLs of every GameScore file reference (avatar and attachments). FILE-01: a fresh
 session resolves the class (its two file fields in one pass), lists the source and the target bucket once,
 compares sizes and digests; its file fields are discovered before its clock starts, as a gate run does at
-collection (the time is printed apart). Each side runs three times, interleaved, in one run; the best counts. Target:
-FILE-01 >= 0.8x the baseline. Requests to the stores are counted from moto's request log (HEAD, GET and
-list lines) and from FILE-01's own counter. The memory of a listing is measured with tracemalloc on the source
-bucket's: a map of :class:`StoreObject` (before issue 22's bound) against the compact :class:`StoreIndex`.
+collection (the time is printed apart). Each side runs ``--rounds`` times, interleaved, in one run, each round
+printed with the load average; the best counts. ``--profile``: cProfile of FILE-01's last round (its main thread,
+where the URL requests run; the profiler slows that round, so leave it out of the ratio). Target: FILE-01 >= 0.8x
+the baseline. Requests to the stores are counted from moto's request log (HEAD, GET and list lines) and from
+FILE-01's own counter. The memory of a listing is measured with tracemalloc on the source bucket's: a map of
+:class:`StoreObject` (before issue 22's bound) against the compact :class:`StoreIndex`.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import dataclasses
+import os
+import pstats
 import sys
 import tempfile
 import time
@@ -55,17 +60,25 @@ def baseline(sandbox: Sandbox, urls: list[str], concurrency: int, ca_file: str) 
     return time.perf_counter() - started
 
 
-def file01(target: Target) -> tuple[float, dict[str, Any]]:
+def file01(target: Target, profile: bool = False) -> tuple[float, dict[str, Any]]:
     """FILE-01 over GameScore in a fresh session, timed as the checks' durations are: the file fields are
-    discovered before the clock starts (a gate run does it at collection), and that time is returned apart."""
+    discovered before the clock starts (a gate run does it at collection), and that time is returned apart.
+    ``profile``: cProfile of the main thread (the event loop of the URL requests), printed."""
     session = Session(target)
+    profiler = cProfile.Profile() if profile else None
     try:
         started = time.perf_counter()
         fields = [f for f in session.files.fields() if f.cls == "GameScore"]
+        session.files.reference_estimate()
         discovered = time.perf_counter()
+        if profiler:
+            profiler.enable()
         results = [session.files.resolve(f) for f in fields]
         elapsed = time.perf_counter() - discovered
     finally:
+        if profiler:
+            profiler.disable()
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(18)
         session.close()
     bad = [r.summary for r in results if r.summary.missing or r.summary.corrupt or r.summary.errors]
     if bad:
@@ -74,7 +87,7 @@ def file01(target: Target) -> tuple[float, dict[str, Any]]:
     assert run is not None
     return elapsed, {"refs": sum(r.summary.total for r in results), "methods": [dict(r.summary.methods)
                      for r in results], "requests": run.run_requests, "rate": run.request_rate,
-                     "discovery_s": round(discovered - started, 2)}
+                     "discovery_s": round(discovered - started, 2), "plans": run.store_plans}
 
 
 def listing_bytes(sandbox: Sandbox) -> dict[str, float]:
@@ -102,6 +115,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scale", type=int, default=20000)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=ROUNDS)
+    parser.add_argument("--profile", action="store_true", help="cProfile FILE-01's last round")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="cutover-bench-e2e-") as tmp, Sandbox(Path(tmp), args.scale) as box:
         target = box.target()
@@ -110,11 +125,13 @@ def main() -> None:
         urls, ca_file = _urls(box, target), str(box.pki.ca_file if box.pki else "")
         log = box.run_dir / "logs" / "s3.log"
         raw, ours, facts, counts = [], [], {}, {}
-        for _ in range(ROUNDS):
-            before = moto_counts(log)
+        for n in range(args.rounds):
+            before, load = moto_counts(log), os.getloadavg()[0]
             raw.append(baseline(box, urls, args.concurrency, ca_file))
             middle = moto_counts(log)
-            elapsed, facts = file01(target)
+            elapsed, facts = file01(target, args.profile and n == args.rounds - 1)
+            print(f"round {n + 1}: baseline {raw[-1]:.1f} s, FILE-01 {elapsed:.1f} s: {raw[-1] / elapsed:.2f}x "
+                  f"(load {load:.1f} -> {os.getloadavg()[0]:.1f})", flush=True)
             ours.append(elapsed)
             after = moto_counts(log)
             counts = {"baseline": {k: middle[k] - before[k] for k in before},
@@ -129,6 +146,7 @@ def main() -> None:
           f"file-field discovery (before the clock, as at collection): {facts['discovery_s']} s")
     print(f"moto requests, last round           : {counts}")
     print(f"FILE-01 counter                     : {facts['requests']}; methods {facts['methods']}")
+    print(f"FILE-01 store plans                 : {facts['plans']}")
     print(f"listing memory, bytes per object    : {memory} (source bucket)")
     print("BENCH:", "PASS" if ratio >= 0.8 else "FAIL")
     sys.exit(0 if ratio >= 0.8 else 1)

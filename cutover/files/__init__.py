@@ -6,7 +6,12 @@
     storage.py     buckets (region, public access), objects, GridFS completeness, listings, orphans
     resolve.py     concurrent resolution of file references: bounded pool, outcomes, summaries
     probe.py       what one file URL answers: HEAD or a ranged GET, timeouts, retries with backoff
-    integrity.py   FILE-01 per run at the cost of its references: stores listed once, a class read once
+    integrity.py   FILE-01 per run at the cost of its references: stores read once, a class read once
+    stores.py      the run's stores for FILE-01: per bucket a listing or lookups, in the background
+    store_plan.py  per bucket, list it or look up each reference, whichever the counts favour
+    listing_file.py a listing bounded in memory: an SQLite file beyond the bound (also how processes share it)
+    lookups.py     a store's facts asked object by object (HeadObject, GCS object GET), on a bounded pool
+    shared_listing.py one listing per run among the processes sharing a scratch directory (flock)
     store_index.py bucket listings with their digests (compact), the request counter, the job prefetch
     digests.py     store digests (MD5 and multipart ETags, x-amz-checksum-*, md5Hash/crc32c) and their verdict
     content.py     the content judge: digests first, then a HEAD of both sides, then sampled bytes

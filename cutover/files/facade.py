@@ -6,6 +6,7 @@ stores) through the modules of this package. The suite's own probe files are nev
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -132,9 +133,18 @@ class FileFacts:
         self.session.reach.require_url(adapter_url(scheme, "x"))  # a dead file host: one error, not one per URL
         files_config(self.target)
         fields = [f for f in self.fields() if f.cls == ff.cls]
-        done = class_resolution(self.session, scheme, fields, resolve_options(self.target))
+        done = class_resolution(self.session, scheme, fields, resolve_options(self.target), self.reference_estimate())
         summary = done.summaries.get(ff.field, ResolveSummary(ff.cls, ff.field))
         return FieldResolution(summary, done.legacy_skipped.get(ff.field, 0), done.content_compared, done)
+
+    @memoized
+    def reference_estimate(self) -> int:
+        """About how many references FILE-01 checks in the run, before any class is read: each class's estimated
+        document count (collection metadata, no scan) times its file fields. It decides per store between
+        listing the bucket and looking up each reference (:mod:`cutover.files.store_plan`)."""
+        per_class = Counter(ff.cls for ff in self.fields())
+        db = self.session.target_db
+        return sum(db[cls].estimated_document_count() * n for cls, n in per_class.items())
 
     # -- FILE-02 --------------------------------------------------------------------------------------------
     def legacy(self, cls: str) -> LegacyFacts:

@@ -26,7 +26,7 @@ import requests
 
 from cutover.errors import TargetTimeout, TargetUnreachable, UnexpectedAnswer
 from cutover.files.digests import StoreObject
-from cutover.files.store_index import Counter, StoreIndex
+from cutover.files.store_index import Counter, Page, StoreIndex
 
 REAL_ENDPOINT = "https://storage.googleapis.com"
 TOKEN_ENV = "GOOGLE_OAUTH_ACCESS_TOKEN"
@@ -62,21 +62,33 @@ class GCSStore:
             return GCSBucketFacts(name, False)
         return GCSBucketFacts(name, True, str(answer.json().get("location", "")).upper())
 
-    def listing(self, bucket: str, prefix: str = "") -> Iterator[tuple[str, StoreObject]]:
-        """(name without prefix, object) for every object under ``prefix``, 1,000 a page."""
+    def pages(self, bucket: str, prefix: str = "") -> Iterator[Page]:
+        """The listing of every object under ``prefix`` (names without it), 1,000 a page: a request each."""
         params: dict[str, Any] = {"prefix": prefix, "maxResults": 1000, "fields": _FIELDS}
         while True:
             self.counter.add(f"list gcs:{bucket}")
             page = self._get(f"/storage/v1/b/{quote(bucket, safe='')}/o", f"list {bucket}", params=params).json()
-            for item in page.get("items", []):
-                yield str(item["name"])[len(prefix):], object_of(item)
-            if not page.get("nextPageToken"):
+            more = bool(page.get("nextPageToken"))
+            yield [(str(item["name"])[len(prefix):], object_of(item)) for item in page.get("items", [])], more
+            if not more:
                 return
             params["pageToken"] = page["nextPageToken"]
+
+    def listing(self, bucket: str, prefix: str = "") -> Iterator[tuple[str, StoreObject]]:
+        """(name without prefix, object) for every object under ``prefix``."""
+        for items, _ in self.pages(bucket, prefix):
+            yield from items
 
     def index(self, bucket: str, prefix: str = "") -> StoreIndex:
         self.counter.add(f"listings gcs:{bucket}")
         return StoreIndex(self.listing(bucket, prefix))
+
+    def lookup(self, bucket: str, key: str) -> StoreObject | None:
+        """One object's size, digests and type, None when absent: the per-object alternative to a listing."""
+        self.counter.add(f"lookup gcs:{bucket}")
+        answer = self._get(self._object(bucket, key), f"stat {bucket}/{key}", ok=(200, 404),
+                           params={"fields": "size,md5Hash,crc32c,contentType"})
+        return object_of(answer.json()) if answer.status_code == 200 else None
 
     def exists(self, bucket: str, key: str) -> bool:
         self.counter.add(f"stat gcs:{bucket}")

@@ -1,10 +1,10 @@
-"""FILE-01 for a whole run at the cost of its references: stores listed once, classes read once, GridFS in batches.
+"""FILE-01 for a whole run at the cost of its references: stores read once, classes read once, GridFS in batches.
 
 Profiled cost before this module (issue 22): each (class, file field) listed or probed the source store
 again, re-read every source GridFS size and asked the target's GridFS once per reference. Now, per run:
-- the source bucket and the target bucket are listed once (``session.memo`` in a process; between the processes
-  of an xdist run, :mod:`shared_listing`), in the background: the URL requests start at once, and a job gets
-  its listed facts after its URL answered (:meth:`Stores.complete`), so the listings overlap the requests;
+- each bucket (source and target) is listed once, or, when it is much larger than the references being
+  checked, its objects are looked up one by one (:mod:`stores`): in the background, so the URL requests start
+  at once and a job gets its store facts after its URL answered (:meth:`Stores.complete`);
 - a class's documents are read once for all its file fields: the first FILE-01 of a class resolves the
   others too, and the checks of its other fields read the cached summaries;
 - GridFS files (target census and digests, source digests) are read 1,000 names per batch.
@@ -13,36 +13,23 @@ collection scan is not promised, but failure listings are sorted, so reports are
 """
 from __future__ import annotations
 
-import asyncio
-import threading
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
-
-from botocore.exceptions import ClientError
 
 from cutover.errors import CouldNotVerify
 from cutover.files.content import ContentJudge, Side
 from cutover.files.digests import StoreObject
 from cutover.files.gcs import GCSStore
 from cutover.files.gridfs_state import GridFSState, gridfs_range, gridfs_states
-from cutover.files.refs import FileField, FileRef, iter_class_refs, schema_file_fields
+from cutover.files.lookups import Lookups
+from cutover.files.refs import ClassFileFields, FileField, FileRef, iter_class_refs, schema_file_fields
 from cutover.files.resolve import Answer, Job, ResolveSummary, resolve
 from cutover.files.sampling import SampleOptions
-from cutover.files.shared_listing import shared
-from cutover.files.storage import error_code, gridfs_in_use
-from cutover.files.store_index import (
-    Counter,
-    HeadDetails,
-    Prefetch,
-    StoreIndex,
-    batched,
-    s3_head,
-    s3_index,
-    s3_range,
-)
+from cutover.files.storage import gridfs_in_use
+from cutover.files.store_index import HeadDetails, Prefetch, batched, s3_head, s3_range
+from cutover.files.stores import Stores, stores
 from cutover.files.urls import UrlScheme, adapter_url, is_legacy_name, is_legacy_url
 
 BATCH = 1000
@@ -59,6 +46,7 @@ class ClassResolution:
     elapsed_s: float
     content_compared: bool            # a source store was declared: content compared with it
     run_requests: dict[str, int] = field(default_factory=dict)  # this process's requests so far, listings included
+    store_plans: dict[str, dict[str, Any]] = field(default_factory=dict)  # per bucket: listed or looked up, why
 
     @property
     def request_rate(self) -> float:
@@ -66,121 +54,21 @@ class ClassResolution:
         return round(sum(self.requests.values()) / self.elapsed_s, 1) if self.elapsed_s else 0.0
 
 
-@dataclass
-class Stores:
-    """The run's view of the stores (built once per session). The listings run in the background from the first
-    FILE-01 on: the URL requests start at once, and each job gets its store facts (:meth:`complete`) after its
-    URL answered, by which time the listings are mostly in."""
-
-    counter: Counter = field(default_factory=Counter)
-    source: StoreIndex | None = None       # the source bucket's listing (None: no source bucket)
-    target: StoreIndex | None = None       # the target bucket's listing (None: not a bucket)
-    source_gcs: GCSStore | None = None               # the JSON API clients, for GCS buckets
-    target_gcs: GCSStore | None = None
-    listed: Future[None] = field(default_factory=Future)   # done when both listings are in (or one failed)
-
-    def wait(self) -> None:
-        """Block until both listings are in; a failed listing raises here (the next class lists again)."""
-        self.listed.result()
-
-    async def complete(self, job: Job) -> Job:
-        """The job with the source's listing of its file and, for a URL, the target bucket's."""
-        if not self.listed.done():
-            await asyncio.wrap_future(self.listed)
-        self.listed.result()
-        name = job.ref.name
-        source = job.source if job.source is not None or self.source is None else self.source.get(name)
-        target = job.target if job.answer is not None or self.target is None else self.target.get(name)
-        return job if source is job.source and target is job.target else Job(job.ref, job.url, job.answer,
-                                                                               source, target)
+def class_resolution(session: Any, scheme: UrlScheme, fields: list[FileField], options: Any,
+                     references: int | None = None) -> ClassResolution:
+    """Resolve every reference of one class (all of ``fields``) once per session; ``references``: the run's
+    estimated references, which decides per store between listing and lookups (:mod:`store_plan`)."""
+    return session.memo.get(("files.class", fields[0].cls),
+                            lambda: _resolve_class(session, scheme, fields, options, references))
 
 
-def stores(session: Any) -> Stores:
-    """The session's stores, their listings started (not necessarily finished: :meth:`Stores.wait`). A failed
-    listing is not remembered: the next class starts it again (the request counter carries on)."""
-    holder = session.memo.get(("files.stores",), _Holder)
-    with holder.lock:
-        if holder.stores is None or _failed(holder.stores):
-            holder.stores = _start_listings(session, holder.stores.counter if holder.stores else Counter())
-        return holder.stores
-
-
-@dataclass
-class _Holder:
-    stores: Stores | None = None
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-
-def _failed(run: Stores) -> bool:
-    return run.listed.done() and run.listed.exception() is not None
-
-
-def _start_listings(session: Any, counter: Counter) -> Stores:
-    out = Stores(counter)
-    threading.Thread(target=_list_stores, args=(session, out), daemon=True, name="files-listings").start()
-    return out
-
-
-def _list_stores(session: Any, out: Stores) -> None:
-    """Both buckets listed at once (two threads): each listing is a chain of page requests."""
-    try:
-        with ThreadPoolExecutor(2, thread_name_prefix="files-listing") as pool:
-            source, target = pool.submit(_list_source, session, out), pool.submit(_list_target, session, out)
-            out.source, out.target = source.result(), target.result()
-    except BaseException as exc:  # handed to whoever waits for the listings
-        out.listed.set_exception(exc)
-    else:
-        out.listed.set_result(None)
-
-
-def _list_source(session: Any, out: Stores) -> StoreIndex | None:
-    files, timeout = session.target.files, session.target.thresholds.timeout_s
-    if files.source_bucket and files.source_adapter == "gcs":
-        gcs = out.source_gcs = session.keep(GCSStore(files.source_endpoint_url or files.endpoint_url, timeout,
-                                                     out.counter))
-        return _shared(session, out, f"listings gcs:{files.source_bucket}", lambda: gcs.index(files.source_bucket))
-    if files.source_bucket:
-        return _shared(session, out, f"listings s3:{files.source_bucket}",
-                       lambda: _listing(session.source_s3, files.source_bucket, "", out.counter, "source"))
-    return None
-
-
-def _list_target(session: Any, out: Stores) -> StoreIndex | None:
-    files, timeout = session.target.files, session.target.thresholds.timeout_s
-    if files.adapter == "gcs" and files.bucket:
-        gcs = out.target_gcs = session.keep(GCSStore(files.endpoint_url, timeout, out.counter))
-        return _shared(session, out, f"listings gcs:{files.bucket}/{files.prefix}",
-                       lambda: gcs.index(files.bucket, files.prefix))
-    if files.adapter == "s3" and files.bucket:
-        return _shared(session, out, f"listings s3:{files.bucket}/{files.prefix}",
-                       lambda: _listing(session.s3, files.bucket, files.prefix, out.counter, "target"))
-    return None
-
-
-def _shared(session: Any, out: Stores, key: str, compute: Callable[[], StoreIndex]) -> StoreIndex:
-    """The listing made once per run (:mod:`shared_listing`): ``shared <key>`` counts the ones another process made."""
-    return shared(session.options.shared_dir, key, out.counter, compute)
-
-
-def _listing(s3: Any, bucket: str, prefix: str, counter: Counter, side: str) -> StoreIndex:
-    try:
-        return s3_index(s3, bucket, prefix, counter)
-    except ClientError as exc:
-        raise CouldNotVerify(f"listing the {side} bucket {bucket} failed: {error_code(exc) or exc}; FILE-01 "
-                             f"compares content with it: grant s3:ListBucket or fix files.*bucket") from exc
-
-
-def class_resolution(session: Any, scheme: UrlScheme, fields: list[FileField], options: Any) -> ClassResolution:
-    """Resolve every reference of one class (all of ``fields``) once per session."""
-    return session.memo.get(("files.class", fields[0].cls), lambda: _resolve_class(session, scheme, fields, options))
-
-
-def _resolve_class(session: Any, scheme: UrlScheme, fields: list[FileField], options: Any) -> ClassResolution:
-    cls, run = fields[0].cls, stores(session)
+def _resolve_class(session: Any, scheme: UrlScheme, fields: list[FileField], options: Any,
+                   references: int | None) -> ClassResolution:
+    cls, run = fields[0].cls, stores(session, references)
     grids = _grids(session)     # asked before the class is streamed: a busy database answers it late
-    spec = next(s for s in schema_file_fields(session.target_db) if s.cls == cls)
     wanted = {ff.field for ff in fields}
-    refs = (r for r in iter_class_refs(session.target_db, spec) if r.field in wanted)
+    spec = only_fields(next(s for s in schema_file_fields(session.target_db) if s.cls == cls), wanted)
+    refs = iter_class_refs(session.target_db, spec)
     skipped = dict.fromkeys(sorted(wanted), 0)
     before, t0 = run.counter.snapshot(), time.monotonic()
     judge = content_judge(session, run)
@@ -194,7 +82,14 @@ def _resolve_class(session: Any, scheme: UrlScheme, fields: list[FileField], opt
     summaries = {f: done.get((cls, f), ResolveSummary(cls, f)) for f in sorted(wanted)}
     spent = {k: v - before.get(k, 0) for k, v in run.counter.snapshot().items() if v - before.get(k, 0)}
     return ClassResolution(cls, summaries, skipped, spent, round(elapsed, 3), run.source is not None,
-                           run.counter.snapshot())
+                           run.counter.snapshot(), {k: p.fact() for k, p in sorted(run.plans.items())})
+
+
+def only_fields(spec: ClassFileFields, wanted: set[str]) -> ClassFileFields:
+    """The class's fields that hold files: an Object/Array field found to hold none (a GameScore's ``stats``) is
+    neither queried nor read (it made every document of the class match, and be decoded, for nothing)."""
+    return ClassFileFields(spec.cls, tuple(f for f in spec.files if f in wanted),
+                           tuple(f for f in spec.containers if f in wanted))
 
 
 @dataclass(frozen=True)
@@ -211,8 +106,6 @@ def _grids(session: Any) -> Grids:
 
 def _jobs(session: Any, refs: Iterator[FileRef], scheme: UrlScheme, run: Stores, grids: Grids,
           skipped: dict[str, int]) -> Iterator[Job]:
-    if grids.source is not None:
-        run.wait()     # a name the source bucket lists is not looked up in the source's GridFS
     for batch in batched(refs, BATCH):
         live = [r for r in batch if not _legacy(r, skipped)]
         names = {r.name for r in live}
@@ -240,10 +133,14 @@ def _job(ref: FileRef, scheme: UrlScheme, state: GridFSState | None, source: Sto
 
 
 def _source_grid_objects(run: Stores, source_grid: Any, names: set[str], budget_s: float) -> dict[str, StoreObject]:
-    """The source GridFS's objects for the names the source bucket does not list (none without a source GridFS)."""
+    """The source GridFS's objects of ``names`` (none without a source GridFS). The listings are not waited for
+    (that held every URL request back until both buckets were listed): where the source bucket's listing is in,
+    the names it holds are left out; :meth:`Stores.complete` prefers the bucket's facts either way."""
     if source_grid is None:
         return {}
-    rest = {n for n in names if n not in run.source} if run.source is not None else names
+    done = run.listed.done() and run.listed.exception() is None
+    listed = run.source if done and run.source is not None and not isinstance(run.source, Lookups) else None
+    rest = {n for n in names if n not in listed} if listed is not None else names
     return {n: s.obj for n, s in gridfs_states(source_grid, rest, budget_s=budget_s).items()} if rest else {}
 
 

@@ -52,6 +52,9 @@ class StoreIndex(Mapping[str, StoreObject]):
     def __init__(self, items: Iterable[tuple[str, StoreObject]] = ()) -> None:
         self._items: dict[str, bytes | StoreObject] = {name: _pack(obj) for name, obj in items}
 
+    def add(self, items: Iterable[tuple[str, StoreObject]]) -> None:
+        self._items.update((name, _pack(obj)) for name, obj in items)
+
     def __getitem__(self, name: str) -> StoreObject:
         value = self._items[name]
         return value if isinstance(value, StoreObject) else _unpack(value)
@@ -85,23 +88,48 @@ class HeadDetails:
     checksums: dict[str, str] = field(default_factory=dict)
 
 
-def s3_listing(s3: Any, bucket: str, prefix: str, counter: Counter) -> Iterator[tuple[str, StoreObject]]:
-    """(name without prefix, object) for every object under ``prefix``, page by page."""
+Page = tuple[list[tuple[str, StoreObject]], bool]   # (name, object) of one listing page, and whether more follow
+
+
+def s3_pages(s3: Any, bucket: str, prefix: str, counter: Counter) -> Iterator[Page]:
+    """The listing of every object under ``prefix`` (names without it), page by page: a request each."""
     pages = iter(s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix))
     while True:
         counter.add(f"list s3:{bucket}")
         page = s3_call(f"ListObjectsV2 {bucket}", lambda: next(pages, None))
         if page is None:
             return
-        for item in page.get("Contents", []):
-            obj = StoreObject(int(item.get("Size", 0)), etag=str(item.get("ETag", "")).strip('"').lower())
-            yield item["Key"][len(prefix):], obj
+        items = [(item["Key"][len(prefix):], StoreObject(int(item.get("Size", 0)),
+                                                         etag=str(item.get("ETag", "")).strip('"').lower()))
+                 for item in page.get("Contents", [])]
+        yield items, bool(page.get("IsTruncated"))
+        if not page.get("IsTruncated"):
+            return
+
+
+def s3_listing(s3: Any, bucket: str, prefix: str, counter: Counter) -> Iterator[tuple[str, StoreObject]]:
+    """(name without prefix, object) for every object under ``prefix``."""
+    for items, _ in s3_pages(s3, bucket, prefix, counter):
+        yield from items
 
 
 def s3_index(s3: Any, bucket: str, prefix: str, counter: Counter) -> StoreIndex:
     """The whole listing as a map; ``listings s3:<bucket>`` counts the passes (``list`` counts pages)."""
     counter.add(f"listings s3:{bucket}")
     return StoreIndex(s3_listing(s3, bucket, prefix, counter))
+
+
+def s3_lookup(s3: Any, bucket: str, key: str, counter: Counter) -> StoreObject | None:
+    """One object's size, ETag and type (HeadObject), None when absent: the per-object alternative to a listing."""
+    counter.add(f"lookup s3:{bucket}")
+    try:
+        answer = s3_call(f"HeadObject {key}", lambda: s3.head_object(Bucket=bucket, Key=key))
+    except ClientError as exc:
+        if error_code(exc) in _MISSING_CODES:
+            return None
+        raise UnexpectedAnswer(f"HeadObject {bucket}/{key}: {error_code(exc)}") from exc
+    return StoreObject(int(answer.get("ContentLength", 0)), etag=str(answer.get("ETag", "")).strip('"').lower(),
+                       content_type=str(answer.get("ContentType", "")))
 
 
 def s3_head(s3: Any, bucket: str, key: str, counter: Counter) -> HeadDetails | None:

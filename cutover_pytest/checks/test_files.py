@@ -67,7 +67,8 @@ def _run_facts(run: ClassResolution | None) -> dict[str, Any]:
     if run is None:
         return {}
     return {"class_requests": run.requests, "class_elapsed_s": run.elapsed_s,
-            "class_request_rate_per_s": run.request_rate, "store_requests": run.run_requests}
+            "class_request_rate_per_s": run.request_rate, "store_requests": run.run_requests,
+            "store_plans": run.store_plans}
 
 
 @pytest.mark.criterion("FILE-02")

@@ -3,13 +3,14 @@
 Each planted defect keeps the file resolvable with its size (so the old size-only FILE-01 passed it) and must
 fail FILE-01 naming the object and field; a correct multipart object must pass; the source bucket is listed
 once per run whatever the number of file fields and of xdist workers (counted by FILE-01's request counter
-and by moto's log).
+and by moto's log), and not listed to its end when it is much larger than the references (looked up instead).
 Forks are checked with S3 direct access on their own bucket (see test_files_defects.py).
 """
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -68,6 +69,43 @@ def test_clean_run_compares_digests_and_lists_the_source_once(sandbox: Sandbox,
         made, read = (f["store_requests"].get(f"{k}listings s3:{SOURCE_BUCKET}", 0) for k in ("", "shared "))
         assert made + read == 1, (label, f["store_requests"])
     assert _listings_in_log(log, SOURCE_BUCKET) - before == 1, "moto's log counts another number of listings"
+
+
+def test_few_references_in_a_big_bucket_are_looked_up_not_listed(sandbox: Sandbox,
+                                                                 run_checks: Callable[..., Any]) -> None:
+    """One file reference left on the target and a source bucket of 1,100 objects (2 listing requests): the
+    run's estimate (1 reference) makes a lookup cheaper than the listing, which stops after its budget of one
+    request; the target's small bucket is listed. The planted corruption is still named, by the looked-up MD5."""
+    target, handles = fork(sandbox, "few-refs")
+    planted = DEFECTS["same_size_corruption"].plant(handles)
+    handles.target_db["GameScore"].delete_many({"_id": {"$nin": list(planted.object_ids)}})
+    handles.target_db["GameScore"].update_many({}, {"$unset": {"attachments": ""}})
+    handles.target_db["Document"].delete_many({})
+    source_bucket = f"src-big-{sandbox._suffix}"
+    create_bucket(sandbox.s3, source_bucket, "us-east-1")
+    copy_bucket(sandbox.s3, SOURCE_BUCKET, sandbox.s3, source_bucket)
+    _pad(sandbox.s3, source_bucket, 1_100)
+    assert target.files is not None
+    target = dataclasses.replace(target, files=dataclasses.replace(target.files, source_bucket=source_bucket))
+    result = run_checks(target, *FILE_01)
+    assert set(failing(result)) == {"FILE-01[GameScore.avatar]"}, failing(result) or result.output[-3000:]
+    message = failing(result)["FILE-01[GameScore.avatar]"]
+    assert str(planted.object_ids[0]) in message and "MD5" in message, message
+    facts = file01(result.record)["FILE-01[GameScore.avatar]"]
+    source, target_plan = (facts["store_plans"][f"{side} s3:{b}"] for side, b in
+                           (("source", source_bucket), ("target", f"{handles.target_bucket}/")))
+    assert (source["strategy"], source["references"], source["list_requests"]) == ("lookups", 1, 1), source
+    assert target_plan["strategy"] == "listing", target_plan
+    requests = facts["store_requests"]
+    assert requests[f"list s3:{source_bucket}"] == 1 and requests[f"lookup s3:{source_bucket}"] == 1, requests
+
+
+def _pad(s3: Any, bucket: str, total: int) -> None:
+    """Objects nothing references, up to ``total`` in the bucket (a few threads: moto answers each put alone)."""
+    have = sum(p.get("KeyCount", 0) for p in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket))
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda i: s3.put_object(Bucket=bucket, Key=f"padding/{i:06d}", Body=b"x"),
+                      range(total - have)))
 
 
 def _listings_in_log(log: Any, bucket: str) -> int:

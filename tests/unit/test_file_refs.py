@@ -6,12 +6,14 @@ from typing import Any
 import mongomock
 import pytest
 
+from cutover.files.integrity import only_fields
 from cutover.files.refs import (
     FileField,
     FileRef,
     count_refs,
     file_fields,
     iter_all_refs,
+    iter_class_refs,
     iter_field_refs,
     schema_file_fields,
 )
@@ -73,3 +75,19 @@ def test_streaming_reads_in_batches(db: Any) -> None:
     refs = iter_field_refs(db, FileField("Big", "f", False), batch_size=100)
     assert next(refs).name == "n0.png"
     assert sum(1 for _ in refs) == 2499
+
+
+def test_a_class_is_read_only_for_the_fields_that_hold_files(db: Any) -> None:
+    """FILE-01 leaves out an Object field that holds no file ('plain'): it no longer makes a document match."""
+    db["Post"].insert_one({"_id": "p4", "plain": {"x": 2}})
+    spec = only_fields(schema_file_fields(db)[0], {ff.field for ff in file_fields(db)})
+    assert (spec.files, spec.containers) == (("cover", "photo"), ("gallery", "meta"))
+    seen: list[str] = []
+    real_find = db["Post"].find
+
+    def spy(query: Any, projection: Any, **kwargs: Any) -> Any:
+        seen.extend(sorted(projection))
+        return real_find(query, projection, **kwargs)
+    db["Post"].find = spy
+    assert {r.object_id for r in iter_class_refs(db, spec)} == {"p1", "p2"}
+    assert seen and "plain" not in seen
