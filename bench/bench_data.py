@@ -84,8 +84,8 @@ def compare_all(src: Any, dst: Any, names: list[str], per: int = PARTITION_DOCS)
     usable = digest.support(src, 600).available and digest.support(dst, 600).available
     docs = 0
     for name in names:
-        count = inventory.exact_count(src, name)
-        for part in content.partitions(src, name, count, per):
+        count = inventory.exact_count(src, name, 600)
+        for part in content.partitions(src, name, count, per, 600):
             if usable:
                 ours, theirs = (digest.partition_digest(db, name, part.filter(), 600) for db in (src, dst))
                 if ours.matches(theirs):
@@ -101,7 +101,7 @@ def stream_sequentially(src: Any, dst: Any, names: list[str], per: int = PARTITI
     """The streaming of before this change, for comparison: the source side read first, then the target."""
     docs = 0
     for name in names:
-        for part in content.partitions(src, name, inventory.exact_count(src, name), per):
+        for part in content.partitions(src, name, inventory.exact_count(src, name, 600), per, 600):
             filt = part.filter()
             diff = content.diff_documents(content.raw_documents(src[name], filt),
                                           content.raw_documents(dst[name], filt), part.label, 100)

@@ -66,7 +66,7 @@ def rest_bench(scale: int, relations: bool) -> None:
         bare = time.monotonic() - t0
         t0, compared, bad = time.monotonic(), 0, 0
         for cls in CLASSES:
-            for part in partitions(dst, cls, dst[cls].count_documents({}), PARTITION_DOCS):
+            for part in partitions(dst, cls, dst[cls].count_documents({}), PARTITION_DOCS, 600):
                 diff = compare_objects(reader, dst, part, 10)
                 compared += diff.source_docs
                 bad += 0 if diff.ok else 1

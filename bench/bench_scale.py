@@ -1,9 +1,13 @@
 """DB-02 on one big class, scaled out three ways, with the peak RSS of every process (issue 17).
 
-    python bench/bench_scale.py --docs 1000000 --seed-budget 600
+    python bench/bench_scale.py --docs 1000000
 
-Two mongoeco servers (source and target) get the same class of ``--docs`` documents, inserted in batches of
-10,000 (seeding stops at ``--seed-budget`` seconds: the size reached is printed and benched). Then the bundled
+The servers are two mongoeco wire servers (source and target; pymongo talks to them over TCP as to a mongod)
+on mongoeco's SQLite engine: inserting over the wire runs ~1,000-2,000 documents/s, so 1M documents never
+arrived in the memory engine. bench/seed_sqlite.py writes the class of ``--docs`` documents into one SQLite
+file without the wire (~7,000 documents/s), the target gets a byte copy of it, and each server serves its own
+file. The SQLite engine reads slower than the memory engine (a count over the wire is a scan that decodes
+every document: ~8,000 documents/s), which every leg pays alike. Then the bundled
 DB-02 check (``test_content``, ``--partial``) runs against them as real gate runs, one after the other:
 one worker; ``-n 2``; shard 1/2 and 2/2 (on CI they run side by side: the sum and the slowest are printed),
 then ``cutover merge`` of the two shards. A sampler reads VmHWM (the kernel's peak resident set) of the run's
@@ -15,48 +19,40 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
-
-import pymongo
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from cutover.sandbox.cache_dir import default_cache_dir  # noqa: E402
 from cutover.sandbox.mongo_server import mongo_service, mongo_uri  # noqa: E402
+from cutover.sandbox.mongoeco_env import ensure_mongoeco_python  # noqa: E402
 from cutover.sandbox.process import free_port, start_all, stop_all  # noqa: E402
 from cutover_pytest.selection import BUNDLED  # noqa: E402
 from tests.proctable import command, descendants  # noqa: E402
 
-BATCH = 10_000
-CLASS = "GameScore"
-EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
+SEEDER = Path(__file__).with_name("seed_sqlite.py")
 
 
-def documents(start: int, n: int) -> list[dict[str, Any]]:
-    """Parse-shaped objects with 10-character ids, as Parse stores them."""
-    return [{"_id": f"o{i:09d}", "score": i % 9973, "playerName": f"player {i % 5000}", "cheatMode": i % 7 == 0,
-             "_created_at": EPOCH + timedelta(seconds=i), "_updated_at": EPOCH + timedelta(seconds=i)}
-            for i in range(start, start + n)]
-
-
-def seed(dbs: list[Any], total: int, budget: float) -> tuple[int, float]:
-    """(documents inserted on each side, seconds): stops after the batch that crosses ``budget``."""
-    start, done = time.perf_counter(), 0
-    while done < total and time.perf_counter() - start < budget:
-        batch = documents(done, min(BATCH, total - done))
-        with ThreadPoolExecutor(len(dbs)) as pool:   # one server process per side: both insert at once
-            list(pool.map(lambda db, docs=batch: db[CLASS].insert_many(docs, ordered=False), dbs))
-        done += len(batch)
-    return done, time.perf_counter() - start
+def seed(directory: Path, docs: int, seeded: str) -> tuple[list[Path], float]:
+    """(the source's and the target's SQLite files, seconds): written once (or copied from ``seeded``, a file
+    seed_sqlite.py wrote before), copied for the target."""
+    start = time.perf_counter()
+    files = [directory / "source.db", directory / "target.db"]
+    if seeded:
+        shutil.copyfile(seeded, files[0])
+    else:
+        python = ensure_mongoeco_python(default_cache_dir())
+        subprocess.run([str(python), str(SEEDER), str(files[0]), str(docs)], check=True, timeout=3600,
+                       env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": ""})
+    shutil.copyfile(files[0], files[1])
+    return files, time.perf_counter() - start
 
 
 class PeakRss(threading.Thread):
@@ -138,7 +134,8 @@ def legs(cwd: Path) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=1_000_000)
-    parser.add_argument("--seed-budget", type=float, default=600.0, help="seconds of seeding at most")
+    parser.add_argument("--seeded", default="", help="a file seed_sqlite.py wrote (with --docs documents): "
+                                                     "copied instead of seeding again")
     parser.add_argument("--timeout", type=float, default=300.0,
                         help="the target's timeout_s: the stand-in counts a big class slower than a MongoDB")
     args = parser.parse_args()
@@ -146,13 +143,12 @@ def main() -> int:
     ports = (free_port(), free_port())
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
         cwd = Path(tmp)
-        services = [mongo_service(p, cwd / f"mongo-{p}.log", default_cache_dir()) for p in ports]
+        files, seconds = seed(cwd, args.docs, args.seeded)
+        print(f"seeded {args.docs} documents per side in {seconds:.0f} s", flush=True)
+        services = [mongo_service(p, cwd / f"mongo-{p}.log", default_cache_dir(), f)
+                    for p, f in zip(ports, files, strict=True)]
         start_all(services)
         try:
-            dbs = [pymongo.MongoClient(mongo_uri(p), socketTimeoutMS=600_000)["app"] for p in ports]
-            docs, seconds = seed(dbs, args.docs, args.seed_budget)
-            print(f"seeded {docs} of {args.docs} documents on each side in {seconds:.0f} s "
-                  f"({2 * docs / seconds:,.0f} docs/s)", flush=True)
             (cwd / "targets.toml").write_text(
                 f'[targets.big]\nsource = {{ uri = "{mongo_uri(ports[0], "app")}" }}\n'
                 f'database = {{ uri = "{mongo_uri(ports[1], "app")}" }}\n'

@@ -66,25 +66,39 @@ class Partition:
         return {"_id": {"$gte": self.lower, "$lt": self.upper}}
 
 
-def boundaries(db: Database[Any], cls: str, count: int, size: int) -> list[Any]:
-    """Every ``size``-th `_id` in the server's `_id` order, fetched one at a time (never the documents)."""
+def boundaries(db: Database[Any], cls: str, count: int, size: int, budget_s: float) -> list[Any]:
+    """Every ``size``-th `_id` in the server's `_id` order (never the documents), at most ``count // size``,
+    under the operation budget. Each is found from the one before (``$gte`` it, skip ``size``): the walk reads
+    about ``count`` index entries in all, where skipping from the start each time read ``count²/2size``.
+
+    The first comes from the whole `_id` order, the others from its BSON type bracket (on a MongoDB a ``$gte``
+    matches only its own bracket): every boundary has one bracket, so the partitions' ranges cover that bracket
+    and the first partition's ``$not`` takes every `_id` of another bracket. A server that orders all types in
+    one line (mongoeco) walks on across them, and its ranges follow the same line."""
     coll = db[cls]
 
-    def nth(skip: int) -> Any:
-        found = list(coll.find({}, {"_id": 1}).sort("_id", 1).skip(skip).limit(1))
+    def after(prev: Any) -> Any:
+        found = list(coll.find({} if prev is None else {"_id": {"$gte": prev}}, {"_id": 1})
+                     .sort("_id", 1).skip(size).limit(1))
         return found[0]["_id"] if found else None
 
-    points = call(f"partitioning {cls}", lambda: [nth(skip) for skip in range(size, count, size)])
-    return [p for p in points if p is not None]
+    def walk() -> list[Any]:
+        points: list[Any] = []
+        for _ in range(size, count, size):
+            point = after(points[-1] if points else None)
+            if point is None:
+                break
+            points.append(point)
+        return points
+    return call(f"partitioning {cls}", lambda: within(db, budget_s, walk))
 
 
-def partitions(db: Database[Any], cls: str, count: int, size: int,
+def partitions(db: Database[Any], cls: str, count: int, size: int, budget_s: float,
                exclude: dict[str, Any] | None = None) -> list[Partition]:
-    """Partitions of about ``size`` documents; one partition when `_id`s of several BSON types mix.
-    ``exclude`` (a filter such as ``{"$nor": [...]}``) leaves documents out of every partition."""
-    points = boundaries(db, cls, count, size) if count > size else []
-    if len({type(p) for p in points}) > 1:
-        points = []
+    """Partitions of about ``size`` documents of `_id`s of one BSON type bracket (the first partition also
+    takes every `_id` of another bracket). ``exclude`` (a filter such as ``{"$nor": [...]}``) leaves
+    documents out of every partition; ``budget_s`` bounds the walk that finds the boundaries."""
+    points = boundaries(db, cls, count, size, budget_s) if count > size else []
     edges: list[Any] = [None, *points, None]
     total = len(edges) - 1
     return [Partition(cls, i, total, edges[i], edges[i + 1], dict(exclude or {})) for i in range(total)]

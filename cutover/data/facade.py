@@ -210,7 +210,7 @@ class DataFacts:
             pair = self.counts(cls)
             side = self.scan_db("source" if pair.expected >= pair.found else "target")
             parts = partitions(side, cls, max(pair.expected, pair.found), self.target.thresholds.partition_docs,
-                               self.probe_exclusion(cls))
+                               self.budget_s, self.probe_exclusion(cls))
             units += [(part.label, part) for part in parts]
         return units
 

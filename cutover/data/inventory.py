@@ -5,6 +5,7 @@ through :func:`guarded`, which turns driver errors into the typed :class:`CouldN
 """
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,13 +31,33 @@ COMPARED_OPTIONS = (
 )
 
 
+# Where a user raises the operation budget (:func:`within`), named in every message that says it ran out.
+BUDGET_SETTING = "[targets.<name>.scans] aggregation_timeout_s (default: 60 x thresholds.timeout_s)"
+
+
+class OverBudget(TargetTimeout):
+    """An operation under :func:`within` outlived its budget: the class is too big (or the server too busy)
+    for the configured maxTimeMS, which says nothing about the network."""
+
+    def __init__(self, budget_s: float, cause: str) -> None:
+        super().__init__(f"took longer than the operation budget of {budget_s:g} s ({cause}); raise "
+                         f"{BUDGET_SETTING} if the class is this big")
+        self.budget_s = budget_s
+
+
 @contextmanager
 def guarded(what: str) -> Iterator[None]:
     """Translate pymongo failures while fetching ``what`` into CouldNotVerify subclasses."""
     try:
         yield
+    except OverBudget as exc:
+        raise TargetTimeout(f"{what}: {exc}") from exc
     except mongo_errors.ExecutionTimeout as exc:
         raise TargetTimeout(f"{what}: the server did not answer in time ({exc})") from exc
+    except mongo_errors.NetworkTimeout as exc:
+        raise TargetTimeout(f"{what}: the server did not answer in time (NetworkTimeout: "
+                            f"{str(exc).splitlines()[0][:300]}); a read outside the operation budget waits at most "
+                            f"the client's socketTimeoutMS, 6 x thresholds.timeout_s") from exc
     except (mongo_errors.ServerSelectionTimeoutError, mongo_errors.AutoReconnect) as exc:
         raise TargetUnreachable(f"{what}: database unreachable ({type(exc).__name__}); check the URI "
                                 f"and network") from exc
@@ -56,10 +77,19 @@ def within(db: Database[Any], budget_s: float, fn: Callable[[], T]) -> T:
     """``fn`` (an aggregation or count on ``db``) under a client-side operation timeout: every command it sends
     carries maxTimeMS (what is left of the budget) and the socket waits that long instead of the client's
     socketTimeoutMS. A ping first, outside the budget: under it, server selection would wait the whole
-    budget for an unreachable server instead of serverSelectionTimeoutMS."""
+    budget for an unreachable server instead of serverSelectionTimeoutMS. Running out of the budget (the
+    server's maxTimeMS, or the socket's wait for the answer) raises :class:`OverBudget`."""
     db.command("ping", read_preference=db.read_preference)
-    with pymongo.timeout(budget_s):
-        return fn()
+    start = time.monotonic()
+    try:
+        with pymongo.timeout(budget_s):
+            return fn()
+    except mongo_errors.ExecutionTimeout as exc:     # the server's maxTimeMS: only the budget sets one
+        raise OverBudget(budget_s, "the server stopped it: maxTimeMS") from exc
+    except mongo_errors.NetworkTimeout as exc:
+        if time.monotonic() - start < budget_s * 0.9:
+            raise    # a connect timeout early in the budget: not the budget's doing
+        raise OverBudget(budget_s, "no answer before the budget ended: NetworkTimeout") from exc
 
 
 @dataclass(frozen=True)
@@ -121,10 +151,10 @@ def schema_documents(db: Database[Any]) -> dict[str, dict[str, Any]]:
     return call(f"reading _SCHEMA of {db.name}", lambda: {str(d["_id"]): d for d in db["_SCHEMA"].find({})})
 
 
-def exact_count(db: Database[Any], name: str, budget_s: float = 600.0,
-                where: Mapping[str, Any] | None = None) -> int:
+def exact_count(db: Database[Any], name: str, budget_s: float, where: Mapping[str, Any] | None = None) -> int:
     """The exact number of documents (a counting scan, not the collection metadata's estimate) matching
-    ``where`` (every document when None)."""
+    ``where`` (every document when None), under the operation budget ``budget_s`` (no default: a class of
+    100M documents needs the budget the user configured, not a guess)."""
     return call(f"counting {name}", lambda: within(db, budget_s,
                                                      lambda: int(db[name].count_documents(dict(where or {})))))
 

@@ -51,7 +51,7 @@ def object_classes(facts: DataFacts) -> list[str]:
 def class_partitions(facts: DataFacts, cls: str) -> list[Partition]:
     def compute() -> list[Partition]:
         return partitions(facts.scan_db("target"), cls, facts.target_count(cls),
-                          facts.target.thresholds.partition_docs, facts.probe_exclusion(cls))
+                          facts.target.thresholds.partition_docs, facts.budget_s, facts.probe_exclusion(cls))
     return facts.memo.get(("src", "parts", cls), compute)
 
 

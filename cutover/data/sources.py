@@ -32,6 +32,7 @@ class DataSource(Protocol):
 @dataclass(frozen=True)
 class MongoSource:
     db: Database[Any]
+    budget_s: float                # the count's operation budget (maxTimeMS): the target's aggregation budget
     kind: str = "mongodb"
     probe_class: str = ""          # probes are never counted (a server wrongly wired to the source writes some)
 
@@ -39,7 +40,7 @@ class MongoSource:
         return inventory.data_collections(self.db)
 
     def count(self, cls: str) -> int:
-        return inventory.exact_count(self.db, cls, where=probe_marks.exclusion(cls, self.probe_class))
+        return inventory.exact_count(self.db, cls, self.budget_s, probe_marks.exclusion(cls, self.probe_class))
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,8 @@ def open_source(target: Target, source_db: Database[Any] | None) -> DataSource:
     if src.kind == "mongodb":
         if source_db is None:
             raise ConfigError(f"target {target.name}: source.kind = mongodb needs source.uri")
-        return MongoSource(source_db, probe_class=target.probe_class)
+        budget = target.scans.aggregation_budget(target.thresholds.timeout_s)
+        return MongoSource(source_db, budget, probe_class=target.probe_class)
     if src.kind == "rest":
         if not (src.endpoint and src.app_id and src.master_key):
             raise ConfigError(f"target {target.name}: source.kind = rest needs endpoint, app_id, master_key")

@@ -25,12 +25,14 @@ def mongo_uri(port: int, database: str = "") -> str:
     return f"mongodb://{HOST}:{port}/{database}?directConnection=true"
 
 
-def mongo_service(port: int, log_path: Path, cache_dir: Path) -> Service:
-    """A mongoeco server on 127.0.0.1:``port``; builds the mongoeco venv in ``cache_dir`` if needed."""
+def mongo_service(port: int, log_path: Path, cache_dir: Path, sqlite_file: Path | None = None) -> Service:
+    """A mongoeco server on 127.0.0.1:``port``; builds the mongoeco venv in ``cache_dir`` if needed. In memory,
+    or serving ``sqlite_file`` (a SQLite engine's file: the bench's million-document classes)."""
     python = ensure_mongoeco_python(cache_dir)
+    engine = ["--sqlite", str(sqlite_file)] if sqlite_file else []
     return Service(
         name=f"mongoeco {MONGOECO_VERSION} on port {port}",
-        argv=[str(python), str(_LAUNCHER), "--host", HOST, "--port", str(port)],
+        argv=[str(python), str(_LAUNCHER), "--host", HOST, "--port", str(port), *engine],
         log_path=log_path,
         ready=lambda: ping(port),
         # no PYTHONPATH: installed, the directory holding `cutover` is the suite's site-packages, whose

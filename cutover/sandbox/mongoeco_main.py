@@ -1,11 +1,13 @@
 """Launcher of the mongoeco wire server, run by the mongoeco venv's Python (>= 3.13), not by the suite.
 
-    python mongoeco_main.py --host 127.0.0.1 --port 27017
+    python mongoeco_main.py --host 127.0.0.1 --port 27017 [--sqlite FILE]
 
 The launcher imports the `cutover` package it belongs to by path (for :mod:`cutover.sandbox.mongo_shims`), never
 the directory holding it: installed, that is another Python's site-packages. The engine is
 in memory (the SQLite engine breaks filtered queries on collections holding NaN/Inf and builds indexes
 slowly) with no aggregation materialization limit (the default 50k fails counts over big classes).
+``--sqlite FILE`` serves a SQLite engine's file instead (bench/bench_scale.py: a class of a million documents,
+written without the wire by bench/seed_sqlite.py; its documents hold no NaN).
 Serves until SIGTERM or SIGINT; prints one ``ready`` line once it accepts connections.
 """
 from __future__ import annotations
@@ -40,14 +42,20 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="mongoeco wire server for the cutover sandbox")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--sqlite", default="", help="serve this SQLite engine file instead of memory")
     return parser.parse_args(argv)
 
 
-async def serve(host: str, port: int) -> None:
+def _engine(sqlite_file: str) -> object:
+    if sqlite_file:
+        return importlib.import_module("mongoeco.engines.sqlite").SQLiteEngine(
+            path=sqlite_file, aggregation_materialization_limit=None)
+    return importlib.import_module("mongoeco.engines.memory").MemoryEngine(aggregation_materialization_limit=None)
+
+
+async def serve(host: str, port: int, sqlite_file: str = "") -> None:
     shims = mongo_shims.apply_all()
-    engine = importlib.import_module("mongoeco.engines.memory").MemoryEngine(
-        aggregation_materialization_limit=None
-    )
+    engine = _engine(sqlite_file)
     proxy = importlib.import_module("mongoeco.wire.proxy")
     server = proxy.AsyncMongoEcoProxyServer(engine=engine, host=host, port=port)
     stop = asyncio.Event()
@@ -66,7 +74,7 @@ async def serve(host: str, port: int) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse(sys.argv[1:] if argv is None else argv)
-    asyncio.run(serve(args.host, args.port))
+    asyncio.run(serve(args.host, args.port, args.sqlite))
     return 0
 
 

@@ -98,16 +98,62 @@ def test_partition_filters_and_labels() -> None:
 def test_partitions_cover_every_document_once() -> None:
     db: Any = mongomock.MongoClient().db
     db.c.insert_many([{"_id": f"id{i:04d}"} for i in range(1000)])
-    parts = content.partitions(db, "c", 1000, 300)
+    parts = content.partitions(db, "c", 1000, 300, 60)
     assert [p.label for p in parts] == ["c:p1of4", "c:p2of4", "c:p3of4", "c:p4of4"]
+    assert [p.upper for p in parts[:3]] == ["id0300", "id0600", "id0900"]
     seen = [d["_id"] for p in parts for d in db.c.find(p.filter())]
     assert sorted(seen) == sorted(f"id{i:04d}" for i in range(1000)) and len(seen) == 1000
 
 
-def test_mixed_id_types_make_one_partition() -> None:
+@pytest.mark.parametrize("ids", [
+    [*range(30), *(f"s{i:03d}" for i in range(500)), *(ObjectId() for _ in range(7))],   # strings walked
+    [*range(500), *(f"s{i:03d}" for i in range(40)), 2.5, Int64(700), *(ObjectId() for _ in range(3))],  # numbers
+    [*(f"s{i:03d}" for i in range(120)), *(ObjectId() for _ in range(380))],   # the walk leaves its bracket early
+], ids=["strings", "numbers", "bracket-ends"])
+def test_mixed_id_types_land_in_exactly_one_partition(ids: list[Any]) -> None:
     db: Any = mongomock.MongoClient().db
-    db.c.insert_many([{"_id": i} for i in range(5)] + [{"_id": f"s{i}"} for i in range(5)])
-    assert len(content.partitions(db, "c", 10, 4)) == 1
+    db.c.insert_many([{"_id": i} for i in ids])
+    parts = content.partitions(db, "c", len(ids), 100, 60)
+    seen = [d["_id"] for p in parts for d in db.c.find(p.filter())]
+    assert len(parts) > 1 and len(seen) == len(ids) and set(map(repr, seen)) == set(map(repr, ids))
+
+
+class Walked:
+    """A collection of sorted string `_id`s that counts the index entries each query reads (its skip + 1)."""
+
+    def __init__(self, n: int) -> None:
+        self.ids, self.read, self.read_preference = [f"id{i:06d}" for i in range(n)], 0, None
+        self.query: dict[str, Any] = {}
+
+    def __getitem__(self, name: str) -> Walked:
+        return self
+
+    def command(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        return {"ok": 1}
+
+    def find(self, filt: dict[str, Any], projection: Any) -> Walked:
+        self.query = filt
+        return self
+
+    def sort(self, *args: Any) -> Walked:
+        return self
+
+    def skip(self, n: int) -> Walked:
+        self.skipped = n
+        return self
+
+    def limit(self, n: int) -> list[dict[str, Any]]:
+        lower = self.query.get("_id", {}).get("$gte", "")
+        rest = [i for i in self.ids if i >= lower][self.skipped:self.skipped + 1]
+        self.read += self.skipped + 1
+        return [{"_id": i} for i in rest]
+
+
+def test_boundaries_walk_from_the_previous_one_reading_each_entry_once() -> None:
+    coll = Walked(100_000)
+    points = content.boundaries(coll, "c", 100_000, 1000, 60)  # type: ignore[arg-type]
+    assert points == [f"id{i:06d}" for i in range(1000, 100_000, 1000)]
+    assert coll.read <= 100_000     # skipping from the start each time: 1000 x (1 + ... + 99) = 4,950,000
 
 
 def test_listings_are_in_id_order_whatever_order_the_documents_came_in() -> None:

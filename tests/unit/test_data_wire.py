@@ -10,6 +10,7 @@ from typing import Any
 
 import pymongo
 import pytest
+from bson import ObjectId
 from bson.int64 import Int64
 
 from cutover.data import content, health, indexes, inventory, longkeys
@@ -63,16 +64,30 @@ def test_inventory_sees_collections_views_and_counts(dbs: tuple[Any, Any]) -> No
     src, _ = dbs
     found = inventory.collections(src)
     assert found["V"].kind == "view" and found["V"].compared_options["viewOn"] == "C"
-    assert inventory.data_collections(src) == ["C"] and inventory.exact_count(src, "C") == 300
+    assert inventory.data_collections(src) == ["C"] and inventory.exact_count(src, "C", 60) == 300
 
 
 def test_equal_partitions_and_equal_server_hashes(dbs: tuple[Any, Any]) -> None:
     src, dst = dbs
-    parts = content.partitions(src, "C", 300, 120)
+    parts = content.partitions(src, "C", 300, 120, 60)
     assert [p.label for p in parts] == ["C:p1of3", "C:p2of3", "C:p3of3"]
     diffs = [content.compare_partition(src, dst, p, 10) for p in parts]
     assert all(d.ok for d in diffs) and sum(d.source_docs for d in diffs) == 300
     assert content.server_hash(src, "C") == content.server_hash(dst, "C") is not None
+
+
+def test_partitions_of_mixed_id_types_cover_each_document_once_on_the_server(dbs: tuple[Any, Any]) -> None:
+    """A MongoDB brackets `$gte` by type (the walk stays among the strings: 4 partitions); mongoeco orders every
+    type in one line (the walk goes on into the ObjectIds: 6). Either way each document is in one partition."""
+    src, _ = dbs
+    ids = [*range(40), *(f"s{i:03d}" for i in range(150)), 7.5, Int64(90), *(ObjectId() for _ in range(60))]
+    src.M.insert_many([{"_id": i} for i in ids])
+    try:
+        parts = content.partitions(src, "M", len(ids), 50, 60)
+        seen = [d["_id"] for p in parts for d in src.M.find(p.filter())]
+        assert len(parts) in (4, 6) and len(seen) == len(ids) and set(map(repr, seen)) == set(map(repr, ids))
+    finally:
+        src.M.drop()
 
 
 def test_planted_differences_are_named(dbs: tuple[Any, Any]) -> None:
@@ -82,7 +97,7 @@ def test_planted_differences_are_named(dbs: tuple[Any, Any]) -> None:
     dst.C.insert_one({"_id": "id0150x", "name": "extra"})
     try:
         assert content.server_hash(src, "C") != content.server_hash(dst, "C")
-        diffs = [content.compare_partition(src, dst, p, 10) for p in content.partitions(src, "C", 300, 120)]
+        diffs = [content.compare_partition(src, dst, p, 10) for p in content.partitions(src, "C", 300, 120, 60)]
         assert [(d.missing, d.extra, d.content) for d in diffs] == [
             ((), (), (("id0005", "n"),)), (("id0200",), ("id0150x",), ()), ((), (), ())]
         sample = content.compare_sample(src, dst, "C", 300, 10)

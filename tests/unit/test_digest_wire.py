@@ -100,7 +100,7 @@ def test_support_is_measured_not_assumed(dbs: tuple[Any, Any]) -> None:
 @pytest.mark.skipif(not REAL, reason="needs $toHashedIndexKey: a real MongoDB (CUTOVER_TEST_MONGODB_URI)")
 def test_partition_digests_equal_then_differ_on_a_planted_type_change(dbs: tuple[Any, Any]) -> None:
     src, dst = dbs
-    parts = content.partitions(src, "C", 200, 80)
+    parts = content.partitions(src, "C", 200, 80, 60)
     before = [(digest.partition_digest(src, "C", p.filter(), 60), digest.partition_digest(dst, "C", p.filter(), 60))
               for p in parts]
     assert all(a.matches(b) and a.docs == b.docs for a, b in before) and sum(a.docs for a, _ in before) == 200

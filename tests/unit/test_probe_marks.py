@@ -87,7 +87,7 @@ def test_a_run_id_carries_the_time_the_run_began() -> None:
 
 
 def test_partitions_and_the_data_plan_leave_probes_out(db: Any) -> None:
-    parts = partitions(db, "_User", len(USERS), 2, probe_marks.exclusion("_User", "CutoverProbe"))
+    parts = partitions(db, "_User", len(USERS), 2, 60, probe_marks.exclusion("_User", "CutoverProbe"))
     seen = sorted(d["_id"] for p in parts for d in db["_User"].find(p.filter()))
     assert len(parts) > 1 and seen == sorted(ids(db, "_User", probe_marks.exclusion("_User", "CutoverProbe")))
 

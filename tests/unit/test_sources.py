@@ -100,7 +100,8 @@ def target(**source: Any) -> Target:
 
 def test_open_source_by_kind(tmp_path: Path) -> None:
     session = SimpleNamespace(source_db="DB")
-    assert isinstance(open_source(target(kind="mongodb", uri="mongodb://s/db"), session), MongoSource)
+    mongo = open_source(target(kind="mongodb", uri="mongodb://s/db"), session)
+    assert isinstance(mongo, MongoSource) and mongo.budget_s == 180     # the target's budget: 60 x timeout_s
     rest = open_source(target(kind="rest", endpoint="http://p/parse", app_id="a", master_key="m"), session)
     assert isinstance(rest, RestSource) and rest.timeout == 3
     assert isinstance(open_source(target(kind="export", export_dir=str(tmp_path)), session), ExportSource)
