@@ -11,12 +11,16 @@ bucket with uniform bucket-level access (the ACL call answers 400), from the buc
 (``allUsers`` with ``roles/storage.objectViewer`` or ``legacyObjectReader``), never from an anonymous GET:
 the emulator enforces no ACL, so an anonymous GET would always succeed there, and the same rule on both
 keeps the sandbox's verdicts those of real GCS.
+
+Every call has a timeout; 429 and 5xx answers are asked again up to ``RETRIES`` times with exponential backoff
+(Retry-After honoured), as GCS asks of its clients, each retry counted as ``retry gcs``.
 """
 from __future__ import annotations
 
 import base64
 import itertools
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -26,12 +30,14 @@ import requests
 
 from cutover.errors import TargetTimeout, TargetUnreachable, UnexpectedAnswer
 from cutover.files.digests import StoreObject
+from cutover.files.probe import RETRY_STATUSES, backoff_delay, retry_after_s
 from cutover.files.store_index import Counter, Page, StoreIndex
 
 REAL_ENDPOINT = "https://storage.googleapis.com"
 TOKEN_ENV = "GOOGLE_OAUTH_ACCESS_TOKEN"
 PUBLIC_ROLES = frozenset({"roles/storage.objectViewer", "roles/storage.legacyObjectReader"})
 _FIELDS = "nextPageToken,items(name,size,md5Hash,crc32c,contentType)"
+RETRIES, BACKOFF_S, BACKOFF_MAX_S = 4, 0.2, 5.0     # GCS asks clients to back off exponentially on 429 and 5xx
 
 
 @dataclass(frozen=True)
@@ -114,16 +120,26 @@ class GCSStore:
         return f"/storage/v1/b/{quote(bucket, safe='')}/o/{quote(key, safe='')}"
 
     def _get(self, path: str, what: str, ok: tuple[int, ...] = (200,), **kwargs: Any) -> requests.Response:
-        try:
-            answer = self._http.get(self.endpoint + path, timeout=self.timeout_s, **kwargs)
-        except requests.Timeout as exc:
-            raise TargetTimeout(f"GCS {what}: no answer in {self.timeout_s:g} s from {self.endpoint}") from exc
-        except requests.RequestException as exc:
-            raise TargetUnreachable(f"GCS {what}: {self.endpoint} unreachable ({exc})") from exc
+        """One GET; 429 and 5xx answers are asked again after a backoff (counted as ``retry gcs``)."""
+        for attempt in itertools.count():
+            answer = self._get_once(path, what, **kwargs)
+            if answer.status_code not in RETRY_STATUSES or attempt == RETRIES:
+                break
+            self.counter.add("retry gcs")
+            time.sleep(backoff_delay(attempt, retry_after_s(answer.headers.get("Retry-After", "")), BACKOFF_S,
+                                     BACKOFF_MAX_S))
         if answer.status_code not in ok:
             hint = f"; set {TOKEN_ENV} to a token that may read it" if answer.status_code in (401, 403) else ""
             raise UnexpectedAnswer(f"GCS {what} answered HTTP {answer.status_code}: {answer.text[:200]}{hint}")
         return answer
+
+    def _get_once(self, path: str, what: str, **kwargs: Any) -> requests.Response:
+        try:
+            return self._http.get(self.endpoint + path, timeout=self.timeout_s, **kwargs)
+        except requests.Timeout as exc:
+            raise TargetTimeout(f"GCS {what}: no answer in {self.timeout_s:g} s from {self.endpoint}") from exc
+        except requests.RequestException as exc:
+            raise TargetUnreachable(f"GCS {what}: {self.endpoint} unreachable ({exc})") from exc
 
 
 def object_of(item: dict[str, Any]) -> StoreObject:

@@ -75,10 +75,20 @@ def _retryable(answer: Answer) -> bool:
 
 
 def _backoff(attempt: int, answer: Answer, options: ResolveOptions) -> float:
-    delay = min(options.backoff_max_s, options.backoff_s * 2 ** attempt)
-    if answer.retry_after is not None:
-        delay = min(options.backoff_max_s, max(delay, answer.retry_after))
+    return backoff_delay(attempt, answer.retry_after, options.backoff_s, options.backoff_max_s)
+
+
+def backoff_delay(attempt: int, retry_after: float | None, base_s: float, max_s: float) -> float:
+    """Exponential from ``base_s``, at least the server's Retry-After, at most ``max_s``, jittered down to half."""
+    delay = min(max_s, base_s * 2 ** attempt)
+    if retry_after is not None:
+        delay = min(max_s, max(delay, retry_after))
     return delay * (0.5 + random.random() / 2)
+
+
+def retry_after_s(value: str) -> float | None:
+    """A Retry-After header given in seconds (the HTTP-date form is not used by the stores)."""
+    return float(value) if value.isdigit() else None
 
 
 async def _probe_once(client: aiohttp.ClientSession, url: str, timeout: aiohttp.ClientTimeout) -> Answer:
@@ -115,5 +125,4 @@ def _range_total(content_range: str) -> int | None:
 
 
 def _retry_after(resp: aiohttp.ClientResponse) -> float | None:
-    value = resp.headers.get("Retry-After", "")
-    return float(value) if value.isdigit() else None
+    return retry_after_s(resp.headers.get("Retry-After", ""))
