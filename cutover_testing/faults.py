@@ -95,13 +95,15 @@ class FaultProxy:
         await asyncio.gather(*self.tasks, return_exceptions=True)
 
     async def _switch(self, wanted: Mode) -> None:
-        log.info("mode %s -> %s", self.mode.line(), wanted.line())
+        previous = self.mode.line()
         self._drop_all()
         if wanted.name == "refuse":
             await self._unlisten()
         elif self.server is None:
             await self._listen()
         self._apply(wanted)
+        # FaultFront.set() waits for this line: only once the mode is in force (a refuse no longer listens)
+        log.info("mode %s -> %s", previous, wanted.line())
 
     def _apply(self, mode: Mode) -> None:
         self.mode, self.remaining = mode, int(mode.arg)
