@@ -17,7 +17,7 @@ from pymongo.database import Database
 from cutover.data.content import ContentDiff, Partition, id_key, id_text, raw_documents
 from cutover.data.inventory import call
 from cutover.data.pace import UNCAPPED, Pace
-from cutover.data.recheck import Fetch, Item, Policy, Recheck, Settled, difference, stamp_of
+from cutover.data.recheck import Fetch, Item, Policy, Recheck, Settled, difference, stamp_of, state_of
 from cutover.listing import Capped
 from cutover.model import Database as DatabaseSpec
 
@@ -44,10 +44,12 @@ class SyncFacts:
     waited_s: float
     rechecked: bool = True          # False: more differed than recheck_max_docs, nothing was reread
     youngest_failed_s: float | None = None   # the failures changed on the source at least this long ago
+    resolved: int = 0               # agreed because the source changed (deleted, or back to the target's value)
 
     def describe(self) -> str:
         lag = "not observed" if self.observed_lag_s is None else f"at most {self.observed_lag_s:.1f} s"
-        return (f"{self.differed} differed at the first read, {self.converged} arrived while rechecked "
+        resolved = f", {self.resolved} agreed after a source change" if self.resolved else ""
+        return (f"{self.differed} differed at the first read, {self.converged} arrived while rechecked{resolved} "
                 f"({self.rounds} rounds, {self.waited_s:.1f} s), {self.in_flight} still in flight (oldest change "
                 f"{self.oldest_in_flight_s:.1f} s ago), {self.failed} failed{self._failed_age()}; observed lag {lag}; "
                 f"converging: {'yes' if self.converging else 'no'}")
@@ -61,7 +63,8 @@ class SyncFacts:
         def secs(value: float | None) -> Any:
             return "not observed" if value is None else round(value, 2)
         return {"class": self.cls, "differed_at_first_read": self.differed,
-                "arrived_while_rechecked": self.converged, "in_flight": self.in_flight, "failed": self.failed,
+                "arrived_while_rechecked": self.converged, "agreed_after_source_change": self.resolved,
+                "in_flight": self.in_flight, "failed": self.failed,
                 "oldest_in_flight_s": round(self.oldest_in_flight_s, 2),
                 "observed_lag_max_s": secs(self.observed_lag_s),
                 "observed_lag_median_s": secs(self.median_lag_s), "converging": self.converging,
@@ -90,7 +93,8 @@ def first_read(src: Database[Any], dst: Database[Any], part: Partition, paces: t
         for key in ours.keys() | theirs.keys():
             found = difference(ours.get(key), theirs.get(key))
             if found is not None:
-                items.append(Item(key, found[0], now, stamp_of(ours.get(key)), found[1]))
+                items.append(Item(key, found[0], now, stamp_of(ours.get(key)), found[1],
+                                  state_of(theirs.get(key))))
         return FirstRead(tuple(items), len(ours), len(theirs))
     return call(f"comparing {part.label}", run)
 
@@ -115,7 +119,7 @@ def live_partition(src: Database[Any], dst: Database[Any], fetchers: tuple[Fetch
 def sync_facts(cls: str, first: FirstRead, settled: Settled, rechecked: bool = True) -> SyncFacts:
     return SyncFacts(cls, len(first.items), settled.converged, len(settled.in_flight), len(settled.failed),
                      settled.oldest_in_flight_s, settled.observed_lag_s, settled.median_lag_s, settled.converging,
-                     settled.rounds, settled.waited_s, rechecked, settled.youngest_failed_s)
+                     settled.rounds, settled.waited_s, rechecked, settled.youngest_failed_s, settled.resolved)
 
 
 def as_diff(label: str, first: FirstRead, failed: Iterable[Item], cap: int, method: str, digest: str,

@@ -22,6 +22,7 @@ up by `_id` plugs in; :class:`MongoFetch` is the MongoDB one.
 """
 from __future__ import annotations
 
+import hashlib
 import statistics
 import struct
 import time
@@ -40,6 +41,7 @@ from cutover.data.inventory import call
 MARGIN_S = 1.0          # added to a declared lag: a sync's lag is a typical figure, not a bound
 FIRST_DELAY_S = 1.0     # the first settle delay when no lag is declared
 STAMP = "_updated_at"
+UNKNOWN = b"?"          # an Item's target state when the first read did not record it
 
 
 class Fetch(Protocol):
@@ -92,6 +94,7 @@ class Item:
     first_seen: float                # this machine's clock, when a read first saw it differ
     stamp: float | None = None       # the source's `_updated_at` (epoch seconds), None without one
     paths: str = ""                  # field paths that differ (content)
+    target: bytes = UNKNOWN          # the target's state at the last read (:func:`state_of`)
     changed: bool = False            # the source document changed while it was rechecked
 
 
@@ -101,11 +104,12 @@ class Settled:
 
     failed: tuple[Item, ...]         # still differ and no longer in flight
     in_flight: tuple[Item, ...]      # still differ, changed recently: reported, not failed
-    converged: int                   # arrived while rechecked
+    converged: int                   # arrived while rechecked: the target moved to the source's state
     lags: tuple[float, ...] = ()     # per arrived stamped document: seconds from its stamp to the read that saw it
     rounds: int = 0
     waited_s: float = 0.0
     ages: dict[bytes, float] = field(default_factory=dict, hash=False)   # key -> change age at the end
+    resolved: int = 0                # agreed because the source moved to the target's state (e.g. deleted)
 
     @property
     def converging(self) -> bool:
@@ -140,6 +144,11 @@ def stamp_of(raw: bytes | None) -> float | None:
     return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
 
 
+def state_of(raw: bytes | None) -> bytes:
+    """A short digest of one side's document (b"" when absent), to tell whether that side moved between reads."""
+    return b"" if raw is None else hashlib.blake2b(raw, digest_size=16).digest()
+
+
 def id_value(key: bytes) -> Any:
     """The `_id` value of an :func:`id_key`."""
     return bson.decode(struct.pack("<i", len(key) + 5) + key + b"\x00")["_id"]
@@ -170,6 +179,7 @@ class Recheck:
         self.clock, self.sleep = clock, sleep
         self.lags: list[float] = []
         self.converged = 0
+        self.resolved = 0
 
     def run(self, items: Iterable[Item]) -> Settled:
         pending = {item.key: item for item in items}
@@ -206,16 +216,24 @@ class Recheck:
         now, left = self.clock(), {}
         for key, item in pending.items():
             found = difference(ours.get(key), theirs.get(key))
-            stamp = stamp_of(ours.get(key))
+            stamp, target = stamp_of(ours.get(key)), state_of(theirs.get(key))
             if found is None:
-                self.converged += 1
-                if item.stamp is not None:
-                    self.lags.append(max(0.0, now - item.stamp))
+                self._agreed(item, target, now)
                 continue
             moved = stamp is not None and stamp != item.stamp
-            left[key] = replace(item, kind=found[0], paths=found[1], stamp=stamp,
+            left[key] = replace(item, kind=found[0], paths=found[1], stamp=stamp, target=target,
                                 changed=item.changed or moved)
         return left
+
+    def _agreed(self, item: Item, target: bytes, now: float) -> None:
+        """Only a target that moved shows the sync delivering: a source deleted or changed back to the
+        target's state (a short-lived insert while the sync is stopped) agrees without any delivery."""
+        if item.target != UNKNOWN and item.target == target:
+            self.resolved += 1
+            return
+        self.converged += 1
+        if item.stamp is not None:
+            self.lags.append(max(0.0, now - item.stamp))
 
     def _judge(self, pending: dict[bytes, Item], rounds: int, waited: float) -> Settled:
         now = self.clock()
@@ -223,4 +241,4 @@ class Recheck:
                 for key, item in pending.items()}
         failed = tuple(i for i in pending.values() if rounds == 0 or not self._in_flight(i, now))
         flying = tuple(i for i in pending.values() if i not in failed)
-        return Settled(failed, flying, self.converged, tuple(self.lags), rounds, waited, ages)
+        return Settled(failed, flying, self.converged, tuple(self.lags), rounds, waited, ages, self.resolved)

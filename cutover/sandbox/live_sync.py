@@ -39,14 +39,19 @@ class LaggedSync:
         self.last_error = ""
         self._wake = threading.Event()
         self._stop = threading.Event()
+        self._copying = threading.Lock()   # held while a batch is written to the target
         self._thread = threading.Thread(target=self._loop, name="sync", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
 
     def set_running(self, running: bool) -> None:
+        """A pause returns once no batch is being copied: nothing reaches the target after it."""
         (self.running.set if running else self.running.clear)()
         self._wake.set()
+        if not running:
+            with self._copying:
+                pass
 
     def set_lag(self, lag_s: float) -> None:
         self.lag_s = lag_s
@@ -60,22 +65,27 @@ class LaggedSync:
     def _loop(self) -> None:
         while not self._stop.is_set():
             self._wake.clear()
-            if not self.running.is_set():
-                self._wake.wait(IDLE_WAIT_S)
-                continue
-            entries = self.journal.due(time.time() - self.lag_s, BATCH)
-            if not entries:
-                wait = self.journal.next_due_in(self.lag_s, time.time())
-                self._wake.wait(IDLE_WAIT_S if wait is None else min(max(wait, 0.0), IDLE_WAIT_S))
-                continue
-            try:
-                self._apply(entries)
-            except Exception as exc:  # counted and shown; the same entries are tried again
-                self.errors += 1
-                self.last_error = f"{type(exc).__name__}: {exc}"[:300]
-                self._stop.wait(RETRY_S)
-                continue
-            self.journal.applied(entries, time.time())
+            with self._copying:
+                wait = self._copy_due()
+            if wait is not None:
+                self._wake.wait(wait)
+
+    def _copy_due(self) -> float | None:
+        """Copy one batch of due entries; how long to wait before the next look (None: look again at once)."""
+        if not self.running.is_set():
+            return IDLE_WAIT_S
+        entries = self.journal.due(time.time() - self.lag_s, BATCH)
+        if not entries:
+            wait = self.journal.next_due_in(self.lag_s, time.time())
+            return IDLE_WAIT_S if wait is None else min(max(wait, 0.0), IDLE_WAIT_S)
+        try:
+            self._apply(entries)
+        except Exception as exc:  # counted and shown; the same entries are tried again
+            self.errors += 1
+            self.last_error = f"{type(exc).__name__}: {exc}"[:300]
+            return RETRY_S
+        self.journal.applied(entries, time.time())
+        return None
 
     def _apply(self, entries: list[Entry]) -> None:
         for cls, group in groupby(entries, key=lambda e: e.cls):

@@ -8,7 +8,7 @@ import bson
 
 from cutover.data.content import id_key
 from cutover.data.live_counts import brackets
-from cutover.data.recheck import Item, Policy, Recheck, stamp_of
+from cutover.data.recheck import Item, Policy, Recheck, stamp_of, state_of
 
 
 class Clock:
@@ -112,6 +112,29 @@ def test_a_delete_in_flight_settles() -> None:
     target = Side(clock, {"d": [(0, gone), (clock.now + 2, None)]})
     settled = run(clock, Side(clock, {}), target, [Item(id_key(gone), "extra", clock.now)], sync_lag_s=2.0)
     assert settled.failed == () and settled.converged == 1
+
+
+def test_a_short_lived_insert_deleted_while_the_sync_is_stopped_is_no_sign_of_delivery() -> None:
+    """Missing at the first read, then deleted on the source: both sides agree, but the target never moved."""
+    clock = Clock()
+    brief, old = doc("b", 1, clock.now - 1), doc("o", 1, clock.now - 86400)
+    source = Side(clock, {"b": [(0, brief), (clock.now + 1, None)], "o": [(0, old)]})
+    stale = doc("o", 0, clock.now - 86400)
+    target = Side(clock, {"o": [(0, stale)]})
+    items = [Item(id_key(brief), "missing", clock.now, stamp_of(brief), target=state_of(None)),
+             Item(id_key(old), "content", clock.now, stamp_of(old), "score", state_of(stale))]
+    settled = run(clock, source, target, items, sync_lag_s=2.0)
+    assert (settled.converged, settled.resolved) == (0, 1) and settled.observed_lag_s is None
+    assert [i.kind for i in settled.failed] == ["content"] and not settled.converging
+
+
+def test_a_delete_the_sync_delivers_counts_as_arrived() -> None:
+    clock = Clock()
+    gone = doc("d", 1, clock.now - 86400)
+    target = Side(clock, {"d": [(0, gone), (clock.now + 2, None)]})
+    settled = run(clock, Side(clock, {}), target, [Item(id_key(gone), "extra", clock.now, target=state_of(gone))],
+                  sync_lag_s=2.0)
+    assert (settled.converged, settled.resolved) == (1, 0) and settled.converging
 
 
 def test_the_budget_bounds_the_waiting() -> None:
