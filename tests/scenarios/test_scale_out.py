@@ -1,5 +1,6 @@
 """Scale-out against the sandbox's real servers, compared with one serial run of the bundled catalogue:
 
+- both full runs send only allowlisted, non-blocking commands (tests/scenarios/test_commands.py);
 - ``-n 2`` (pytest-xdist) gives the same record, with clients per worker. The target database is reached
   through a pass-through fault proxy, which logs every TCP connection it accepts: pymongo opens a handful per
   client (monitor, RTT monitor, pool), so a client per test would show hundreds of connections, a client per
@@ -23,6 +24,7 @@ import pytest
 from cutover.model import Database
 from cutover.sandbox.stack import Sandbox
 from cutover_testing.faults import start_fault_front
+from tests.scenarios.test_commands import assert_only_allowlisted_commands
 
 pytestmark = pytest.mark.sandbox
 RunResult = Any   # tests/scenarios/conftest.py's RunResult (conftest modules are not importable by name)
@@ -61,6 +63,8 @@ def test_parallel_and_sharded_runs_match_the_serial_one(
     finally:
         front.service.stop()
     assert serial.exit_code == 0 and parallel.exit_code == 0, (serial.failing(), parallel.failing())
+    assert_only_allowlisted_commands(serial.record)
+    assert_only_allowlisted_commands(parallel.record)
     assert_parallel_like_serial(serial, parallel, serial_connections, parallel_connections)
     assert_shards_merge_to_serial(serial, shards, tmp_path)
 
