@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from tests.inner_runs import UNUSED_PLUGINS
 from tests.stubs import BlackHole, MongoRefusingAuth
 
 REPO = Path(__file__).resolve().parents[2]
@@ -81,7 +82,7 @@ def run_checks(tmp_path: Path, targets: str, name: str, timeout: float) -> tuple
     (tmp_path / "targets.toml").write_text(targets, encoding="utf-8")
     cmd = [sys.executable, "-m", "pytest", "--target", name,
            f"--targets-file={tmp_path / 'targets.toml'}", f"--reports-dir={tmp_path / 'reports'}", "-q",
-           "-p", "no:randomly"]
+           "-p", "no:randomly", *UNUSED_PLUGINS]
     started = time.monotonic()
     proc = subprocess.run(cmd, cwd=REPO, env={**os.environ, **SECRETS}, capture_output=True, text=True,
                           timeout=timeout, check=False)

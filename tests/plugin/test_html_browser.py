@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.inner_runs import UNUSED_PLUGINS
 from tests.plugin.test_charts import TARGETS
 
 CHECKS = '''
@@ -52,7 +53,8 @@ def _failing_run(tmp_path: Path) -> Path:
     (tmp_path / "test_checks.py").write_text(CHECKS)
     (tmp_path / "targets.toml").write_text(TARGETS)
     subprocess.run([sys.executable, "-m", "pytest", "test_checks.py", "--target", "t", "-p", "no:cacheprovider",
-                    "--reports-dir", "reports", "-q"], cwd=tmp_path, capture_output=True, timeout=120, check=False)
+                    *UNUSED_PLUGINS, "--reports-dir", "reports", "-q"], cwd=tmp_path, capture_output=True, timeout=120,
+                   check=False)
     return next((tmp_path / "reports" / "t").glob("*/report.html"))
 
 

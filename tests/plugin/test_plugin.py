@@ -19,6 +19,7 @@ import pytest
 
 from cutover.run.criteria import CRITERIA
 from cutover.run.record import sha256_of, verify_manifest
+from tests.inner_runs import UNUSED_PLUGINS
 
 CANARY = 'Cn4ry&<"s3cr3t>Zq'   # characters that HTML, XML and JSON all escape differently
 UNREACHABLE = "mongodb://127.0.0.1:1/db"
@@ -96,9 +97,7 @@ def tree(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.P
 
 
 def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    # hypothesis' and anyio's plugins cost the inner run most of its start-up time and play no part here
-    quiet = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:anyio")
-    return pytester.runpytest_subprocess(*quiet, "--reports-dir", "reports", *args)
+    return pytester.runpytest_subprocess("-p", "no:cacheprovider", *UNUSED_PLUGINS, "--reports-dir", "reports", *args)
 
 
 def local(nodeid: str) -> str:

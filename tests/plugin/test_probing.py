@@ -16,6 +16,7 @@ from cutover.rest.side_effects import LEFT, NEW_CLASS
 from cutover.rest.sweep import Sweep
 from cutover.run.results import CheckRecord
 from cutover_pytest import probing
+from tests.inner_runs import UNUSED_PLUGINS
 
 TARGETS = """
 [targets.t]
@@ -50,7 +51,7 @@ def tree(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.P
 
 
 def run(pytester: pytest.Pytester, *args: str) -> tuple[pytest.RunResult, dict[str, Any], str]:
-    quiet = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:anyio")
+    quiet = ("-p", "no:cacheprovider", *UNUSED_PLUGINS)
     # this file's one check, not the bundled catalogue: a narrowed run, judged with --partial
     result = pytester.runpytest_subprocess(*quiet, "test_checks.py", "--partial", "--reports-dir", "reports",
                                            "--target", "t", *args)

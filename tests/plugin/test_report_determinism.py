@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from cutover.run.remediation import natural
+from tests.inner_runs import UNUSED_PLUGINS
 from tests.plugin.test_charts import TARGETS
 
 CHECKS = '''
@@ -39,8 +40,8 @@ VOLATILE = ("started_utc", "finished_utc", "run_id")
 
 def _run(tmp_path: Path, reports: str, *args: str) -> Path:
     subprocess.run([sys.executable, "-m", "pytest", "test_checks.py", "--target", "t", "-p", "no:cacheprovider",
-                    "-p", "no:randomly", "--reports-dir", reports, "-q", *args], cwd=tmp_path, capture_output=True,
-                   timeout=300, check=False, env={**os.environ, **CI_VARIABLES})
+                    "-p", "no:randomly", *UNUSED_PLUGINS, "--reports-dir", reports, "-q", *args], cwd=tmp_path,
+                   capture_output=True, timeout=300, check=False, env={**os.environ, **CI_VARIABLES})
     return next((tmp_path / reports / "t").glob("*/report.html")).parent
 
 

@@ -17,6 +17,7 @@ import pytest
 from cutover.run.criteria import CRITERIA
 from cutover.run.record import MANIFEST, SIGNATURE, sha256_of, write_json
 from cutover.run.signing import FIELD, load_signer
+from tests.inner_runs import UNUSED_PLUGINS
 from tests.plugin.test_plugin import one_error_line, run
 from tests.plugin.test_verify_report import TARGETS, cutover_script, flip_one_byte, verify
 
@@ -78,9 +79,8 @@ class Archived:
 def gate_run(work: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith("CUTOVER_")}
     return subprocess.run([sys.executable, "-m", "pytest", "test_checks.py", "--target", "t", "--reports-dir",
-                           "reports", "--partial", "-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p",
-                           "no:anyio", *args], cwd=work, env={**base, **(env or {})}, capture_output=True,
-                          text=True, timeout=180, check=False)
+                           "reports", "--partial", "-p", "no:cacheprovider", *UNUSED_PLUGINS, *args], cwd=work,
+                          env={**base, **(env or {})}, capture_output=True, text=True, timeout=180, check=False)
 
 
 def the_run(work: Path) -> Path:

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.inner_runs import UNUSED_PLUGINS
+
 TARGETS = """
 [targets.t]
 source = { uri = "mongodb://127.0.0.1:1/db" }
@@ -55,7 +57,7 @@ def archived(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (work / "test_checks.py").write_text(CHECKS, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("CUTOVER_")}
     done = subprocess.run([sys.executable, "-m", "pytest", "test_checks.py", "--target", "t", "--reports-dir",
-                           "reports", "-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:anyio"],
+                           "reports", "-p", "no:cacheprovider", *UNUSED_PLUGINS],
                           cwd=work, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 1, done.stdout + done.stderr   # the _User blocker fails: a run like any other
     (run,) = (p for p in (work / "reports" / "t").iterdir() if p.is_dir())

@@ -27,6 +27,7 @@ from cutover.run.record import verify_manifest
 from cutover.sandbox.__main__ import READY_LINE
 from cutover.sandbox.cache_dir import default_cache_dir
 from cutover.sandbox.process import port_open
+from tests.inner_runs import UNUSED_PLUGINS
 from tests.proctable import alive, command, descendants, listening_ports, wait_gone
 
 pytestmark = pytest.mark.sandbox
@@ -98,7 +99,8 @@ def launched() -> Iterator[list[Launched]]:
 
 def demo(tmp_path: Path, launched: list[Launched], *args: str, scale: int = 300) -> Launched:
     argv = [sys.executable, "-m", "pytest", "--target", "demo", "--scale", str(scale),
-            f"--reports-dir={tmp_path / 'reports'}", "-p", "no:randomly", "-p", "tests.close_spy", "-v", *args]
+            f"--reports-dir={tmp_path / 'reports'}", "-p", "no:randomly", *UNUSED_PLUGINS, "-p", "tests.close_spy",
+            "-v", *args]
     run = Launched(tmp_path, argv)
     launched.append(run)
     return run

@@ -22,6 +22,7 @@ from cutover.model import Target
 from cutover.run.config_dump import dump_target
 from cutover.sandbox.stack import Sandbox
 from cutover_pytest.selection import BUNDLED
+from tests.inner_runs import UNUSED_PLUGINS
 
 REPO = Path(__file__).resolve().parents[2]
 SCENARIO_SCALE = int(os.environ.get("CUTOVER_SCENARIO_SCALE", "600"))
@@ -74,7 +75,7 @@ def checks_command(directory: Path, target: Target, *args: str,
     targets_file.write_text(text, encoding="utf-8")
     paths = [str(BUNDLED / name) for name in only] + (["--partial"] if only else [])
     cmd = [sys.executable, "-m", "pytest", *paths, "--target", target.name, f"--targets-file={targets_file}",
-           f"--reports-dir={directory / 'reports'}", "-q", "-p", "no:randomly", *args]
+           f"--reports-dir={directory / 'reports'}", "-q", "-p", "no:randomly", *UNUSED_PLUGINS, *args]
     return cmd, env
 
 

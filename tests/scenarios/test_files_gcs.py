@@ -20,6 +20,7 @@ from cutover.sandbox.gcs_client import GCSClient, copy_bucket
 from cutover.sandbox.gcs_server import gcs_endpoint, gcs_service
 from cutover.sandbox.process import free_port, start_all, stop_all
 from cutover.sandbox.stack import SOURCE_BUCKET, Sandbox
+from tests.inner_runs import UNUSED_PLUGINS
 
 SOURCE_GCS_BUCKET = "parse-legacy-gcs"
 TARGET_LOCATION = "EUROPE-WEST1"
@@ -157,7 +158,7 @@ def test_builtin_demo_gcs_passes_files_and_api_04(tmp_path: Any) -> None:
     tests = ("test_referenced_files_resolve or test_no_parse_hosted_files or test_store_configuration or "
              "test_no_orphaned_files or test_file_round_trip")
     cmd = [sys.executable, "-m", "pytest", "--target", "demo-gcs", "--partial", "-k", tests, "-q", "-p",
-           "no:randomly", f"--reports-dir={tmp_path / 'reports'}"]
+           "no:randomly", *UNUSED_PLUGINS, f"--reports-dir={tmp_path / 'reports'}"]
     proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=900, check=False)
     record = json.loads(next((tmp_path / "reports" / "demo-gcs").glob("*/record.json")).read_text())
     outcomes = {t["label"]: t["outcome"] for t in record["tests"]}
