@@ -3,16 +3,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from cutover.data import GuardedDatabase, Window
 from cutover.model import Target
 from cutover.rest import ParseClient
-from cutover.session import S3Client, Session
+from cutover.session import Session
 from cutover_pytest.state import RunState, get_state
 from cutover_pytest.telemetry import finished_window
+
+if TYPE_CHECKING:
+    from cutover.session import S3Client
 
 
 def _state(request: pytest.FixtureRequest) -> RunState:
