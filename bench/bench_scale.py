@@ -1,6 +1,6 @@
 """DB-02 on one big class, scaled out three ways, with the peak RSS of every process (issue 17).
 
-    python bench/bench_scale.py --docs 1000000
+    python bench/bench_scale.py --docs 1000000 [--partition-docs 50000] [--seeded FILE]
 
 The servers are two mongoeco wire servers (source and target; pymongo talks to them over TCP as to a mongod)
 on mongoeco's SQLite engine: inserting over the wire runs ~1,000-2,000 documents/s, so 1M documents never
@@ -138,6 +138,9 @@ def main() -> int:
                                                      "copied instead of seeding again")
     parser.add_argument("--timeout", type=float, default=300.0,
                         help="the target's timeout_s: the stand-in counts a big class slower than a MongoDB")
+    parser.add_argument("--partition-docs", type=int, default=20000,
+                        help="the target's partition_docs: the stand-in scans the whole class per partition (a "
+                             "MongoDB reads the _id range from its index), so fewer partitions shorten every leg")
     args = parser.parse_args()
     print(f"load: {os.getloadavg()}", flush=True)
     ports = (free_port(), free_port())
@@ -152,7 +155,7 @@ def main() -> int:
             (cwd / "targets.toml").write_text(
                 f'[targets.big]\nsource = {{ uri = "{mongo_uri(ports[0], "app")}" }}\n'
                 f'database = {{ uri = "{mongo_uri(ports[1], "app")}" }}\n'
-                f"[targets.big.thresholds]\ntimeout_s = {args.timeout}\n")
+                f"[targets.big.thresholds]\ntimeout_s = {args.timeout}\npartition_docs = {args.partition_docs}\n")
             legs(cwd)
             print(f"load: {os.getloadavg()}")
         finally:
