@@ -8,16 +8,15 @@ when known), *missing* (the store answered: 4xx, empty body, wrong size) and *er
 answer: timeout, connection failure, 5xx/429 still there after the retries): errors mean
 "could not verify", never "resolved". A host that gives no answer at all (timeout, refused) to as many
 requests in a row as run at once is not asked again in this resolution: its remaining URLs are errors at once,
-instead of one timeout per URL.
+instead of one timeout per URL. (aiohttp is imported where it is used, as in :mod:`cutover.files.probe`.)
 """
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-import aiohttp
 
 from cutover.errors import CouldNotVerify, TargetTimeout, TargetUnreachable
 from cutover.files.content import ContentJudge
@@ -28,6 +27,9 @@ from cutover.files.sampling import Verdict
 from cutover.files.store_index import Counter
 from cutover.files.urls import redact_url
 from cutover.listing import Capped
+
+if TYPE_CHECKING:
+    import aiohttp
 
 SILENT_STREAK = 8     # no answer to this many requests in a row (at least the concurrency): host not asked again
 SizeLookup = Callable[[str], "int | None"]
@@ -190,6 +192,8 @@ async def _expected_size(job: Job, sizes: SizeLookup | None) -> int | None:
 
 async def _judge(run: Run, client: aiohttp.ClientSession, job: Job, answer: Answer) -> Verdict:
     """The content verdict; a store or URL that fails while being read makes it an error, not a pass."""
+    import aiohttp
+
     assert run.judge is not None
     served = job.answer is None      # the URL was asked: its bytes and type are what users get
     read_url = (lambda start, end: read_range(client, job.url, start, end, run)) if served else None
@@ -202,6 +206,8 @@ async def _judge(run: Run, client: aiohttp.ClientSession, job: Job, answer: Answ
 
 async def read_range(client: aiohttp.ClientSession, url: str, start: int, end: int, run: Run) -> bytes:
     """Bytes ``start`` .. ``end`` - 1 of what the URL serves (a whole answer is cut to the range)."""
+    import aiohttp
+
     run.counter.add("get url")
     timeout = aiohttp.ClientTimeout(total=run.options.timeout_s)
     async with client.get(url, timeout=timeout, headers={"Range": f"bytes={start}-{end - 1}"}) as resp:
