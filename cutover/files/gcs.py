@@ -31,7 +31,7 @@ import requests
 from cutover.errors import TargetTimeout, TargetUnreachable, UnexpectedAnswer
 from cutover.files.digests import StoreObject
 from cutover.files.probe import RETRY_STATUSES, backoff_delay, retry_after_s
-from cutover.files.store_index import Counter, Page, StoreIndex
+from cutover.files.store_index import Counter, Page
 
 REAL_ENDPOINT = "https://storage.googleapis.com"
 TOKEN_ENV = "GOOGLE_OAUTH_ACCESS_TOKEN"
@@ -84,10 +84,6 @@ class GCSStore:
         """(name without prefix, object) for every object under ``prefix``."""
         for items, _ in self.pages(bucket, prefix):
             yield from items
-
-    def index(self, bucket: str, prefix: str = "") -> StoreIndex:
-        self.counter.add(f"listings gcs:{bucket}")
-        return StoreIndex(self.listing(bucket, prefix))
 
     def lookup(self, bucket: str, key: str) -> StoreObject | None:
         """One object's size, digests and type, None when absent: the per-object alternative to a listing."""

@@ -169,15 +169,20 @@ def bucket_problems(facts: BucketFacts, declared_region: str, direct_access: boo
     return problems
 
 
-def s3_object_size(s3: Any, bucket: str, key: str) -> int | None:
-    """Size of one object, None when it does not exist."""
+def head_object(s3: Any, bucket: str, key: str, **options: str) -> dict[str, Any] | None:
+    """HeadObject's answer for one object (``options`` such as ChecksumMode), None when it does not exist."""
     try:
-        answer = s3_call(f"HeadObject {key}", lambda: s3.head_object(Bucket=bucket, Key=key))
+        return dict(s3_call(f"HeadObject {key}", lambda: s3.head_object(Bucket=bucket, Key=key, **options)))
     except ClientError as exc:
         if error_code(exc) in _MISSING_CODES:
             return None
         raise UnexpectedAnswer(f"HeadObject {bucket}/{key}: {error_code(exc)}") from exc
-    return int(answer["ContentLength"])
+
+
+def s3_object_size(s3: Any, bucket: str, key: str) -> int | None:
+    """Size of one object, None when it does not exist."""
+    answer = head_object(s3, bucket, key)
+    return None if answer is None else int(answer["ContentLength"])
 
 
 def source_sizes(s3: Any, bucket: str, prefix: str = "") -> Callable[[str], int | None] | None:

@@ -17,11 +17,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from cutover.errors import UnexpectedAnswer
 from cutover.files.digests import StoreObject
-from cutover.files.storage import _MISSING_CODES, error_code, s3_call
+from cutover.files.storage import head_object, s3_call
 
 CHECKSUM_KEYS = ("ChecksumCRC32", "ChecksumCRC32C", "ChecksumCRC64NVME", "ChecksumSHA1", "ChecksumSHA256")
 
@@ -113,21 +110,12 @@ def s3_listing(s3: Any, bucket: str, prefix: str, counter: Counter) -> Iterator[
         yield from items
 
 
-def s3_index(s3: Any, bucket: str, prefix: str, counter: Counter) -> StoreIndex:
-    """The whole listing as a map; ``listings s3:<bucket>`` counts the passes (``list`` counts pages)."""
-    counter.add(f"listings s3:{bucket}")
-    return StoreIndex(s3_listing(s3, bucket, prefix, counter))
-
-
 def s3_lookup(s3: Any, bucket: str, key: str, counter: Counter) -> StoreObject | None:
     """One object's size, ETag and type (HeadObject), None when absent: the per-object alternative to a listing."""
     counter.add(f"lookup s3:{bucket}")
-    try:
-        answer = s3_call(f"HeadObject {key}", lambda: s3.head_object(Bucket=bucket, Key=key))
-    except ClientError as exc:
-        if error_code(exc) in _MISSING_CODES:
-            return None
-        raise UnexpectedAnswer(f"HeadObject {bucket}/{key}: {error_code(exc)}") from exc
+    answer = head_object(s3, bucket, key)
+    if answer is None:
+        return None
     return StoreObject(int(answer.get("ContentLength", 0)), etag=str(answer.get("ETag", "")).strip('"').lower(),
                        content_type=str(answer.get("ContentType", "")))
 
@@ -135,13 +123,9 @@ def s3_lookup(s3: Any, bucket: str, key: str, counter: Counter) -> StoreObject |
 def s3_head(s3: Any, bucket: str, key: str, counter: Counter) -> HeadDetails | None:
     """HeadObject with checksum mode on: content type, encryption and checksums; None when absent."""
     counter.add(f"head s3:{bucket}")
-    try:
-        answer = s3_call(f"HeadObject {key}",
-                         lambda: s3.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED"))
-    except ClientError as exc:
-        if error_code(exc) in _MISSING_CODES:
-            return None
-        raise UnexpectedAnswer(f"HeadObject {bucket}/{key}: {error_code(exc)}") from exc
+    answer = head_object(s3, bucket, key, ChecksumMode="ENABLED")
+    if answer is None:
+        return None
     sums = {k.removeprefix("Checksum").lower(): str(answer[k]) for k in CHECKSUM_KEYS if answer.get(k)}
     return HeadDetails(str(answer.get("ContentType", "")), str(answer.get("ServerSideEncryption", "")), sums)
 

@@ -123,32 +123,35 @@ class _Side:
 
 
 def _source_side(session: Any, out: Stores) -> _Side | None:
-    files, timeout = session.target.files, session.target.thresholds.timeout_s
-    bucket = files.source_bucket
-    if bucket and files.source_adapter == "gcs":
-        gcs = out.source_gcs = session.keep(GCSStore(files.source_endpoint_url or files.endpoint_url, timeout,
-                                                     out.counter))
-        return _Side("source", f"gcs:{bucket}", lambda: gcs.pages(bucket), lambda n: gcs.lookup(bucket, n))
-    if bucket:
-        s3 = session.source_s3
-        return _Side("source", f"s3:{bucket}", _guarded(lambda: s3_pages(s3, bucket, "", out.counter), bucket,
-                                                         "source"), lambda n: s3_lookup(s3, bucket, n, out.counter))
-    return None
+    files = session.target.files
+    if not files.source_bucket:
+        return None
+    adapter = "gcs" if files.source_adapter == "gcs" else "s3"
+    return _bucket_side(session, out, "source", adapter, files.source_bucket, "",
+                        files.source_endpoint_url or files.endpoint_url)
 
 
 def _target_side(session: Any, out: Stores) -> _Side | None:
-    files, timeout = session.target.files, session.target.thresholds.timeout_s
-    bucket, prefix = files.bucket, files.prefix
-    if files.adapter == "gcs" and bucket:
-        gcs = out.target_gcs = session.keep(GCSStore(files.endpoint_url, timeout, out.counter))
-        return _Side("target", f"gcs:{bucket}/{prefix}", lambda: gcs.pages(bucket, prefix),
-                     lambda n: gcs.lookup(bucket, prefix + n))
-    if files.adapter == "s3" and bucket:
-        s3 = session.s3
-        return _Side("target", f"s3:{bucket}/{prefix}",
-                     _guarded(lambda: s3_pages(s3, bucket, prefix, out.counter), bucket, "target"),
-                     lambda n: s3_lookup(s3, bucket, prefix + n, out.counter))
-    return None
+    files = session.target.files
+    if files.adapter not in ("gcs", "s3") or not files.bucket:
+        return None
+    return _bucket_side(session, out, "target", files.adapter, files.bucket, files.prefix, files.endpoint_url)
+
+
+def _bucket_side(session: Any, out: Stores, role: str, adapter: str, bucket: str, prefix: str,
+                 endpoint: str) -> _Side:
+    """One bucket read through its store's API (the target's label names its prefix, the source has none)."""
+    label = f"{adapter}:{bucket}" + (f"/{prefix}" if role == "target" else "")
+    if adapter == "gcs":
+        gcs = session.keep(GCSStore(endpoint, session.target.thresholds.timeout_s, out.counter))
+        if role == "source":
+            out.source_gcs = gcs
+        else:
+            out.target_gcs = gcs
+        return _Side(role, label, lambda: gcs.pages(bucket, prefix), lambda n: gcs.lookup(bucket, prefix + n))
+    s3 = session.source_s3 if role == "source" else session.s3
+    return _Side(role, label, _guarded(lambda: s3_pages(s3, bucket, prefix, out.counter), bucket, role),
+                 lambda n: s3_lookup(s3, bucket, prefix + n, out.counter))
 
 
 def _read_store(session: Any, out: Stores, references: int | None, side: _Side | None) -> Index | None:
