@@ -35,6 +35,7 @@ class IndexWriter:
 
     def __init__(self, path: Path | None, bound: int = MEMORY_BOUND) -> None:
         self.path, self.bound = path, bound
+        self._shared = path is not None     # other processes read the file: written whatever the plan's size
         self._held = StoreIndex()
         self._db: sqlite3.Connection | None = None
         self._owned: Path | None = None     # the temporary directory this writer made
@@ -55,10 +56,12 @@ class IndexWriter:
         if plan.strategy == "lookups":
             self._held = StoreIndex()
             self._restart()
-        if self._db is None and self.path is not None:     # a shared file is written, small or not
+        if self._db is None and self._shared:     # a shared file is written, small or not
             self._open()
             self._insert(self._held.items())
         if self._db is None:
+            if plan.strategy == "lookups":
+                self.discard()      # the temporary directory of pages a private listing had spilled
             return self._held if plan.strategy == "listing" else None
         self._db.execute("INSERT INTO plan VALUES (?, ?, ?, ?, ?)",
                          (plan.store, plan.strategy, plan.references, plan.pages, plan.objects))
@@ -136,6 +139,11 @@ class DiskIndex(Mapping[str, StoreObject]):
                 self._len = int(self._db.execute("SELECT count(*) FROM objects").fetchone()[0])
         return self._len
 
+    def plan(self) -> StorePlan:
+        """The plan the writer recorded with the objects."""
+        with self._lock:
+            return StorePlan(*self._db.execute("SELECT store, strategy, refs, pages, objects FROM plan").fetchone())
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
@@ -146,9 +154,7 @@ class DiskIndex(Mapping[str, StoreObject]):
 def load(path: Path, bound: int = MEMORY_BOUND) -> Listed:
     """A listing file another process wrote: its plan, and its objects (in memory up to ``bound``, else on disk)."""
     index = DiskIndex(path)
-    with index._lock:
-        row = index._db.execute("SELECT store, strategy, refs, pages, objects FROM plan").fetchone()
-    plan = StorePlan(*row)
+    plan = index.plan()
     if plan.strategy == "lookups":
         index.close()
         return Listed(plan, None)
