@@ -7,6 +7,7 @@ terminal, the HTML report, and the archived run directory.
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -21,7 +22,7 @@ from cutover.run.record import now
 from cutover.run.results import CheckRecord
 from cutover.run.verification import CriterionResult
 from cutover.run.waivers import Waiver, unmatched
-from cutover_pytest import archive, htmlreport, probing, reachability, resuming, sharding, signing
+from cutover_pytest import archive, htmlreport, planning, probing, reachability, resuming, sharding, signing
 from cutover_pytest.handover import COMMANDS, RUN, Handover, collected_path
 from cutover_pytest.live_ahead import start as start_live_ahead
 from cutover_pytest.records import fold, new_record
@@ -44,6 +45,8 @@ class Controller:
         self.gate: Gate | None = None
         self.worker_commands: list[dict[str, Any]] = []    # MongoDB commands xdist workers sent
         self.not_run = ""                                  # why the run ended before any verdict
+        self.planner = planning.Planner(state)             # plans once for the xdist workers
+        self.plan_file: Path | None = None                 # where the workers find it
         self._changes: dict[str, Any] | None = None
 
     @property
@@ -94,17 +97,21 @@ class Controller:
         report.title = f"cutover: {self.state.target.name} {self.state.run_id}"
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
-        """Before xdist starts its workers (its hook is trylast): the probe sweep, once per run."""
+        """Before xdist starts its workers (its hook is trylast): the probe sweep, once per run; then the plan,
+        in a thread, while the workers start."""
         if not self.scope.collect_only:
             probing.start_probe_phase(self.state.target, self.state.session, self.state.read_only)
+        if session.config.pluginmanager.has_plugin("dsession"):
+            self.plan_file = self.planner.start(session.config)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:
-        """pytest-xdist: hand the run to each worker (workers open their own clients)."""
+        """pytest-xdist: hand the run to each worker (workers open their own clients), and where they find the
+        run's plan."""
         state, phase = self.state, probing.probe_phase(self.state.session)
         node.workerinput[RUN] = Handover(
             state.target, state.run_id, state.run_dir, state.started, state.scratch, state.waivers,
-            phase.baseline if phase is not None else None).pack()
+            phase.baseline if phase is not None else None, self.plan_file).pack()
 
     # -- collection -----------------------------------------------------------------------------------------
     @pytest.hookimpl(trylast=True)
@@ -237,5 +244,6 @@ class Controller:
             "mongo_commands": {"allow_blocking_commands": target.allow_blocking_commands,
                                **merge_facts([state.session.commands.facts(), *self.worker_commands])},
             "probes": probing.probe_record(probing.probe_phase(state.session), self.records.values()),
-            **sharding.record_fields(state.run_dir), **resuming.record_fields(self.config, state.run_dir)}
+            **sharding.record_fields(state.run_dir), **resuming.record_fields(self.config, state.run_dir),
+            **planning.record_fields(self.config, state)}
         archive.write_run(state.run_dir, meta, body, self.records.values(), target.secrets, signer)

@@ -34,6 +34,12 @@ def select(positionals: list[str], extra: list[str], invocation_dir: Path) -> Se
     return Selection(args, narrowed=not any(_path(a, invocation_dir) == BUNDLED for a in args))
 
 
+def plans_data(args: list[str]) -> bool:
+    """Whether these selected paths hold the bundled data checks (DB-01, DB-02), which parametrize over the plan."""
+    data = BUNDLED / "test_data.py"
+    return any(Path(arg.partition("::")[0]).resolve() in (BUNDLED, data) for arg in args)
+
+
 def rootdir(positionals: list[str], extra: list[str], invocation_dir: Path) -> Path:
     """``ROOT``, or the common ancestor of it and every path a team gave that exists outside it."""
     paths = [_path(a, invocation_dir) for a in [*positionals, *extra]]

@@ -26,6 +26,7 @@
     commands.py      the allowlist of MongoDB commands and the client that keeps to it; the command log
     mongo_client.py  opening a MongoDB client the careful way (timeouts, allowlist, command log)
     pace.py          a documents-per-second cap for the heavy reads
+    plan.py          DB-01's counts and DB-02's units, computed once per run and handed to its processes
 
 CLI-01 lives here because its fact is a server-side count over the target database's `_Installation`.
 """
@@ -46,6 +47,7 @@ from cutover.data.health_series import Series
 from cutover.data.inventory import VOLATILE_CLASSES, CollectionInfo, CountPair, call, is_parse_class
 from cutover.data.longkeys import INDEX_KEY_LIMIT, IndexCoverage, LongKeys, ServerFacts
 from cutover.data.mongo_client import open_mongo
+from cutover.data.plan import DataPlan
 from cutover.data.queries import Coverage
 from cutover.data.rest_reader import ClassSchema, RestReader, SourceReader
 from cutover.data.source_compare import not_verifiable
@@ -65,6 +67,7 @@ __all__ = [
     "CountPair",
     "Coverage",
     "DataFacts",
+    "DataPlan",
     "DataSource",
     "DeclaredIndexes",
     "GuardedClient",

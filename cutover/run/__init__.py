@@ -11,7 +11,9 @@
     history.py       what changed since the previous run; reports/<target>/index.html
     config_dump.py   a Target written back as a targets file (the sandbox's snippet, scenario tests)
     extras.py        which requirements of an extra are missing (`cutover[sandbox]`)
-    cli.py           the `cutover` command: verify-report, criteria
+    plan_file.py     the plan file a planning job writes and the shards read (counts, DB-02's units)
+    plan_command.py  `cutover plan`: the planning job
+    cli.py           the `cutover` command: verify-report, criteria, merge, plan
 """
 from cutover.run.config_dump import dump_target
 

@@ -1,5 +1,6 @@
 """The ``cutover`` console script: ``cutover verify-report DIR [--key PUB]`` re-hashes an archived run and checks
 its signature; ``cutover merge RUN_DIR...`` joins shard runs into one (:mod:`cutover.run.merge_command`);
+``cutover plan --target NAME`` writes the plan file the shards of a CI matrix read (:mod:`cutover.run.plan_command`);
 ``cutover keygen DIR`` makes the key pair that signs runs; ``cutover criteria`` prints the catalogue
 of criteria (the text of docs/CHECKS.md, generated from the registry).
 
@@ -43,7 +44,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     merge.add_argument("--key", type=Path, metavar="PUB", help="the public key every shard must be signed with")
     merge.add_argument("--sign-key", type=Path, metavar="PATH", help="sign the merged run with this private key")
     merge.add_argument("--partial", action="store_true", help="as a gate run's --partial")
+    plan = sub.add_parser("plan", help="count and partition the target's classes once, for shards (--plan FILE)")
+    plan.add_argument("--target", required=True, help="named target from the targets file")
+    plan.add_argument("--targets-file", type=Path, default=Path("targets.toml"), help="default: ./targets.toml")
+    plan.add_argument("--output", type=Path, default=Path("plan.json"), help="default: ./plan.json")
+    plan.add_argument("--sample", type=int, default=0, metavar="N", help="as the shards' --sample N")
     args = parser.parse_args(argv)
+    if args.command == "plan":
+        from cutover.run.plan_command import plan_command
+
+        return plan_command(args.target, args.targets_file, args.output, args.sample)
     if args.command == "merge":
         from cutover.run.merge_command import merge_command
 

@@ -45,6 +45,7 @@ _ENUMS: dict[tuple[str, ...], tuple[str, ...]] = {
 }
 _OPTIONAL_ENUMS = frozenset({("scans", "read_preference"), ("files", "source_adapter")})   # "" means "not set"
 PROBE_SIDE_EFFECTS = ("undo", "report")
+MAX_TENANT_CLASSES = 9999   # the sandbox names them Tenant0001 ... Tenant9999
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class SandboxSpec:
     live: model.SandboxLive | None = None  # live mode: app traffic on the source, a lagged sync to the target
     source_kind: str = "mongodb"           # rest: the source Parse Server's API; export: a JSON export written from it
     files_store: str = "s3"                # gcs: the target Parse Server stores files in GCS (two emulators)
+    classes: int = 0                       # a multi-tenant app: this many small classes besides the seeded app's
 
 
 # Built-in targets: served by the embedded sandbox, they need no targets file. A file's target of the same name
@@ -124,7 +126,8 @@ def _sandbox_spec(path: Path, name: str, raw: dict[str, Any]) -> SandboxSpec:
         extra.add("sandbox.name")
     if extra:
         raise ConfigError(f"{path}: targets.{name}.{sorted(extra)[0]}: a sandbox target takes only "
-                          "'sandbox' (a table with 'scale', 'live', 'source_kind' and 'files_store') and 'production'")
+                          "'sandbox' (a table with 'scale', 'classes', 'live', 'source_kind' and 'files_store') and "
+                          "'production'")
     box = raw["sandbox"]
     if box is True:
         box = {}
@@ -134,6 +137,9 @@ def _sandbox_spec(path: Path, name: str, raw: dict[str, Any]) -> SandboxSpec:
     if spec.scale < 1:
         raise ConfigError(f"{path}: targets.{name}.sandbox.scale: expected a positive integer, "
                           f"got {spec.scale}")
+    if not 0 <= spec.classes <= MAX_TENANT_CLASSES:
+        raise ConfigError(f"{path}: targets.{name}.sandbox.classes: expected 0 to {MAX_TENANT_CLASSES}, "
+                          f"got {spec.classes}")
     return dataclasses.replace(spec, production=_convert(
         path, f"targets.{name}.production", bool, raw.get("production", False), {}, []))
 

@@ -103,11 +103,12 @@ class Sandbox:
     """A running sandbox; use as a context manager or call :meth:`stop`."""
 
     def __init__(self, run_dir: Path, scale: int = 3000, cache_dir: Path | None = None,
-                 files_store: str = "s3") -> None:
+                 files_store: str = "s3", classes: int = 0) -> None:
         self.run_dir = Path(run_dir)
         self.files_store = files_store    # "gcs": the target Parse Server stores files in GCS (demo-gcs)
         self.gcs: GcsEndpoints | None = None
         self.scale = scale
+        self.classes = classes            # small classes of a multi-tenant app besides the seeded app's
         self.cache_dir = Path(cache_dir or default_cache_dir())
         self.node: NodeRuntime | None = None
         self.keys = {k: secrets.token_hex(16) for k in ("master_key", "rest_key", "javascript_key", "file_key")}
@@ -206,7 +207,7 @@ class Sandbox:
     # -- the start, step by step ----------------------------------------------------------------------
     def _start(self, pool: ThreadPoolExecutor, t0: float) -> None:
         self.node = node_runtime()  # a bad CUTOVER_NODE fails the start before anything runs
-        plan = Plan.for_scale(self.scale, SEED, with_gridfs=True)
+        plan = Plan.for_scale(self.scale, SEED, with_gridfs=True, classes=self.classes)
         pki = pool.submit(self._make_pki)
         stores = self._spawn_stores()
         src, dst = self.db(self.ep.source_uri), self.db(self.ep.target_uri)
