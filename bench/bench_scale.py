@@ -11,8 +11,9 @@ every document: ~8,000 documents/s), which every leg pays alike. Then the bundle
 DB-02 check (``test_content``, ``--partial``) runs against them as real gate runs, one after the other:
 one worker; ``-n 2`` (the controller plans once, the workers divide the partitions); the planning job
 (``cutover plan``), then shard 1/2 and 2/2 reading its plan file (on CI they run side by side: the sum and the
-slowest are printed), then ``cutover merge`` of the two shards. A sampler reads VmHWM (the kernel's peak resident set) of the run's
-process tree every 0.2 s: the controller is the process started, each xdist worker one of its descendants.
+slowest are printed), then ``cutover merge`` of the two shards. A sampler reads VmHWM (the kernel's peak
+resident set) of the run's process tree every 0.2 s: the controller is the process started, each xdist worker
+one of its descendants.
 Goal: every process under 300 MB. Ratios are measured in one run, so the machine's load hits every leg.
 """
 from __future__ import annotations
