@@ -41,10 +41,12 @@ def criteria_of(records: Mapping[str, CheckRecord], tally: Tally, target: Target
 
 def conclude(records: Mapping[str, CheckRecord], criteria: Mapping[str, CriterionResult], tally: Tally,
              scope: Scope, exitstatus: int, preflight: Preflight | None = None) -> Gate:
-    """The gate of the run; what the preflight found unreachable comes first in its line."""
+    """The gate of the run. What the preflight found unreachable comes first in its line when checks could not
+    verify (a run of checks that reach no component owes the dead ones nothing)."""
     reason, code = not_run(tally, scope, exitstatus)
     verified = {cid: result.verified for cid, result in criteria.items()}
-    dead = [r.component for r in preflight.dead] if preflight is not None else []
+    errored = any(r.outcome == "error" for r in records.values())
+    dead = [r.component for r in preflight.dead] if preflight is not None and errored else []
     return judge(records.values(), verified, partial=scope.partial, not_run=reason, not_run_exit=code,
                  unreachable=dead, components=len(preflight.results) if preflight is not None else 0)
 

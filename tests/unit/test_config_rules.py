@@ -21,6 +21,7 @@ source = { uri = "mongodb://src.example.com/src" }
 database = { uri = "mongodb://db.example.com/app" }
 """
 TH = "[targets.t.thresholds]\n"
+DB = '[targets.t]\nsource = {{ uri = "mongodb://h/s" }}\ndatabase = {{ uri = "{}" }}\n'
 FILES = '[targets.t.files]\nadapter = "s3"\n'
 
 
@@ -84,9 +85,9 @@ def test_sandbox_live_values_and_their_sum(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("text", "expected"), [
     ('[targets.t]\nsource = { uri = "mongodb://h/s" }\ndatabase = { uri = "" }\n',
      "targets.t.database.uri: empty; a value is required"),
-    ('[targets.t]\nsource = { uri = "mongodb://h/s" }\ndatabase = { uri = "mongodb+srv://cluster.example.net:27017/app" }\n',
+    (DB.format('mongodb+srv://cluster.example.net:27017/app'),
      "targets.t.database.uri: mongodb+srv:// takes one host name and no port"),
-    ('[targets.t]\nsource = { uri = "mongodb://h/s" }\ndatabase = { uri = "mongodb+srv://a.example.net,b.example.net/app" }\n',
+    (DB.format('mongodb+srv://a.example.net,b.example.net/app'),
      "targets.t.database.uri: mongodb+srv:// takes one host name and no port"),
     ('[targets.t]\nsource = { uri = "mongodb://h/s" }\ndatabase = { uri = "mongodb://u:p@ss@h/app" }\n',
      "targets.t.database.uri: the user name or password holds '@' unencoded, so the host is misread; percent-encode"),
@@ -98,7 +99,7 @@ def test_sandbox_live_values_and_their_sum(tmp_path: Path) -> None:
      "targets.t.database.uri: option 'tls': The value of tls must be 'true' or 'false' (the driver would ignore it)"),
     ('[targets.t]\nsource = { uri = "mongodb://h/s" }\ndatabase = { uri = "mongodb://h/app?retryWritez=true" }\n',
      "targets.t.database.uri: option 'retryWritez': Unknown option"),
-    ('[targets.t]\nsource = { uri = "mongodb://h/s" }\ndatabase = { uri = "mongodb+srv://c.example.net/app?tls=maybe" }\n',
+    (DB.format('mongodb+srv://c.example.net/app?tls=maybe'),
      "targets.t.database.uri: option 'tls'"),
 ])
 def test_uri_rules(tmp_path: Path, text: str, expected: str) -> None:

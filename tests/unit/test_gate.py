@@ -8,7 +8,8 @@ from cutover.run.gate import EXIT_INCOMPLETE, decide, judge
 from cutover.run.results import CheckRecord, WaiverNote
 
 
-def entry(outcome: str, severity: str | None = "blocker", waived: bool = False, criterion: str = "DB-01") -> CheckRecord:
+def entry(outcome: str, severity: str | None = "blocker", waived: bool = False,
+          criterion: str = "DB-01") -> CheckRecord:
     return CheckRecord(f"t.py::t[{criterion}]", criterion, criterion, severity or "", outcome=outcome,
                        waiver=WaiverNote("known, ticket OPS-1", "2099-01-01") if waived else None)
 

@@ -43,7 +43,8 @@ def merged(capsys: pytest.CaptureFixture[str], run: Path, reports: Path) -> tupl
     ({**RECORD, "shard": {**PLAN, "index": "two"}}, None, "record.json: shard: invalid literal for int()"),
     ({**RECORD, "tests": [{k: v for k, v in TEST.items() if k != "id"}]}, None, "record.json: tests[0]: no 'id'"),
     ({**RECORD, "tests": [{**TEST, "duration": "slow"}]}, None, "record.json: tests[0]: could not convert"),
-    ({**RECORD, "tests": [{**TEST, "criterion": "XX-99"}]}, None, "tests[0]: criterion 'XX-99' is not in the catalogue"),
+    ({**RECORD, "tests": [{**TEST, "criterion": "XX-99"}]}, None,
+     "tests[0]: criterion 'XX-99' is not in the catalogue"),
     ({**RECORD, "tests": "all"}, None, "record.json: 'tests' is not a list"),
     ([1, 2], None, "record.json: not a JSON object"),
 ])
@@ -88,7 +89,7 @@ def mutated(draw: st.DrawFn) -> dict[str, Any]:
     return record
 
 
-@settings(max_examples=150, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+@settings(max_examples=60, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                                      HealthCheck.function_scoped_fixture])
 @given(record=mutated())
 def test_any_rewritten_record_merges_or_fails_in_one_line(tmp_path_factory: pytest.TempPathFactory,
@@ -100,3 +101,24 @@ def test_any_rewritten_record_merges_or_fails_in_one_line(tmp_path_factory: pyte
         assert err.count("\n") == 1 and err.startswith("error: "), err
     else:
         assert code in (0, 1, 6) and err == "", err
+
+
+@pytest.mark.parametrize("argv", [["bogus"], [], ["merge"], ["verify-report"], ["keygen"], ["merge", "x", "--key"],
+                                  ["criteria", "--nope"]])
+def test_every_usage_mistake_of_the_command_is_one_line(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(argv)
+    err = capsys.readouterr().err
+    assert done.value.code == 4 and err.count("\n") == 1 and err.startswith("cutover") and ": error: " in err, err
+    assert "run_dir" not in err   # an argument's own name never shows
+
+
+@pytest.mark.parametrize("command", ["verify-report", "merge", "keygen"])
+def test_a_path_that_is_not_what_the_command_needs_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                                command: str) -> None:
+    afile = tmp_path / "afile"
+    afile.write_text("x", encoding="utf-8")
+    argv = [command, str(afile), *(["--reports-dir", str(tmp_path / "r")] if command == "merge" else [])]
+    assert main(argv) == 4
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(afile) in err, err
