@@ -20,6 +20,8 @@ import difflib
 import ipaddress
 import re
 
+from cutover.redact import cut
+
 _AWS_AREAS = ("us", "eu", "ap", "sa", "ca", "me", "af", "il", "mx", "cn", "eusc")
 _AWS_REGION = re.compile(r"(?P<area>[a-z]{2,4})(-(gov|iso[a-z]?|de))?-[a-z]+-\d+")
 _GCS_LOCATION = re.compile(r"[a-z]+-[a-z]+\d+|us|eu|asia|nam\d+|eur\d+|asia\d+")
@@ -88,7 +90,7 @@ def s3_bucket(name: str, region: str, compatible: bool) -> str:
     if legacy_ok and _LEGACY_S3.fullmatch(name):
         return ""
     where = "" if legacy_ok else f" (only buckets of us-east-1 made before 2018 may differ, and this is {region})"
-    return (f"'{_shown(name)}' breaks S3's bucket naming rules: 3 to 63 lowercase letters, digits, '.' and '-', "
+    return (f"'{cut(name, 80)}' breaks S3's bucket naming rules: 3 to 63 lowercase letters, digits, '.' and '-', "
             f"beginning and ending with a letter or digit{where}")
 
 
@@ -100,16 +102,16 @@ def gcs_bucket(name: str) -> str:
         if name.startswith("goog") or "google" in name:
             return f"'{name}': GCS refuses bucket names beginning with 'goog' or holding 'google'"
         return ""
-    return (f"'{_shown(name)}' breaks GCS's bucket naming rules: 3 to 63 lowercase letters, digits, '-', '_' and "
+    return (f"'{cut(name, 80)}' breaks GCS's bucket naming rules: 3 to 63 lowercase letters, digits, '-', '_' and "
             "'.', beginning and ending with a letter or digit")
 
 
 def _bucket_shape(name: str) -> str:
     """The mistakes of shape: a URL or a path where the bare name belongs."""
     if "://" in name:
-        return f"'{_shown(name)}': the bucket's name alone, without a scheme (bucket = \"my-files\")"
+        return f"'{cut(name, 80)}': the bucket's name alone, without a scheme (bucket = \"my-files\")"
     if "/" in name:
-        return f"'{_shown(name)}': the bucket's name alone; a path inside it goes into prefix"
+        return f"'{cut(name, 80)}': the bucket's name alone; a path inside it goes into prefix"
     return ""
 
 
@@ -119,7 +121,3 @@ def _ip_address(name: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _shown(name: str) -> str:
-    return name if len(name) <= 80 else name[:77] + "..."

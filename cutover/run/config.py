@@ -23,7 +23,7 @@ from typing import Any
 from cutover import model
 from cutover.errors import ConfigError
 from cutover.ranges import range_of, within
-from cutover.redact import redact_text
+from cutover.redact import cut, redact_text
 from cutover.run import env_vars, target_rules, uri_rules
 from cutover.run.env_vars import REFERENCE, SECRET_KEYS
 
@@ -112,8 +112,7 @@ def unknown_target(path: Path, name: str, targets: Mapping[str, Any], exists: bo
     near = [n for n in names if abs(len(n) - len(name)) <= 3][:5000]
     close = difflib.get_close_matches(name, near + sorted(BUILTIN_TARGETS), n=1)
     where = "" if exists else " (no such file: pass --targets-file PATH)"
-    shown = name if len(name) <= 60 else name[:57] + "..."
-    return (f"{path}: unknown target '{shown}'{f'; did you mean {close[0]!r}?' if close else ''}; known targets: "
+    return (f"{path}: unknown target '{cut(name)}'{f'; did you mean {close[0]!r}?' if close else ''}; known targets: "
             f"{known}{where}; built-in targets: {', '.join(sorted(BUILTIN_TARGETS))}")
 
 
@@ -283,8 +282,7 @@ def _check_enum(path: Path, key: str, value: str) -> None:
     parts = tuple(key.split(".")[-2:])
     allowed = _ENUMS.get(parts)
     if allowed and value not in allowed and not (value == "" and parts in _OPTIONAL_ENUMS):
-        shown = value if len(value) <= 60 else value[:57] + "..."
-        raise ConfigError(f"{path}: {key}: expected one of {', '.join(allowed)}, got {shown!r}")
+        raise ConfigError(f"{path}: {key}: expected one of {', '.join(allowed)}, got {cut(value)!r}")
 
 
 def _one_line(message: str) -> str:

@@ -10,9 +10,9 @@ Verdicts, most severe first (the README's exit code table says the same):
     GATE: PARTIAL PASS (n/25 criteria)        the same, when the user asked for a narrowed run (--partial)
     GATE: PASS                                every applicable criterion verified, nothing gating failed
 
-When the preflight found components unreachable, a FAIL or INCOMPLETE line says so first: ``GATE: FAIL - not
-verified: 7 of 7 components unreachable (source database, target database, ...); 9 blockers (...)``: a run that
-could reach nothing must not read like a run full of defects.
+When the preflight found components unreachable and checks could not verify, a FAIL or INCOMPLETE line says so
+first, ``GATE: FAIL - not verified: 7 of 7 components unreachable (source database, target database, ...);
+9 blockers (...)``: a run that could reach nothing must not read like a run full of defects.
 """
 from __future__ import annotations
 

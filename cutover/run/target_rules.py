@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from cutover import model
+from cutover.redact import cut
 from cutover.run import cloud_names
 from cutover.run.criteria import CRITERIA, SEVERITIES
 
@@ -26,8 +27,7 @@ def target_name(name: str) -> str:
     """'' when ``name`` is safe as a directory name under the reports directory, else why not."""
     if _TARGET_NAME.fullmatch(name) and name not in (".", ".."):
         return ""
-    shown = name if len(name) <= 60 else name[:57] + "..."
-    return (f"target name {shown!r} cannot name a directory under the reports directory: use letters, digits, "
+    return (f"target name {cut(name)!r} cannot name a directory under the reports directory: use letters, digits, "
             "'.', '-' and '_' (at most 100, beginning with a letter, digit or '_')")
 
 
@@ -149,5 +149,5 @@ def _close(word: str, names: Iterable[str]) -> str:
 
 
 def _shown(value: str) -> str:
-    """A value as a message shows it: quoted, and cut at 60 characters (a file may hold anything)."""
-    return repr(value if len(value) <= 60 else value[:57] + "...")
+    """A value as a message shows it: quoted, cut at 60 characters."""
+    return repr(cut(value))

@@ -12,7 +12,6 @@ in-process in tests/unit/test_first_contact.py):
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -75,10 +74,9 @@ def test_a_dead_waiver_or_checks_path_stops_the_run_before_any_component_is_reac
     args = ["--waivers", "waivers.toml"] if mistake == "waiver" else ["--checks", "team-checks/"]
     if mistake == "checks":
         tree.path.joinpath("waivers.toml").unlink()
-    started = time.monotonic()
     result = run(tree, "--target", "t", *args)
     (line,) = error_lines(result)
-    assert result.ret == 4 and hole.accepted == 0 and time.monotonic() - started < 20, result.stdout.str()
+    assert result.ret == 4 and hole.accepted == 0, result.stdout.str()   # the preflight would have connected
     expected = ("waivers[0].test: 'GameScore.*' matches no check of DB-06" if mistake == "waiver"
                 else "ERROR: --checks team-checks/: no such file or directory")
     assert expected in line and "preflight" not in result.stdout.str()
@@ -126,7 +124,7 @@ def test_a_run_that_reached_nothing_says_so(tree: pytest.Pytester, monkeypatch: 
     assert "could not list cls" not in output and "could not list unit" not in output
     assert "could not list the classes" in output
     assert "waiver not applied to 6 errors (DB-06[" in output
-    (run_dir,) = (tree.path / "reports" / "t").iterdir()
+    (run_dir,) = (p for p in (tree.path / "reports" / "t").iterdir() if p.is_dir())
     record = json.loads((run_dir / "record.json").read_text(encoding="utf-8"))
     db06 = [t for t in record["tests"] if t["criterion"] == "DB-06" and t.get("outcome") == "error"]
     assert db06 and all(t["verdict"] == "error" and "waiver_refused" in t and "waiver" not in t for t in db06)
