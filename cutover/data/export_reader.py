@@ -129,9 +129,6 @@ class ExportReader:
                 if owning in owners:
                     yield owning, related
 
-    def count(self, cls: str) -> int:
-        return sum(1 for file in self.layout().class_files(cls) for _ in json_stream.objects(file))
-
     def not_verifiable(self, cls: str) -> list[str]:
         """Fields REST never returns that no object of ``cls`` in this export carries (so not compared)."""
         self.runs(cls)

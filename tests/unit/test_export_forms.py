@@ -77,6 +77,15 @@ def test_a_utf8_member_name_without_the_zip_utf8_flag_keeps_its_lookalike_colon(
     assert list(layout(export_files(archive)).relations) == [("Article", "tags")]
 
 
+def test_a_damaged_zip_member_is_one_error_naming_the_file(tmp_path: Path) -> None:
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w") as zf:      # stored, so the text is in the archive as written
+        zf.writestr("Article.json", '{"results": [{"objectId": "a1", "title": "intact"}]}')
+    archive.write_bytes(archive.read_bytes().replace(b"intact", b"broken"))   # the CRC no longer matches
+    with pytest.raises(UnexpectedAnswer, match=r"export file Article\.json is unreadable: Bad CRC-32"):
+        ExportSource(archive).count("Article")
+
+
 def test_back4app_export_relation_file_named_with_u_a789_is_the_relation(tmp_path: Path) -> None:
     found = read_all(FIXTURES / "back4app_2022")
     assert found["classes"] == ["Article", "Tag", "_User"]
