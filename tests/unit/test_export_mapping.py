@@ -11,12 +11,13 @@ import mongomock
 import pytest
 
 from cutover.data import internal_classes, inventory, user_fields
+from cutover.data.content import Partition
 from cutover.data.export_reader import ExportReader
 from cutover.data.facade import DataFacts
 from cutover.data.rest_storage import to_storage
-from cutover.data.source_compare import diff_objects
+from cutover.data.source_compare import JoinPartition, compare_join, diff_objects
 from cutover.data.sources import ExportSource
-from cutover.errors import UnexpectedAnswer
+from cutover.errors import CouldNotVerify, UnexpectedAnswer
 from cutover.model import Database, Source, Target
 
 HASH = "$2a$10$mouAo5ZyzqWsowxbYCgkZMouGB3ox/IFiHnZtxTgc08TsUEVuBuLw"
@@ -149,3 +150,20 @@ def test_internal_classes_are_never_missing_or_extra_and_what_was_left_out_is_sa
 def test_left_out_names_only_the_internal_classes_present() -> None:
     assert internal_classes.left_out(["_User", "_Idempotency", "Post", "_Audience"]) == ["_Audience", "_Idempotency"]
     assert internal_classes.without_internal(["_User", "_SCHEMA", "Post"]) == {"_User", "Post"}
+
+
+def test_relation_rows_an_export_does_not_hold_are_an_error_only_when_the_target_has_some(tmp_path: Path) -> None:
+    """The Dashboard exports no relation rows: the target's rows of such a relation cannot be verified."""
+    reader = ExportReader(export(tmp_path, Post=[{"objectId": "p1"}]))
+    db: Any = mongomock.MongoClient().db
+    unit = JoinPartition("likes", Partition("Post", 0, 1))
+    assert compare_join(reader, db, unit, 10).ok                     # none on either side
+    db["_Join:likes:Post"].insert_one({"owningId": "p1", "relatedId": "u1"})
+    with pytest.raises(CouldNotVerify, match=r"holds no rows of relation Post\.likes .* the target's 1 rows cannot "
+                                             "be verified"):
+        compare_join(reader, db, unit, 10)
+    (tmp_path / "_Join\uff1alikes\uff1aPost.json").write_text('{"results": []}')    # held, and empty: a finding
+    held = ExportReader(tmp_path)
+    assert compare_join(held, db, unit, 10).extra == ("owningId p1 relatedId u1",)
+    held.close()
+    reader.close()
