@@ -26,7 +26,7 @@ from cutover.errors import ConfigError, CouldNotVerify, TargetTimeout
 from cutover.model import Target
 from cutover.reach.breaker import Breaker, Component, Dead
 from cutover.reach.probes import AuthFailed, probe_for, warm_up
-from cutover.security.rights import RightsCheck
+from cutover.security import RightsCheck
 
 GRACE_S = 2.0
 

@@ -29,7 +29,7 @@ from cutover.reach.breaker import (
     Component,
 )
 from cutover.reach.rights_probe import ask_rights, setting_for
-from cutover.security.rights import RightsCheck
+from cutover.security import RightsCheck
 
 S3_AUTH_CODES = frozenset({"InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken",
                            "TokenRefreshRequired", "InvalidClientTokenId"})

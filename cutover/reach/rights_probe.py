@@ -14,7 +14,7 @@ from urllib.parse import unquote
 
 from cutover.model import Target
 from cutover.reach.breaker import GRIDFS_DB, SOURCE_DB, Component
-from cutover.security.rights import GRIDFS, SOURCE, TARGET, RightsCheck, Setting, judge
+from cutover.security import GRIDFS, SOURCE, TARGET, RightsCheck, Setting, judge
 
 SIDES = {SOURCE_DB: SOURCE, GRIDFS_DB: GRIDFS}   # every other MongoDB component is the target database
 UNAUTHORIZED = 13

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cutover.errors import UnexpectedAnswer
-from cutover.run.criteria import CRITERIA
+from cutover.run import CRITERIA
 from cutover.security.privileges import ConnectionStatus, parse_connection_status
 
 SOURCE, TARGET, GRIDFS = "source", "target", "gridfs"    # which database user (the command log's names)

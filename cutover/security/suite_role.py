@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from cutover.security.rights import CLUSTER, DATABASE, GRIDFS, NEEDS, SOURCE, TARGET
+from cutover.security.rights import CLUSTER, DATABASE, GRIDFS, NEEDS, NO_PRIVILEGE, SOURCE, TARGET, Need
 
 ROLE, SOURCE_ROLE, USER = "cutoverReader", "cutoverSourceReader", "cutover"
 TARGET_DB, SOURCE_DB = "app", "legacy"     # stand-ins for the databases the URIs name
@@ -96,10 +96,31 @@ def _json_lines(body: dict[str, object]) -> str:
     return f'{head}, "actions": [\n{items}\n]}}'
 
 
+def needs_table() -> str:
+    """What each action is for: the commands that need it and the criteria left unverified without it."""
+    rows = ["| privilege action | granted on | for | what the suite sends | without it |", "|---|---|---|---|---|"]
+    for need in NEEDS:
+        where = "the cluster" if need.scope == CLUSTER else "the database the URI names"
+        rows.append(f"| {need.action} | {where} | {', '.join(_sides(need))} | {', '.join(need.commands)} | "
+                    f"{_without(need)} |")
+    return "\n".join([*rows, "", f"No privilege is needed for {', '.join(NO_PRIVILEGE)}."])
+
+
+def _sides(need: Need) -> list[str]:
+    names = {SOURCE: "source", TARGET: "target", GRIDFS: "GridFS"}
+    return [names[side] + (f" ({need.when})" if need.when and side == TARGET else "") for side in need.sides]
+
+
+def _without(need: Need) -> str:
+    if need.criteria:
+        return f"not verifiable (ERROR): {', '.join(need.criteria)}"
+    return need.effect
+
+
 def markdown(target_db: str = TARGET_DB, source_db: str = SOURCE_DB) -> str:
-    """The commands, as docs/targets.md holds them and `cutover roles` prints them."""
+    """The table and the commands, as docs/targets.md holds them and `cutover roles` prints them."""
     gridfs = ", ".join(actions(GRIDFS, DATABASE))
-    return "\n".join([
+    return "\n".join([needs_table(), "",
         f"Self-hosted MongoDB, on the target's server (mongosh, as a user administrator; `{target_db}` stands for "
         "the database named in the path of `database.uri`):", "",
         "```js", mongosh(ROLE, TARGET, target_db), "```", "",
