@@ -30,33 +30,38 @@ REPLICA_SET, STORAGE_QUOTA = "on a replica set", "when storage_quota_bytes is de
 
 @dataclass(frozen=True)
 class Need:
-    """One privilege action the suite's user needs on one side."""
+    """One privilege action one database user (source, target or GridFS) needs."""
 
     action: str                    # MongoDB's name of the privilege action
     atlas: str                     # the same action as Atlas custom roles name it
     scope: str                     # DATABASE (the database the URI names) or CLUSTER
     commands: tuple[str, ...]      # what the suite sends that needs it
-    sides: tuple[str, ...]         # whose user needs it
+    side: str                      # whose user needs it
     criteria: tuple[str, ...]      # left unverified without it: their checks ERROR ("could not verify")
     when: str = ""                 # "" (always), REPLICA_SET or STORAGE_QUOTA
     effect: str = ""               # what else goes missing without it (a fact, no criterion)
 
 
-_READS = ("DB-01", "DB-02", "DB-03", "DB-04", "DB-05", "DB-07", "FILE-01", "FILE-02", "FILE-04",
-          "API-02", "API-03", "API-04", "API-05", "API-06", "API-07", "CLI-01")
+_FIND = ("find", "getMore", "aggregate", "count", "distinct", "explain")
+_TARGET_READS = ("DB-01", "DB-02", "DB-03", "DB-04", "DB-05", "DB-07", "FILE-01", "FILE-02", "FILE-04",
+                 "API-02", "API-03", "API-04", "API-05", "API-06", "API-07", "CLI-01")
 NEEDS: tuple[Need, ...] = (
-    Need("find", "FIND", DATABASE, ("find", "getMore", "aggregate", "count", "distinct", "explain"),
-         (SOURCE, TARGET, GRIDFS), _READS),
-    Need("listCollections", "LIST_COLLECTIONS", DATABASE, ("listCollections",), (SOURCE, TARGET),
+    Need("find", "FIND", DATABASE, _FIND, TARGET, _TARGET_READS),
+    Need("listCollections", "LIST_COLLECTIONS", DATABASE, ("listCollections",), TARGET,
          ("DB-01", "DB-02", "DB-03", "DB-04", "DB-07")),
-    Need("listIndexes", "LIST_INDEXES", DATABASE, ("listIndexes",), (SOURCE, TARGET), ("DB-03", "DB-04", "DB-05")),
-    Need("dbStats", "DB_STATS", DATABASE, ("dbStats",), (TARGET,), ("DB-06",), when=STORAGE_QUOTA),
-    Need("serverStatus", "SERVER_STATUS", CLUSTER, ("serverStatus",), (TARGET,), ("DB-06",)),
-    Need("hostInfo", "HOST_INFO", CLUSTER, ("hostInfo",), (TARGET,), ("DB-06",)),
-    Need("replSetGetStatus", "REPLSET_GET_STATUS", CLUSTER, ("replSetGetStatus",), (TARGET,), ("DB-06",),
+    Need("listIndexes", "LIST_INDEXES", DATABASE, ("listIndexes",), TARGET, ("DB-03", "DB-04", "DB-05")),
+    Need("dbStats", "DB_STATS", DATABASE, ("dbStats",), TARGET, ("DB-06",), when=STORAGE_QUOTA),
+    Need("serverStatus", "SERVER_STATUS", CLUSTER, ("serverStatus",), TARGET, ("DB-06",)),
+    Need("hostInfo", "HOST_INFO", CLUSTER, ("hostInfo",), TARGET, ("DB-06",)),
+    Need("replSetGetStatus", "REPLSET_GET_STATUS", CLUSTER, ("replSetGetStatus",), TARGET, ("DB-06",),
          when=REPLICA_SET),
-    Need("getParameter", "GET_PARAMETER", CLUSTER, ("getParameter",), (TARGET,), (),
+    Need("getParameter", "GET_PARAMETER", CLUSTER, ("getParameter",), TARGET, (),
          effect="DB-04's facts show the feature compatibility version as unavailable"),
+    Need("find", "FIND", DATABASE, _FIND[:4], SOURCE, ("DB-01", "DB-02", "DB-03", "DB-07", "API-06")),
+    Need("listCollections", "LIST_COLLECTIONS", DATABASE, ("listCollections",), SOURCE,
+         ("DB-01", "DB-02", "DB-03", "DB-07")),
+    Need("listIndexes", "LIST_INDEXES", DATABASE, ("listIndexes",), SOURCE, ("DB-03",)),
+    Need("find", "FIND", DATABASE, _FIND[:3], GRIDFS, ("FILE-01", "FILE-04", "API-04")),
 )
 NO_PRIVILEGE = ("connectionStatus", "buildInfo", "hello", "ping", "killCursors (its own cursors)", "endSessions",
                 "currentOp with $ownOps")
@@ -86,7 +91,7 @@ class Shortfall:
 def needs_for(setting: Setting) -> tuple[Need, ...]:
     """The needs that apply to this user."""
     skipped = {REPLICA_SET: not setting.replica_set, STORAGE_QUOTA: not setting.storage_quota, "": False}
-    return tuple(n for n in NEEDS if setting.side in n.sides and not skipped[n.when])
+    return tuple(n for n in NEEDS if n.side == setting.side and not skipped[n.when])
 
 
 def shortfalls(status: ConnectionStatus, setting: Setting) -> tuple[Shortfall, ...]:
@@ -149,7 +154,7 @@ def _without_user(status: ConnectionStatus, setting: Setting, component: str, op
     return RightsCheck(component, (), shortfalls(status, setting))
 
 
-ROLE_HINT = "the role the suite needs: docs/targets.md, \"The suite's own database user\" (cutover init prints it)"
+ROLE_HINT = "the role the suite needs: `cutover roles`, or docs/targets.md (\"The suite's own database user\")"
 
 
 def _lack(short: Shortfall) -> str:

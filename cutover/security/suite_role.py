@@ -18,7 +18,7 @@ ATLAS_MEDIA_TYPE = "application/vnd.atlas.2023-01-01+json"
 
 def actions(side: str, scope: str) -> list[str]:
     """The privilege actions ``side``'s user needs on ``scope`` (DATABASE or CLUSTER), in table order."""
-    return [n.action for n in NEEDS if side in n.sides and n.scope == scope]
+    return [n.action for n in NEEDS if n.side == side and n.scope == scope]
 
 
 def privileges(side: str, database: str) -> list[dict[str, object]]:
@@ -58,7 +58,7 @@ def _js(value: object) -> str:
 
 def atlas_actions(target_db: str = TARGET_DB) -> list[str]:
     """The target role's actions as the Atlas CLI's --privilege takes them (no @database: the cluster)."""
-    return [f"{n.atlas}@{target_db}" if n.scope == DATABASE else n.atlas for n in NEEDS if TARGET in n.sides]
+    return [f"{n.atlas}@{target_db}" if n.scope == DATABASE else n.atlas for n in NEEDS if n.side == TARGET]
 
 
 def atlas_cli(target_db: str = TARGET_DB) -> str:
@@ -72,7 +72,7 @@ def atlas_cli(target_db: str = TARGET_DB) -> str:
 def atlas_api_body(target_db: str = TARGET_DB) -> dict[str, object]:
     """The Admin API's request body (POST /api/atlas/v2/groups/{groupId}/customDBRoles/roles)."""
     entries: list[dict[str, object]] = []
-    for need in (n for n in NEEDS if TARGET in n.sides):
+    for need in (n for n in NEEDS if n.side == TARGET):
         resource = {"db": target_db, "collection": ""} if need.scope == DATABASE else {"cluster": True}
         entries.append({"action": need.atlas, "resources": [resource]})
     return {"roleName": ROLE, "actions": entries, "inheritedRoles": []}
@@ -98,17 +98,16 @@ def _json_lines(body: dict[str, object]) -> str:
 
 def needs_table() -> str:
     """What each action is for: the commands that need it and the criteria left unverified without it."""
-    rows = ["| privilege action | granted on | for | what the suite sends | without it |", "|---|---|---|---|---|"]
+    rows = ["| user | privilege action | granted on | what the suite sends | without it |", "|---|---|---|---|---|"]
     for need in NEEDS:
         where = "the cluster" if need.scope == CLUSTER else "the database the URI names"
-        rows.append(f"| {need.action} | {where} | {', '.join(_sides(need))} | {', '.join(need.commands)} | "
-                    f"{_without(need)} |")
+        rows.append(f"| {_side(need)} | {need.action} | {where} | {', '.join(need.commands)} | {_without(need)} |")
     return "\n".join([*rows, "", f"No privilege is needed for {', '.join(NO_PRIVILEGE)}."])
 
 
-def _sides(need: Need) -> list[str]:
-    names = {SOURCE: "source", TARGET: "target", GRIDFS: "GridFS"}
-    return [names[side] + (f" ({need.when})" if need.when and side == TARGET else "") for side in need.sides]
+def _side(need: Need) -> str:
+    name = {SOURCE: "source", TARGET: "target", GRIDFS: "GridFS (when separate)"}[need.side]
+    return f"{name} ({need.when})" if need.when else name
 
 
 def _without(need: Need) -> str:

@@ -60,8 +60,14 @@ def test_the_apps_read_write_user_lacks_the_monitoring_actions_and_the_line_name
 def test_needs_that_do_not_apply_are_not_asked_for() -> None:
     standalone = Setting(TARGET, "app")   # no replica set: no replSetGetStatus; no quota: no dbStats
     assert missing(docs.APP_READ_WRITE, standalone) == ["serverStatus", "hostInfo", "getParameter"]
-    assert {n.action for n in needs_for(standalone)} == {n.action for n in NEEDS if TARGET in n.sides} - {
+    assert {n.action for n in needs_for(standalone)} == {n.action for n in NEEDS if n.side == TARGET} - {
         "replSetGetStatus", "dbStats"}
+
+
+def test_a_source_user_without_read_rights_leaves_the_source_side_criteria_unverified() -> None:
+    check = judge(docs.READ_ELSEWHERE, Setting(SOURCE, "legacy"), "source database")
+    assert [s.action for s in check.missing] == ["find", "listCollections", "listIndexes"]
+    assert check.facts()["unverified"] == ["DB-01", "DB-02", "DB-03", "DB-07", "API-06"]
 
 
 def test_any_database_grants_cover_the_app_database_but_not_the_cluster() -> None:
@@ -91,7 +97,7 @@ def test_without_access_control_nothing_is_missing_and_without_a_user_everything
     open_server = judge(docs.NO_USER, FULL, COMPONENT, open_without_credentials=True)
     assert (open_server.access_control, open_server.missing, open_server.line()) == (False, (), None)
     closed = judge(docs.NO_USER, FULL, COMPONENT, open_without_credentials=False)
-    assert [s.action for s in closed.missing] == [n.action for n in NEEDS if TARGET in n.sides]
+    assert [s.action for s in closed.missing] == [n.action for n in NEEDS if n.side == TARGET]
     assert "target database connection (its URI names no user) lacks find on app" in (closed.line() or "")
     unknown = judge(docs.NO_USER, FULL, COMPONENT, open_without_credentials=None)
     assert unknown.not_checked and unknown.line() is None
