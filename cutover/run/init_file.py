@@ -12,7 +12,6 @@ Unit tests load the file with every line turned on (every key valid) and check t
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
 import textwrap
 import typing
@@ -22,6 +21,7 @@ from typing import Any
 from cutover import model
 from cutover.errors import ConfigError
 from cutover.run.config import _ENUMS, _SPELLED, PROBE_SIDE_EFFECTS
+from cutover.run.config_dump import toml_key, toml_value
 from cutover.run.init_notes import NOTES, TABLES
 
 OFF_TABLES = frozenset({"parse", "source_parse", "files", "queries", "cloud_functions"})   # commented blocks
@@ -131,25 +131,6 @@ def _comment(text: str, mark: str = "#") -> list[str]:
     return [f"{mark} {line}" for line in textwrap.wrap(text, WIDTH - len(mark) - 1)]
 
 
-def toml_value(value: Any) -> str:
-    """``value`` written as TOML (the scalars, empty tables and arrays a default can be)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value)   # a JSON string of printable text is a TOML basic string
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{toml_key(k)} = {toml_value(v)}" for k, v in value.items()) + " }" if value else "{}"
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(toml_value(v) for v in value) + "]"
-    raise TypeError(f"no TOML form for {type(value).__name__}")
-
-
-def toml_key(key: str) -> str:
-    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key)
-
-
 def _inner(typ: Any) -> Any:
     """The dataclass behind ``X | None`` or ``tuple[X, ...]``, else the type itself."""
     args = [t for t in typing.get_args(typ) if t is not type(None) and t is not Ellipsis]
@@ -163,6 +144,8 @@ def _is_array(typ: Any) -> bool:
 def write(name: str, path: Path, force: bool = False) -> None:
     """Write the file; ConfigError (one line) when it exists and ``force`` is not given, or cannot be written."""
     text = render(name)
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a directory; name the file to write: -o {path / 'targets.toml'}")
     if path.exists() and not force:
         raise ConfigError(f"{path}: exists; cutover init never overwrites a file: pass --force to replace it, "
                           f"or -o - to print the new target and add it yourself")

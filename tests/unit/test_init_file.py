@@ -17,7 +17,8 @@ from cutover import model
 from cutover.errors import ConfigError
 from cutover.run.cli import main
 from cutover.run.config import SandboxSpec, build_target, load_target
-from cutover.run.init_file import OFF_TABLES, PLACEHOLDERS, env_prefix, render, toml_value, write
+from cutover.run.config_dump import toml_value
+from cutover.run.init_file import OFF_TABLES, PLACEHOLDERS, env_prefix, render, write
 from cutover.run.init_notes import NOTES, TABLES
 from cutover.security.suite_role import markdown
 from tests.unit.test_targets_doc import DOC, sections, wanted
@@ -148,6 +149,10 @@ def test_write_never_overwrites_unless_forced(tmp_path: Path) -> None:
     assert path.read_text(encoding="utf-8") == "# mine\n"
     write("staging", path, force=True)
     assert "[targets.staging.source]" in path.read_text(encoding="utf-8")
+    with pytest.raises(ConfigError, match="is a directory; name the file to write"):
+        write("staging", tmp_path, force=True)
+    with pytest.raises(ConfigError, match="cannot be written: No such file or directory"):
+        write("staging", tmp_path / "missing" / "targets.toml")
 
 
 def test_the_command_writes_then_refuses_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
