@@ -7,6 +7,11 @@
     export_reader.py the same interface over a JSON export (streamed, externally sorted runs)
     json_stream.py   a streaming reader of export files that names file and byte when damaged
     rest_storage.py  the one mapping from Parse REST JSON to Parse's MongoDB storage form, and equivalence
+    user_fields.py   `_User`'s bcryptPassword, sessionToken, authData <-> their storage fields, both ways
+    internal_classes.py Parse Server's internal classes (one list, with provenance): never missing or extra
+    export_files.py  an export's files, from its directory or its zip read in place
+    export_layout.py which export file is what: classes (in parts), relations whatever stands for ':', schema
+    export_objects.py an export's objects and relation rows checked: errors name file, object and field
     source_compare.py one target partition against the source objects of the same range; relation rows
     source_schema.py DB-03/DB-07 against what /schemas (or _SCHEMA.json) declares
     recheck.py       DB-02 under a live sync: rechecks of differing documents by `_id`, in rounds
@@ -48,7 +53,6 @@ from cutover.data.longkeys import INDEX_KEY_LIMIT, IndexCoverage, LongKeys, Serv
 from cutover.data.mongo_client import open_mongo
 from cutover.data.queries import Coverage
 from cutover.data.rest_reader import ClassSchema, RestReader, SourceReader
-from cutover.data.source_compare import not_verifiable
 from cutover.data.source_schema import COLLECTION_OPTIONS_UNSEEN, INDEX_OPTIONS_UNSEEN
 from cutover.data.sources import DataSource, open_source
 from cutover.data.telemetry import Sampler, Window, claim, read_window
@@ -90,7 +94,6 @@ __all__ = [
     "is_parse_class",
     "merge_facts",
     "minimum_label",
-    "not_verifiable",
     "open_mongo",
     "open_source",
     "read_window",

@@ -15,15 +15,13 @@ import pymongo
 from pymongo import errors as mongo_errors
 from pymongo.database import Database
 
+from cutover.data.internal_classes import INTERNAL_CLASSES
 from cutover.errors import CouldNotVerify, TargetTimeout, TargetUnreachable, UnexpectedAnswer
 
 T = TypeVar("T")
 
-# Parse Server's "volatile" classes: internal collections that never get a `_SCHEMA` entry.
-VOLATILE_CLASSES = frozenset({
-    "_SCHEMA", "_Hooks", "_GlobalConfig", "_GraphQLConfig", "_JobSchedule", "_JobStatus", "_PushStatus",
-    "_Audience", "_Idempotency",
-})
+# Parse Server's internal classes: the one list, with its provenance, is cutover.data.internal_classes.
+VOLATILE_CLASSES = INTERNAL_CLASSES
 # Options that describe a collection's behaviour; the rest (uuid, idIndex) differ on every copy.
 COMPARED_OPTIONS = (
     "capped", "size", "max", "validator", "validationLevel", "validationAction", "collation",
@@ -161,4 +159,4 @@ def exact_count(db: Database[Any], name: str, budget_s: float, where: Mapping[st
 
 def is_parse_class(name: str) -> bool:
     """A collection a Parse REST source can count: not internal, not GridFS, not a relation join table."""
-    return name not in VOLATILE_CLASSES and "." not in name and not name.startswith("_Join:")
+    return name not in INTERNAL_CLASSES and "." not in name and not name.startswith("_Join:")

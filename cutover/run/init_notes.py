@@ -21,7 +21,8 @@ NOTES: dict[str, str] = {
     "source.endpoint": "kind = rest: the old Parse Server's URL (read-only GETs with the master key)",
     "source.app_id": "kind = rest: the old app id",
     "source.master_key": "kind = rest: the old master key, e.g. \"${VAR}\"",
-    "source.export_dir": "kind = export: a Parse JSON export, one <Class>.json per class",
+    "source.export_dir": "kind = export: the folder of a Parse JSON export (one <Class>.json per class)",
+    "source.export_file": "kind = export: the export as its .zip, read in place (instead of export_dir)",
     # [targets.NAME.database]
     "database.uri": "the migrated MongoDB, database named in the path",
     "database.tls_ca_file": "CA bundle for the TLS handshake; the system store when empty",
