@@ -1,7 +1,11 @@
 """What a database holds: collections with their options, views, `_SCHEMA` classes, exact counts.
 
 Facts for DB-01 (counts) and DB-07 (collection sets, options, views, `_SCHEMA` agreement). Every read goes
-through :func:`guarded`, which turns driver errors into the typed :class:`CouldNotVerify` tree.
+through :func:`guarded`, which turns driver errors into the typed :class:`CouldNotVerify` tree. DB-07 compares
+options in the form every release lists them alike: collations in full form (:mod:`cutover.data.normal_form`),
+numbers of any BSON type, time-series without the bucket spans a server derives from the granularity (5.0 lists
+bucketMaxSpanSeconds, 6.3+ also bucketRoundingSeconds), a clustered index without its `v` and name. A collection
+kind or option cutover does not know is an ERROR naming the server.
 """
 from __future__ import annotations
 
@@ -118,7 +122,7 @@ class CollectionInfo:
         if isinstance(out.get("timeseries"), dict):
             out["timeseries"] = _bucketing(out["timeseries"])
         if isinstance(out.get("clusteredIndex"), dict):
-            out["clusteredIndex"] = {k: v for k, v in out["clusteredIndex"].items() if k != "v"}
+            out["clusteredIndex"] = {k: v for k, v in out["clusteredIndex"].items() if k not in ("v", "name")}
         return out
 
 

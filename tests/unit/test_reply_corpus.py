@@ -15,7 +15,7 @@ from tests.reply_corpus import RELEASES, SHARDED, SOURCE_ERA, Reply, everything,
 EVERY_RELEASE = {"explain_find", "explain_count", "explain_count_hinted", "explain_aggregate", "hello_standalone",
                  "hello_replset", "serverStatus_standalone", "serverStatus_replset", "hostInfo", "replSetGetStatus",
                  "connectionStatus_app_user", "listIndexes_user", "listIndexes_idempotency", "listIndexes_gamescore",
-                 "listIndexes_event", "listCollections", "dbStats"}
+                 "listIndexes_activity", "listCollections", "dbStats"}
 SOURCE_CATALOGUE = {"listIndexes_user", "listIndexes_idempotency", "listIndexes_gamescore", "listCollections"}
 THROUGH_MONGOS = {"explain_find", "explain_count", "explain_count_hinted", "explain_aggregate", "hello",
                   "serverStatus"}
