@@ -23,7 +23,8 @@ from typing import Any
 from cutover.data.replies import UnknownReply, server_of
 
 INDEX_STAGES = frozenset({"IXSCAN", "IDHACK", "COUNT_SCAN", "DISTINCT_SCAN", "EXPRESS_IXSCAN", "EXPRESS_IDHACK",
-                          "EXPRESS_CLUSTERED_IXSCAN", "CLUSTERED_IXSCAN", "GEO_NEAR_2D", "GEO_NEAR_2DSPHERE"})
+                          "EXPRESS_CLUSTERED_IXSCAN", "CLUSTERED_IXSCAN", "GEO_NEAR_2D", "GEO_NEAR_2DSPHERE",
+                          "COLUMN_SCAN"})   # COLUMN_SCAN: a 7.0 columnstore index
 SCAN_STAGES = frozenset({"COLLSCAN"})
 # leaves that read no documents and no index: an empty or missing collection, a count from the metadata
 QUIET_LEAVES = frozenset({"EOF", "RECORD_STORE_FAST_COUNT", "QUEUED_DATA", "VIRTUAL_SCAN", "MOCK"})
