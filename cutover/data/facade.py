@@ -36,6 +36,7 @@ from cutover.data.live_content import policy as live_policy
 from cutover.data.live_prefetch import Background
 from cutover.data.pace import Pace
 from cutover.data.recheck import Fetch, MongoFetch, Policy
+from cutover.data.replies import StandInLimit
 from cutover.data.rest_reader import ClassSchema
 from cutover.data.source_compare import JoinPartition
 from cutover.data.source_schema import declared_index_gaps, permission_differences
@@ -417,10 +418,11 @@ class DataFacts:
         self.pace("target").spend(sum(c.expected + c.indexed for c in counts))
         return counts
 
-    def hints_used(self, cls: str) -> bool:
-        """Whether the server's explain shows a plan (so a hinted count reads the index): the server's capability,
-        asked once per session, with the first class a check asks about."""
-        return self.memo.get(("hints_used",), lambda: longkeys.hints_used(self.session.target_db, cls))
+    def hint_limit(self, cls: str) -> StandInLimit | None:
+        """None when the target's plan of a hinted count reads the hinted index; what the stand-in cannot answer
+        when the stand-in answered (:func:`longkeys.hint_limit`). The server's capability: asked once per
+        session, with the first class a check asks about."""
+        return self.memo.get(("hint_limit",), lambda: longkeys.hint_limit(self.session.target_db, cls))
 
     @memoized
     def server_facts(self) -> longkeys.ServerFacts:
