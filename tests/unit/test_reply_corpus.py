@@ -9,7 +9,8 @@ import pytest
 
 from cutover.data import explain, health, indexes, inventory, queries
 from cutover.model import Query
-from cutover.security.privileges import privileges
+from cutover.security import rights
+from cutover.security.privileges import parse_connection_status, privileges
 from tests.reply_corpus import RELEASES, SHARDED, SOURCE_ERA, Reply, everything, ids, of
 
 EVERY_RELEASE = {"explain_find", "explain_count", "explain_count_hinted", "explain_aggregate", "hello_standalone",
@@ -105,6 +106,21 @@ def test_privileges_from_connection_status(reply: Reply) -> None:
     assert {"database": facts.database, "users": list(facts.users), "roles": list(facts.roles),
             "broad_roles": list(facts.broad_roles)} == reply.expect
     assert facts.access_control
+
+
+@pytest.mark.parametrize("reply", of("connectionStatus"), ids=ids(of("connectionStatus")))
+def test_rights_from_connection_status(reply: Reply) -> None:
+    """The preflight's rights check on a real server's reply: a broad role lacks nothing the suite needs; a
+    database-only role (readWrite on the app's database) lacks exactly the cluster actions (DB-06's)."""
+    status = parse_connection_status(reply.reply())
+    assert list(status.users) == reply.expect["users"] and status.privileges
+    found = rights.judge(reply.reply(), rights.Setting(rights.TARGET, reply.expect["database"]), "target database")
+    assert not found.not_checked
+    if reply.expect["broad_roles"]:
+        assert found.missing == ()
+    else:
+        assert found.missing and {s.resource for s in found.missing} == {"the cluster"}
+        assert "DB-06" in rights.unverified(found.missing)
 
 
 @pytest.mark.parametrize("reply", of("listIndexes"), ids=ids(of("listIndexes")))
