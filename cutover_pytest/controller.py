@@ -66,16 +66,18 @@ class Controller:
     # -- the start ------------------------------------------------------------------------------------------
     @pytest.hookimpl(tryfirst=True)
     def pytest_collection(self, session: pytest.Session) -> None:
-        """The preflight's line and the warnings about the targets file, before the first check and whatever the
-        verbosity (``-q`` hides pytest's header): they say why a run may verify nothing."""
+        """The warnings about the targets file, the preflight's line and its warnings about missing rights, before
+        the first check and whatever the verbosity (``-q`` hides pytest's header): they say why a run may verify
+        nothing."""
         writer = session.config.pluginmanager.get_plugin("terminalreporter")
         if writer is None:
             return
         for line in self.warnings:
             writer.write_line(f"cutover warning: {line}", yellow=True)
-        preflight = reachability.header(self.state)
-        if preflight:
-            writer.write_line(preflight, red=bool(self.state.session.reach.preflight.dead), bold=True)
+        preflight = self.state.session.reach.preflight
+        for i, line in enumerate(reachability.header(self.state) or ()):   # the preflight, then missing rights
+            writer.write_line(line, red=i == 0 and preflight is not None and bool(preflight.dead), bold=i == 0,
+                              yellow=i > 0)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_metadata(self, metadata: dict[str, Any], config: pytest.Config) -> None:

@@ -60,15 +60,27 @@ def _severity(target: model.Target) -> Iterator[str]:
 
 def _source(target: model.Target) -> Iterator[str]:
     src = target.source
-    required = {"mongodb": ("uri", src.uri), "rest": ("endpoint", src.endpoint), "export": ("export_dir",
-                                                                                            src.export_dir)}
+    required = {"mongodb": ("uri", src.uri), "rest": ("endpoint", src.endpoint)}
     key, value = required.get(src.kind, ("", "x"))
     if not value:
         yield f"source.{key}: required when source.kind is '{src.kind}'"
-    if src.kind == "export" and src.export_dir:
-        yield from _path("source.export_dir", src.export_dir, directory=True)
+    if src.kind == "export":
+        yield from _export(src)
     if src.kind == "rest" and not (src.app_id and src.master_key):
         yield "source: kind 'rest' reads the source with its app_id and master_key: set both"
+
+
+def _export(src: model.Source) -> Iterator[str]:
+    if bool(src.export_dir) == bool(src.export_file):
+        yield ("source: source.kind is 'export': set export_dir (the unpacked export's folder) or export_file (the "
+               "export's .zip), exactly one of them")
+    elif src.export_file and not src.export_file.lower().endswith(".zip"):
+        yield (f"source.export_file: expected the export's .zip file, got {_shown(src.export_file)}; for an "
+               "unpacked export set export_dir to its folder")
+    elif src.export_dir:
+        yield from _path("source.export_dir", src.export_dir, directory=True)
+    else:
+        yield from _path("source.export_file", src.export_file, directory=False)
 
 
 def _database(target: model.Target) -> Iterator[str]:
