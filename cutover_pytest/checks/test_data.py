@@ -1,5 +1,5 @@
-"""Data criteria: row counts (DB-01), content (DB-02), collections (DB-07); deployment health (DB-06) is in
-test_health.py."""
+"""Data criteria: row counts (DB-01), content (DB-02), collections (DB-07), schema field types (DB-08);
+deployment health (DB-06) is in test_health.py."""
 from __future__ import annotations
 
 from typing import Any
@@ -17,6 +17,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
                 not_applicable("no class on the source or the target"))
     parametrize(metafunc, "unit", lambda session: session.data.content_units(),
                 not_applicable("no collection on the source or the target"))
+    parametrize(metafunc, "typed_cls", lambda session: [(name, name) for name in session.data.typed_classes()],
+                not_applicable("no class on the target has both a _SCHEMA entry and a collection"))
 
 
 def _allowed(target: Target, difference: int) -> bool:
@@ -135,6 +137,31 @@ def test_class_permissions(session: Session, record_facts: Any) -> None:
     classes, wrong = found
     record_facts(classes=classes, different=wrong)
     assert not wrong, f"{len(wrong)} class-level permissions differ (source vs target _SCHEMA): " + "; ".join(wrong)
+
+
+# -- DB-08 --------------------------------------------------------------------------------------------
+@pytest.mark.criterion("DB-08")
+def test_schema_field_types(session: Session, record_facts: Any) -> None:
+    """DB-08: every field's `_SCHEMA` type on the target equals the source's, in every class both declare."""
+    found = session.data.schema_type_agreement()
+    record_facts(source_types=found.origin, classes=list(found.compared),
+                 different=[d.as_fact() for d in found.differences], declared_by_target_only=list(found.target_only),
+                 not_compared=list(found.left_out), implied_by_objects=list(found.implied))
+    listed = "; ".join(d.describe() for d in found.differences)
+    assert found.ok, (f"{len(found.differences)} field types differ between the target's _SCHEMA and "
+                      f"{found.origin} ({len(found.compared)} classes compared): {listed}")
+
+
+@pytest.mark.criterion("DB-08")
+def test_stored_values_fit_the_schema(session: Session, typed_cls: str, record_facts: Any) -> None:
+    """DB-08: no document of the class holds a value whose Parse type differs from its `_SCHEMA` type for that
+    field (counted on the server; with --sample N, in a sample)."""
+    found = session.data.value_types(typed_cls)
+    record_facts(cls=typed_cls, examined=found.examined, sampled=found.sampled, fields=list(found.fields),
+                 not_checked=list(found.unchecked), misfits=[m.as_fact() for m in found.misfits])
+    of = f"a sample of {found.examined}" if found.sampled else f"{found.examined}"
+    assert found.ok, (f"{typed_cls} (of {of} documents): "
+                      + "; ".join(m.describe() for m in found.misfits))
 
 
 def _source_kind(session: Session) -> str:
