@@ -31,6 +31,7 @@ import requests
 from cutover.data.rest_storage import to_storage
 from cutover.data.sources import _json_body
 from cutover.errors import TargetTimeout, TargetUnreachable, UnexpectedAnswer
+from cutover.notation import shell
 
 PAGE = 1000           # objects per REST page (Parse Server's default maxLimit is unlimited)
 CONCURRENCY = 4       # relation queries in flight at once
@@ -144,7 +145,7 @@ class RestReader:
     def _results(self, path: str, params: dict[str, str]) -> list[dict[str, Any]]:
         body = self._get(path, params)
         if not isinstance(body.get("results"), list):
-            raise UnexpectedAnswer(f"source GET {path} answered without a results list: {str(body)[:200]}")
+            raise UnexpectedAnswer(f"source GET {path} answered without a results list: {shell(body, limit=200)}")
         return list(body["results"])
 
     def _get(self, path: str, params: dict[str, str]) -> dict[str, Any]:

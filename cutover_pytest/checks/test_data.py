@@ -8,6 +8,7 @@ import pytest
 
 from cutover.data import COLLECTION_OPTIONS_UNSEEN, Unit, not_verifiable
 from cutover.model import Target
+from cutover.notation import shell
 from cutover.session import Session
 from cutover_pytest.params import not_applicable, parametrize
 
@@ -98,7 +99,8 @@ def test_same_collections(session: Session, record_facts: Any) -> None:
     REST or export source: no class of its schema missing or extra in the target's `_SCHEMA`."""
     src, dst = session.data.listed_classes("source"), session.data.listed_classes("target")
     record_facts(missing=sorted(src - dst), extra=sorted(dst - src))
-    assert src == dst, f"collections missing on target: {sorted(src - dst)}; extra on target: {sorted(dst - src)}"
+    assert src == dst, (f"collections missing on target: {', '.join(sorted(src - dst)) or 'none'}; "
+                        f"extra on target: {', '.join(sorted(dst - src)) or 'none'}")
 
 
 @pytest.mark.criterion("DB-07")
@@ -107,7 +109,8 @@ def test_collection_options(session: Session, record_facts: Any) -> None:
     if session.data.document_source:
         pytest.skip(f"not applicable: {_source_kind(session)} source: {COLLECTION_OPTIONS_UNSEEN}")
     src, dst = session.data.collections("source"), session.data.collections("target")
-    wrong = [f"{n}: source {src[n].kind} {src[n].compared_options} vs target {dst[n].kind} {dst[n].compared_options}"
+    wrong = [f"{n}: source {src[n].kind} {shell(src[n].compared_options)} vs target {dst[n].kind} "
+             f"{shell(dst[n].compared_options)}"
              for n in sorted(src.keys() & dst.keys())
              if (src[n].kind, src[n].compared_options) != (dst[n].kind, dst[n].compared_options)]
     record_facts(different=wrong)
@@ -121,7 +124,8 @@ def test_schema_matches_collections(session: Session, record_facts: Any) -> None
     no_collection, no_schema = list(agreement.no_collection), list(agreement.no_schema)
     record_facts(schema_without_collection=no_collection, collection_without_schema=no_schema)
     assert not (no_collection or no_schema), (
-        f"_SCHEMA classes without a collection: {no_collection}; collections without a _SCHEMA entry: {no_schema}")
+        f"_SCHEMA classes without a collection: {', '.join(no_collection) or 'none'}; collections without a "
+        f"_SCHEMA entry: {', '.join(no_schema) or 'none'}")
 
 
 @pytest.mark.criterion("DB-07")
