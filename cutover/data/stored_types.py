@@ -21,6 +21,7 @@ from pymongo.database import Database
 
 from cutover.data import field_types
 from cutover.data.inventory import call, within
+from cutover.notation import shell
 
 
 @dataclass(frozen=True)
@@ -118,5 +119,11 @@ def _misfit(db: Database[Any], cls: str, where: Mapping[str, Any], declared: tup
         db, budget_s, lambda: list(db[cls].find(query, {"_id": 1, key: 1}).limit(cap))))
     found = field_types.found_type(bson_type)
     if bson_type == field_types.POINTER_OTHER:
-        found = " or ".join(sorted({"*" + str(d.get(key, "")).split("$", 1)[0] for d in docs})) or found
+        found = " or ".join(sorted({_pointed(str(d.get(key, ""))) for d in docs})) or found
     return Misfit(name, key, found, kind, count, tuple(str(d["_id"]) for d in docs))
+
+
+def _pointed(value: str) -> str:
+    """The class a stored pointer names (``*Other``), or what else the string is."""
+    cls, dollar, _ = value.partition("$")
+    return f"*{shell(cls, limit=40)[1:-1]}" if dollar else f"a string naming no class ({shell(value, limit=40)})"
