@@ -152,8 +152,10 @@ def test_schema_field_types(session: Session, record_facts: Any) -> None:
                  different=[d.as_fact() for d in found.differences], declared_by_target_only=list(found.target_only),
                  not_compared=list(found.left_out), implied_by_objects=list(found.implied))
     listed = "; ".join(d.describe() for d in found.differences)
-    assert found.ok, (f"{len(found.differences)} field types differ between the target's _SCHEMA and "
-                      f"{found.origin} ({len(found.compared)} classes compared): {listed}")
+    count = len(found.differences)
+    assert found.ok, (f"{count} field type{' differs' if count == 1 else 's differ'} between the target's _SCHEMA "
+                      f"and {found.origin} ({len(found.compared)} classes compared): {listed}; an SDK reading these "
+                      f"fields breaks: give the target's _SCHEMA the source's types")
 
 
 @pytest.mark.criterion("DB-08")
@@ -164,8 +166,8 @@ def test_stored_values_fit_the_schema(session: Session, typed_cls: str, record_f
     record_facts(cls=typed_cls, examined=found.examined, sampled=found.sampled, fields=list(found.fields),
                  not_checked=list(found.unchecked), misfits=[m.as_fact() for m in found.misfits])
     of = f"a sample of {found.examined}" if found.sampled else f"{found.examined}"
-    assert found.ok, (f"{typed_cls} (of {of} documents): "
-                      + "; ".join(m.describe() for m in found.misfits))
+    assert found.ok, (f"{typed_cls} (of {of} documents): " + "; ".join(m.describe() for m in found.misfits)
+                      + "; an SDK reading them breaks: convert these values to the _SCHEMA type (or fix _SCHEMA)")
 
 
 def _source_kind(session: Session) -> str:

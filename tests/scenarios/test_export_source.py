@@ -62,7 +62,7 @@ def test_planted_defects_are_caught_from_an_export(sandbox: Sandbox, run_checks:
     implied = dataclasses.replace(target, source=Source(kind="export", export_dir=str(objects_only)))
     result = run_checks(implied, "-k", "test_schema_field_types")
     [(outcome, _, message)] = [p for p in _problems(result) if p[1] == "DB-08"]
-    assert outcome == "failed" and message.startswith("1 field types differ between the target's _SCHEMA and the "
+    assert outcome == "failed" and message.startswith("1 field type differs between the target's _SCHEMA and the "
                                                       "types the export's objects imply"), message
     assert "Player.level: target _SCHEMA string, source number" in message
 
