@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -13,10 +14,12 @@ from cutover.errors import SandboxError
 from cutover.model import Query
 from cutover.rest.client import Answer
 from cutover.rest.flows import differential
+from cutover.run.config import load_target
 from cutover.sandbox.stack import Sandbox
+from cutover_pytest import process
 from cutover_testing.version_skew import answer_differences
 
-SCORE = {"objectId": "a1", "score": 7, "createdAt": "2024-01-01T00:00:00.000Z",
+SCORE: dict[str, Any] = {"objectId": "a1", "score": 7, "createdAt": "2024-01-01T00:00:00.000Z",
          "pic": {"__type": "File", "name": "f1_pic.png", "url": "http://127.0.0.1:1111/parse/files/app/f1_pic.png"},
          "nested": {"doc": {"__type": "File", "name": "f2_doc.pdf", "url": "https://old.example/f2_doc.pdf"}}}
 ON_THE_OTHER_SERVER = {**SCORE, "pic": {**SCORE["pic"], "url": "https://new.example/parse/files/app/f1_pic.png"}}
@@ -106,3 +109,30 @@ def test_the_sandbox_runs_only_a_pinned_parse_server(tmp_path: Path) -> None:
     assert Sandbox(tmp_path, source_parse_server="8.6.94").source_parse_server == "8.6.94"
     with pytest.raises(SandboxError, match=r"runs parse-server 9\.10\.0 or 8\.6\.94, not '8'"):
         Sandbox(tmp_path, source_parse_server="8")
+
+
+@pytest.mark.parametrize(("name", "version", "kind"), [("demo", "9.10.0", "mongodb"),
+                                                       ("demo-skew", "8.6.94", "mongodb"),
+                                                       ("demo-skew-rest", "8.6.94", "rest")])
+def test_a_built_in_target_starts_its_sandbox_on_its_source_version(monkeypatch: pytest.MonkeyPatch,
+                                                                     tmp_path: Path, name: str, version: str,
+                                                                     kind: str) -> None:
+    """`pytest --target demo-skew` reaches the sandbox with the older source (the glue, without starting it)."""
+    started: list[tuple[str, str]] = []
+
+    class Recorder:
+        def __init__(self, run_dir: Path, scale: int, files_store: str, source_parse_server: str) -> None:
+            self.version = source_parse_server
+
+        def start_target(self, name: str, source_kind: str, **options: Any) -> str:
+            started.append((self.version, source_kind))
+            return name
+
+        def stop(self) -> None:
+            pass
+
+    monkeypatch.setattr(process, "_sandbox_class", lambda name: Recorder)
+    config = SimpleNamespace(getoption=lambda option: None, add_cleanup=lambda stop: None)
+    spec = load_target(tmp_path / "none.toml", name, required=False)
+    assert process._materialize(config, spec, tmp_path, None)[0] == name  # type: ignore[arg-type]
+    assert started == [(version, kind)]
