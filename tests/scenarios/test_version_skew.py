@@ -183,7 +183,9 @@ def test_planted_defects_and_an_answer_difference_are_caught_across_versions(ske
                                                                              run_checks: Checks) -> None:
     """On a fork served by its own 9.10.0 server: a missing and a changed document and a dropped index fail
     DB-01/02/03 naming them; the server's afterFind fails API-08 naming the object, the field and both
-    versions, while the data of that object passes DB-02. Nothing else fails."""
+    versions, while the data of that object passes DB-02. Nothing else fails. (Every object a trigger saw also
+    comes back with ``className``, as triggers.js encodes them, on both versions alike: named too, rightly, as
+    the source has no such trigger.)"""
     player = skew.db(skew.ep.target_uri)["Player"].find_one({"country": "JP"}, sort=[("_id", ASCENDING)])
     assert player is not None
     target = forked_server(skew, "skew_answers", _answer_changing_cloud(skew, player["_id"]))
