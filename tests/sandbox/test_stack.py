@@ -279,7 +279,7 @@ def spawned(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
 
 def test_a_missing_binary_fails_the_start_naming_it_and_stops_the_rest(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spawned: dict[str, int]) -> None:
-    def broken_parse(opts: Any, log_path: Path, cache_dir: Path, node: Any = None) -> Service:
+    def broken_parse(opts: Any, log_path: Path, cache_dir: Path, node: Any = None, packages: Any = None) -> Service:
         return Service(name="parse-server", argv=[str(tmp_path / "no-such-node")], log_path=log_path,
                        ready=lambda: False)
 
