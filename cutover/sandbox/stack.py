@@ -391,7 +391,7 @@ class Sandbox:
                   access_key_id=DUMMY_ACCESS_KEY, secret_access_key=DUMMY_SECRET_KEY, source_bucket=SOURCE_BUCKET),
             regions={"app_server": f"aws:{REGION}", "database": f"aws:{REGION}",
                      "file_store": f"aws:{REGION}", "clients": "internet"},
-            queries=DEMO_QUERIES,
+            queries=demo_queries(Plan.for_scale(self.scale, SEED, with_gridfs=True)),
             cloud_functions=DEMO_FUNCTIONS,
             thresholds=SANDBOX_THRESHOLDS,
             app_source_dir=str(APP_DIR) if APP_DIR.is_dir() else "",
@@ -423,13 +423,20 @@ class Sandbox:
 # A short DB-06 health window keeps the demo fast (the checks say it is shorter than the default); the
 # stand-in reports no health figure, so its window ends after one sample, a real MongoDB is sampled 10 s.
 SANDBOX_THRESHOLDS = Thresholds(timeout_s=10.0, health_window_s=10.0, health_interval_s=1.0)
-DEMO_QUERIES = (
-    Query(cls="GameScore", where={"playerName": "Zoë"}, sort={"score": -1}, name="GameScore by player"),
-    Query(cls="_User", where={"username": "user00001"}, name="_User by username"),
-    # objects the live traffic writes (Player level and country): API-08 exercised under traffic; indexed
-    # (country_sparse), as DB-05 requires of a declared query
-    Query(cls="Player", where={"country": "JP"}, name="Player by country"),
-)
+def demo_queries(plan: Plan) -> tuple[Query, ...]:
+    """The demo's declared queries, each matching seeded objects (an empty answer on both sides would make
+    API-08's differential prove nothing): the first seeded score's player name and the first user's name."""
+    player_name = next(plan.score_docs())["playerName"]
+    username = next(plan.user_docs())["username"]
+    return (
+        Query(cls="GameScore", where={"playerName": player_name}, sort={"score": -1}, name="GameScore by player"),
+        Query(cls="_User", where={"username": username}, name="_User by username"),
+        # objects the live traffic writes (Player level and country): API-08 exercised under traffic; indexed
+        # (country_sparse), as DB-05 requires of a declared query
+        Query(cls="Player", where={"country": "JP"}, name="Player by country"),
+    )
+
+
 DEMO_FUNCTIONS = (
     CloudFunction(name="hello", expect_result="Hello world!"),
 )
