@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from cutover.run.criteria import CRITERIA
+from cutover.security.rights import NEEDS
 from cutover_testing import rest_defects  # noqa: F401  (registers the REST-source defects: the whole catalogue)
 from cutover_testing.defects import DEFECTS
 from tests.sandbox.test_defects import EXPECTED
@@ -113,12 +114,20 @@ def test_every_catalogue_defect_is_described_planted_and_names_known_criteria() 
                          "schema_index_mismatch"], unplanted
 
 
+def test_every_criterion_reading_the_database_names_the_rights_it_needs() -> None:
+    """Without them the preflight could not say which criteria a user's missing privilege leaves unverified."""
+    reading = sorted(cid for cid, c in CRITERIA.items() if c.area in ("Data", "Clients"))
+    named = {cid for need in NEEDS for cid in need.criteria}
+    assert [cid for cid in reading if cid not in named] == [], "name them in cutover/security/rights.py NEEDS"
+
+
 def test_the_recipe_lists_every_file_a_criterion_touches() -> None:
     recipe = (ROOT / "docs" / "WRITING_CHECKS.md").read_text(encoding="utf-8")
     for path in ("cutover/run/criteria.py", "docs/CHECKS.md", "cutover/data/facade.py", "document_source",
                  "cutover_pytest/checks/", "cutover_testing/defects.py", "tests/scenarios/",
                  "tests/sandbox/test_defects.py", "EXPECTED", "tests/unit/test_recipe.py", "PLANTED_ELSEWHERE",
-                 "cutover/run/evidence.py", "cutover/run/remediation.py", "cutover/run/shards.py"):
+                 "cutover/security/rights.py", "cutover roles", "cutover/run/evidence.py",
+                 "cutover/run/remediation.py", "cutover/run/shards.py"):
         assert path in recipe, f"docs/WRITING_CHECKS.md does not name {path}"
 
 
