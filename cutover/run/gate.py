@@ -7,7 +7,8 @@ Verdicts, most severe first (the README's exit code table says the same):
                                               a blocker, or an unwaived major, failed or could not be verified;
                                               counted by criterion, not by check
     GATE: INCOMPLETE - not verified: <ids>    nothing failed, but applicable criteria reached no verdict
-    GATE: PARTIAL PASS (n/25 criteria)        the same, when the user asked for a narrowed run (--partial)
+    GATE: PARTIAL PASS (n/N criteria)         the same, when the user asked for a narrowed run (--partial): n of
+                                              the N criteria of the catalogue verified
     GATE: PASS                                every applicable criterion verified, nothing gating failed
 
 When the preflight found components unreachable and checks could not verify, a FAIL or INCOMPLETE line says so
