@@ -37,6 +37,8 @@ def aws_region(region: str) -> str:
     match = _AWS_REGION.fullmatch(region)
     if match and match.group("area") in _AWS_AREAS:
         return ""
+    if region == "EU":
+        return "'EU' is S3's legacy name of eu-west-1 (GetBucketLocation's answer for old buckets): write eu-west-1"
     if re.fullmatch(r".*-\d+[a-z]", region):
         return f"'{region}' is an availability zone, not a region: drop the last letter"
     if region.lower() != region:

@@ -10,6 +10,7 @@ caller names the file and the key, and never shows the URI (it may hold a passwo
 from __future__ import annotations
 
 import re
+import warnings
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from cutover.redact import uri_password
@@ -94,6 +95,12 @@ def _structure(uri: str, schemes: tuple[str, ...]) -> str:
 
 def _mongo(uri: str) -> str:
     """What the MongoDB driver refuses, or would warn about and ignore."""
+    with warnings.catch_warnings():   # what the driver would only warn about is for the client to say, once
+        warnings.simplefilter("ignore")
+        return _driver_refuses(uri)
+
+
+def _driver_refuses(uri: str) -> str:
     from pymongo import uri_parser
     from pymongo.errors import ConfigurationError, InvalidURI
 

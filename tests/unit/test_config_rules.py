@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import time
 import typing
+import warnings
 from pathlib import Path
 
 import pytest
@@ -110,10 +111,14 @@ def test_uri_rules(tmp_path: Path, text: str, expected: str) -> None:
 
 def test_uris_the_rules_accept(tmp_path: Path) -> None:
     for uri in ("mongodb://u:p%40ss%2Fw@h1:27017,h2:27018/app?replicaSet=rs0&authSource=admin",
-                "mongodb+srv://u:p%3Aw@cluster0.example.net/app?retryWrites=true&w=majority",
-                "mongodb://h:27017/app@2"):   # an '@' in a database name is no credential
+                "mongodb+srv://u:p%3Aw@cluster0.example.net/app?retryWrites=true&w=majority&appName=Cluster0",
+                "mongodb://h:27017/app@2",   # an '@' in a database name is no credential
+                "mongodb://%2Ftmp%2Fmongodb-27017.sock/app", "mongodb://[::1]:27017/app?compressors=zstd,snappy"):
         text = f'[targets.t]\nsource = {{ uri = "mongodb://h/s" }}\ndatabase = {{ uri = "{uri}" }}\n'
-        assert loads(tmp_path, text).database.uri == uri
+        with warnings.catch_warnings(record=True) as seen:   # the driver's own warnings are the client's to give
+            warnings.simplefilter("always")
+            assert loads(tmp_path, text).database.uri == uri
+        assert [str(w.message) for w in seen] == []
 
 
 def test_an_empty_variable_is_refused_like_a_missing_one(tmp_path: Path) -> None:
@@ -166,6 +171,7 @@ def test_no_warning_when_every_secret_is_a_reference(tmp_path: Path) -> None:
     ('regions = { db = "aws:eu-west-1" }\n', "regions.db: unknown component; known: app_server, clients, database"),
     ('regions = { databse = "aws:eu-west-1" }\n', "regions.databse: unknown component; did you mean 'database'?"),
     (FILES + 'region = "Europe"\n', "files.region: 'Europe': AWS regions are lowercase"),
+    (FILES + 'region = "EU"\n', "files.region: 'EU' is S3's legacy name of eu-west-1"),
     ('[targets.t.files]\nadapter = "gcs"\nregion = "mars"\n', "files.region: 'mars' is not a GCS location"),
 ])
 def test_region_rules(tmp_path: Path, extra: str, expected: str) -> None:
