@@ -52,7 +52,15 @@ from cutover.data.content import ContentDiff, Partition
 from cutover.data.facade import DataFacts, DeclaredIndexes, IndexPresence, SchemaAgreement, Unit
 from cutover.data.health import Topology
 from cutover.data.health_series import Series
-from cutover.data.inventory import VOLATILE_CLASSES, CollectionInfo, CountPair, call, is_parse_class
+from cutover.data.inventory import (
+    VOLATILE_CLASSES,
+    CollectionInfo,
+    CountPair,
+    call,
+    class_permissions,
+    is_parse_class,
+    schema_classes,
+)
 from cutover.data.longkeys import INDEX_KEY_LIMIT, IndexCoverage, LongKeys, ServerFacts
 from cutover.data.mongo_client import open_mongo
 from cutover.data.normal_form import COMPARED as INDEX_COMPARED
@@ -98,6 +106,7 @@ __all__ = [
     "blocking_policy",
     "call",
     "claim",
+    "class_permissions",
     "health_series",
     "is_parse_class",
     "merge_facts",
@@ -106,5 +115,6 @@ __all__ = [
     "open_source",
     "read_window",
     "scan_policy",
+    "schema_classes",
     "sdk_table",
 ]
