@@ -17,9 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar, overload
 
-from cutover.data import CommandLog, DataFacts, DataSource, GuardedClient, GuardedDatabase, open_mongo, open_source
+from cutover.data import CommandLog, DataFacade, DataSource, GuardedClient, GuardedDatabase, open_mongo, open_source
 from cutover.errors import ConfigError
-from cutover.files import FileFacts
+from cutover.files import FilesFacade
 from cutover.memo import Memo
 from cutover.model import ParseServer, Target
 from cutover.reach import (
@@ -34,9 +34,9 @@ from cutover.reach import (
     Breaker,
     components,
 )
-from cutover.rest import ParseClient, ProbePhase, RestFacts
-from cutover.security import SecurityFacts
-from cutover.transport import TransportFacts
+from cutover.rest import ParseClient, ProbePhase, RestFacade
+from cutover.security import SecurityFacade
+from cutover.transport import TransportFacade
 
 if TYPE_CHECKING:   # botocore costs every run's start ~0.3 s; only runs with an S3 store need it
     from botocore.client import BaseClient as S3Client  # boto3's S3 client (methods built at run time)
@@ -97,24 +97,24 @@ class Session:
 
     # -- the facades ----------------------------------------------------------------------------------------
     @guarded()
-    def data(self) -> DataFacts:
-        return DataFacts(self)
+    def data(self) -> DataFacade:
+        return DataFacade(self)
 
     @guarded()
-    def files(self) -> FileFacts:
-        return FileFacts(self)
+    def files(self) -> FilesFacade:
+        return FilesFacade(self)
 
     @guarded()
-    def rest(self) -> RestFacts:
-        return RestFacts(self)
+    def rest(self) -> RestFacade:
+        return RestFacade(self)
 
     @guarded()
-    def transport(self) -> TransportFacts:
-        return TransportFacts(self)
+    def transport(self) -> TransportFacade:
+        return TransportFacade(self)
 
     @guarded()
-    def security(self) -> SecurityFacts:
-        return SecurityFacts(self)
+    def security(self) -> SecurityFacade:
+        return SecurityFacade(self)
 
     # -- the clients ----------------------------------------------------------------------------------------
     @guarded(TARGET_DB)

@@ -1,6 +1,6 @@
 """Data (DB-01..DB-07, CLI-01): the migrated MongoDB against its source, read politely.
 
-    facade.py        DataFacts (``session.data``): what the DB-* and CLI-01 checks ask
+    facade.py        DataFacade (``session.data``): what the DB-* and CLI-01 checks ask
     sources.py       the source of truth: a MongoDB, a Parse REST endpoint or a JSON export
     source_plan.py   DB-02/03/07 from a REST or export source: units, readers, the diff of one unit
     rest_reader.py   SourceReader: a REST source's objects by objectId range (never skip), schemas, relations
@@ -49,7 +49,7 @@ from cutover.data.commands import (
     scan_policy,
 )
 from cutover.data.content import ContentDiff, Partition
-from cutover.data.facade import DataFacts, DeclaredIndexes, IndexPresence, SchemaAgreement, Unit
+from cutover.data.facade import DataFacade, DeclaredIndexes, IndexPresence, SchemaAgreement, Unit
 from cutover.data.health import Topology
 from cutover.data.health_series import Series
 from cutover.data.inventory import (
@@ -84,7 +84,7 @@ __all__ = [
     "ContentDiff",
     "CountPair",
     "Coverage",
-    "DataFacts",
+    "DataFacade",
     "DataSource",
     "DeclaredIndexes",
     "GuardedClient",

@@ -1,8 +1,8 @@
 """The data area's facade (``session.data``): what the DB-* and CLI-01 checks ask, computed once per session.
 
 Every fact comes from the session's clients through the modules of this package; the heavy reads (DB-02,
-DB-04) go through :meth:`DataFacts.scan_db` (``scans.read_preference``), are bounded by
-:attr:`DataFacts.budget_s` (maxTimeMS) and pay for what they read at :meth:`DataFacts.pace`. The suite's
+DB-04) go through :meth:`DataFacade.scan_db` (``scans.read_preference``), are bounded by
+:attr:`DataFacade.budget_s` (maxTimeMS) and pay for what they read at :meth:`DataFacade.pace`. The suite's
 probes are never data of the app (:mod:`cutover.probe_marks`).
 """
 from __future__ import annotations
@@ -79,7 +79,7 @@ class IndexPresence:
     schema_wrong: tuple[str, ...]
 
 
-class DataFacts(Facade):
+class DataFacade(Facade):
     # -- what the checks run over ---------------------------------------------------------------------------
     @memoized
     def classes(self) -> list[str]:

@@ -1,4 +1,4 @@
-"""DB-02, DB-03 and DB-07 facts for a REST or export source, for :class:`cutover.data.facade.DataFacts`.
+"""DB-02, DB-03 and DB-07 facts for a REST or export source, for :class:`cutover.data.facade.DataFacade`.
 
 :func:`open_reader` opens the target's :class:`~cutover.data.rest_reader.SourceReader`; :func:`units` lists DB-02's
 units (class partitions on the target's `_id` ranges, and the relation rows per partition of the owning
@@ -17,10 +17,10 @@ from cutover.errors import ConfigError
 from cutover.model import Target
 
 if TYPE_CHECKING:
-    from cutover.data.facade import DataFacts
+    from cutover.data.facade import DataFacade
 
 
-def is_document_source(facts: DataFacts) -> bool:
+def is_document_source(facts: DataFacade) -> bool:
     """True for sources that yield objects through a reader (rest, export) rather than a database."""
     return str(facts.target.source.kind) in ("rest", "export")
 
@@ -36,18 +36,18 @@ def open_reader(target: Target) -> SourceReader:
     raise ConfigError(f"source.kind = {src.kind} has no object reader")
 
 
-def object_classes(facts: DataFacts) -> list[str]:
+def object_classes(facts: DataFacade) -> list[str]:
     """Parse classes declared by the source or holding documents on the target (probes aside)."""
     names = set(facts.source_schemas()) | set(inventory.data_collections(facts.session.target_db))
     return facts.without_probes(n for n in names if inventory.is_parse_class(n))
 
 
-def class_partitions(facts: DataFacts, cls: str) -> list[Partition]:
+def class_partitions(facts: DataFacade, cls: str) -> list[Partition]:
     return partitions(facts.scan_db("target"), cls, facts.target_count(cls), facts.target.thresholds.partition_docs,
                       facts.budget_s, facts.probe_exclusion(cls))
 
 
-def units(facts: DataFacts) -> list[tuple[str, Any]]:
+def units(facts: DataFacade) -> list[tuple[str, Any]]:
     found: list[tuple[str, Any]] = []
     for cls in facts.source_object_classes():
         parts = facts.source_partitions(cls)
@@ -56,7 +56,7 @@ def units(facts: DataFacts) -> list[tuple[str, Any]]:
     return found
 
 
-def relations(facts: DataFacts, cls: str) -> list[str]:
+def relations(facts: DataFacade, cls: str) -> list[str]:
     """The Relation fields of ``cls`` whose rows DB-02 compares: those the source declares and, from an export
     (which may lack a relation's file, or a schema that names it), those the target's `_SCHEMA` declares."""
     declared = facts.source_schemas()
@@ -67,7 +67,7 @@ def relations(facts: DataFacts, cls: str) -> list[str]:
     return sorted(names)
 
 
-def diff(facts: DataFacts, unit: Any) -> ContentDiff:
+def diff(facts: DataFacade, unit: Any) -> ContentDiff:
     cap, dst = facts.target.thresholds.diff_cap, facts.scan_db("target")
     if isinstance(unit, JoinPartition):
         return compare_join(facts.source_reader(), dst, unit, cap)

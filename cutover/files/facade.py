@@ -96,7 +96,7 @@ def store_label(target: Target) -> str:
 
 
 
-class FileFacts(Facade):
+class FilesFacade(Facade):
     # -- what the checks run over ---------------------------------------------------------------------------
     @memoized
     def fields(self) -> list[FileField]:

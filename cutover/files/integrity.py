@@ -65,7 +65,7 @@ def class_resolution(session: Session, scheme: UrlScheme, fields: list[FileField
                      run: Stores, grids: Grids) -> ClassResolution:
     """Resolve every reference of one class (all of ``fields``) with the run's stores (their listings started)
     and GridFS stores (asked before the class is streamed: a busy database answers them late). The files
-    facade remembers the result (:meth:`cutover.files.facade.FileFacts.class_resolution`)."""
+    facade remembers the result (:meth:`cutover.files.facade.FilesFacade.class_resolution`)."""
     cls, wanted = fields[0].cls, {ff.field for ff in fields}
     spec = only_fields(next(s for s in schema_file_fields(session.target_db) if s.cls == cls), wanted)
     refs = iter_class_refs(session.target_db, spec)

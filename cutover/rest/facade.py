@@ -1,7 +1,7 @@
 """The REST area's facade (``session.rest``): what the API-* checks ask of the target's Parse Server.
 
 Reads go through the session's REST clients (:class:`cutover.rest.client.ParseClient`); writes only through
-probe runs (:meth:`RestFacts.open_probes`), which the flows of :mod:`cutover.rest.flows` drive. Where a flow
+probe runs (:meth:`RestFacade.open_probes`), which the flows of :mod:`cutover.rest.flows` drive. Where a flow
 must look behind the server, it reads the target database directly, or asks the files area where an upload
 landed (``session.files``).
 """
@@ -22,7 +22,7 @@ NO_SERVER = "the target declares no [parse] server: add [targets.NAME.parse] to 
 USER_PATHS = ("/users", "/login")
 
 
-class RestFacts(Facade):
+class RestFacade(Facade):
     @property
     def server(self) -> ParseClient:
         """The target's Parse Server (CouldNotVerify when the target declares none: checks skip before)."""

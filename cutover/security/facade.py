@@ -6,7 +6,7 @@ from cutover.security import privileges as roles
 from cutover.security import secrets_scan as scan
 
 
-class SecurityFacts(Facade):
+class SecurityFacade(Facade):
     def secrets_scan(self) -> scan.ScanResult:
         """SEC-01: the app's source tree scanned for the target's secrets and MongoDB URIs with a password."""
         return scan.scan_target(self.target)

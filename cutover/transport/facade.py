@@ -25,7 +25,7 @@ class HostSoundness:
     trust_anchors: str
 
 
-class TransportFacts(Facade):
+class TransportFacade(Facade):
     @property
     def timeout_s(self) -> float:
         return self.target.thresholds.timeout_s
