@@ -208,14 +208,16 @@ class Session:
         self._closers.clear()
 
 
-def open_s3(endpoint_url: str, region: str, key_id: str, secret: str, timeout: float) -> S3Client:
-    """A boto3 S3 client with timeouts and bounded retries; credentials from the target or the environment."""
+def open_s3(endpoint_url: str, region: str, key_id: str, secret: str, timeout: float, retries: int = 3) -> S3Client:
+    """A boto3 S3 client with timeouts and at most ``retries`` retries (the preflight's probe: none); credentials
+    from the target or the environment."""
     import boto3
     from botocore.config import Config
 
     if bool(key_id) != bool(secret):
         raise ConfigError("files: set both access_key_id and secret_access_key, or neither (environment)")
-    config = Config(connect_timeout=timeout, read_timeout=timeout, retries={"max_attempts": 3, "mode": "standard"},
+    config = Config(connect_timeout=timeout, read_timeout=timeout,
+                    retries={"max_attempts": retries, "mode": "standard"},
                     s3={"addressing_style": "path" if endpoint_url else "auto"})
     return boto3.client("s3", endpoint_url=endpoint_url or None, region_name=region or "us-east-1",
                         aws_access_key_id=key_id or None, aws_secret_access_key=secret or None, config=config)
