@@ -15,6 +15,7 @@ import pytest
 
 from cutover.errors import CouldNotVerify, UnexpectedAnswer
 from cutover.model import CloudFunction, Query, Target
+from cutover.notation import shell
 from cutover.rest import NO_SERVER, Effects, Flow, ParseClient, ProbeRun, RestFacade
 from cutover.session import Session
 from cutover_pytest.params import NOT_APPLICABLE, parametrize
@@ -129,7 +130,7 @@ def test_cloud_function(rest: RestFacade, function: CloudFunction,
     good = answer.status == function.expect_status and (
         function.expect_result is None or result == function.expect_result)
     assert good, (f"API-05 {function.name}: answered {answer.describe()}, expected {function.expect_status}"
-                  + ("" if function.expect_result is None else f" with result {function.expect_result!r}"))
+                  + ("" if function.expect_result is None else f" with result {shell(function.expect_result)}"))
 
 
 @pytest.mark.writes
@@ -205,5 +206,8 @@ def test_source_and_target_answer_alike(rest: RestFacade, target: Target, query:
         diffs = list(live.differences)
     else:
         diffs = rest.differential(query)
-    record_facts(differences=diffs)
-    assert not diffs, f"API-08 {query.label}: " + "; ".join(diffs)
+    source, target_version = rest.parse_versions()
+    record_facts(differences=diffs, parse_server_versions={"source": source, "target": target_version})
+    differ = source and target_version and source != target_version
+    skew = f" (source parse-server {source}, target {target_version})" if differ else ""
+    assert not diffs, f"API-08 {query.label}{skew}: " + "; ".join(diffs)
