@@ -1,8 +1,8 @@
 """The data area's facade (``session.data``): what the DB-* and CLI-01 checks ask, computed once per session.
 
 Every fact comes from the session's clients through the modules of this package; the heavy reads (DB-02,
-DB-04) go through :meth:`DataFacts.scan_db` (``scans.read_preference``), are bounded by
-:attr:`DataFacts.budget_s` (maxTimeMS) and pay for what they read at :meth:`DataFacts.pace`. The suite's
+DB-04) go through :meth:`DataFacade.scan_db` (``scans.read_preference``), are bounded by
+:attr:`DataFacade.budget_s` (maxTimeMS) and pay for what they read at :meth:`DataFacade.pace`. The suite's
 probes are never data of the app (:mod:`cutover.probe_marks`).
 """
 from __future__ import annotations
@@ -11,13 +11,26 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pymongo import read_preferences
 from pymongo.database import Database
 
 from cutover import probe_marks
-from cutover.data import clients, digest, health, indexes, inventory, live_counts, longkeys, queries, source_plan
+from cutover.data import (
+    clients,
+    digest,
+    health,
+    indexes,
+    internal_classes,
+    inventory,
+    live_counts,
+    longkeys,
+    queries,
+    schema_types,
+    source_plan,
+    stored_types,
+)
 from cutover.data.content import ContentDiff, Partition, compare_partition, compare_sample, server_hash
 from cutover.data.inventory import CountPair, call, within
 from cutover.data.live_content import live_partition
@@ -26,15 +39,16 @@ from cutover.data.live_prefetch import Background
 from cutover.data.pace import Pace
 from cutover.data.plan import DataPlan, count_all, partition_all
 from cutover.data.recheck import Fetch, MongoFetch, Policy
-from cutover.data.rest_reader import ClassSchema
+from cutover.data.replies import StandInLimit
+from cutover.data.rest_reader import ClassSchema, SourceReader
+from cutover.data.schema_types import SchemaTypes
 from cutover.data.source_compare import JoinPartition
 from cutover.data.source_schema import declared_index_gaps, permission_differences
+from cutover.data.stored_types import StoredTypes
 from cutover.errors import CouldNotVerify
-from cutover.memo import Memo, memo_key, memoized
+from cutover.facade import Facade
+from cutover.memo import memo_key, memoized
 from cutover.model import Query
-
-if TYPE_CHECKING:
-    from cutover.session import Session
 
 BRACKET_THREADS = 4   # DB-01's brackets under a live sync: counts at once on each server, at most
 
@@ -70,11 +84,8 @@ class IndexPresence:
     schema_wrong: tuple[str, ...]
 
 
-class DataFacts:
-    def __init__(self, session: Session) -> None:
-        self.session, self.target = session, session.target
-        self.memo = Memo()
-        self._unplanned = ""   # why the process that planned for this one could not (adopt_failure)
+class DataFacade(Facade):
+    _unplanned = ""   # why the process that planned for this one could not (adopt_failure)
 
     # -- what the checks run over ---------------------------------------------------------------------------
     @memoized
@@ -82,13 +93,34 @@ class DataFacts:
         """Source classes, target collections and target `_SCHEMA` classes, together (DB-01's test list).
 
         A REST or export source cannot count Parse's internal collections (`_SCHEMA`, `_Idempotency`, GridFS,
-        relation tables): for such a source those target collections are left out.
+        relation tables): for such a source they are left out on both sides (:meth:`left_out_classes`).
         """
         source, target_db = self.session.source, self.session.target_db
-        target_side = set(inventory.data_collections(target_db)) | set(inventory.schema_classes(target_db))
+        names = set(source.class_names()) | set(inventory.data_collections(target_db)) \
+            | set(inventory.schema_classes(target_db))
         if source.kind != "mongodb":
-            target_side = {name for name in target_side if inventory.is_parse_class(name)}
-        return self.without_probes(set(source.class_names()) | target_side)
+            names = {name for name in names if inventory.is_parse_class(name)}
+        return self.without_probes(names)
+
+    @memoized
+    def left_out_classes(self) -> dict[str, Any]:
+        """What DB-01, DB-02 and DB-07 leave out against a REST or export source, and why (the checks' facts):
+        Parse Server's internal classes on either side, and the app classes the target's Parse Server created
+        at start that the source does not name and that hold no object."""
+        if not self.document_source:
+            return {}
+        target_db = self.session.target_db
+        source = set(self.session.source.class_names()) | set(self.source_schemas())
+        target = set(inventory.data_collections(target_db)) | set(inventory.schema_classes(target_db))
+        return {"internal_classes": {"source": internal_classes.left_out(source),
+                                     "target": internal_classes.left_out(target),
+                                     "why": internal_classes.REASON, "list": internal_classes.PROVENANCE},
+                "created_by_the_target_server": self.server_started(source)}
+
+    def server_started(self, source: set[str]) -> list[str]:
+        """`_User`/`_Role` on the target that its Parse Server created (the source does not name them, and the
+        target holds no object of them): not "extra" against a REST or export source."""
+        return sorted(c for c in internal_classes.STARTED_BY_SERVER - source if self.target_count(c) == 0)
 
     @memoized
     def collection_classes(self) -> list[str]:
@@ -102,7 +134,7 @@ class DataFacts:
         or export source, the Parse classes it declares that the target holds."""
         if self.document_source:
             on_target = set(inventory.data_collections(self.session.target_db))
-            return [name for name in source_plan.object_classes(self) if name in on_target]
+            return [name for name in self.source_object_classes() if name in on_target]
         names = set(inventory.data_collections(self.source_db()))
         return self.without_probes(names & set(inventory.data_collections(self.session.target_db)))
 
@@ -133,9 +165,25 @@ class DataFacts:
         """True when the source yields objects through a reader (rest, export) rather than a database."""
         return source_plan.is_document_source(self)
 
+    @memoized
+    def source_reader(self) -> SourceReader:
+        """The object reader of a REST or export source (one per session)."""
+        return source_plan.open_reader(self.target)
+
+    @memoized
     def source_schemas(self) -> dict[str, ClassSchema]:
         """The classes a REST or export source declares, with their fields, indexes and permissions."""
-        return source_plan.schemas(self)
+        return self.source_reader().schemas()
+
+    @memoized
+    def source_object_classes(self) -> list[str]:
+        """The Parse classes a REST or export source declares or the target holds: DB-02 and DB-03 run over these."""
+        return source_plan.object_classes(self)
+
+    @memoized
+    def source_partitions(self, cls: str) -> list[Partition]:
+        """DB-02's partitions of ``cls`` against a REST or export source: the target's `_id` ranges."""
+        return source_plan.class_partitions(self, cls)
 
     def declared_index_presence(self, cls: str) -> DeclaredIndexes:
         """DB-03 from a REST or export source: the indexes its schema declares, Parse's own, `_SCHEMA`'s own."""
@@ -163,8 +211,16 @@ class DataFacts:
         source's schema and of the target's `_SCHEMA`."""
         if not self.document_source:
             return set(self.collections(side))
-        names = self.source_schemas() if side == "source" else inventory.schema_classes(self.session.target_db)
-        return set(self.without_probes(names))
+        if side == "source":
+            names = set(self.source_schemas())
+        else:
+            names = set(inventory.schema_classes(self.session.target_db)) \
+                - set(self.left_out_classes()["created_by_the_target_server"])
+        return set(self.without_probes(internal_classes.without_internal(names)))
+
+    def not_verifiable(self, cls: str) -> list[str]:
+        """Storage fields of ``cls`` a REST or export source does not show (so DB-02 cannot compare them)."""
+        return self.source_reader().not_verifiable(cls) if self.document_source and cls else []
 
     # -- how the heavy reads treat a busy server ------------------------------------------------------------
     @property
@@ -395,10 +451,11 @@ class DataFacts:
         self.pace("target").spend(sum(c.expected + c.indexed for c in counts))
         return counts
 
-    def hints_used(self, cls: str) -> bool:
-        """Whether the server's explain shows a plan (so a hinted count reads the index): the server's capability,
-        asked once per session, with the first class a check asks about."""
-        return self.memo.get(("hints_used",), lambda: longkeys.hints_used(self.session.target_db, cls))
+    def hint_limit(self, cls: str) -> StandInLimit | None:
+        """None when the target's plan of a hinted count reads the hinted index; what the stand-in cannot answer
+        when the stand-in answered (:func:`longkeys.hint_limit`). The server's capability: asked once per
+        session, with the first class a check asks about."""
+        return self.memo.get(("hint_limit",), lambda: longkeys.hint_limit(self.session.target_db, cls))
 
     @memoized
     def server_facts(self) -> longkeys.ServerFacts:
@@ -431,6 +488,31 @@ class DataFacts:
             on_source = set(inventory.data_collections(self.source_db()))
         return SchemaAgreement(tuple(sorted(c for c in schema - colls if c in on_source)),
                                tuple(sorted(c for c in colls - schema if inventory.is_parse_class(c))))
+
+    # -- DB-08 ----------------------------------------------------------------------------------------------
+    @memoized
+    def schema_type_agreement(self) -> SchemaTypes:
+        """The target `_SCHEMA`'s field types against the source's, over the classes both declare (a REST or
+        export source: its /schemas, _SCHEMA.json or the types its objects imply: :mod:`schema_types`)."""
+        origin, source = schema_types.source_types(self)
+        return schema_types.compare(origin, source, schema_types.target_types(self.schema_documents()),
+                                    self.without_probes)
+
+    @memoized
+    def typed_classes(self) -> list[str]:
+        """Target classes with a `_SCHEMA` entry and a collection: DB-08 checks their documents' types."""
+        on_target = set(self.target_classes())
+        return [cls for cls in self.without_probes(self.schema_documents()) if cls in on_target]
+
+    def value_types(self, cls: str) -> StoredTypes:
+        """DB-08's server-side type scan of a target class (all documents, or ``--sample N``), at the pace."""
+        fields = schema_types.target_types({cls: self.schema_documents()[cls]})[cls]
+        count = self.target_count(cls)
+        examined = min(count, self.sample_size) if self.sample_size else count
+        found = stored_types.stored_types(self.scan_db("target"), cls, fields, self.probe_exclusion(cls), examined,
+                                          self.sample_size, self.target.thresholds.diff_cap, self.budget_s)
+        self.pace("target").spend(examined)
+        return found
 
     # -- CLI-01 ---------------------------------------------------------------------------------------------
     def sdk_mix(self) -> clients.SdkMix:

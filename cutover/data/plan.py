@@ -4,7 +4,7 @@ Counting both sides of every class and walking the `_id` boundaries of the big o
 processes (xdist workers) and its shards must not do it again each (issue 31: each worker planning made ``-n 2``
 1.68x slower than one worker). The plan is computed where the run starts (the controller, before its workers
 collect; or a planning job, ``cutover plan``, whose file every shard reads) and the other processes adopt it
-(:meth:`cutover.data.facade.DataFacts.adopt`): their collection asks no server. Its digest covers every count and
+(:meth:`cutover.data.facade.DataFacade.adopt`): their collection asks no server. Its digest covers every count and
 every unit with its exact `_id` bounds, so shards that planned different work never merge into a pass.
 
 The JSON form keeps each bound's BSON type (canonical Extended JSON): a partition read back is the same range.
@@ -27,7 +27,7 @@ from cutover.data.source_compare import JoinPartition
 from cutover.errors import ConfigError
 
 if TYPE_CHECKING:
-    from cutover.data.facade import DataFacts, Unit
+    from cutover.data.facade import DataFacade, Unit
 
 # Classes counted (both sides at once) and partitioned at the same time: a real server serves them side by side,
 # and over a link with latency 2,000 counts one after the other would take minutes.
@@ -98,7 +98,7 @@ def _unit_of(data: dict[str, Any]) -> tuple[str, Unit]:
     return ident, (JoinPartition(str(data["relation"]), partition) if "relation" in data else partition)
 
 
-def count_all(facts: DataFacts, classes: Sequence[str]) -> tuple[CountPair, ...]:
+def count_all(facts: DataFacade, classes: Sequence[str]) -> tuple[CountPair, ...]:
     """Both counts of every class, the source's and the target's at the same time, PLAN_THREADS classes at once.
     A class whose count failed is left out: its DB-01 check counts it again and says why."""
     source = facts.session.source
@@ -110,7 +110,7 @@ def count_all(facts: DataFacts, classes: Sequence[str]) -> tuple[CountPair, ...]
                      if e.exception() is None and f.exception() is None)
 
 
-def partition_all(facts: DataFacts, classes: Iterable[str],
+def partition_all(facts: DataFacade, classes: Iterable[str],
                   counted: dict[str, CountPair]) -> list[tuple[str, Unit]]:
     """Every class's `_id` partitions, walked on its bigger side, PLAN_THREADS classes at once."""
     size = facts.target.thresholds.partition_docs

@@ -1,6 +1,6 @@
-"""REST (API-01..API-08): the target's Parse Server through its REST API, proven with probes.
+"""REST (the API-* criteria): the target's Parse Server through its REST API, proven with probes.
 
-    facade.py        RestFacts (``session.rest``): what the API-* checks ask
+    facade.py        RestFacade (``session.rest``): what the API-* checks ask
     client.py        a small Parse REST client: every call has a timeout and returns an Answer (a fact)
     compare.py       what a Parse Server must give back for what was sent, differences as message lines
     flows.py         the REST criteria as sequences of steps, each naming the first failed step
@@ -10,7 +10,7 @@
     side_effects.py  what the app's triggers wrote because of the probes: found and (by default) undone
 """
 from cutover.rest.client import Answer, Identity, ParseClient
-from cutover.rest.facade import NO_SERVER, RestFacts
+from cutover.rest.facade import NO_SERVER, RestFacade
 from cutover.rest.flows import Flow
 from cutover.rest.phase import ProbePhase, drop_classes
 from cutover.rest.probes import ProbeRun
@@ -18,4 +18,4 @@ from cutover.rest.side_effects import NEW_CLASS, Effects, schemas, total_rows
 from cutover.rest.sweep import Sweep, survey, sweep
 
 __all__ = ["NEW_CLASS", "NO_SERVER", "Answer", "Effects", "Flow", "Identity", "ParseClient", "ProbePhase", "ProbeRun",
-           "RestFacts", "Sweep", "drop_classes", "schemas", "survey", "sweep", "total_rows"]
+           "RestFacade", "Sweep", "drop_classes", "schemas", "survey", "sweep", "total_rows"]

@@ -13,8 +13,11 @@
     extras.py        which requirements of an extra are missing (`cutover[sandbox]`)
     plan_file.py     the plan file a planning job writes and the shards read (counts, DB-02's units)
     plan_command.py  `cutover plan`: the planning job
-    cli.py           the `cutover` command: verify-report, criteria, merge, plan
+    init_file.py     `cutover init`: a commented targets file for a new target, from the model (init_notes.py: a
+                     line per key)
+    cli.py           the `cutover` command: verify-report, merge, keygen, criteria, init, roles, plan
 """
 from cutover.run.config_dump import dump_target
+from cutover.run.criteria import CRITERIA
 
-__all__ = ["dump_target"]
+__all__ = ["CRITERIA", "dump_target"]

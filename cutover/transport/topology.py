@@ -2,7 +2,7 @@
 
 Regions come from ``Target.regions`` (``"cloud:region"`` strings, e.g. ``"aws:eu-west-1"``; ``"internet"``
 for clients). The file store's region is also read from S3 (GetBucketLocation) and must agree with the
-declaration (TLS-01, :class:`cutover.transport.facade.TransportFacts`); when the file store's region is not
+declaration (TLS-01, :class:`cutover.transport.facade.TransportFacade`); when the file store's region is not
 declared, the S3 answer is used instead. A link crosses
 regions when its two ends differ; a link with an end whose region is unknown is treated as crossing (the
 safe side: it must then be encrypted).
@@ -17,10 +17,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from cutover.errors import TargetTimeout, TargetUnreachable, UnexpectedAnswer
-from cutover.model import Target
+from cutover.model import REGION_COMPONENTS, Target
 from cutover.transport.tls import HostPort, mongo_tls_options
 
-COMPONENTS = ("clients", "app_server", "database", "file_store")
+COMPONENTS = REGION_COMPONENTS
 MONGO_PORT = 27017
 
 

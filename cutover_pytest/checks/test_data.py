@@ -1,13 +1,14 @@
-"""Data criteria: row counts (DB-01), content (DB-02), collections (DB-07); deployment health (DB-06) is in
-test_health.py."""
+"""Data criteria: row counts (DB-01), content (DB-02), collections (DB-07), schema field types (DB-08);
+deployment health (DB-06) is in test_health.py."""
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
 
-from cutover.data import COLLECTION_OPTIONS_UNSEEN, Unit, not_verifiable
+from cutover.data import COLLECTION_OPTIONS_UNSEEN, Unit
 from cutover.model import Target
+from cutover.notation import shell
 from cutover.session import Session
 from cutover_pytest.params import not_applicable, parametrize
 
@@ -17,6 +18,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
                 not_applicable("no class on the source or the target"))
     parametrize(metafunc, "unit", lambda session: session.data.content_units(),
                 not_applicable("no collection on the source or the target"))
+    parametrize(metafunc, "typed_cls", lambda session: [(name, name) for name in session.data.typed_classes()],
+                not_applicable("no class on the target has both a _SCHEMA entry and a collection"))
 
 
 def _allowed(target: Target, difference: int) -> bool:
@@ -50,9 +53,11 @@ def _cutoff_count(session: Session, cls: str, record_facts: Any) -> None:
 
 
 @pytest.mark.criterion("DB-01")
-def test_row_count_table(session: Session, target: Target, report_table: Any) -> None:
+def test_row_count_table(session: Session, target: Target, report_table: Any, record_facts: Any) -> None:
     """DB-01: every class (source, target, `_SCHEMA`) with its counts on both sides, all equal."""
     pairs = [session.data.counts(cls) for cls in session.data.classes()]
+    if session.data.left_out_classes():
+        record_facts(left_out=session.data.left_out_classes())
     report_table("Row counts per class", ["class", "source", "target", "difference"],
                  [[p.cls, p.expected, p.found, p.difference] for p in pairs])
     wrong = [f"{p.cls} ({p.expected} vs {p.found})" for p in pairs if not _allowed(target, p.difference)]
@@ -68,10 +73,10 @@ def test_content(session: Session, target: Target, unit: Unit, record_facts: Any
     """DB-02: every source document exists on the target with equal content (BSON types count, field order
     does not), by `_id`-range partition; reported as missingOnTarget / extraOnTarget / content."""
     diff = session.data.content(unit)
-    by_reader = session.data.document_source
-    if by_reader and not_verifiable(getattr(unit, "cls", "")):
-        record_facts(not_verifiable_from_source=not_verifiable(getattr(unit, "cls", "")),
-                     why=f"the {target.source.kind} source never returns these fields; checked for presence instead")
+    hidden = session.data.not_verifiable(getattr(unit, "cls", ""))
+    if hidden:
+        record_facts(not_verifiable_from_source=hidden,
+                     why=f"the {target.source.kind} source does not show these fields; checked for presence instead")
     scans = target.scans
     record_facts(cls=getattr(unit, "cls", unit), partition=diff.label, method=diff.method,
                  digest=diff.digest or "not asked",
@@ -96,7 +101,10 @@ def test_same_collections(session: Session, record_facts: Any) -> None:
     REST or export source: no class of its schema missing or extra in the target's `_SCHEMA`."""
     src, dst = session.data.listed_classes("source"), session.data.listed_classes("target")
     record_facts(missing=sorted(src - dst), extra=sorted(dst - src))
-    assert src == dst, f"collections missing on target: {sorted(src - dst)}; extra on target: {sorted(dst - src)}"
+    if session.data.left_out_classes():
+        record_facts(left_out=session.data.left_out_classes())
+    assert src == dst, (f"collections missing on target: {', '.join(sorted(src - dst)) or 'none'}; "
+                        f"extra on target: {', '.join(sorted(dst - src)) or 'none'}")
 
 
 @pytest.mark.criterion("DB-07")
@@ -105,7 +113,8 @@ def test_collection_options(session: Session, record_facts: Any) -> None:
     if session.data.document_source:
         pytest.skip(f"not applicable: {_source_kind(session)} source: {COLLECTION_OPTIONS_UNSEEN}")
     src, dst = session.data.collections("source"), session.data.collections("target")
-    wrong = [f"{n}: source {src[n].kind} {src[n].compared_options} vs target {dst[n].kind} {dst[n].compared_options}"
+    wrong = [f"{n}: source {src[n].kind} {shell(src[n].compared_options)} vs target {dst[n].kind} "
+             f"{shell(dst[n].compared_options)}"
              for n in sorted(src.keys() & dst.keys())
              if (src[n].kind, src[n].compared_options) != (dst[n].kind, dst[n].compared_options)]
     record_facts(different=wrong)
@@ -119,7 +128,8 @@ def test_schema_matches_collections(session: Session, record_facts: Any) -> None
     no_collection, no_schema = list(agreement.no_collection), list(agreement.no_schema)
     record_facts(schema_without_collection=no_collection, collection_without_schema=no_schema)
     assert not (no_collection or no_schema), (
-        f"_SCHEMA classes without a collection: {no_collection}; collections without a _SCHEMA entry: {no_schema}")
+        f"_SCHEMA classes without a collection: {', '.join(no_collection) or 'none'}; collections without a "
+        f"_SCHEMA entry: {', '.join(no_schema) or 'none'}")
 
 
 @pytest.mark.criterion("DB-07")
@@ -135,6 +145,33 @@ def test_class_permissions(session: Session, record_facts: Any) -> None:
     classes, wrong = found
     record_facts(classes=classes, different=wrong)
     assert not wrong, f"{len(wrong)} class-level permissions differ (source vs target _SCHEMA): " + "; ".join(wrong)
+
+
+# -- DB-08 --------------------------------------------------------------------------------------------
+@pytest.mark.criterion("DB-08")
+def test_schema_field_types(session: Session, record_facts: Any) -> None:
+    """DB-08: every field's `_SCHEMA` type on the target equals the source's, in every class both declare."""
+    found = session.data.schema_type_agreement()
+    record_facts(source_types=found.origin, classes=list(found.compared),
+                 different=[d.as_fact() for d in found.differences], declared_by_target_only=list(found.target_only),
+                 not_compared=list(found.left_out), implied_by_objects=list(found.implied))
+    listed = "; ".join(d.describe() for d in found.differences)
+    count = len(found.differences)
+    assert found.ok, (f"{count} field type{' differs' if count == 1 else 's differ'} between the target's _SCHEMA "
+                      f"and {found.origin} ({len(found.compared)} classes compared): {listed}; an SDK reading these "
+                      f"fields breaks: give the target's _SCHEMA the source's types")
+
+
+@pytest.mark.criterion("DB-08")
+def test_stored_values_fit_the_schema(session: Session, typed_cls: str, record_facts: Any) -> None:
+    """DB-08: no document of the class holds a value whose Parse type differs from its `_SCHEMA` type for that
+    field (counted on the server; with --sample N, in a sample)."""
+    found = session.data.value_types(typed_cls)
+    record_facts(cls=typed_cls, examined=found.examined, sampled=found.sampled, fields=list(found.fields),
+                 not_checked=list(found.unchecked), misfits=[m.as_fact() for m in found.misfits])
+    of = f"a sample of {found.examined}" if found.sampled else f"{found.examined}"
+    assert found.ok, (f"{typed_cls} (of {of} documents): " + "; ".join(m.describe() for m in found.misfits)
+                      + "; an SDK reading them breaks: convert these values to the _SCHEMA type (or fix _SCHEMA)")
 
 
 def _source_kind(session: Session) -> str:

@@ -55,7 +55,7 @@ def test_read_only_skips_every_writing_check(sandbox: Any, run_checks: Callable[
 
 
 # defect -> (the tests that must fail, each with words its message must hold; tests (name prefixes) allowed to
-# fail too). "three-defects" plants three independent defects on one server: each must fail its own step.
+# fail too). "independent-defects" plants four independent defects on one server: each must fail its own step.
 DEFECTS: dict[str, tuple[Callable[[Any], Target], dict[str, tuple[str, ...]], frozenset[str]]] = {
     "staging-db": (variants.staging_database, {"test_rest_writes_reach_target_database":
                                                 ("API-03 direct read", "SOURCE database")}, frozenset()),
@@ -65,10 +65,11 @@ DEFECTS: dict[str, tuple[Callable[[Any], Target], dict[str, tuple[str, ...]], fr
                                     "test_file_round_trip", "test_acl_protected_probe_invisible",
                                     "test_user_round_trip", "test_rest_count_equals_database_count",
                                     "test_source_and_target_answer_alike", "test_probes_leave_no_side_effects"})),
-    "three-defects": (variants.independent_defects, {
+    "independent-defects": (variants.independent_defects, {
         "test_cloud_function[hello]": ("API-05 hello", "400", "Invalid function"),
         "test_clp_closed_class_refuses_reads[AuditLog]": ("API-06 clp AuditLog", "200"),
-        "test_file_round_trip": ("API-04 store", "is not in bucket")}, frozenset()),
+        "test_file_round_trip": ("API-04 store", "is not in bucket"),
+        "test_user_round_trip": ("API-07 log-in", "log-in refused by a planted defect")}, frozenset()),
     "health-503": (variants.health_503, {"test_health": ("API-01 health", "503", "initialized")}, frozenset()),
 }
 

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import re
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,8 @@ from hypothesis import strategies as st
 
 from cutover.errors import ConfigError
 from cutover.model import CloudFunction, Database, Files, ParseServer, Query, Source, Target, Thresholds
-from cutover.run.config import SandboxSpec, load_target
+from cutover.run.config import _ENUMS, SandboxSpec, load_target
+from cutover.sandbox import node_env
 
 CANARY = "Cn4ry-s3cret-7Qz"
 ENV = {"MASTER": "mk-" + CANARY, "DB_PASS": "pw-" + CANARY, "APP": "myapp", "CANARY": CANARY}
@@ -19,7 +22,7 @@ ENV = {"MASTER": "mk-" + CANARY, "DB_PASS": "pw-" + CANARY, "APP": "myapp", "CAN
 FULL = """
 [targets.prod]
 production = true
-app_source_dir = "../app"
+app_source_dir = "app"
 probe_class = "Probe"
 
 [targets.prod.source]
@@ -88,6 +91,16 @@ MINIMAL = """
 source = {{ uri = "mongodb://h:27017/src" }}
 database = {{ uri = "mongodb://h:27017/dst" }}
 """
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def _in_a_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The paths FULL names exist, relative to the working directory (where the loader reads them)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "ca.pem").write_text("not read by the loader", encoding="utf-8")
+    (tmp_path / "app").mkdir()
 
 
 def write(tmp_path: Path, text: str | bytes, name: str = "targets.toml") -> Path:
@@ -181,7 +194,7 @@ def test_sandbox_target_gives_a_sandbox_spec(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("text", "fragments"), [
     ("[targets.d]\nsandbox = { scale = 10 }\nsource = {}\n", ["targets.d.source", "sandbox target takes only"]),
     ("[targets.d]\nsandbox = { scale = \"ten\" }\n", ["targets.d.sandbox.scale", "expected an integer"]),
-    ("[targets.d]\nsandbox = { scale = 0 }\n", ["targets.d.sandbox.scale", "positive integer"]),
+    ("[targets.d]\nsandbox = { scale = 0 }\n", ["targets.d.sandbox.scale", "expected an integer in [1, 10^7], got 0"]),
     ("[targets.d]\nsandbox = { scle = 10 }\n", ["targets.d.sandbox.scle", "did you mean 'scale'"]),
     ("[targets.d]\nsandbox = 3\n", ["targets.d.sandbox", "expected true or a table"]),
 ])
@@ -214,7 +227,8 @@ def test_an_unknown_target_without_a_targets_file_says_so_and_names_the_built_in
         load_target(tmp_path / "targets.toml", "prod", required=False)
     message = str(raised.value)
     assert "unknown target 'prod'; known targets: none (no such file: pass --targets-file PATH)" in message
-    assert message.endswith("built-in targets: demo, demo-export, demo-gcs, demo-live, demo-rest")
+    assert message.endswith("built-in targets: demo, demo-export, demo-gcs, demo-live, demo-rest, demo-skew, "
+                            "demo-skew-rest")
 
 
 def test_an_explicit_targets_file_must_exist_even_for_a_built_in_name(tmp_path: Path) -> None:
@@ -291,11 +305,11 @@ def test_huge_integer_where_a_number_is_expected(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("extra", "fragment"), [
-    ("health_window_s = 0\n", "targets.t.thresholds: health_window_s and health_interval_s must be positive"),
-    ("health_interval_s = -1\n", "targets.t.thresholds: health_window_s and health_interval_s must be positive"),
+    ("health_window_s = 0\n", "targets.t.thresholds.health_window_s: expected seconds in (0, 3600], got 0"),
+    ("health_interval_s = -1\n", "targets.t.thresholds.health_interval_s: expected seconds in (0, 3600], got -1"),
     ("health_window_s = 4\nhealth_interval_s = 5\n",
      "targets.t.thresholds.health_interval_s: 5 s is longer than health_window_s (4 s)"),
-    ("cpu_max_percent = 120\n", "targets.t.thresholds.cpu_max_percent: expected a percentage above 0 and at most 100"),
+    ("cpu_max_percent = 120\n", "targets.t.thresholds.cpu_max_percent: expected a percentage in (0, 100], got 120"),
 ])
 def test_health_window_thresholds_are_checked(tmp_path: Path, extra: str, fragment: str) -> None:
     assert fragment in config_error(write(tmp_path, minimal(TH + extra)))
@@ -359,7 +373,7 @@ def test_probe_keys_default_and_validate(tmp_path: Path) -> None:
     assert isinstance(target, Target) and (target.probe_grace_s, target.probe_side_effects) == (0.0, "report")
     assert "targets.t.probe_side_effects: expected one of undo, report, got 'keep'" in config_error(
         write(tmp_path, minimal('probe_side_effects = "keep"\n')))
-    assert "targets.t.probe_grace_s: expected seconds >= 0, got -5" in config_error(
+    assert "targets.t.probe_grace_s: expected seconds in [0, 31536000], got -5" in config_error(
         write(tmp_path, minimal("probe_grace_s = -5\n")))
     assert "targets.t.probe_grace_s: expected a number, got a string" in config_error(
         write(tmp_path, minimal('probe_grace_s = "1h"\n')))
@@ -381,12 +395,28 @@ def test_severity_values_and_criteria(tmp_path: Path) -> None:
     ('[targets.t]\nsource = { kind = "rest" }\ndatabase = { uri = "mongodb://h/d" }\n',
      "targets.t.source.endpoint: required when source.kind is 'rest'"),
     ('[targets.t]\nsource = { kind = "export" }\ndatabase = { uri = "mongodb://h/d" }\n',
-     "targets.t.source.export_dir: required when source.kind is 'export'"),
+     "targets.t.source: source.kind is 'export': set export_dir (the unpacked export's folder) or export_file"),
+    ('[targets.t]\nsource = { kind = "export", export_dir = "d", export_file = "e.zip" }\n'
+     'database = { uri = "mongodb://h/d" }\n', "exactly one of them"),
+    ('[targets.t]\nsource = { kind = "export", export_file = "export.tar.gz" }\n'
+     'database = { uri = "mongodb://h/d" }\n', "targets.t.source.export_file: expected the export's .zip file"),
     (minimal('[targets.t.parse]\nserver_url = "https://h/p"\n'), "targets.t.parse.app_id: required key is missing"),
     (minimal('[[targets.t.queries]]\nwhere = {}\n'), "targets.t.queries[0].cls: required key is missing"),
 ])
 def test_missing_required_keys(tmp_path: Path, text: str, fragment: str) -> None:
     assert fragment in config_error(write(tmp_path, text))
+
+
+def test_an_export_source_is_its_folder_or_its_zip(tmp_path: Path) -> None:
+    (tmp_path / "parse-export").mkdir()
+    (tmp_path / "My App.ZIP").write_bytes(b"PK")
+    for key, value in (("export_dir", str(tmp_path / "parse-export")), ("export_file", str(tmp_path / "My App.ZIP"))):
+        text = (f'[targets.t]\nsource = {{ kind = "export", {key} = "{value}" }}\n'
+                'database = { uri = "mongodb://h/d" }\n')
+        source = load_target(write(tmp_path, text), "t", ENV).source
+        assert (source.kind, getattr(source, key)) == ("export", value)
+    text = '[targets.t]\nsource = { kind = "export", export_file = "gone.zip" }\ndatabase = { uri = "mongodb://h/d" }\n'
+    assert "targets.t.source.export_file: no such file: 'gone.zip'" in config_error(write(tmp_path, text))
 
 
 # -- no error message ever carries a secret value --------------------------------------------------------
@@ -494,6 +524,33 @@ def test_random_bytes_load_or_fail_in_one_line(tmp_path_factory: pytest.TempPath
     path = tmp_path_factory.mktemp("bytes") / "targets.toml"
     path.write_bytes((b"[targets.t]\n" if header else b"") + data)
     _outcome(path)
+
+
+def test_a_sandbox_target_may_run_its_source_on_the_older_pinned_parse_server(tmp_path: Path) -> None:
+    path = write(tmp_path, '[targets.s]\nsandbox = { source_kind = "export", source_parse_server = "8.6.94" }\n'
+                           '[targets.x]\nsandbox = { source_parse_server = "8" }\n')
+    assert load_target(path, "s") == SandboxSpec("s", source_kind="export", source_parse_server="8.6.94")
+    none = tmp_path / "none.toml"
+    assert load_target(none, "demo", required=False).source_parse_server == node_env.CURRENT_PARSE
+    assert load_target(none, "demo-skew", required=False) == SandboxSpec("demo-skew", source_parse_server="8.6.94")
+    assert load_target(none, "demo-skew-rest", required=False) == \
+        SandboxSpec("demo-skew-rest", source_kind="rest", source_parse_server="8.6.94")
+    with pytest.raises(ConfigError, match=re.escape("source_parse_server: expected one of 9.10.0, 8.6.94, got '8'")):
+        load_target(path, "x")
+
+
+def test_the_parse_server_choices_are_the_pinned_package_directories() -> None:
+    """The config's choices, the sandbox's pins and the package directories agree (and ship: package-data)."""
+    choices = _ENUMS[("sandbox", "source_parse_server")]
+    assert set(choices) == set(node_env.PARSE_SERVERS) and choices[0] == node_env.CURRENT_PARSE
+    package_data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    for version, packages in node_env.PARSE_SERVERS.items():
+        manifest = json.loads((packages.directory / "package.json").read_text())
+        assert manifest["dependencies"]["parse-server"] == version
+        lock = json.loads((packages.directory / "package-lock.json").read_text())["packages"]
+        assert lock["node_modules/parse-server"]["version"] == version
+        assert lock["node_modules/router"]["version"] == "2.2.0", f"{version}: router 2.3.0 breaks /batch"
+        assert f"{packages.directory.name}/*.json" in package_data["cutover.sandbox"]
 
 
 def test_a_sandbox_target_may_declare_its_source_kind(tmp_path: Path) -> None:
