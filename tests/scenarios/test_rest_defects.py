@@ -49,13 +49,16 @@ def test_read_only_skips_every_writing_check(sandbox: Any, run_checks: Callable[
     result = run_checks(sandbox.target("rest-read-only"), "--read-only", only=REST_ONLY)
     outcomes = by_test(result)
     writers = {"test_crud_round_trip", "test_rest_writes_reach_target_database", "test_file_round_trip",
-               "test_acl_protected_probe_invisible", "test_user_round_trip", "test_probes_leave_no_side_effects"}
+               "test_acl_protected_probe_invisible", "test_user_round_trip", "test_probes_leave_no_side_effects",
+               *(f"test_sdk_{flow}_round_trip[js-sdk]" for flow in ("crud", "file", "user"))}
     assert {name: outcomes[name][0] for name in writers} == dict.fromkeys(writers, "skipped")
     assert all(o == "passed" for name, (o, _) in outcomes.items() if name not in writers), result.failing()
 
 
 # defect -> (the tests that must fail, each with words its message must hold; tests (name prefixes) allowed to
-# fail too). "three-defects" plants three independent defects on one server: each must fail its own step.
+# fail too). "four-defects" plants four independent defects on one server: each must fail its own step; the
+# front that refuses the JS SDK's method tunnel fails only the SDK's round-trips (REST passes through it), and
+# the SDK's file round-trip meets the files adapter's wrong bucket as the REST one does.
 DEFECTS: dict[str, tuple[Callable[[Any], Target], dict[str, tuple[str, ...]], frozenset[str]]] = {
     "staging-db": (variants.staging_database, {"test_rest_writes_reach_target_database":
                                                 ("API-03 direct read", "SOURCE database")}, frozenset()),
@@ -64,11 +67,17 @@ DEFECTS: dict[str, tuple[Callable[[Any], Target], dict[str, tuple[str, ...]], fr
                          frozenset({"test_crud_round_trip", "test_rest_writes_reach_target_database",
                                     "test_file_round_trip", "test_acl_protected_probe_invisible",
                                     "test_user_round_trip", "test_rest_count_equals_database_count",
-                                    "test_source_and_target_answer_alike", "test_probes_leave_no_side_effects"})),
-    "three-defects": (variants.independent_defects, {
+                                    "test_source_and_target_answer_alike", "test_probes_leave_no_side_effects",
+                                    "test_sdk_"})),
+    "four-defects": (variants.independent_defects, {
         "test_cloud_function[hello]": ("API-05 hello", "400", "Invalid function"),
         "test_clp_closed_class_refuses_reads[AuditLog]": ("API-06 clp AuditLog", "200"),
-        "test_file_round_trip": ("API-04 store", "is not in bucket")}, frozenset()),
+        "test_file_round_trip": ("API-04 store", "is not in bucket"),
+        "test_sdk_file_round_trip[js-sdk]": ("API-04 JS SDK store", "is not in bucket"),
+        "test_sdk_crud_round_trip[js-sdk]": ("API-02 JS SDK get: Parse.Query#get failed", "(_method GET) answered "
+                                             "403", "Request blocked: method override"),
+        "test_sdk_user_round_trip[js-sdk]": ("API-07 JS SDK users/me: Parse.User.become failed",
+                                             "(_method GET) answered 403")}, frozenset()),
     "health-503": (variants.health_503, {"test_health": ("API-01 health", "503", "initialized")}, frozenset()),
 }
 
