@@ -2,7 +2,9 @@
 naming the step for each planted defect (and nothing else fails)."""
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +15,8 @@ from cutover_testing import variants
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
 REST_ONLY = ("test_rest.py",)
+NO_NODE = Path(__file__).resolve().parents[1] / "no_node"   # its sitecustomize hides the Node.js wheel
+SDK_CRITERIA = {"crud": "API-02", "file": "API-04", "user": "API-07"}
 
 
 def by_test(result: Any) -> dict[str, tuple[str, str]]:
@@ -53,6 +57,25 @@ def test_read_only_skips_every_writing_check(sandbox: Any, run_checks: Callable[
                *(f"test_sdk_{flow}_round_trip[js-sdk]" for flow in ("crud", "file", "user"))}
     assert {name: outcomes[name][0] for name in writers} == dict.fromkeys(writers, "skipped")
     assert all(o == "passed" for name, (o, _) in outcomes.items() if name not in writers), result.failing()
+
+
+def test_without_node_the_sdk_round_trips_skip_saying_so_and_rest_decides(
+        sandbox: Any, run_checks: Callable[..., Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Python without the sandbox extra's Node.js and no CUTOVER_NODE: the JS SDK round-trips are skipped (not
+    run) naming what is missing, and API-02, API-04 and API-07 are verified by their REST round-trips."""
+    monkeypatch.delenv("CUTOVER_NODE", raising=False)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(NO_NODE), os.environ.get("PYTHONPATH")])))
+    result = run_checks(sandbox.target("rest-no-node"), only=REST_ONLY)
+    outcomes = by_test(result)
+    sdk = {cid: outcomes[f"test_sdk_{flow}_round_trip[js-sdk]"] for flow, cid in SDK_CRITERIA.items()}
+    assert {name: outcome for name, (outcome, _) in sdk.items()} == dict.fromkeys(SDK_CRITERIA.values(), "skipped")
+    assert all(message.startswith("no Node.js to run the Parse JavaScript SDK") and "CUTOVER_NODE" in message
+               for _, message in sdk.values()), sdk
+    assert "SKIPPED" in result.output and "no Node.js to run the Parse JavaScript SDK" in result.output
+    assert {cid: result.record["criteria"][cid]["verdict"] for cid in sdk} == dict.fromkeys(sdk, "pass")
+    assert not set(sdk) & set(result.record["not_verified"])
+    assert all(o == "passed" for name, (o, _) in outcomes.items() if not name.startswith("test_sdk_")), \
+        result.failing()
 
 
 # defect -> (the tests that must fail, each with words its message must hold; tests (name prefixes) allowed to
