@@ -38,7 +38,7 @@ SDK_LABEL = f"the Parse JavaScript SDK {SDK_VERSION}"
 NO_NODE = (f"no Node.js to run {SDK_LABEL}: install the sandbox extra (pip install 'cutover[sandbox]') or set "
            f"{NODE_ENV}=/path/to/node; the REST round-trip of this criterion still decides it")
 _STOP_S = 3.0
-_TAIL = 5
+_TAIL = 3
 CALLS = {"init": "Parse.initialize", "save": "Parse.Object#save", "get": "Parse.Query#get",
          "find": "Parse.Query#find", "related": "Parse.Relation#query().find", "destroy": "Parse.Object#destroy",
          "upload": "Parse.File#save", "download": "Parse.File#getData", "signUp": "Parse.User#signUp",
@@ -155,7 +155,10 @@ class SdkClient:
                          str(error.get("message", "")), tuple(reply.get("http") or ()))
 
     def _gone(self, op: str) -> CouldNotVerify:
-        code = self.proc.poll() if self.proc else None
+        code = None
+        if self.proc is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                code = self.proc.wait(timeout=_STOP_S)   # its stdout closed: it is ending
         return CouldNotVerify(f"{SDK_LABEL}'s driver ended (exit {code}) during {op}: {self.stderr_tail()}")
 
     def stderr_tail(self) -> str:
@@ -163,8 +166,9 @@ class SdkClient:
         if self._log is None or self._log.closed:
             return self._last_words
         self._log.seek(0)
-        lines = self._log.read().decode(errors="replace").strip().splitlines()
-        return " | ".join(lines[-_TAIL:]) or "(no output)"
+        lines = [line.strip() for line in self._log.read().decode(errors="replace").splitlines() if line.strip()]
+        errors = [line for line in lines if "Error" in line][:_TAIL]   # a stack trace's message, not its frames
+        return " | ".join(errors or lines[-_TAIL:]) or "(no output)"
 
     def close(self) -> None:
         """Close the driver's stdin (it ends), then SIGTERM and SIGKILL its group if it lingers (idempotent)."""
