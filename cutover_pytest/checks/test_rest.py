@@ -61,13 +61,14 @@ def probes(rest: RestFacts, record_facts: Callable[..., None]) -> Iterator[Probe
 
 
 @pytest.fixture(params=["js-sdk"])
-def js_sdk(rest: RestFacts) -> Iterator[SdkClient]:
+def js_sdk(rest: RestFacts, record_facts: Callable[..., None]) -> Iterator[SdkClient]:
     """The official Parse JavaScript SDK, run by Node.js as an app of the target; skipped (not run) without
     Node.js. Its driver is stopped in teardown (and by ``Session.close()``)."""
     missing = rest.sdk_unavailable()
     if missing:
         pytest.skip(missing)
     client = rest.js_sdk()
+    record_facts(client=client.label, url=client.url)
     yield client
     client.close()
 
@@ -217,7 +218,6 @@ def test_sdk_crud_round_trip(js_sdk: SdkClient, probes: ProbeRun, rest: RestFact
     """The CRUD round-trip of every Parse type again, each step a call of the Parse JavaScript SDK (master key)
     against the public URL: Parse.File#save, Parse.Object#save, Parse.Query#get and find, the relation's query,
     increment, addUnique, destroy."""
-    record_facts(client=js_sdk.label, url=js_sdk.url)
     _require(rest.sdk_crud_round_trip(probes, js_sdk), record_facts)
 
 
@@ -227,7 +227,6 @@ def test_sdk_file_round_trip(js_sdk: SdkClient, probes: ProbeRun, rest: RestFact
                              record_facts: Callable[..., None]) -> None:
     """A Parse.File saved by the Parse JavaScript SDK from base64 (as a browser app uploads), read back with
     getData from the URL the server gave: the same bytes, and the file is in the configured store."""
-    record_facts(client=js_sdk.label, url=js_sdk.url)
     _require(rest.sdk_file_round_trip(probes, js_sdk), record_facts)
 
 
@@ -240,7 +239,6 @@ def test_sdk_user_round_trip(js_sdk: SdkClient, probes: ProbeRun, rest: RestFact
     missing = rest.sdk_unavailable(as_client=True)
     if missing:
         pytest.skip(missing)
-    record_facts(client=js_sdk.label, url=js_sdk.url)
     _require(rest.sdk_user_round_trip(probes, js_sdk), record_facts)
 
 
