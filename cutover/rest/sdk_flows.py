@@ -114,10 +114,9 @@ def _files(s: Steps, run: ProbeRun, sdk: SdkClient, in_store: Callable[[str], st
     data = b"cutover API-04 JS SDK " + secrets.token_bytes(48) + b"\x00\xff end"
     upload = _upload(s, run, sdk, data, "application/octet-stream", binary=False)
     got = sdk.call("download", name=upload["name"], url=upload["url"])
-    fetched = [e for e in got.http if e.get("path") and upload["url"].endswith(str(e["path"]))]
-    status = fetched[-1].get("status") if fetched else None
-    s.need("resolve", got.ok and status == 200, f"Parse.File#getData of the returned URL: HTTP {status}; "
-           + (got.describe() if not got.ok else f"{len(got.http)} requests, none of the URL answered 200"))
+    status = got.http[-1].get("status") if got.http else None   # getData makes one request (redirects followed)
+    s.need("resolve", got.ok and status == 200, got.describe() if not got.ok else
+           f"Parse.File#getData of the returned URL answered {status}: {_exchanges(got)}")
     served = base64.b64decode(got.result.get("base64") or "")
     s.need("bytes", served == data, f"the URL served {len(served)} bytes that differ from the {len(data)} uploaded")
     where = in_store(upload["name"])
@@ -174,6 +173,10 @@ def _log_out(s: Steps, sdk: SdkClient, token: str) -> None:
     dead = sdk.call("become", sessionToken=token)
     s.need("log-out", dead.code == _INVALID_SESSION, "the logged-out session token still answers: "
            + (f"users/me gave {_shown(dead.result)}" if dead.ok else dead.describe()))
+
+
+def _exchanges(answer: SdkAnswer) -> str:
+    return "; ".join(f"{e.get('method')} {e.get('path')} {e.get('status') or e.get('error')}" for e in answer.http)
 
 
 def _shown(user: Any) -> str:
