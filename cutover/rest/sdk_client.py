@@ -6,7 +6,8 @@ cache (``<cache>/parse-sdk``, as the sandbox installs parse-server) and run by t
 :func:`unavailable` says so (the SDK round-trips skip with that reason; the REST round-trips decide).
 
 Python and the driver talk JSON lines over stdin/stdout (the protocol is in ``driver.js``); every call has a
-timeout, after which the driver is killed and the call raises :class:`TargetTimeout`. The driver runs under
+timeout, after which the driver is killed and the call raises :class:`TargetTimeout`. Keys the server
+refuses (its 403 ``unauthorized``) are :class:`CouldNotVerify` naming the key, not a finding. The driver runs under
 the sandbox's guard in its own process group: :meth:`SdkClient.close` (the check's teardown, or
 ``Session.close()``) stops it, and it dies within seconds when the process that started it dies, SIGKILL
 included.
@@ -67,11 +68,25 @@ class SdkAnswer:
         """The SDK call this answer is of: ``Parse.Query#get``."""
         return CALLS.get(self.op, self.op)
 
+    @property
+    def keys_refused(self) -> bool:
+        """The server answered 403 unauthorized: Parse Server's answer to keys it does not accept (a wrong key,
+        or the master key from an address its masterKeyIps does not admit)."""
+        return not self.ok and any(e.get("status") == 403 and "unauthorized" in str(e.get("answer", "")).lower()
+                                   for e in self.http)
+
     def describe(self) -> str:
         """One line: the SDK call, its error, and what the server (or a front) answered over HTTP."""
         said = f"ParseError {self.code} {self.message!r}" if self.code is not None else repr(self.message)
         wire = "; ".join(_exchange(e) for e in self.http if not 200 <= int(e.get("status") or 0) < 300)
         return f"{self.call} failed with {said}" + (f"; over HTTP {wire}" if wire else "")
+
+
+def _refused(answer: SdkAnswer, url: str, key: str) -> str:
+    """Keys refused say nothing of what an app meets (it holds its own key, calls from its own address)."""
+    return (f"{answer.describe()}: {url} refused the {key} the JS SDK sent, so this round-trip could not be "
+            f"made; check the key in targets.toml and, for the master key, that Parse Server's masterKeyIps "
+            f"admits this machine's address as seen through the public URL")
 
 
 def _exchange(seen: dict[str, Any]) -> str:
@@ -134,7 +149,10 @@ class SdkClient:
             self.proc.stdin.flush()
         except OSError as exc:
             raise self._gone(op) from exc
-        return self._answer(op, seq)
+        answer = self._answer(op, seq)
+        if answer.keys_refused:
+            raise CouldNotVerify(_refused(answer, self.url, "master key" if args.get("master") else "JavaScript key"))
+        return answer
 
     def _answer(self, op: str, seq: int) -> SdkAnswer:
         try:

@@ -15,7 +15,9 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -53,6 +55,32 @@ def silent_server() -> Iterator[str]:
     for conn in held:
         conn.close()
     listener.close()
+
+
+@pytest.fixture(scope="module")
+def refusing_server() -> Iterator[str]:
+    """A stand-in answering every request as Parse Server answers keys it does not accept (a wrong key, or the
+    master key from an address outside masterKeyIps): 403 ``{"error":"unauthorized"}`` (parse-server 9.10.0,
+    lib/middlewares.js, invalidRequest)."""
+    class Refuse(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            body = b'{"error":"unauthorized"}'
+            self.send_response(403)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Refuse)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/parse"
+    httpd.shutdown()
+    httpd.server_close()
 
 
 def server(url: str) -> ParseServer:
@@ -108,6 +136,19 @@ def test_a_driver_that_dies_is_one_could_not_verify_with_its_last_words(silent_s
     with pytest.raises(CouldNotVerify, match=r"driver ended \(exit 1\) during init: .*Cannot find module 'parse/node'"):
         broken.start("cutover-probe-test")
     assert broken.proc is None
+
+
+def test_refused_keys_are_could_not_verify_naming_the_key_never_a_defect(refusing_server: str) -> None:
+    client = SdkClient.installed(server(refusing_server), 5.0, node_env.node_runtime(), CACHE)
+    try:
+        assert client.start("cutover-probe-test").ok
+        with pytest.raises(CouldNotVerify, match=r"refused the master key the JS SDK sent.*masterKeyIps"):
+            client.call("save", cls="Thing", set={"a": 1}, master=True)
+        with pytest.raises(CouldNotVerify, match=r"Parse.User#signUp failed .*answered 403 .*unauthorized.*"
+                                                 r"refused the JavaScript key"):
+            client.call("signUp", username="u", password="p", email="u@x.invalid")
+    finally:
+        client.close()
 
 
 def test_session_close_stops_a_driver_left_running(silent_server: str) -> None:
