@@ -44,7 +44,7 @@ def test_an_sdk_failure_names_the_call_the_error_and_what_came_back_over_http() 
     assert parse_error.describe() == "Parse.User.become failed with ParseError 209 'Invalid session token'"
 
 
-def test_only_parses_unauthorized_answer_counts_as_refused_keys() -> None:
+def test_only_parse_servers_unauthorized_answer_counts_as_refused_keys() -> None:
     unauthorized = {"method": "POST", "path": "/parse/files/a", "status": 403, "answer": '{"error":"unauthorized"}'}
     assert SdkAnswer("upload", False, None, None, "unauthorized", (unauthorized,)).keys_refused
     assert not SdkAnswer("get", False, None, None, "Unexpected token", (FRONT_403,)).keys_refused   # a front's 403
