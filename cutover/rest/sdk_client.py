@@ -7,8 +7,8 @@ cache (``<cache>/parse-sdk``, as the sandbox installs parse-server) and run by t
 
 Python and the driver talk JSON lines over stdin/stdout (the protocol is in ``driver.js``); every call has a
 timeout, after which the driver is killed and the call raises :class:`TargetTimeout`. Keys the server
-refuses (its 403 ``unauthorized``) are :class:`CouldNotVerify` naming the key, not a finding. The driver runs under
-the sandbox's guard in its own process group: :meth:`SdkClient.close` (the check's teardown, or
+refuses (its 403 ``unauthorized``) are :class:`CouldNotVerify` naming the key, not a finding. The driver runs
+under the sandbox's guard in its own process group: :meth:`SdkClient.close` (the check's teardown, or
 ``Session.close()``) stops it, and it dies within seconds when the process that started it dies, SIGKILL
 included.
 """
@@ -107,6 +107,7 @@ class SdkClient:
         self.proc: subprocess.Popen[bytes] | None = None
         self._lines: queue.Queue[bytes] = queue.Queue()
         self._log: IO[bytes] | None = None
+        self._reader: threading.Thread | None = None
         self._ids = itertools.count(1)
         self._last_words = "(no output)"
 
@@ -133,7 +134,8 @@ class SdkClient:
         self.proc = subprocess.Popen(guarded([str(self.node.node), str(DRIVER)]), stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=self._log, env=env, cwd=self.modules,
                                      start_new_session=True)
-        threading.Thread(target=_read_lines, args=(self.proc.stdout, self._lines), daemon=True).start()
+        self._reader = threading.Thread(target=_read_lines, args=(self.proc.stdout, self._lines), daemon=True)
+        self._reader.start()
         return self.call("init", appId=self.server.app_id, javascriptKey=self.server.javascript_key,
                          masterKey=self.server.master_key if master else "", serverURL=self.url,
                          installationId=installation_id)
@@ -197,6 +199,10 @@ class SdkClient:
             with contextlib.suppress(OSError):
                 proc.stdin.close()
         _stop(proc)
+        if self._reader is not None:
+            self._reader.join(_STOP_S)   # the driver is gone: its stdout ends
+        if proc.stdout is not None:
+            proc.stdout.close()
         if self._log is not None:
             self._last_words = self.stderr_tail()
             self._log.close()
