@@ -18,7 +18,8 @@ class Source:
     endpoint: str = ""             # kind=rest: Parse Server URL (counts via count=1&limit=0)
     app_id: str = ""               # kind=rest
     master_key: str = field(default="", repr=False)           # kind=rest
-    export_dir: str = ""           # kind=export: one <Class>.json ({"results": [...]}) per class
+    export_dir: str = ""           # kind=export: the export's folder, one <Class>.json per class (docs/targets.md)
+    export_file: str = ""          # kind=export: the export as its zip file, read in place (instead of export_dir)
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,7 @@ class Controller:
         return self._changes
 
     # -- the start ------------------------------------------------------------------------------------------
-    def pytest_report_header(self, config: pytest.Config) -> str | None:
+    def pytest_report_header(self, config: pytest.Config) -> list[str] | None:
         return reachability.header(self.state)
 
     @pytest.hookimpl(optionalhook=True)

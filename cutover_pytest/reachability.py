@@ -6,14 +6,17 @@ does not answer is tripped in the session's breaker, which shares its findings w
 run through the scratch directory. From then on each check (or parametrization) that asks for a dead
 component ERRORs at once with the recorded cause; a transport failure met by a check trips its component
 for every later check (:class:`cutover_pytest.checking.Checks`). The preflight and every component found
-dead go into record.json (``reachability``).
+dead go into record.json (``reachability``). The preflight also says, before any check, which criteria the
+database users' missing rights leave unverified (a warning line each; ``reachability.preflight.privileges``).
 """
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 
 from cutover.errors import ConfigError
-from cutover.reach import FILE_STORE, PARSE, SOURCE_DB, SOURCE_PARSE, TARGET_DB, Breaker, run_preflight
+from cutover.reach import FILE_STORE, GRIDFS_DB, PARSE, SOURCE_DB, SOURCE_PARSE, TARGET_DB, Breaker, run_preflight
 from cutover_pytest.state import RunState
 
 FIXTURE_COMPONENTS = {"source_db": SOURCE_DB, "target_db": TARGET_DB, "s3": FILE_STORE, "parse": PARSE,
@@ -29,14 +32,23 @@ def share(state: RunState) -> None:
 def preflight(state: RunState) -> None:
     """Probe every component now; refused credentials are a usage error (one line, exit 4)."""
     try:
-        run_preflight(state.target, state.session.reach)
+        run_preflight(state.target, state.session.reach, _listeners(state))
     except ConfigError as exc:
         raise pytest.UsageError(state.redact(str(exc))) from None
 
 
-def header(state: RunState) -> str | None:
+def _listeners(state: RunState) -> dict[str, Any]:
+    """The run's command log counts what the preflight sends to each database, as it counts the checks'."""
+    log = state.session.commands
+    return {SOURCE_DB: log.listener("source"), TARGET_DB: log.listener("target"), GRIDFS_DB: log.listener("gridfs")}
+
+
+def header(state: RunState) -> list[str] | None:
+    """The preflight's line, then one warning line per database user lacking a right the suite needs."""
     preflight_done = state.session.reach.preflight
-    return state.redact(preflight_done.summary()) if preflight_done is not None else None
+    if preflight_done is None:
+        return None
+    return [state.redact(line) for line in (preflight_done.summary(), *preflight_done.rights_lines())]
 
 
 def require_reachable(reach: Breaker, item: pytest.Item) -> None:

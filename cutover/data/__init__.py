@@ -7,6 +7,11 @@
     export_reader.py the same interface over a JSON export (streamed, externally sorted runs)
     json_stream.py   a streaming reader of export files that names file and byte when damaged
     rest_storage.py  the one mapping from Parse REST JSON to Parse's MongoDB storage form, and equivalence
+    user_fields.py   `_User`'s bcryptPassword, sessionToken, authData <-> their storage fields, both ways
+    internal_classes.py Parse Server's internal classes (one list, with provenance): never missing or extra
+    export_files.py  an export's files, from its directory or its zip read in place
+    export_layout.py which export file is what: classes (in parts), relations whatever stands for ':', schema
+    export_objects.py an export's objects and relation rows checked: errors name file, object and field
     source_compare.py one target partition against the source objects of the same range; relation rows
     source_schema.py DB-03/DB-07 against what /schemas (or _SCHEMA.json) declares
     recheck.py       DB-02 under a live sync: rechecks of differing documents by `_id`, in rounds
@@ -17,8 +22,12 @@
     content.py       DB-02: `_id` partitions, the type-aware document diff
     digest.py        DB-02's lock-free partition digest and its known-answer test
     indexes.py       DB-03: normalized index specs, Parse Server's own indexes, `_SCHEMA` metadata
+    normal_form.py   DB-03/DB-07: the comparable form of index specs and collations across server releases, and
+                     the table of what is normalised and why (rendered into docs/CHECKS.md)
     longkeys.py      DB-04: long index keys and index completeness, computed on the server
-    queries.py       DB-05: declared queries served by an index (explain, or inferred)
+    queries.py       DB-05: declared queries served by an index (the server's plan; inferred on the stand-in only)
+    explain.py       explain replies of every shape (classic, SBE, express, sharded, aggregate) read into stages
+    replies.py       who answered (version, the stand-in), and UnknownReply: a reply shape cutover does not know
     health.py        DB-06: topology and the health figures of one server document
     telemetry.py     DB-06: the health window, sampled once per run in a background thread
     health_series.py DB-06: the window as series (max, p95, last, mean) a release manager can judge
@@ -46,16 +55,19 @@ from cutover.data.health_series import Series
 from cutover.data.inventory import VOLATILE_CLASSES, CollectionInfo, CountPair, call, is_parse_class
 from cutover.data.longkeys import INDEX_KEY_LIMIT, IndexCoverage, LongKeys, ServerFacts
 from cutover.data.mongo_client import open_mongo
+from cutover.data.normal_form import COMPARED as INDEX_COMPARED
+from cutover.data.normal_form import NORMALISED as INDEX_NORMALISED
 from cutover.data.queries import Coverage
 from cutover.data.rest_reader import ClassSchema, RestReader, SourceReader
-from cutover.data.source_compare import not_verifiable
 from cutover.data.source_schema import COLLECTION_OPTIONS_UNSEEN, INDEX_OPTIONS_UNSEEN
 from cutover.data.sources import DataSource, open_source
 from cutover.data.telemetry import Sampler, Window, claim, read_window
 
 __all__ = [
     "COLLECTION_OPTIONS_UNSEEN",
+    "INDEX_COMPARED",
     "INDEX_KEY_LIMIT",
+    "INDEX_NORMALISED",
     "INDEX_OPTIONS_UNSEEN",
     "VOLATILE_CLASSES",
     "ClassSchema",
@@ -90,7 +102,6 @@ __all__ = [
     "is_parse_class",
     "merge_facts",
     "minimum_label",
-    "not_verifiable",
     "open_mongo",
     "open_source",
     "read_window",

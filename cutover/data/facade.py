@@ -17,7 +17,18 @@ from pymongo import read_preferences
 from pymongo.database import Database
 
 from cutover import probe_marks
-from cutover.data import clients, digest, health, indexes, inventory, live_counts, longkeys, queries, source_plan
+from cutover.data import (
+    clients,
+    digest,
+    health,
+    indexes,
+    internal_classes,
+    inventory,
+    live_counts,
+    longkeys,
+    queries,
+    source_plan,
+)
 from cutover.data.content import ContentDiff, Partition, compare_partition, compare_sample, partitions, server_hash
 from cutover.data.inventory import CountPair, call, within
 from cutover.data.live_content import live_partition
@@ -25,6 +36,7 @@ from cutover.data.live_content import policy as live_policy
 from cutover.data.live_prefetch import Background
 from cutover.data.pace import Pace
 from cutover.data.recheck import Fetch, MongoFetch, Policy
+from cutover.data.replies import StandInLimit
 from cutover.data.rest_reader import ClassSchema
 from cutover.data.source_compare import JoinPartition
 from cutover.data.source_schema import declared_index_gaps, permission_differences
@@ -80,13 +92,34 @@ class DataFacts:
         """Source classes, target collections and target `_SCHEMA` classes, together (DB-01's test list).
 
         A REST or export source cannot count Parse's internal collections (`_SCHEMA`, `_Idempotency`, GridFS,
-        relation tables): for such a source those target collections are left out.
+        relation tables): for such a source they are left out on both sides (:meth:`left_out_classes`).
         """
         source, target_db = self.session.source, self.session.target_db
-        target_side = set(inventory.data_collections(target_db)) | set(inventory.schema_classes(target_db))
+        names = set(source.class_names()) | set(inventory.data_collections(target_db)) \
+            | set(inventory.schema_classes(target_db))
         if source.kind != "mongodb":
-            target_side = {name for name in target_side if inventory.is_parse_class(name)}
-        return self.without_probes(set(source.class_names()) | target_side)
+            names = {name for name in names if inventory.is_parse_class(name)}
+        return self.without_probes(names)
+
+    @memoized
+    def left_out_classes(self) -> dict[str, Any]:
+        """What DB-01, DB-02 and DB-07 leave out against a REST or export source, and why (the checks' facts):
+        Parse Server's internal classes on either side, and the app classes the target's Parse Server created
+        at start that the source does not name and that hold no object."""
+        if not self.document_source:
+            return {}
+        target_db = self.session.target_db
+        source = set(self.session.source.class_names()) | set(self.source_schemas())
+        target = set(inventory.data_collections(target_db)) | set(inventory.schema_classes(target_db))
+        return {"internal_classes": {"source": internal_classes.left_out(source),
+                                     "target": internal_classes.left_out(target),
+                                     "why": internal_classes.REASON, "list": internal_classes.PROVENANCE},
+                "created_by_the_target_server": self.server_started(source)}
+
+    def server_started(self, source: set[str]) -> list[str]:
+        """`_User`/`_Role` on the target that its Parse Server created (the source does not name them, and the
+        target holds no object of them): not "extra" against a REST or export source."""
+        return sorted(c for c in internal_classes.STARTED_BY_SERVER - source if self.target_count(c) == 0)
 
     @memoized
     def collection_classes(self) -> list[str]:
@@ -161,8 +194,16 @@ class DataFacts:
         source's schema and of the target's `_SCHEMA`."""
         if not self.document_source:
             return set(self.collections(side))
-        names = self.source_schemas() if side == "source" else inventory.schema_classes(self.session.target_db)
-        return set(self.without_probes(names))
+        if side == "source":
+            names = set(self.source_schemas())
+        else:
+            names = set(inventory.schema_classes(self.session.target_db)) \
+                - set(self.left_out_classes()["created_by_the_target_server"])
+        return set(self.without_probes(internal_classes.without_internal(names)))
+
+    def not_verifiable(self, cls: str) -> list[str]:
+        """Storage fields of ``cls`` a REST or export source does not show (so DB-02 cannot compare them)."""
+        return source_plan.reader(self).not_verifiable(cls) if self.document_source and cls else []
 
     # -- how the heavy reads treat a busy server ------------------------------------------------------------
     @property
@@ -377,10 +418,11 @@ class DataFacts:
         self.pace("target").spend(sum(c.expected + c.indexed for c in counts))
         return counts
 
-    def hints_used(self, cls: str) -> bool:
-        """Whether the server's explain shows a plan (so a hinted count reads the index): the server's capability,
-        asked once per session, with the first class a check asks about."""
-        return self.memo.get(("hints_used",), lambda: longkeys.hints_used(self.session.target_db, cls))
+    def hint_limit(self, cls: str) -> StandInLimit | None:
+        """None when the target's plan of a hinted count reads the hinted index; what the stand-in cannot answer
+        when the stand-in answered (:func:`longkeys.hint_limit`). The server's capability: asked once per
+        session, with the first class a check asks about."""
+        return self.memo.get(("hint_limit",), lambda: longkeys.hint_limit(self.session.target_db, cls))
 
     @memoized
     def server_facts(self) -> longkeys.ServerFacts:

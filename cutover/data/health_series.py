@@ -13,8 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from cutover.data.replies import STAND_IN, StandInLimit
 from cutover.data.telemetry import Sample, Window
 from cutover.errors import CouldNotVerify, UnexpectedAnswer
+
+HEALTH_ON_STAND_IN = StandInLimit(
+    "reports no CPU time, lock queue or admission queue in serverStatus and runs no replica set",
+    "those DB-06 figures are not applicable on the stand-in; a real MongoDB reports them")
 
 
 @dataclass(frozen=True)
@@ -84,9 +89,29 @@ def usable(window: Window) -> Window:
     return window
 
 
-def _series(window: Window, figure: str, unit: str, value: Callable[[Sample], float | None]) -> Series | None:
+def _series(window: Window, figure: str, unit: str, value: Callable[[Sample], float | None],
+            *names: str) -> Series | None:
+    _refused(window, figure, *names)
     points = tuple(Point(s.offset_s, s.at, v) for s in window.samples if (v := value(s)) is not None)
     return Series(figure, unit, points) if points else None
+
+
+def _refused(window: Window, figure: str, *names: str) -> None:
+    """CouldNotVerify when a sample could not read one of ``names`` (a reply cutover does not know): a gap, never
+    a figure the server does not report."""
+    why = next((s.refused[n] for s in window.samples for n in names if n in s.refused), None)
+    if why is not None:
+        raise CouldNotVerify(f"{figure} could not be read: {why}")
+
+
+def not_reported(window: Window, what: str) -> str:
+    """Why a figure is not applicable, naming the stand-in when the stand-in answered."""
+    return f"{STAND_IN} reports no {what}" if window.stand_in else f"this server reports no {what}"
+
+
+def stand_in_facts(window: Window) -> dict[str, Any]:
+    """The ``stand_in`` fact of a DB-06 check whose figure the stand-in does not report (empty otherwise)."""
+    return {"stand_in": HEALTH_ON_STAND_IN.facts()} if window.stand_in else {}
 
 
 def lock_queue(window: Window) -> Series | None:
@@ -94,17 +119,17 @@ def lock_queue(window: Window) -> Series | None:
     def others(s: Sample) -> float | None:
         queued = s.figures.get("lock_queue")
         return None if queued is None else max(0.0, queued - s.figures.get("own_waiting", 0.0))
-    return _series(window, "lock queue (globalLock.currentQueue.total)", "operations", others)
+    return _series(window, "lock queue (globalLock.currentQueue.total)", "operations", others, "lock_queue")
 
 
 def admission_queue(window: Window) -> Series | None:
     return _series(window, "admission queue (execution and ingress tickets, queueLength)", "operations",
-                   lambda s: s.figures.get("admission_queue"))
+                   lambda s: s.figures.get("admission_queue"), "admission_queue")
 
 
 def tickets_available(window: Window) -> Series | None:
     return _series(window, "free execution tickets (available)", "tickets",
-                   lambda s: s.figures.get("tickets_available"))
+                   lambda s: s.figures.get("tickets_available"), "tickets_available")
 
 
 def lag(window: Window) -> tuple[Series, ...]:
@@ -128,6 +153,7 @@ def _cpu_pairs(window: Window) -> list[tuple[Sample, Sample]]:
 
 def cpu(window: Window) -> Series | None:
     """CPU time of the server process per interval, percent of its cores (None: not reported, or no cores)."""
+    _refused(window, "CPU time", "cpu_us", "uptime_ms")
     if _cpu_pairs(window) and "cores" in window.unread:
         raise CouldNotVerify(f"CPU time is reported but the number of cores could not be read: "
                              f"{window.unread['cores']}")
@@ -157,8 +183,9 @@ def _percent(a: Sample, b: Sample, cores: int) -> float:
 def cpu_not_reported(window: Window) -> str:
     """Why there is no CPU figure (``cpu()`` returned None), in the words the check skips with."""
     if not any("cpu_us" in s.figures for s in window.samples):
-        return "this server reports no process CPU time (serverStatus has no extra_info.user_time_us/system_time_us)"
-    return "this server does not say how many cores it has (hostInfo.system.numCores)"
+        return not_reported(window, "process CPU time (serverStatus has no extra_info.user_time_us/system_time_us)")
+    why = window.unread.get("cores", "not read")
+    return f"{window.server or 'this server'} did not say how many cores it has (hostInfo.system.numCores: {why})"
 
 
 def own_load(window: Window) -> str:

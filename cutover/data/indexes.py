@@ -1,9 +1,9 @@
 """DB-03 index presence: normalized `listIndexes` specs, source vs target, Parse's own indexes, `_SCHEMA`.
 
-Servers describe the same index differently: `ns` (until 4.2), `v` 1 or 2, `background`, text/2dsphere
-versions, ICU collation `version`, and some stand-ins add `unique: false`. :func:`normalize` keeps only what
-changes behaviour: the key pattern (ordered) and unique, sparse, partialFilterExpression, collation,
-expireAfterSeconds, hidden, weights and the like.
+Servers of different eras describe the same index differently (`ns` until 4.2, `v` 1 or 2, text and 2dsphere
+versions, collation in short or full form, some stand-ins add `unique: false`): :func:`normalize` keeps only what
+changes behaviour, in the comparable form of :mod:`cutover.data.normal_form` (which also says what is
+normalised and why: docs/CHECKS.md renders it). A listIndexes field cutover does not know is an ERROR.
 """
 from __future__ import annotations
 
@@ -13,17 +13,9 @@ from typing import Any
 
 from pymongo.database import Database
 
+from cutover.data import normal_form
 from cutover.data.inventory import call
-
-IGNORED = frozenset({"ns", "v", "background", "textIndexVersion", "2dsphereIndexVersion", "name", "key",
-                     "dropDups", "safe"})
-FALSE_DEFAULTS = frozenset({"unique", "sparse", "hidden"})
-
-
-def _number(value: Any) -> Any:
-    if isinstance(value, float | int) and not isinstance(value, bool) and float(value).is_integer():
-        return int(value)
-    return value
+from cutover.data.replies import UnknownReply, wire_label
 
 
 @dataclass(frozen=True)
@@ -37,31 +29,31 @@ class IndexSpec:
 
     def describe(self) -> str:
         keys = ", ".join(f"{k}: {v}" for k, v in self.key)
-        opts = "".join(f", {k}={v}" for k, v in sorted(self.options.items()))
+        opts = "".join(f", {k}={v}" for k, v in sorted(self.written_options().items()))
         return f"{self.name} {{{keys}}}{opts}"
+
+    def written_options(self) -> dict[str, Any]:
+        """The options as people write them: a collation without its locale's defaults."""
+        if "collation" not in self.options:
+            return dict(self.options)
+        return {**self.options, "collation": normal_form.short_collation(self.options["collation"])}
 
     def as_fact(self) -> dict[str, Any]:
         """JSON-ready, the key as [field, direction] pairs in order (evidence and createIndex commands)."""
-        return {"name": self.name, "key": [list(pair) for pair in self.key], "options": dict(self.options)}
+        return {"name": self.name, "key": [list(pair) for pair in self.key], "options": self.written_options()}
 
 
-def normalize(spec: dict[str, Any]) -> IndexSpec:
-    """The comparable form of one `listIndexes` entry."""
-    name = str(spec.get("name", ""))
-    options: dict[str, Any] = {}
-    for opt, value in spec.items():
-        if opt in IGNORED or (opt in FALSE_DEFAULTS and not value):
-            continue
-        if opt == "collation" and isinstance(value, dict):
-            value = {k: v for k, v in value.items() if k != "version"}
-        options[opt] = _number(value)
-    if name == "_id_":
-        options.pop("unique", None)  # the `_id` index is unique whether or not a server says so
-    return IndexSpec(name, tuple((str(k), _number(v)) for k, v in dict(spec["key"]).items()), options)
+def normalize(spec: Mapping[str, Any], server: str = "") -> IndexSpec:
+    """The comparable form of one `listIndexes` entry; UnknownReply (naming ``server``) for a field cutover does not
+    know."""
+    if not isinstance(spec.get("key"), Mapping):
+        raise UnknownReply(server, "listIndexes", f"{spec.get('name', '?')}.key", "is absent")
+    return IndexSpec(str(spec.get("name", "")), normal_form.key(spec["key"], server), normal_form.options(spec, server))
 
 
 def list_indexes(db: Database[Any], cls: str) -> list[IndexSpec]:
-    return call(f"listing indexes of {cls}", lambda: [normalize(dict(s)) for s in db[cls].list_indexes()])
+    server = wire_label(db)
+    return call(f"listing indexes of {cls}", lambda: [normalize(dict(s), server) for s in db[cls].list_indexes()])
 
 
 @dataclass(frozen=True)
@@ -158,7 +150,7 @@ def declared_mismatches(declared: Mapping[str, Any] | None,
     by_name = {spec.name: spec for spec in specs}
     out: list[tuple[str, dict[str, Any], dict[str, Any] | None]] = []
     for name, key in (declared or {}).items():
-        want = tuple((str(k), _number(v)) for k, v in dict(key).items())
+        want = normal_form.key(dict(key))
         have = by_name.get(name)
         if have is None or have.key != want:
             out.append((name, dict(want), dict(have.key) if have is not None else None))

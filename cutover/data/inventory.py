@@ -1,7 +1,11 @@
 """What a database holds: collections with their options, views, `_SCHEMA` classes, exact counts.
 
 Facts for DB-01 (counts) and DB-07 (collection sets, options, views, `_SCHEMA` agreement). Every read goes
-through :func:`guarded`, which turns driver errors into the typed :class:`CouldNotVerify` tree.
+through :func:`guarded`, which turns driver errors into the typed :class:`CouldNotVerify` tree. DB-07 compares
+options in the form every release lists them alike: collations in full form (:mod:`cutover.data.normal_form`),
+numbers of any BSON type, time-series without the bucket spans a server derives from the granularity (5.0 lists
+bucketMaxSpanSeconds, 6.3+ also bucketRoundingSeconds), a clustered index without its `v` and name. A collection
+kind or option cutover does not know is an ERROR naming the server.
 """
 from __future__ import annotations
 
@@ -15,20 +19,27 @@ import pymongo
 from pymongo import errors as mongo_errors
 from pymongo.database import Database
 
+from cutover.data import normal_form
+from cutover.data.internal_classes import INTERNAL_CLASSES
+from cutover.data.replies import UnknownReply, wire_label
 from cutover.errors import CouldNotVerify, TargetTimeout, TargetUnreachable, UnexpectedAnswer
 
 T = TypeVar("T")
 
-# Parse Server's "volatile" classes: internal collections that never get a `_SCHEMA` entry.
-VOLATILE_CLASSES = frozenset({
-    "_SCHEMA", "_Hooks", "_GlobalConfig", "_GraphQLConfig", "_JobSchedule", "_JobStatus", "_PushStatus",
-    "_Audience", "_Idempotency",
-})
+# Parse Server's internal classes: the one list, with its provenance, is cutover.data.internal_classes.
+VOLATILE_CLASSES = INTERNAL_CLASSES
 # Options that describe a collection's behaviour; the rest (uuid, idIndex) differ on every copy.
 COMPARED_OPTIONS = (
     "capped", "size", "max", "validator", "validationLevel", "validationAction", "collation",
-    "timeseries", "clusteredIndex", "expireAfterSeconds", "changeStreamPreAndPostImages",
+    "timeseries", "clusteredIndex", "expireAfterSeconds", "changeStreamPreAndPostImages", "recordPreImages",
+    "encryptedFields",
 )
+# listed by some servers, not compared: storage settings, copy-specific ids, options servers no longer honour
+UNCOMPARED_OPTIONS = frozenset({"uuid", "idIndex", "storageEngine", "indexOptionDefaults", "autoIndexId", "flags",
+                                "temp", "viewOn", "pipeline"})
+KINDS = frozenset({"collection", "view", "timeseries"})
+# time-series bucketing a server derives from `granularity` (5.0 lists bucketMaxSpanSeconds, 6.3+ also rounding)
+DERIVED_BUCKETS = {"seconds": (3600, 60), "minutes": (86400, 3600), "hours": (2592000, 86400)}
 
 
 # Where a user raises the operation budget (:func:`within`), named in every message that says it ran out.
@@ -100,9 +111,37 @@ class CollectionInfo:
 
     @property
     def compared_options(self) -> dict[str, Any]:
+        """The options that change behaviour, in the comparable form of every server version."""
         if self.kind == "view":
             return {"viewOn": self.options.get("viewOn"), "pipeline": self.options.get("pipeline", [])}
-        return {k: self.options[k] for k in COMPARED_OPTIONS if k in self.options}
+        out = {k: normal_form.canonical(self.options[k]) for k in COMPARED_OPTIONS if k in self.options}
+        if "collation" in out and (full := normal_form.collation(out.pop("collation"))) is not None:
+            out["collation"] = full
+        if isinstance(out.get("timeseries"), dict):
+            out["timeseries"] = _bucketing(out["timeseries"])
+        if isinstance(out.get("clusteredIndex"), dict):
+            out["clusteredIndex"] = {k: v for k, v in out["clusteredIndex"].items() if k not in ("v", "name")}
+        return out
+
+
+def _bucketing(timeseries: dict[str, Any]) -> dict[str, Any]:
+    """Time-series options without the bucket spans a server derives from the granularity."""
+    span, rounding = DERIVED_BUCKETS.get(str(timeseries.get("granularity", "seconds")), (None, None))
+    derived = {"bucketMaxSpanSeconds": span, "bucketRoundingSeconds": rounding}
+    return {k: v for k, v in timeseries.items() if k not in derived or v != derived[k]}
+
+
+def collection_info(spec: Mapping[str, Any], server: str = "") -> CollectionInfo:
+    """One listCollections entry; UnknownReply for a kind or option cutover does not know."""
+    name, options = str(spec.get("name", "")), spec.get("options") or {}
+    kind = _kind(spec)
+    if kind not in KINDS:
+        raise UnknownReply(server, "listCollections", f"{name}.type", f"is {kind!r}, a kind cutover does not know")
+    unknown = sorted(set(map(str, options)) - set(COMPARED_OPTIONS) - UNCOMPARED_OPTIONS)
+    if unknown:
+        raise UnknownReply(server, "listCollections", f"{name}.options.{unknown[0]}",
+                           f"= {options[unknown[0]]!r} is a collection option cutover does not know")
+    return CollectionInfo(name, kind, dict(options))
 
 
 @dataclass(frozen=True)
@@ -125,14 +164,17 @@ def is_system(name: str) -> bool:
 
 def collections(db: Database[Any]) -> dict[str, CollectionInfo]:
     """Every non-system collection and view of ``db``, by name."""
+    server = wire_label(db)
+
     def fetch() -> dict[str, CollectionInfo]:
         specs = [s for s in db.list_collections() if not is_system(s["name"])]
-        return {s["name"]: CollectionInfo(s["name"], _kind(s), dict(s.get("options", {}))) for s in specs}
+        return {s["name"]: collection_info(s, server) for s in specs}
     return call(f"listing collections of {db.name}", fetch)
 
 
 def _kind(spec: Mapping[str, Any]) -> str:
-    """A view is a view whether the server says so in ``type`` or only through ``options.viewOn``."""
+    """A view is a view whether the server says so in ``type`` or only through ``options.viewOn`` (3.2 and older
+    servers, and the stand-in, list no ``type``)."""
     return "view" if "viewOn" in (spec.get("options") or {}) else str(spec.get("type", "collection"))
 
 
@@ -161,4 +203,4 @@ def exact_count(db: Database[Any], name: str, budget_s: float, where: Mapping[st
 
 def is_parse_class(name: str) -> bool:
     """A collection a Parse REST source can count: not internal, not GridFS, not a relation join table."""
-    return name not in VOLATILE_CLASSES and "." not in name and not name.startswith("_Join:")
+    return name not in INTERNAL_CLASSES and "." not in name and not name.startswith("_Join:")

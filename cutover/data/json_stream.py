@@ -5,6 +5,9 @@ Supported shapes (what real exports look like):
   tables as ``_Join:<field>:<Class>.json``) and tools that mimic it;
 - ``[ {...}, ... ]``: Parse Dashboard's "Export" of a class as JSON (an array of objects).
 
+A zip member (:mod:`cutover.data.export_files`) streams the same way, decompressed as it is read; a damaged
+member (bad CRC, truncated archive) is the same one error naming the file.
+
 Why a small reader of our own instead of ijson: ``json.JSONDecoder.raw_decode`` (the standard library's C
 decoder) decodes one array element at a time from a sliding buffer, with exactly ``json.loads``'s types
 (int stays int, a float stays float; ijson yields Decimal for every non-integer by default); no new
@@ -14,10 +17,12 @@ holds anything but JSON objects, raises :class:`~cutover.errors.UnexpectedAnswer
 from __future__ import annotations
 
 import json
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from cutover.data.export_files import ExportFile
 from cutover.errors import UnexpectedAnswer
 
 CHUNK = 1 << 20
@@ -74,13 +79,15 @@ class _Buffer:
         return UnexpectedAnswer(f"export file {self.name}: {message} at byte {self.consumed + self.pos}")
 
 
-def objects(path: Path) -> Iterator[dict[str, Any]]:
-    """The objects of ``path`` in file order; UnexpectedAnswer on a truncated or malformed file."""
+def objects(source: Path | ExportFile) -> Iterator[dict[str, Any]]:
+    """The objects of ``source`` (a file, or a file of an export directory or zip) in file order;
+    UnexpectedAnswer on a truncated, malformed or unreadable file."""
+    name = source.name
     try:
-        with path.open(encoding="utf-8") as stream:
-            yield from _objects(_Buffer(stream, path.name))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UnexpectedAnswer(f"export file {path.name} is unreadable: {exc}") from exc
+        with (source.open(encoding="utf-8") if isinstance(source, Path) else source.open_text()) as stream:
+            yield from _objects(_Buffer(stream, name))
+    except (OSError, UnicodeDecodeError, zipfile.BadZipFile) as exc:
+        raise UnexpectedAnswer(f"export file {name} is unreadable: {exc}") from exc
 
 
 def _objects(buf: _Buffer) -> Iterator[dict[str, Any]]:

@@ -17,8 +17,11 @@ from typing import Any
 
 from pymongo.database import Database
 
+from cutover.data import explain
 from cutover.data.indexes import IndexSpec
 from cutover.data.inventory import call, within
+from cutover.data.replies import StandInLimit, is_stand_in, server_of
+from cutover.errors import UnexpectedAnswer
 
 INDEX_KEY_LIMIT = 1024
 DERIVED_KINDS = frozenset({"text", "2d", "2dsphere", "geoHaystack", "hashed"})
@@ -141,11 +144,27 @@ def _count(db: Database[Any], cls: str, filt: dict[str, Any], hint: str | None, 
     return call(what, lambda: within(db, budget_s, lambda: int(db[cls].count_documents(filt, **options))))
 
 
-def hints_used(db: Database[Any], cls: str) -> bool:
-    """True when the server's explain shows a plan, i.e. a hinted count demonstrably reads the index."""
-    reply = call("explaining a hinted count", lambda: db.command(
-        "explain", {"find": cls, "filter": {}, "hint": {"_id": 1}}, verbosity="queryPlanner"))
-    return isinstance(reply.get("queryPlanner"), dict) and "winningPlan" in reply["queryPlanner"]
+# the hinted count exactly as pymongo's count_documents sends it (an aggregation), hinted through `_id_`
+HINTED_COUNT = [{"$match": {}}, {"$group": {"_id": 1, "n": {"$sum": 1}}}]
+HINTS_ON_STAND_IN = StandInLimit(
+    "validates hints but plans nothing (explain has no queryPlanner) and always scans, so a hinted count cannot be "
+    "shown to read the index", "documents missing from an index are not judged here; the long-key checks still run")
+
+
+def hint_limit(db: Database[Any], cls: str) -> StandInLimit | None:
+    """None when the server's plan of a hinted count reads the hinted index (so plain vs hinted counts can show
+    documents missing from an index); the stand-in's limit when the stand-in answered. A real server whose plan
+    is of a shape cutover does not know, or does not read the hinted index, is an ERROR (UnexpectedAnswer)."""
+    command = {"aggregate": cls, "pipeline": HINTED_COUNT, "cursor": {}, "hint": {"_id": 1}}
+    reply = call("explaining a hinted count", lambda: db.command("explain", command, verbosity="queryPlanner"))
+    if is_stand_in(reply):
+        return HINTS_ON_STAND_IN
+    plan = explain.read(reply)
+    if "_id_" not in plan.indexes:
+        raise UnexpectedAnswer(f"{server_of(reply)}: the plan of a count hinted through _id_ reads "
+                               f"{'+'.join(plan.stages)}, not that index: a hinted count cannot show documents "
+                               "missing from an index on this server")
+    return None
 
 
 @dataclass(frozen=True)

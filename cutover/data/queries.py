@@ -1,31 +1,32 @@
 """DB-05 query coverage: is each declared query pattern answered through an index on the target?
 
-Where the server explains (``queryPlanner.winningPlan``), the verdict comes from the winning plan's stages:
-an index stage (IXSCAN, IDHACK, COUNT_SCAN, EXPRESS_*) and no COLLSCAN. A server without a query planner
-(mongoeco answers ``explain`` with its own engine trace, always a scan) gets an inferred verdict, stated as
-such in the result, by this rule: an index serves the pattern when it is usable (not hidden, no derived keys,
-no collation, not partial) and its first key field is a field the filter constrains, or, with no constrained
-field, its leading keys are the sort fields in the same (or all reversed) directions. A sparse index serves
-only a filter on its first field that cannot match a missing field (not null, `$exists`, `$ne`, `$nin`,
-`$not`). `$or` needs every branch served.
+The verdict comes from the server's query plan (:mod:`cutover.data.explain`, every explain shape of MongoDB 4.4
+to 8.0): an index stage (IXSCAN, IDHACK, COUNT_SCAN, EXPRESS_*) and no COLLSCAN on any branch or shard. A reply
+of a shape cutover does not know is an ERROR naming the server and the field, never a pass. Only the sandbox's
+stand-in (mongoeco, which plans nothing and answers ``explain`` with its own engine trace) gets an inferred
+verdict, stated as such in the result and its facts, by this rule: an index serves the pattern when it is usable
+(not hidden, no derived keys, no collation, not partial) and its first key field is a field the filter
+constrains, or, with no constrained field, its leading keys are the sort fields in the same (or all reversed)
+directions. A sparse index serves only a filter on its first field that cannot match a missing field (not
+null, `$exists`, `$ne`, `$nin`, `$not`). `$or` needs every branch served.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from pymongo.database import Database
 
+from cutover.data import explain
 from cutover.data.indexes import IndexSpec, list_indexes
 from cutover.data.inventory import call
 from cutover.data.longkeys import DERIVED_KINDS
+from cutover.data.replies import StandInLimit, is_stand_in
 from cutover.model import Query
 
-INDEX_STAGES = frozenset({"IXSCAN", "IDHACK", "COUNT_SCAN", "DISTINCT_SCAN", "EXPRESS_IXSCAN",
-                          "EXPRESS_IDHACK", "EXPRESS_CLUSTERED_IXSCAN", "CLUSTERED_IXSCAN"})
-_CHILDREN = ("inputStage", "innerStage", "outerStage", "thenStage", "elseStage", "queryPlan")
+NO_PLANNER = StandInLimit("plans no queries (its explain is an engine trace without queryPlanner)",
+                          "the verdict is inferred from the target's index list, not read from a query plan")
 _RENAMED = {"objectId": "_id", "createdAt": "_created_at", "updatedAt": "_updated_at"}
 
 
@@ -63,17 +64,6 @@ def stored_sort(sort: dict[str, int]) -> dict[str, int]:
     return {_RENAMED.get(k, k): int(v) for k, v in sort.items()}
 
 
-def plan_stages(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """Every stage of an explain plan tree (classic and SBE `queryPlan` shapes, sharded `shards`)."""
-    if "stage" in plan:
-        yield plan
-    for key in _CHILDREN:
-        if isinstance(plan.get(key), dict):
-            yield from plan_stages(plan[key])
-    for child in plan.get("inputStages", []) + plan.get("shards", []):
-        yield from plan_stages(child.get("winningPlan", child))
-
-
 @dataclass(frozen=True)
 class Coverage:
     label: str
@@ -83,28 +73,27 @@ class Coverage:
     stages: tuple[str, ...]
     index: str                    # the index that serves it ("" when none)
     suggestion: str               # an index that would serve it (equality, sort, range)
+    stand_in: dict[str, str] = field(default_factory=dict)   # what the stand-in could not answer (inferred)
 
 
-def verdict_from_explain(query: Query, reply: dict[str, Any]) -> Coverage:
-    winning = reply["queryPlanner"]["winningPlan"]
-    stages = list(plan_stages(winning))
-    names = tuple(str(s["stage"]) for s in stages)
-    used = next((str(s.get("indexName", "_id_")) for s in stages if s["stage"] in INDEX_STAGES), "")
-    covered = "COLLSCAN" not in names and any(n in INDEX_STAGES for n in names)
-    return Coverage(query.label, query.cls, covered, "explain", names, used if covered else "",
+def verdict_from_explain(query: Query, reply: dict[str, Any], server: str = "") -> Coverage:
+    """The verdict from the winning plan(s) of ``reply``; UnknownReply for a shape cutover does not know."""
+    plan = explain.read(reply, server)
+    covered = plan.covered
+    return Coverage(query.label, query.cls, covered, "explain", plan.stages, "+".join(plan.indexes) if covered else "",
                     suggest_index(query))
 
 
 def explain_query(db: Database[Any], query: Query) -> Coverage:
-    """The coverage verdict of one declared pattern on ``db`` (explain, or inference where it cannot)."""
+    """The coverage verdict of one declared pattern on ``db`` (the server's plan; inferred on the stand-in only)."""
     command: dict[str, Any] = {"find": query.cls, "filter": stored_filter(query.where)}
     if query.sort:
         command["sort"] = stored_sort(query.sort)
     reply = call(f"explaining {query.label}",
                  lambda: db.command("explain", command, verbosity="queryPlanner"))
-    if isinstance(reply.get("queryPlanner"), dict) and "winningPlan" in reply["queryPlanner"]:
-        return verdict_from_explain(query, reply)
-    return infer_coverage(query, list_indexes(db, query.cls))
+    if is_stand_in(reply):
+        return infer_coverage(query, list_indexes(db, query.cls))
+    return verdict_from_explain(query, reply)
 
 
 def usable(spec: IndexSpec) -> bool:
@@ -151,9 +140,8 @@ def _matches_missing(predicate: Any) -> bool:
 def infer_coverage(query: Query, specs: list[IndexSpec]) -> Coverage:
     filt, sort = stored_filter(query.where), stored_sort(query.sort)
     serving = _served_by(filt, sort, specs)
-    return Coverage(query.label, query.cls, bool(serving),
-                    "inferred from the index list (the server has no queryPlanner explain)",
-                    ("IXSCAN",) if serving else ("COLLSCAN",), serving, suggest_index(query))
+    return Coverage(query.label, query.cls, bool(serving), f"inferred from the index list ({NO_PLANNER.text()})",
+                    ("IXSCAN",) if serving else ("COLLSCAN",), serving, suggest_index(query), NO_PLANNER.facts())
 
 
 def suggest_index(query: Query) -> str:

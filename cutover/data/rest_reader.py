@@ -9,7 +9,9 @@ DB-02 compares them with the target's stored documents whatever the source is:
   objectId order, streamed;
 - ``fetch(cls, ids)``: the given objects now (objectId -> storage document; absent ones left out), for
   rechecks of objects that differed (live sync);
-- ``relation_rows(cls, field, owning_ids)``: the (owningId, relatedId) rows of a Relation field.
+- ``relation_rows(cls, field, owning_ids)``: the (owningId, relatedId) rows of a Relation field;
+  ``holds_relation(cls, field)``: whether the source has them at all (an export may lack a `_Join` file);
+- ``not_verifiable(cls)``: the storage fields of ``cls`` the source never shows (so never compared).
 
 :class:`RestReader` pages with ``order=objectId`` and a ``where`` on objectId (``$gt`` the last one seen), never
 ``skip`` (skip-based paging re-reads and misses objects as the class changes, and slows with depth). Every
@@ -28,8 +30,9 @@ from urllib.parse import quote
 
 import requests
 
-from cutover.data.rest_storage import to_storage
+from cutover.data.rest_storage import NOT_RETURNED, to_storage
 from cutover.data.sources import _json_body
+from cutover.data.user_fields import Unmappable
 from cutover.errors import TargetTimeout, TargetUnreachable, UnexpectedAnswer
 
 PAGE = 1000           # objects per REST page (Parse Server's default maxLimit is unlimited)
@@ -60,6 +63,10 @@ class SourceReader(Protocol):
     def fetch(self, cls: str, ids: Iterable[str]) -> dict[str, dict[str, Any]]: ...
 
     def relation_rows(self, cls: str, field: str, owning_ids: Iterable[str]) -> Iterator[tuple[str, str]]: ...
+
+    def holds_relation(self, cls: str, field: str) -> bool: ...
+
+    def not_verifiable(self, cls: str) -> list[str]: ...
 
 
 @dataclass
@@ -94,7 +101,7 @@ class RestReader:
     def documents(self, cls: str, lower: str | None, upper: str | None) -> Iterator[dict[str, Any]]:
         fields = self.fields(cls)
         for obj in self.pages(cls, lower, upper):
-            yield to_storage(cls, obj, fields)
+            yield storage_form(cls, obj, fields)
 
     def pages(self, cls: str, lower: str | None, upper: str | None, keys: str = "",
               where: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
@@ -126,7 +133,7 @@ class RestReader:
             chunk = wanted[i:i + self.page]
             params = {"where": json.dumps({"objectId": {"$in": chunk}}), "limit": str(self.page)}
             for obj in self._results(f"/classes/{quote(cls, safe='')}", params):
-                out[str(obj["objectId"])] = to_storage(cls, obj, fields)
+                out[str(obj["objectId"])] = storage_form(cls, obj, fields)
         return out
 
     def relation_rows(self, cls: str, field: str, owning_ids: Iterable[str]) -> Iterator[tuple[str, str]]:
@@ -140,6 +147,12 @@ class RestReader:
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
             for rows in pool.map(related, list(owning_ids)):
                 yield from rows
+
+    def holds_relation(self, cls: str, field: str) -> bool:
+        return True                 # every relation is asked through `$relatedTo`
+
+    def not_verifiable(self, cls: str) -> list[str]:
+        return list(NOT_RETURNED.get(cls, ()))
 
     def _results(self, path: str, params: dict[str, str]) -> list[dict[str, Any]]:
         body = self._get(path, params)
@@ -158,6 +171,15 @@ class RestReader:
         except requests.RequestException as exc:
             raise TargetUnreachable(f"source Parse Server unreachable (GET {path}): {type(exc).__name__}") from exc
         return _json_body(resp, path)
+
+
+def storage_form(cls: str, obj: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
+    """One REST object in storage form; what cannot be mapped is an error naming class, object and field."""
+    try:
+        return to_storage(cls, obj, fields)
+    except Unmappable as exc:
+        raise UnexpectedAnswer(f"source /classes/{cls} object {obj.get('objectId')}: field {exc.field}: "
+                               f"{exc.reason}") from None
 
 
 _END = object()

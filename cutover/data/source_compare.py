@@ -9,7 +9,7 @@ partition of the owning class, as (owningId, relatedId) pairs.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +18,9 @@ from cutover.data.content import ContentDiff, Partition, _Collector, field_diffe
 from cutover.data.inventory import call
 from cutover.data.pace import UNCAPPED, Pace
 from cutover.data.rest_reader import SourceReader
-from cutover.data.rest_storage import NOT_RETURNED, comparable, equivalent
+from cutover.data.rest_storage import comparable, equivalent, hidden_fields
+from cutover.data.user_fields import describe
+from cutover.errors import CouldNotVerify
 
 BATCH = 2000
 
@@ -71,9 +73,10 @@ def diff_objects(cls: str, source: Iterable[dict[str, Any]], target: dict[str, d
         if theirs is None:
             found.add("missing", key)
             continue
-        paths = [] if equivalent(cls, doc, theirs) else field_differences(comparable(cls, doc),
-                                                                          comparable(cls, theirs))
-        paths += unverified_absent(cls, theirs)
+        hidden = hidden_fields(cls, doc)    # an export's password hash is compared; REST never shows one
+        paths = [] if equivalent(cls, doc, theirs, hidden) else field_differences(comparable(cls, doc, hidden),
+                                                                                  comparable(cls, theirs, hidden))
+        paths = [describe(cls, path) for path in paths] + unverified_absent(cls, theirs, hidden)
         if paths:
             found.add("content", (key, ", ".join(paths)))
     for key in target:
@@ -81,26 +84,25 @@ def diff_objects(cls: str, source: Iterable[dict[str, Any]], target: dict[str, d
     return found.result(label, source_docs, target_docs, f"objects from the {kind} source", "not asked")
 
 
-def unverified_absent(cls: str, doc: dict[str, Any]) -> list[str]:
-    """Fields the source never returns, checked for presence on the target: a `_User` needs a password hash
+def unverified_absent(cls: str, doc: dict[str, Any], hidden: Collection[str]) -> list[str]:
+    """Fields the source does not show, checked for presence on the target: a `_User` needs a password hash
     or some auth data to log in."""
-    if cls != "_User" or "_hashed_password" in doc or any(k.startswith("_auth_data_") for k in doc):
+    if cls != "_User" or "_hashed_password" not in hidden or "_hashed_password" in doc \
+            or any(k.startswith("_auth_data_") for k in doc):
         return []
-    return ["_hashed_password (absent on the target, and no authData; the source never returns it)"]
-
-
-def not_verifiable(cls: str) -> list[str]:
-    return list(NOT_RETURNED.get(cls, ()))
+    return ["_hashed_password (absent on the target, and no authData; the source does not show the hash)"]
 
 
 def compare_join(reader: SourceReader, dst: Any, unit: JoinPartition, cap: int) -> ContentDiff:
     """A Relation's rows for the owning objects of one partition: (owningId, relatedId) pairs on both sides."""
     def run() -> ContentDiff:
-        owners = (str(d["_id"]) for d in reader.documents(unit.part.cls, unit.part.lower, unit.part.upper))
-        ours = set(reader.relation_rows(unit.part.cls, unit.field, owners))
         filt = range_filter("owningId", unit.part)
         theirs = {(str(d["owningId"]), str(d["relatedId"]))
                   for d in dst[unit.collection].find(filt, {"owningId": 1, "relatedId": 1}, batch_size=BATCH)}
+        if not reader.holds_relation(unit.part.cls, unit.field):
+            return unheld(reader, unit, len(theirs))
+        owners = (str(d["_id"]) for d in reader.documents(unit.part.cls, unit.part.lower, unit.part.upper))
+        ours = set(reader.relation_rows(unit.part.cls, unit.field, owners))
         found = _Collector(cap)
         for row in sorted(ours - theirs):
             found.add("missing", f"owningId {row[0]} relatedId {row[1]}")
@@ -109,6 +111,17 @@ def compare_join(reader: SourceReader, dst: Any, unit: JoinPartition, cap: int) 
         return found.result(unit.label, len(ours), len(theirs), f"relation rows from the {reader.kind} source",
                             "not asked")
     return call(f"comparing {unit.label}", run)
+
+
+def unheld(reader: SourceReader, unit: JoinPartition, target_rows: int) -> ContentDiff:
+    """The rows of a relation the source does not hold (an export without its `_Join` file): none on the target
+    agrees with that; rows on the target cannot be verified."""
+    if target_rows:
+        raise CouldNotVerify(f"{unit.label}: the {reader.kind} source holds no rows of relation "
+                             f"{unit.part.cls}.{unit.field} (no {unit.collection}.json file, whatever stands for "
+                             f"':'), so the target's {target_rows} rows cannot be verified; export the relation too")
+    return ContentDiff(unit.label, 0, 0, method=f"no relation rows: none in the {reader.kind} source, none on "
+                                               "the target")
 
 
 def join_units(parts: list[Partition], relations: Iterator[str] | list[str]) -> list[JoinPartition]:

@@ -6,13 +6,13 @@ class); :func:`diff` judges one unit. What is computed once lives in the facade'
 """
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cutover.data import inventory
 from cutover.data.content import ContentDiff, Partition, partitions
 from cutover.data.rest_reader import ClassSchema, RestReader, SourceReader
 from cutover.data.source_compare import JoinPartition, compare_join, compare_objects
+from cutover.data.sources import export_location
 from cutover.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ def reader(facts: DataFacts) -> SourceReader:
             return RestReader(src.endpoint, src.app_id, src.master_key, timeout)
         if src.kind == "export":
             from cutover.data.export_reader import ExportReader
-            return ExportReader(Path(src.export_dir))
+            return ExportReader(export_location(src))
         raise ConfigError(f"source.kind = {src.kind} has no object reader")
     return facts.memo.get(("src", "reader"), compute)
 
@@ -57,13 +57,22 @@ def class_partitions(facts: DataFacts, cls: str) -> list[Partition]:
 
 def units(facts: DataFacts) -> list[tuple[str, Any]]:
     found: list[tuple[str, Any]] = []
-    declared = schemas(facts)
     for cls in object_classes(facts):
         parts = class_partitions(facts, cls)
         found += [(part.label, part) for part in parts]
-        relations = declared[cls].relations() if cls in declared else []
-        found += [(j.label, j) for name, _ in relations for j in (JoinPartition(name, p) for p in parts)]
+        found += [(j.label, j) for name in relations(facts, cls) for j in (JoinPartition(name, p) for p in parts)]
     return found
+
+
+def relations(facts: DataFacts, cls: str) -> list[str]:
+    """The Relation fields of ``cls`` whose rows DB-02 compares: those the source declares and, from an export
+    (which may lack a relation's file, or a schema that names it), those the target's `_SCHEMA` declares."""
+    declared = schemas(facts)
+    names = {name for name, _ in declared[cls].relations()} if cls in declared else set()
+    if facts.target.source.kind == "export":
+        stored = facts.schema_documents().get(cls) or {}
+        names |= {k for k, v in stored.items() if isinstance(v, str) and v.startswith("relation<")}
+    return sorted(names)
 
 
 def diff(facts: DataFacts, unit: Any) -> ContentDiff:

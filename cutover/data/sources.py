@@ -7,6 +7,7 @@ through a reader (:mod:`cutover.data.rest_reader`, :mod:`cutover.data.export_rea
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import quote
@@ -16,8 +17,10 @@ from pymongo.database import Database
 
 from cutover import probe_marks
 from cutover.data import inventory, json_stream
+from cutover.data.export_files import export_files
+from cutover.data.export_layout import Layout, layout
 from cutover.errors import ConfigError, TargetTimeout, TargetUnreachable, UnexpectedAnswer
-from cutover.model import Target
+from cutover.model import Source, Target
 
 
 class DataSource(Protocol):
@@ -95,23 +98,28 @@ def _json_body(resp: requests.Response, path: str) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class ExportSource:
-    """A Parse JSON export: ``<Class>.json`` per class (shapes: :mod:`cutover.data.json_stream`), read as a stream;
-    relation tables (``_Join:*.json``) and ``_SCHEMA.json`` are not classes."""
+    """A Parse JSON export, a directory or the zip itself: ``<Class>.json`` per class, whole or in parts (what is
+    what: :mod:`cutover.data.export_layout`; shapes: :mod:`cutover.data.json_stream`), read as a stream; relation
+    tables and ``_SCHEMA.json`` are not classes."""
 
-    directory: Path
+    location: Path
     kind: str = "export"
 
+    @cached_property
+    def layout(self) -> Layout:
+        return layout(export_files(self.location)).check()
+
     def class_names(self) -> list[str]:
-        if not self.directory.is_dir():
-            raise ConfigError(f"source.export_dir {self.directory} is not a directory")
-        return sorted(path.stem for path in self.directory.glob("*.json")
-                      if not path.stem.startswith("_Join:") and path.stem != "_SCHEMA")
+        return sorted(self.layout.classes)
 
     def count(self, cls: str) -> int:
-        path = self.directory / f"{cls}.json"
-        if not path.exists():
-            return 0  # a class the export does not hold has no objects at the source
-        return sum(1 for _ in json_stream.objects(path))
+        """Objects of ``cls`` in every part (0 for a class the export does not hold)."""
+        return sum(1 for file in self.layout.class_files(cls) for _ in json_stream.objects(file))
+
+
+def export_location(src: Source) -> Path:
+    """Where a kind = export source is: ``export_file`` (a zip) or ``export_dir``."""
+    return Path(src.export_file or src.export_dir)
 
 
 def open_source(target: Target, source_db: Database[Any] | None) -> DataSource:
@@ -127,5 +135,5 @@ def open_source(target: Target, source_db: Database[Any] | None) -> DataSource:
             raise ConfigError(f"target {target.name}: source.kind = rest needs endpoint, app_id, master_key")
         return RestSource(src.endpoint, src.app_id, src.master_key, target.thresholds.timeout_s)
     if src.kind == "export":
-        return ExportSource(Path(src.export_dir))
+        return ExportSource(export_location(src))
     raise ConfigError(f"target {target.name}: source.kind must be mongodb, rest or export, not {src.kind!r}")

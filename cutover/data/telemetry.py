@@ -25,6 +25,7 @@ from typing import Any
 
 from cutover.data import health
 from cutover.data.inventory import call
+from cutover.data.replies import is_stand_in, server_of
 from cutover.errors import CouldNotVerify, TargetTimeout
 
 SUITE_APP = "cutover"   # the appName of every client of this suite (cutover.data.mongo_client)
@@ -37,7 +38,7 @@ class Sample:
     offset_s: float                  # seconds since the window started
     at: str                          # UTC time of the sample, ISO 8601
     figures: dict[str, float]        # only what the server reported; lag per member as "lag:<name>"
-    refused: dict[str, str] = field(default_factory=dict)   # figure group ("lag") -> why it could not be read
+    refused: dict[str, str] = field(default_factory=dict)   # figure ("lock_queue", "lag") -> why it was not read
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,8 @@ class Window:
     state: str = "running"           # running | done | stopped
     topology: str = ""
     set_name: str = ""
+    server: str = ""                 # how messages name the server ("MongoDB 8.0 (wire version 25)")
+    stand_in: bool = False           # the sandbox's stand-in answered: what it lacks is its limit, not the target's
     cores: int | None = None
     unread: dict[str, str] = field(default_factory=dict)   # "topology" / "cores" -> why hello / hostInfo failed
     notes: tuple[str, ...] = ()
@@ -73,21 +76,32 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def sample_figures(admin: Any, topology: str) -> tuple[dict[str, float], dict[str, str]]:
-    """One sample: the figures this server reports (serverStatus, and replSetGetStatus on a replica set), and
-    the figure groups it refused; a serverStatus failure fails the whole sample."""
+def sample_figures(admin: Any, topology: str, server: str = "") -> tuple[dict[str, float], dict[str, str]]:
+    """One sample: the figures this server reports (serverStatus, and replSetGetStatus on a replica set), and the
+    figures it could not give, by name, with why (a reply of a shape cutover does not know, a refused command);
+    a serverStatus failure fails the whole sample."""
     status = call("reading serverStatus", lambda: admin.command("serverStatus"))
     readers: dict[str, Callable[[Mapping[str, Any]], float | None]] = {
         "cpu_us": health.cpu_time_us, "uptime_ms": health.uptime_ms, "lock_queue": health.lock_queue,
         "admission_queue": health.admission_queue, "tickets_available": health.tickets_available}
-    figures = {name: value for name, read in readers.items() if (value := read(status)) is not None}
+    figures: dict[str, float] = {}
+    refused: dict[str, str] = {}
+    for name, read in readers.items():
+        try:
+            value = read(status)
+        except CouldNotVerify as exc:
+            refused[name] = str(exc)
+            continue
+        if value is not None:
+            figures[name] = value
     if topology != "replica set":
-        return figures, {}
+        return figures, refused
     try:
-        lags = health.lag_per_secondary(call("reading replSetGetStatus", lambda: admin.command("replSetGetStatus")))
+        lags = health.lag_per_secondary(call("reading replSetGetStatus", lambda: admin.command("replSetGetStatus")),
+                                        server)
     except CouldNotVerify as exc:
-        return figures, {"lag": str(exc)}
-    return figures | {f"lag:{member}": seconds for member, seconds in lags.items()}, {}
+        return figures, refused | {"lag": str(exc)}
+    return figures | {f"lag:{member}": seconds for member, seconds in lags.items()}, refused
 
 
 def own_operations(admin: Any) -> dict[str, float]:
@@ -103,7 +117,7 @@ NOTHING_TO_SAMPLE = ("ended after the first sample: this server reports no CPU t
 
 def measurable(window: Window) -> bool:
     """Whether the window can show anything: a health figure reported, or a replica set to follow."""
-    reported = {name for s in window.samples for name in s.figures}
+    reported = {name for s in window.samples for name in (*s.figures, *s.refused)}   # refused: reported, unread
     return window.topology == "replica set" or any(name in reported for name in MEASURED)
 
 
@@ -170,8 +184,10 @@ class Sampler:
     def _opening(self, window: Window) -> Window:
         admin, unread = self.client.admin, dict[str, str]()
         try:
-            topo = health.topology_of(call("asking who is primary (hello)", lambda: admin.command("hello")))
-            window = replace(window, topology=topo.kind, set_name=topo.set_name)
+            hello = call("asking who is primary (hello)", lambda: admin.command("hello"))
+            topo = health.topology_of(hello)
+            window = replace(window, topology=topo.kind, set_name=topo.set_name, server=server_of(hello),
+                             stand_in=is_stand_in(hello))
         except CouldNotVerify as exc:
             unread["topology"] = str(exc)
         try:
@@ -198,7 +214,7 @@ class Sampler:
     def _sample_one(self, window: Window, start: float, count_own: bool) -> tuple[Window, bool]:
         offset = round(self.clock() - start, 3)
         try:
-            figures, refused = sample_figures(self.client.admin, window.topology)
+            figures, refused = sample_figures(self.client.admin, window.topology, window.server)
         except CouldNotVerify as exc:
             return replace(window, failures=(*window.failures, f"{offset:g} s: {exc}")), count_own
         if count_own:

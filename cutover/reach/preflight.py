@@ -6,6 +6,10 @@ one timeout, not one per check. A probe only asks whether the component answers 
 what it answers is the checks' business (a 500 from ``/health`` is API-01's finding, an expired certificate
 TLS-02's). The probes themselves are in :mod:`cutover.reach.probes`.
 
+Each MongoDB that answers is also asked which rights the user of its URI holds (:mod:`cutover.reach.rights_probe`):
+a missing right is a warning line naming the criteria it leaves unverified (their checks then ERROR as "could
+not verify" when they meet it), never a reason to stop: the run still verifies and archives everything else.
+
 A refused authentication (a database password, an S3 key) is a configuration error, not a finding:
 :class:`cutover.errors.ConfigError`, one line naming the component, the user and the auth source, never
 the password. Everything else that is not a timeout or a refused connection counts as an answer.
@@ -14,7 +18,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +26,7 @@ from cutover.errors import ConfigError, CouldNotVerify, TargetTimeout
 from cutover.model import Target
 from cutover.reach.breaker import Breaker, Component, Dead
 from cutover.reach.probes import AuthFailed, probe_for, warm_up
+from cutover.security import RightsCheck
 
 GRACE_S = 2.0
 
@@ -34,6 +39,7 @@ class Reachability:
     seconds: float
     cause: str = ""
     timeout: bool = False
+    rights: RightsCheck | None = None      # a MongoDB's: what its user may do
 
 
 @dataclass(frozen=True)
@@ -48,7 +54,12 @@ class Preflight:
     def facts(self) -> dict[str, Any]:
         return {"seconds": self.seconds, "components": {
             r.component: {"location": r.location, "reachable": r.reachable, "cause": r.cause,
-                          "seconds": r.seconds} for r in self.results}}
+                          "seconds": r.seconds} for r in self.results},
+                "privileges": {r.component: r.rights.facts() for r in self.results if r.rights is not None}}
+
+    def rights_lines(self) -> list[str]:
+        """One warning line per database user that lacks a right the suite needs."""
+        return [line for r in self.results if r.rights is not None and (line := r.rights.line())]
 
     def summary(self) -> str:
         """One line for the terminal header."""
@@ -58,9 +69,10 @@ class Preflight:
                 + "; ".join(r.cause for r in self.dead))
 
 
-def run_preflight(target: Target, breaker: Breaker) -> Preflight:
-    """Probe every component of ``breaker`` at once; trip the dead ones. ConfigError on refused credentials."""
-    probes = [(c, probe_for(target, c)) for c in breaker.components.values()]
+def run_preflight(target: Target, breaker: Breaker, listeners: Mapping[str, Any] | None = None) -> Preflight:
+    """Probe every component of ``breaker`` at once; trip the dead ones. ConfigError on refused credentials.
+    ``listeners`` (component name -> pymongo command listener) count what the MongoDB probes send."""
+    probes = [(c, probe_for(target, c, listeners)) for c in breaker.components.values()]
     result = probe_all(probes, target.thresholds.timeout_s)
     breaker.preflight = result
     for r in result.dead:
@@ -68,7 +80,7 @@ def run_preflight(target: Target, breaker: Breaker) -> Preflight:
     return result
 
 
-def probe_all(probes: list[tuple[Component, Callable[[float], None]]], timeout_s: float) -> Preflight:
+def probe_all(probes: list[tuple[Component, Callable[[float], RightsCheck | None]]], timeout_s: float) -> Preflight:
     warm_up()
     started = time.monotonic()
     slots: dict[str, Reachability | BaseException] = {}
@@ -88,11 +100,11 @@ def probe_all(probes: list[tuple[Component, Callable[[float], None]]], timeout_s
     return Preflight(results, round(time.monotonic() - started, 2))
 
 
-def _run(component: Component, probe: Callable[[float], None], timeout_s: float,
+def _run(component: Component, probe: Callable[[float], RightsCheck | None], timeout_s: float,
          slots: dict[str, Reachability | BaseException]) -> None:
     started = time.monotonic()
     try:
-        probe(timeout_s)
+        rights = probe(timeout_s)
     except AuthFailed as exc:
         slots[component.name] = exc
         return
@@ -103,7 +115,7 @@ def _run(component: Component, probe: Callable[[float], None], timeout_s: float,
         slots[component.name] = Reachability(component.name, component.location, True,
                                              _seconds(started), f"answered: {type(exc).__name__}")
         return
-    slots[component.name] = Reachability(component.name, component.location, True, _seconds(started))
+    slots[component.name] = Reachability(component.name, component.location, True, _seconds(started), rights=rights)
 
 
 def _outcome(component: Component, slot: Reachability | BaseException | None, timeout_s: float) -> Reachability:

@@ -1,17 +1,18 @@
 """One probe per kind of component, for the preflight: does it answer at all, within the timeout, once?
 
-    MongoDB     ``ping`` through pymongo, authenticated as the URI says (no RTT monitor, no retries)
+    MongoDB     ``ping`` through pymongo, authenticated as the URI says (no RTT monitor, no retries), then the
+                user's rights (:mod:`cutover.reach.rights_probe`: ``connectionStatus`` with ``showPrivileges``)
     HTTP        one GET of the health path (the server's CA file or the system store, like the checks)
     S3          one ListObjectsV2 of at most one key, signed with the target's credentials
     TLS         one handshake, unverified (TLS-01/TLS-02 judge the certificate)
 
-A probe returns when the component answered anything, raises TargetTimeout / TargetUnreachable when it did
-not, and AuthFailed (one line: component, user, auth source; never the password) when it refused the
-credentials.
+A probe returns when the component answered anything (a MongoDB probe returns its user's rights), raises
+TargetTimeout / TargetUnreachable when it did not, and AuthFailed (one line: component, user, auth source; never
+the password) when it refused the credentials.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
@@ -27,6 +28,8 @@ from cutover.reach.breaker import (
     SOURCE_STORE,
     Component,
 )
+from cutover.reach.rights_probe import ask_rights, setting_for
+from cutover.security import RightsCheck
 
 S3_AUTH_CODES = frozenset({"InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken",
                            "TokenRefreshRequired", "InvalidClientTokenId"})
@@ -45,13 +48,16 @@ def warm_up() -> None:
     import requests  # noqa: F401
 
 
-def probe_for(target: Target, c: Component) -> Callable[[float], None]:
+def probe_for(target: Target, c: Component,
+              listeners: Mapping[str, Any] | None = None) -> Callable[[float], RightsCheck | None]:
+    """The probe of ``c``; ``listeners`` (component name -> pymongo command listener) count what it sends."""
     if c.kind == "tls":
         host, port = c.addresses[0].host, c.addresses[0].port
         return lambda t: _tls(host, port, t)
     if c.kind == "mongodb":
         uri, ca_file = _mongo_settings(target, c.name)
-        return lambda t: _mongo(c, uri, ca_file, t)
+        listener = (listeners or {}).get(c.name)
+        return lambda t: _mongo(c, uri, ca_file, t, setting_for(target, c, uri), listener)
     if c.kind == "s3":
         return lambda t: _s3(target, c, t)
     url, ca_file = _http_settings(target, c.name)
@@ -95,7 +101,8 @@ def _http(url: str, ca_file: str, timeout_s: float) -> None:
         raise TargetUnreachable(f"unreachable ({_reason(exc)})") from exc
 
 
-def _mongo(c: Component, uri: str, ca_file: str, timeout_s: float) -> None:
+def _mongo(c: Component, uri: str, ca_file: str, timeout_s: float, setting: Any,
+           listener: Any = None) -> RightsCheck | None:
     from pymongo import MongoClient
     from pymongo.errors import OperationFailure, PyMongoError
 
@@ -105,13 +112,17 @@ def _mongo(c: Component, uri: str, ca_file: str, timeout_s: float) -> None:
                                    appname="cutover-preflight")
     if ca_file:
         options["tlsCAFile"] = ca_file
+    if listener is not None:
+        options["event_listeners"] = [listener]
     client: MongoClient[Any] | None = None
     try:
         client = MongoClient(uri, **options)  # a mongodb+srv name is resolved here
         client.admin.command("ping")
+        return ask_rights(client, c, setting)
     except OperationFailure as exc:
         if exc.code == MONGO_AUTH_FAILED:
             raise AuthFailed(mongo_auth_message(c, uri)) from None
+        return None
     except PyMongoError as exc:
         raise _mongo_failure(exc, timeout_s) from None
     finally:

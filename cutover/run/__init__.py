@@ -11,8 +11,11 @@
     history.py       what changed since the previous run; reports/<target>/index.html
     config_dump.py   a Target written back as a targets file (the sandbox's snippet, scenario tests)
     extras.py        which requirements of an extra are missing (`cutover[sandbox]`)
-    cli.py           the `cutover` command: verify-report, criteria
+    init_file.py     `cutover init`: a commented targets file for a new target, from the model (init_notes.py: a
+                     line per key)
+    cli.py           the `cutover` command: verify-report, merge, keygen, criteria, init, roles
 """
 from cutover.run.config_dump import dump_target
+from cutover.run.criteria import CRITERIA
 
-__all__ = ["dump_target"]
+__all__ = ["CRITERIA", "dump_target"]

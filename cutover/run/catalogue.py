@@ -6,6 +6,7 @@ so an installed package carries the catalogue too. Regenerate the file with
 """
 from __future__ import annotations
 
+from cutover.data import INDEX_COMPARED, INDEX_NORMALISED
 from cutover.run.criteria import AREAS, CRITERIA, SOURCE_KINDS, STORES, Criterion
 
 _INTRO = """\
@@ -56,4 +57,16 @@ def render() -> str:
         rows = [c for c in CRITERIA.values() if c.area == area]
         parts.append(f"## {_HEADINGS[area]}\n{_HEADER}" + "\n".join(_row(c) for c in rows) + "\n")
     parts.append(f"{len(CRITERIA)} criteria.\n")
+    parts.append(normalisation())
     return "\n".join(parts)
+
+
+def normalisation() -> str:
+    """DB-03's cross-version rules (:data:`cutover.data.INDEX_NORMALISED`), so the table cannot go stale."""
+    rows = "\n".join(f"| {rule.what} | {rule.how} | {rule.why} |" for rule in INDEX_NORMALISED)
+    return ("## Cross-version index comparison (DB-03)\n\nA source and a target of different MongoDB releases "
+            "(an mLab-era 3.6/4.0 source, a 7.0/8.0 target) list the same index differently although nothing was "
+            "lost. DB-03 compares the comparable form of each `listIndexes` entry; this is what it normalises, and "
+            "why. A field of a spec cutover does not know is an ERROR naming the server version and the field.\n\n"
+            f"| Field or shape | Normalised | Why |\n|---|---|---|\n{rows}\n\n"
+            f"Compared as they are (a difference fails DB-03): {', '.join(INDEX_COMPARED)}.\n")

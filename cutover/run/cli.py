@@ -1,10 +1,12 @@
 """The ``cutover`` console script: ``cutover verify-report DIR [--key PUB]`` re-hashes an archived run and checks
 its signature; ``cutover merge RUN_DIR...`` joins shard runs into one (:mod:`cutover.run.merge_command`);
 ``cutover keygen DIR`` makes the key pair that signs runs; ``cutover criteria`` prints the catalogue
-of criteria (the text of docs/CHECKS.md, generated from the registry).
+of criteria (the text of docs/CHECKS.md, generated from the registry); ``cutover init [NAME]`` writes a
+commented targets.toml for a new target (:mod:`cutover.run.init_file`); ``cutover roles`` prints the commands
+that create the suite's own least-privilege database users (:mod:`cutover.security.suite_role`).
 
 Exit codes as for a gate run: 0 intact (and, with --key, signed by that key), 1 not intact, 4 bad usage
-(unknown command, DIR not a directory, an unusable key file, a key pair that exists already).
+(unknown command, DIR not a directory, an unusable key file, a key pair or targets file that exists already).
 """
 from __future__ import annotations
 
@@ -43,7 +45,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     merge.add_argument("--key", type=Path, metavar="PUB", help="the public key every shard must be signed with")
     merge.add_argument("--sign-key", type=Path, metavar="PATH", help="sign the merged run with this private key")
     merge.add_argument("--partial", action="store_true", help="as a gate run's --partial")
+    init = sub.add_parser("init", help="write a commented targets.toml for a new target (asks nothing)")
+    init.add_argument("name", nargs="?", default="staging", help="the target's name (default: staging)")
+    init.add_argument("-o", "--output", default="targets.toml", metavar="PATH",
+                      help="where to write it (default: ./targets.toml; -: standard output)")
+    init.add_argument("--force", action="store_true", help="replace an existing file")
+    roles = sub.add_parser("roles", help="print the commands that create the suite's own database users")
+    roles.add_argument("--database", default="app", help="the target's database (the path of database.uri)")
+    roles.add_argument("--source-database", default="legacy", help="the source's database (the path of source.uri)")
     args = parser.parse_args(argv)
+    if args.command in ("init", "roles"):
+        return init_command(args.name, args.output, args.force) if args.command == "init" else roles_command(
+            args.database, args.source_database)
     if args.command == "merge":
         from cutover.run.merge_command import merge_command
 
@@ -56,6 +69,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "keygen":
         return keygen_command(args.directory, args.name)
     return verify_report(args.run_dir, args.key)
+
+
+def init_command(name: str, output: str, force: bool) -> int:
+    """Write (or print, with ``-o -``) a new target's file, then the next steps and the suite's own roles."""
+    from cutover.errors import ConfigError
+    from cutover.run.init_file import next_steps, render, write
+    from cutover.security import suite_role_markdown as markdown
+
+    try:
+        if output == "-":
+            sys.stdout.write(render(name))
+        else:
+            write(name, Path(output), force)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return USAGE_ERROR
+    out = sys.stderr if output == "-" else sys.stdout
+    if output != "-":
+        print(f"wrote {output}: target '{name}', every key at its default (docs/targets.md documents each)", file=out)
+    print(next_steps(name, "standard output" if output == "-" else output), file=out)
+    print("\nThe suite's own database users (docs/targets.md, \"The suite's own database user\"):\n", file=out)
+    print(markdown(), file=out)
+    return 0
+
+
+def roles_command(database: str, source_database: str) -> int:
+    from cutover.security import suite_role_markdown as markdown
+
+    sys.stdout.write(markdown(database, source_database) + "\n")
+    return 0
 
 
 def keygen_command(directory: Path, name: str) -> int:

@@ -163,8 +163,8 @@ def _build_target(path: Path, name: str, raw: dict[str, Any], environ: Mapping[s
         raise ConfigError(f"{path}: targets.{name}.source.uri: required when source.kind is 'mongodb'")
     if target.source.kind == "rest" and not target.source.endpoint:
         raise ConfigError(f"{path}: targets.{name}.source.endpoint: required when source.kind is 'rest'")
-    if target.source.kind == "export" and not target.source.export_dir:
-        raise ConfigError(f"{path}: targets.{name}.source.export_dir: required when source.kind is 'export'")
+    if target.source.kind == "export":
+        _check_export(path, name, target.source)
     _check_health_window(path, name, target.thresholds)
     for key, number in (("max_docs_per_s", target.scans.max_docs_per_s),
                         ("aggregation_timeout_s", target.scans.aggregation_timeout_s)):
@@ -180,6 +180,16 @@ def _build_target(path: Path, name: str, raw: dict[str, Any], environ: Mapping[s
             raise ConfigError(f"{path}: targets.{name}.{key}: name the database in the URI path "
                               "(mongodb://host/DBNAME)")
     return dataclasses.replace(target, secrets=tuple(sorted(set(s for s in secrets if s))))
+
+
+def _check_export(path: Path, name: str, source: model.Source) -> None:
+    key = f"{path}: targets.{name}.source"
+    if bool(source.export_dir) == bool(source.export_file):
+        raise ConfigError(f"{key}: source.kind is 'export': set export_dir (the unpacked export's folder) or "
+                          "export_file (the export's .zip), exactly one of them")
+    if source.export_file and not source.export_file.lower().endswith(".zip"):
+        raise ConfigError(f"{key}.export_file: expected the export's .zip file, got '{source.export_file}'; "
+                          "for an unpacked export set export_dir to its folder")
 
 
 def _check_health_window(path: Path, name: str, limits: model.Thresholds) -> None:

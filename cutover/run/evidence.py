@@ -40,7 +40,16 @@ def render(criterion: str, facts: Mapping[str, Any]) -> str:
     except (KeyError, TypeError, ValueError, AttributeError, IndexError):
         body = generic(facts)   # facts of a shape this renderer does not know: still show them
     return (f'<div class="cutover-evidence" data-criterion="{html.escape(criterion)}">'
-            f'<p class="cutover-evidence-title"><b>Evidence</b></p>{body}</div>')
+            f'<p class="cutover-evidence-title"><b>Evidence</b></p>{stand_in(facts)}{body}</div>')
+
+
+def stand_in(facts: Mapping[str, Any]) -> str:
+    """First in the evidence: the verdict rests on what the sandbox's stand-in could not answer."""
+    limit = facts.get("stand_in")
+    if not isinstance(limit, Mapping) or not limit:
+        return ""
+    return (f'<p class="cutover-stand-in"><b>Rests on the stand-in\'s limits:</b> {esc(limit.get("server", ""))} '
+            f'{esc(limit.get("cannot", ""))}; {esc(limit.get("verdict", ""))}. {esc(limit.get("note", ""))}</p>')
 
 
 # -- building blocks ----------------------------------------------------------------------------------------

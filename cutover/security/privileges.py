@@ -1,6 +1,9 @@
 """SEC-02: least privilege of the database user the target connects with.
 
-Facts come from ``connectionStatus`` with ``showPrivileges``: the authenticated users and their roles.
+Facts come from ``connectionStatus`` with ``showPrivileges``: the authenticated users, their roles and the
+privileges those roles grant. :func:`parse_connection_status` reads a reply into :class:`ConnectionStatus`
+(pure: a reply document in, facts out; the preflight's rights check reads the same facts,
+:mod:`cutover.security.rights`).
 Too broad: a cluster-wide or any-database role (``ADMIN_ROLES``), or an owner/admin role on the ``admin``
 database; and the app's database itself must not be ``admin``.
 
@@ -12,6 +15,7 @@ refuses, access control is on but we hold no user, so the roles cannot be judged
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +24,73 @@ from cutover.errors import CouldNotVerify, UnexpectedAnswer, as_could_not_verify
 ADMIN_ROLES = frozenset({"root", "__system", "clusterAdmin", "clusterManager", "hostManager",
                          "userAdminAnyDatabase", "dbAdminAnyDatabase", "readWriteAnyDatabase"})
 ADMIN_DB_ROLES = frozenset({"dbOwner", "userAdmin", "dbAdmin", "readWrite"})   # held on the admin database
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One ``authenticatedUserPrivileges`` entry: a resource document and the actions granted on it.
+
+    ``db`` and ``collection`` are as the server writes them ("" is "every": ``{db: "app", collection: ""}`` is
+    every non-system collection of app and the database itself, ``{db: "", collection: ""}`` every database's);
+    ``cluster`` is ``{cluster: true}``, ``any_resource`` ``{anyResource: true}``. Other resources (such as
+    ``system_buckets``) have all four unset and match nothing the suite needs."""
+
+    db: str | None
+    collection: str | None
+    cluster: bool
+    any_resource: bool
+    actions: frozenset[str]
+
+    def allows(self, action: str) -> bool:
+        """Whether the grant holds ``action`` (``anyAction``, as __system holds it, is every action)."""
+        return action in self.actions or "anyAction" in self.actions
+
+    def covers_database(self, database: str) -> bool:
+        """Whether the grant reaches every (non-system) collection of ``database`` and the database itself."""
+        return self.any_resource or (self.db in ("", database) and self.collection == "")
+
+    def label(self) -> str:
+        if self.any_resource:
+            return "any resource"
+        if self.cluster:
+            return "the cluster"
+        return f"{self.db or '*'}.{self.collection or '*'}"
+
+
+@dataclass(frozen=True)
+class ConnectionStatus:
+    """What ``connectionStatus`` says of a connection: users ("user@db"), roles ("role@db") and, when the
+    server listed them (``showPrivileges: true``), the privileges; ``None`` when it did not."""
+
+    users: tuple[str, ...]
+    roles: tuple[str, ...]
+    privileges: tuple[Grant, ...] | None
+
+
+def parse_connection_status(reply: Mapping[str, Any]) -> ConnectionStatus:
+    """The facts of a ``connectionStatus`` reply; UnexpectedAnswer when it holds no ``authInfo``."""
+    info = reply.get("authInfo")
+    if not isinstance(info, Mapping):
+        raise UnexpectedAnswer(f"connectionStatus answered without authInfo: {sorted(reply)}")
+    users = tuple(f"{u.get('user')}@{u.get('db')}" for u in _documents(info.get("authenticatedUsers")))
+    roles = tuple(sorted(f"{r.get('role')}@{r.get('db')}" for r in _documents(info.get("authenticatedUserRoles"))))
+    listed = info.get("authenticatedUserPrivileges")
+    grants = tuple(_grant(p) for p in _documents(listed)) if isinstance(listed, list) else None
+    return ConnectionStatus(users, roles, grants)
+
+
+def _documents(value: Any) -> list[Mapping[str, Any]]:
+    return [v for v in value if isinstance(v, Mapping)] if isinstance(value, list) else []
+
+
+def _grant(entry: Mapping[str, Any]) -> Grant:
+    resource = entry.get("resource")
+    resource = resource if isinstance(resource, Mapping) else {}
+    actions = entry.get("actions")
+    names = frozenset(str(a) for a in actions) if isinstance(actions, list) else frozenset()
+    db, collection = resource.get("db"), resource.get("collection")
+    return Grant(db if isinstance(db, str) else None, collection if isinstance(collection, str) else None,
+                 resource.get("cluster") is True, resource.get("anyResource") is True, names)
 
 
 @dataclass(frozen=True)
@@ -40,14 +111,9 @@ class Privileges:
 
 def privileges(db: Any) -> Privileges:
     """The privilege facts of ``db``'s connection (a pymongo Database)."""
-    status = _command(db, {"connectionStatus": 1, "showPrivileges": True})
-    info = status.get("authInfo")
-    if not isinstance(info, dict):
-        raise UnexpectedAnswer(f"connectionStatus answered without authInfo: {sorted(status)}")
-    users = tuple(f"{u.get('user')}@{u.get('db')}" for u in info.get("authenticatedUsers") or [])
-    roles = tuple(sorted(f"{r.get('role')}@{r.get('db')}" for r in info.get("authenticatedUserRoles") or []))
-    access_control = bool(users) or not _open_without_credentials(db)
-    return Privileges(db.name, users, roles, access_control)
+    status = parse_connection_status(_command(db, {"connectionStatus": 1, "showPrivileges": True}))
+    access_control = bool(status.users) or not _open_without_credentials(db)
+    return Privileges(db.name, status.users, status.roles, access_control)
 
 
 def privilege_problems(facts: Privileges, production: bool) -> list[str]:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from cutover.data import COLLECTION_OPTIONS_UNSEEN, Unit, not_verifiable
+from cutover.data import COLLECTION_OPTIONS_UNSEEN, Unit
 from cutover.model import Target
 from cutover.session import Session
 from cutover_pytest.params import not_applicable, parametrize
@@ -50,9 +50,11 @@ def _cutoff_count(session: Session, cls: str, record_facts: Any) -> None:
 
 
 @pytest.mark.criterion("DB-01")
-def test_row_count_table(session: Session, target: Target, report_table: Any) -> None:
+def test_row_count_table(session: Session, target: Target, report_table: Any, record_facts: Any) -> None:
     """DB-01: every class (source, target, `_SCHEMA`) with its counts on both sides, all equal."""
     pairs = [session.data.counts(cls) for cls in session.data.classes()]
+    if session.data.left_out_classes():
+        record_facts(left_out=session.data.left_out_classes())
     report_table("Row counts per class", ["class", "source", "target", "difference"],
                  [[p.cls, p.expected, p.found, p.difference] for p in pairs])
     wrong = [f"{p.cls} ({p.expected} vs {p.found})" for p in pairs if not _allowed(target, p.difference)]
@@ -68,10 +70,10 @@ def test_content(session: Session, target: Target, unit: Unit, record_facts: Any
     """DB-02: every source document exists on the target with equal content (BSON types count, field order
     does not), by `_id`-range partition; reported as missingOnTarget / extraOnTarget / content."""
     diff = session.data.content(unit)
-    by_reader = session.data.document_source
-    if by_reader and not_verifiable(getattr(unit, "cls", "")):
-        record_facts(not_verifiable_from_source=not_verifiable(getattr(unit, "cls", "")),
-                     why=f"the {target.source.kind} source never returns these fields; checked for presence instead")
+    hidden = session.data.not_verifiable(getattr(unit, "cls", ""))
+    if hidden:
+        record_facts(not_verifiable_from_source=hidden,
+                     why=f"the {target.source.kind} source does not show these fields; checked for presence instead")
     scans = target.scans
     record_facts(cls=getattr(unit, "cls", unit), partition=diff.label, method=diff.method,
                  digest=diff.digest or "not asked",
@@ -96,6 +98,8 @@ def test_same_collections(session: Session, record_facts: Any) -> None:
     REST or export source: no class of its schema missing or extra in the target's `_SCHEMA`."""
     src, dst = session.data.listed_classes("source"), session.data.listed_classes("target")
     record_facts(missing=sorted(src - dst), extra=sorted(dst - src))
+    if session.data.left_out_classes():
+        record_facts(left_out=session.data.left_out_classes())
     assert src == dst, f"collections missing on target: {sorted(src - dst)}; extra on target: {sorted(dst - src)}"
 
 

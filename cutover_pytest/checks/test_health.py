@@ -80,6 +80,7 @@ def test_cpu(health_window: Window, target: Target, record_facts: Any, report_se
     record_facts(**_window_facts(health_window))
     series, mean = health_series.cpu(health_window), health_series.cpu_mean(health_window)
     if series is None or mean is None:
+        record_facts(**health_series.stand_in_facts(health_window))
         pytest.skip(f"not applicable: {health_series.cpu_not_reported(health_window)}")
     limit = target.thresholds.cpu_max_percent
     _record("cpu", series, limit, record_facts, report_series, mean=mean)
@@ -96,8 +97,9 @@ def test_lock_queue(health_window: Window, target: Target, record_facts: Any, re
     record_facts(**_window_facts(health_window))
     series = health_series.lock_queue(health_window)
     if series is None:
-        pytest.skip("not applicable: this server reports no lock queue (serverStatus has no "
-                    "globalLock.currentQueue)")
+        record_facts(**health_series.stand_in_facts(health_window))
+        pytest.skip(f"not applicable: {health_series.not_reported(health_window, 'lock queue')} (serverStatus has "
+                    "no globalLock.currentQueue: a mongos or the stand-in; every mongod reports one)")
     limit = target.thresholds.lock_queue_max
     _record("lock_queue", series, limit, record_facts, report_series)
     assert series.max <= limit, (
@@ -115,9 +117,10 @@ def test_admission_queue(health_window: Window, target: Target, record_facts: An
         record_facts(tickets_available=tickets.facts())
     series = health_series.admission_queue(health_window)
     if series is None:
-        pytest.skip("not applicable: this server reports no admission queue length (queues.execution, "
-                    "wiredTiger.concurrentTransactions queueLength); before MongoDB 7.0 an operation waiting for a "
-                    "ticket is counted in the lock queue")
+        record_facts(**health_series.stand_in_facts(health_window))
+        pytest.skip(f"not applicable: {health_series.not_reported(health_window, 'admission queue length')} "
+                    "(queues.execution, wiredTiger.concurrentTransactions queueLength); before MongoDB 7.0 an "
+                    "operation waiting for a ticket is counted in the lock queue")
     limit = target.thresholds.admission_queue_max
     _record("admission_queue", series, limit, record_facts, report_series)
     assert series.max <= limit, (
@@ -131,6 +134,7 @@ def test_replication_lag(health_window: Window, target: Target, record_facts: An
     """DB-06: every secondary's replication lag stays below `replication_lag_s` at every sample."""
     record_facts(**_window_facts(health_window), topology=health_window.topology)
     if health_window.topology != "replica set":
+        record_facts(**health_series.stand_in_facts(health_window))
         pytest.skip(f"not applicable: no replica set ({health_window.topology} server), nothing replicates")
     members = health_series.lag(health_window)
     if not members:

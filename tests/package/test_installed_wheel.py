@@ -5,7 +5,8 @@ from an unrelated directory that holds its own failing test, conftest.py and pyt
 One test, in steps, because every step needs the same (expensive) environment and pytest-xdist would build it
 once per worker: the wheel carries the checks; without the ``sandbox`` extra ``--target demo`` is one line and
 exit 4; with it the whole catalogue runs and passes and the unrelated test does not run; ``cutover criteria``
-prints the catalogue; every path-option form collects the same checks; ``-x`` with a collection error is NOT RUN.
+prints the catalogue and ``cutover init`` a new target's file; every path-option form collects the same checks;
+``-x`` with a collection error is NOT RUN.
 uv installs (a dev dependency) when it is there: seconds instead of minutes of pip on a busy machine.
 """
 from __future__ import annotations
@@ -23,6 +24,7 @@ import pytest
 
 from cutover.run.catalogue import render
 from cutover.run.criteria import CRITERIA
+from cutover.run.init_file import render as render_init
 from cutover.sandbox.cache_dir import default_cache_dir
 
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
@@ -143,6 +145,15 @@ def test_the_installed_package_end_to_end(tmp_path: Path) -> None:
     # 3. the catalogue ships with the package
     done = run([bin_dir / "cutover", "criteria"], app, env, timeout=120)
     assert done.returncode == 0 and done.stdout == render()
+
+    # 3b. so does a new target's file: `cutover init` writes it from the installed model; as written, the run
+    # stops at the first ${VAR} it needs (one line, exit 4)
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    done = run([bin_dir / "cutover", "init", "staging"], fresh, env, timeout=120)
+    assert done.returncode == 0 and (fresh / "targets.toml").read_text() == render_init("staging"), done.stderr
+    done = run([bin_dir / "pytest", "--target", "staging"], fresh, env, timeout=300)
+    assert done.returncode == 4 and "STAGING_" in done.stderr and "Traceback" not in done.stdout + done.stderr
 
     # 4. every path-option form collects the same checks, from anywhere
     conf = tmp_path / "etc"

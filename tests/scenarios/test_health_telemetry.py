@@ -66,7 +66,8 @@ class Planted:
         me = f"127.0.0.1:{self.port}"
         doc = hello(self.version, set_name=self.set_name, me=me, hosts=(me, SECONDARY, STEADY))
         doc.pop("topologyVersion")   # no streaming monitor: the test server does not do exhaust replies
-        return doc | {"helloOk": True, "ismaster": True}
+        marked = {"gitVersion": "mongoeco", "version": "7.0.0"} if self.bare else {}   # how mongoeco marks itself
+        return doc | {"helloOk": True, "ismaster": True} | marked
 
     _ismaster = _hello
 
@@ -89,7 +90,8 @@ class Planted:
         self.first = self.first if self.first is not None else now
         elapsed = now - self.first
         if self.bare:
-            return {"host": "vm", "version": "7.0.0", "uptimeMillis": int(elapsed * 1000), "ok": 1.0}
+            return {"host": "vm", "version": "7.0.0", "process": "mongod", "uptimeMillis": int(elapsed * 1000),
+                    "mongoeco": {"embedded": True, "dialectVersion": "7.0"}, "ok": 1.0}
         return server_status(self.version, cpu_us=self.cpu_us(elapsed), uptime_ms=3.6e6 + elapsed * 1000,
                              queued=(self.queue(n), 0), admission_queued=self.admission(n),
                              at=datetime.now(UTC), linux=self.linux)
@@ -211,6 +213,9 @@ def test_a_server_reporting_nothing_is_not_applicable_and_does_not_hold_the_run(
     assert waited < 60, f"the DB-06 checks waited {waited:.0f} s: the 60 s window was not cut short"
     skipped = {label: message for label, message in result.messages.items() if result.outcomes[label] == "skipped"}
     assert all(m.startswith(("not applicable: ", "nothing to check")) for m in skipped.values()), skipped
+    for label in ("DB-06[cpu]", "DB-06[lock_queue]", "DB-06[admission_queue]"):   # the stand-in, named as such
+        assert "the sandbox's stand-in (mongoeco) reports no" in skipped[label], skipped[label]
+        assert entry(result, label)["facts"]["stand_in"]["server"] == "the sandbox's stand-in (mongoeco)"
     assert set(skipped) == {"DB-06[replica_set]", "DB-06[cpu]", "DB-06[lock_queue]", "DB-06[admission_queue]",
                             "DB-06[replication_lag]", "DB-06[none]", "DB-06[live_sync_delivers]"}
     assert result.outcomes["DB-06[writable_primary]"] == "passed" and deployment.calls["serverStatus"] == 1

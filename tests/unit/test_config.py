@@ -381,12 +381,24 @@ def test_severity_values_and_criteria(tmp_path: Path) -> None:
     ('[targets.t]\nsource = { kind = "rest" }\ndatabase = { uri = "mongodb://h/d" }\n',
      "targets.t.source.endpoint: required when source.kind is 'rest'"),
     ('[targets.t]\nsource = { kind = "export" }\ndatabase = { uri = "mongodb://h/d" }\n',
-     "targets.t.source.export_dir: required when source.kind is 'export'"),
+     "targets.t.source: source.kind is 'export': set export_dir (the unpacked export's folder) or export_file"),
+    ('[targets.t]\nsource = { kind = "export", export_dir = "d", export_file = "e.zip" }\n'
+     'database = { uri = "mongodb://h/d" }\n', "exactly one of them"),
+    ('[targets.t]\nsource = { kind = "export", export_file = "export.tar.gz" }\n'
+     'database = { uri = "mongodb://h/d" }\n', "targets.t.source.export_file: expected the export's .zip file"),
     (minimal('[targets.t.parse]\nserver_url = "https://h/p"\n'), "targets.t.parse.app_id: required key is missing"),
     (minimal('[[targets.t.queries]]\nwhere = {}\n'), "targets.t.queries[0].cls: required key is missing"),
 ])
 def test_missing_required_keys(tmp_path: Path, text: str, fragment: str) -> None:
     assert fragment in config_error(write(tmp_path, text))
+
+
+def test_an_export_source_is_its_folder_or_its_zip(tmp_path: Path) -> None:
+    for key, value in (("export_dir", "/data/parse-export"), ("export_file", "/data/My App.ZIP")):
+        text = (f'[targets.t]\nsource = {{ kind = "export", {key} = "{value}" }}\n'
+                'database = { uri = "mongodb://h/d" }\n')
+        source = load_target(write(tmp_path, text), "t", ENV).source
+        assert (source.kind, getattr(source, key)) == ("export", value)
 
 
 # -- no error message ever carries a secret value --------------------------------------------------------

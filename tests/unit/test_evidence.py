@@ -52,3 +52,12 @@ def test_generic_renders_records_as_a_table_and_caps_listings() -> None:
 def test_no_facts_no_block_and_one_line_html() -> None:
     assert evidence.render("DB-01", {}) == ""
     assert "\n" not in evidence.render("DB-01", {"message": "line one\nEvil line"})
+
+
+def test_a_verdict_resting_on_the_stand_ins_limits_says_so_first() -> None:
+    from cutover.data.queries import NO_PLANNER
+
+    out = evidence.render("DB-05", {"label": "q", "covered": True, "stand_in": NO_PLANNER.facts()})
+    limit = out.index("Rests on the stand-in's limits:")
+    assert limit < out.index("<table") and "plans no queries" in out and "verified on the stand-in is not" in out
+    assert "Rests on" not in evidence.render("DB-05", {"label": "q", "covered": True})   # a real server's verdict

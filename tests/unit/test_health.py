@@ -9,10 +9,14 @@ from typing import Any
 import pytest
 
 from cutover.data import health
+from cutover.data.replies import UnknownReply
+from cutover.errors import UnexpectedAnswer
 from tests.server_docs import VERSIONS, hello, host_info, repl_set_status, server_status
 
 MONGOECO_STATUS = {"host": "vm", "version": "7.0.0", "process": "mongod", "pid": 7, "uptime": 18.4,
-                   "uptimeMillis": 18446, "uptimeEstimate": 18, "opcounters": {"insert": 0, "command": 1}, "ok": 1.0}
+                   "uptimeMillis": 18446, "uptimeEstimate": 18, "opcounters": {"insert": 0, "command": 1},
+                   "storageEngine": {"name": "memory"}, "mongoeco": {"embedded": True, "dialectVersion": "7.0"},
+                   "ok": 1.0}
 
 
 def fake_db(replies: dict[str, Any]) -> Any:
@@ -69,10 +73,22 @@ def test_cores_prefer_what_the_process_may_use(version: str, cores: int) -> None
 
 
 def test_a_stand_in_reports_none_of_the_figures() -> None:
-    """mongoeco 4.11's serverStatus: no extra_info, no globalLock, no tickets."""
+    """mongoeco 4.11's serverStatus (it marks itself with a `mongoeco` section): no extra_info, globalLock, tickets."""
     readers = (health.cpu_time_us, health.lock_queue, health.admission_queue, health.tickets_available)
     assert [read(MONGOECO_STATUS) for read in readers] == [None, None, None, None]
-    assert health.cores({"system": {"hostname": "vm"}}) is None
+
+
+def test_a_real_server_without_a_figure_it_owes_is_an_error_naming_version_and_field() -> None:
+    unmarked = {k: v for k, v in MONGOECO_STATUS.items() if k != "mongoeco"}   # a mongod 7.0.0 without globalLock
+    with pytest.raises(UnknownReply, match=r"^MongoDB 7\.0\.0: serverStatus reply: globalLock\.currentQueue is absent"):
+        health.lock_queue(unmarked)
+    no_queues = server_status("8.0.4")
+    del no_queues["queues"]
+    with pytest.raises(UnknownReply, match=r"MongoDB 8\.0\.4: serverStatus reply: queues\.execution"):
+        health.admission_queue(no_queues)
+    assert health.admission_queue(server_status("6.0.15")) is None    # 6.0 genuinely reports no queue length
+    with pytest.raises(UnknownReply, match=r"hostInfo reply: system\.numCores is None"):
+        health.cores({"system": {"hostname": "db0"}})
 
 
 def test_lag_per_secondary_ignores_arbiters() -> None:
@@ -80,11 +96,22 @@ def test_lag_per_secondary_ignores_arbiters() -> None:
     assert health.lag_per_secondary(status) == {"db1.example.net:27017": 2.0, "db2.example.net:27017": 14.5}
 
 
-def test_no_primary_means_no_lag_to_measure() -> None:
-    status = repl_set_status({"db1.example.net:27017": 2.0})
+def test_no_primary_means_lag_cannot_be_measured() -> None:
+    status = repl_set_status({"db1.example.net:27017": 2.0, "db2.example.net:27017": 1.0})
     status["members"][0]["stateStr"] = "SECONDARY"
     status["members"][1]["stateStr"] = "RECOVERING"
-    assert health.lag_per_secondary(status) == {}
+    with pytest.raises(UnexpectedAnswer, match="rs0 has no PRIMARY member, so the lag of its 2 secondaries"):
+        health.lag_per_secondary(status, "MongoDB 8.0.4")
+    status["members"][0]["stateStr"] = status["members"][2]["stateStr"] = "STARTUP2"
+    assert health.lag_per_secondary(status) == {}    # nothing replicates to a secondary: nothing lags
+
+
+def test_a_secondary_without_an_optime_date_is_an_error() -> None:
+    status = repl_set_status({"db1.example.net:27017": 2.0})
+    del status["members"][1]["optimeDate"]
+    with pytest.raises(UnknownReply, match=r"MongoDB 5\.0\.26: replSetGetStatus reply: members\[1\]\.optimeDate "
+                                           r"\(db1\.example\.net:27017\) is None"):
+        health.lag_per_secondary(status, "MongoDB 5.0.26")
 
 
 @pytest.mark.parametrize("version", VERSIONS)

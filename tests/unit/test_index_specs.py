@@ -33,7 +33,8 @@ def test_id_index_unique_flag_and_collation_version_are_ignored() -> None:
 def test_text_index_versions_are_ignored_but_weights_kept() -> None:
     a = spec("t", {"_fts": "text", "_ftsx": 1}, weights={"body": 1}, textIndexVersion=3)
     b = spec("t", {"_fts": "text", "_ftsx": 1}, weights={"body": 1})
-    assert a == b and a.options == {"weights": {"body": 1}}
+    assert a == b and a.options == {"weights": {"body": 1}, "default_language": "english",
+                                    "language_override": "language"}
 
 
 def test_compare_reports_missing_different_and_extra() -> None:

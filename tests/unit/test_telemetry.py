@@ -73,13 +73,28 @@ def test_cpu_is_a_share_of_the_cores_per_interval(tmp_path: Path) -> None:
     assert series.figure == "CPU time (extra_info user+system, 4 cores)"
 
 
-def test_a_server_reporting_nothing_ends_after_one_sample(tmp_path: Path) -> None:
-    bare = {"uptimeMillis": 5, "ok": 1.0}
-    server = replica_set(hello=lambda n: hello("7.0.0", set_name=""), serverStatus=lambda n: bare)
+def test_the_stand_in_reporting_nothing_ends_after_one_sample(tmp_path: Path) -> None:
+    """mongoeco marks its replies (gitVersion, a `mongoeco` section): what it lacks is its limit, said so."""
+    bare = {"version": "7.0.0", "process": "mongod", "uptimeMillis": 5, "mongoeco": {"embedded": True}, "ok": 1.0}
+    stand_in_hello = hello("7.0.0", set_name="") | {"gitVersion": "mongoeco"}
+    server = replica_set(hello=lambda n: stand_in_hello, serverStatus=lambda n: bare)
     window = run(server, tmp_path / "w.json", window_s=60)
     assert len(window.samples) == 1 and window.state == "done" and NOTHING_TO_SAMPLE in window.notes
     assert hs.cpu(window) is None and hs.lock_queue(window) is None and hs.admission_queue(window) is None
-    assert "reports no process CPU time" in hs.cpu_not_reported(window)
+    assert window.stand_in and hs.cpu_not_reported(window).startswith("the sandbox's stand-in (mongoeco) reports no "
+                                                                       "process CPU time")
+    assert hs.stand_in_facts(window)["stand_in"]["cannot"].startswith("reports no CPU time")
+
+
+def test_a_real_server_missing_a_figure_is_an_error_naming_version_and_field(tmp_path: Path) -> None:
+    """A mongod that reports no globalLock.currentQueue is a reply cutover does not know: never not applicable."""
+    status = replica_set().scripts["serverStatus"]
+    server = replica_set(serverStatus=lambda n: {k: v for k, v in status(n).items() if k != "globalLock"})
+    window = run(server, tmp_path / "w.json")
+    assert not window.stand_in and hs.cpu(window) is not None    # the other figures are still judged
+    with pytest.raises(CouldNotVerify, match=r"lock queue .* could not be read: MongoDB 8\.0\.4: serverStatus reply: "
+                                             r"globalLock\.currentQueue is absent"):
+        hs.lock_queue(window)
 
 
 def test_a_failed_sample_is_kept_as_a_gap_that_makes_the_window_unusable(tmp_path: Path) -> None:
