@@ -12,10 +12,9 @@ import json
 import os
 import signal
 import socket
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -27,34 +26,33 @@ from cutover.rest.sdk_client import CACHE_NAME, SDK_DIR, SDK_VERSION, SdkClient
 from cutover.sandbox import default_cache_dir, node_env
 from cutover.session import Session
 from tests.proctable import command, descendants, wait_gone
+from tests.threaded import SocketThread, serving
 
 pytestmark = pytest.mark.sandbox
 CACHE = default_cache_dir()
 
 
+class Silent(SocketThread):
+    """Accepts connections and never answers (a hung server)."""
+
+    def __init__(self) -> None:
+        self.held: list[socket.socket] = []
+        super().__init__(socket.create_server(("127.0.0.1", 0)))
+
+    def serve_one(self) -> None:
+        self.held.append(self.sock.accept()[0])
+
+    def close(self) -> None:
+        super().close()
+        for conn in self.held:
+            conn.close()
+
+
 @pytest.fixture(scope="module")
 def silent_server() -> Iterator[str]:
-    """The URL of a listener that accepts connections and never answers (a hung server)."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        listener.settimeout(0.1)
-        while not stop.is_set():
-            try:
-                held.append(listener.accept()[0])
-            except TimeoutError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{listener.getsockname()[1]}/parse"
-    stop.set()
-    thread.join(5)
-    for conn in held:
-        conn.close()
-    listener.close()
+    silent = Silent()
+    yield f"http://127.0.0.1:{silent.port}/parse"
+    silent.close()
 
 
 @pytest.fixture(scope="module")
@@ -75,12 +73,8 @@ def refusing_server() -> Iterator[str]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Refuse)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/parse"
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(Refuse) as url:
+        yield f"{url}/parse"
 
 
 def server(url: str) -> ParseServer:
