@@ -108,7 +108,8 @@ def _materialize(config: pytest.Config, loaded: Target | SandboxSpec, run_dir: P
     if isinstance(loaded, Target):
         return loaded, None
     sandbox = _sandbox_class(loaded.name)(run_dir, scale=config.getoption("scale") or loaded.scale,
-                                          files_store=loaded.files_store)
+                                          files_store=loaded.files_store,
+                                          source_parse_server=loaded.source_parse_server)
     try:
         target = sandbox.start_target(loaded.name, production=loaded.production, live=loaded.live,
                                       source_kind=loaded.source_kind)

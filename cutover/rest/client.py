@@ -162,6 +162,12 @@ class ParseClient:
         client = self.request("GET", "/config", auth="client")
         return Identity(True, client.ok, False, answer if client.ok else client)
 
+    def server_version(self) -> str:
+        """The ``parseServerVersion`` ``/serverInfo`` reports (master key); "" when the server does not say."""
+        answer = self.request("GET", "/serverInfo", auth="master")
+        body = answer.body if answer.ok and isinstance(answer.body, dict) else {}
+        return str(body.get("parseServerVersion") or "")
+
     # -- objects -------------------------------------------------------------------------------------
     def create(self, cls: str, fields: dict[str, Any], auth: str = "master") -> Answer:
         return self.request("POST", class_path(cls), auth=auth, json_body=fields)

@@ -114,6 +114,13 @@ class RestFacts:
             raise CouldNotVerify("API-08: declare [source_parse] (the old server) to compare declared queries")
         return flows.differential(self.session.source_parse, self.server, query)
 
+    @memoized
+    def parse_versions(self) -> tuple[str, str]:
+        """The parse-server version the source and the target server report ("" where one does not say): API-08's
+        evidence, so that a difference between servers of two majors reads as such (docs/versions.md)."""
+        source, target = self.session.source_parse, self.server
+        return (source.server_version() if source is not None else ""), target.server_version()
+
     def live_differential(self, query: Query) -> LiveDifferential:
         """API-08 under a live sync: only objects not updated during the last settle delay are compared."""
         if self.session.source_parse is None:

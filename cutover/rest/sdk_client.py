@@ -29,13 +29,22 @@ from typing import IO, Any
 
 from cutover.errors import CouldNotVerify, TargetTimeout, UnexpectedAnswer
 from cutover.model import ParseServer
-from cutover.sandbox import NODE_ENV, NodeRuntime, default_cache_dir, ensure_npm_packages, guarded, has_node
+from cutover.sandbox import (
+    NODE_ENV,
+    NodeRuntime,
+    PinnedPackages,
+    default_cache_dir,
+    ensure_pinned,
+    guarded,
+    has_node,
+)
 
 SDK_DIR = Path(__file__).with_name("sdk")
 DRIVER = SDK_DIR / "driver.js"
 CACHE_NAME = "parse-sdk"
 SDK_VERSION = json.loads((SDK_DIR / "package.json").read_text())["dependencies"]["parse"]
 SDK_LABEL = f"the Parse JavaScript SDK {SDK_VERSION}"
+SDK_PACKAGES = PinnedPackages(SDK_DIR, CACHE_NAME, SDK_LABEL, "parse")   # into <cache>/parse-sdk
 NO_NODE = (f"no Node.js to run {SDK_LABEL}: install the sandbox extra (pip install 'cutover[sandbox]') or set "
            f"{NODE_ENV}=/path/to/node; the REST round-trip of this criterion still decides it")
 _STOP_S = 3.0
@@ -120,7 +129,7 @@ class SdkClient:
     def installed(cls, server: ParseServer, timeout: float, node: NodeRuntime,
                   cache_dir: Path | None = None) -> SdkClient:
         """A client whose SDK is installed into the per-user cache first if needed."""
-        modules = ensure_npm_packages(cache_dir or default_cache_dir(), SDK_DIR, CACHE_NAME, SDK_LABEL, node)
+        modules = ensure_pinned(cache_dir or default_cache_dir(), SDK_PACKAGES, node)
         return cls(node, modules, server, timeout)
 
     # -- the process --------------------------------------------------------------------------------------------

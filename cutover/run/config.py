@@ -39,6 +39,7 @@ _ENUMS: dict[tuple[str, ...], tuple[str, ...]] = {
     ("source", "kind"): ("mongodb", "rest", "export"),
     ("sandbox", "source_kind"): ("mongodb", "rest", "export"),
     ("sandbox", "files_store"): ("s3", "gcs"),
+    ("sandbox", "source_parse_server"): ("9.10.0", "8.6.94"),   # the pinned versions (sandbox.node_env.PARSE_SERVERS)
     ("files", "adapter"): ("s3", "gridfs", "gcs"),
     ("files", "source_adapter"): ("s3", "gcs"),
     ("scans", "read_preference"): ("primary", "primaryPreferred", "secondary", "secondaryPreferred", "nearest"),
@@ -57,6 +58,7 @@ class SandboxSpec:
     live: model.SandboxLive | None = None  # live mode: app traffic on the source, a lagged sync to the target
     source_kind: str = "mongodb"           # rest: the source Parse Server's API; export: a JSON export written from it
     files_store: str = "s3"                # gcs: the target Parse Server stores files in GCS (two emulators)
+    source_parse_server: str = "9.10.0"    # 8.6.94: the source runs the older major, the target 9.10.0 (skew)
 
 
 # Built-in targets: served by the embedded sandbox, they need no targets file. A file's target of the same name
@@ -67,6 +69,9 @@ BUILTIN_TARGETS: dict[str, SandboxSpec] = {
     "demo-rest": SandboxSpec("demo-rest", source_kind="rest"),  # the source read through its Parse REST API
     "demo-export": SandboxSpec("demo-export", source_kind="export"),  # a Parse JSON export written from it
     "demo-gcs": SandboxSpec("demo-gcs", files_store="gcs"),   # the target Parse Server stores files in GCS
+    # version skew: the source on parse-server 8.6.94 (the older major), the target on 9.10.0 (docs/versions.md)
+    "demo-skew": SandboxSpec("demo-skew", source_parse_server="8.6.94"),
+    "demo-skew-rest": SandboxSpec("demo-skew-rest", source_kind="rest", source_parse_server="8.6.94"),
 }
 
 
@@ -124,7 +129,8 @@ def _sandbox_spec(path: Path, name: str, raw: dict[str, Any]) -> SandboxSpec:
         extra.add("sandbox.name")
     if extra:
         raise ConfigError(f"{path}: targets.{name}.{sorted(extra)[0]}: a sandbox target takes only "
-                          "'sandbox' (a table with 'scale', 'live', 'source_kind' and 'files_store') and 'production'")
+                          "'sandbox' (a table with 'scale', 'live', 'source_kind', 'files_store' and "
+                          "'source_parse_server') and 'production'")
     box = raw["sandbox"]
     if box is True:
         box = {}

@@ -7,7 +7,7 @@ here: the sandbox's servers need the extra, these names do not.
 """
 from cutover.sandbox.cache_dir import default_cache_dir
 from cutover.sandbox.guard import guarded
-from cutover.sandbox.node_env import NODE_ENV, NodeRuntime, ensure_npm_packages, has_node, node_runtime
+from cutover.sandbox.node_env import NODE_ENV, NodeRuntime, PinnedPackages, ensure_pinned, has_node, node_runtime
 
-__all__ = ["NODE_ENV", "NodeRuntime", "default_cache_dir", "ensure_npm_packages", "guarded", "has_node",
+__all__ = ["NODE_ENV", "NodeRuntime", "PinnedPackages", "default_cache_dir", "ensure_pinned", "guarded", "has_node",
            "node_runtime"]

@@ -1,6 +1,7 @@
 """Run the embedded sandbox by hand until Ctrl-C.
 
     python -m cutover.sandbox [--scale N] [--run-dir DIR] [--cache-dir DIR] [--live RATE --lag SECONDS]
+                              [--source-parse-server VERSION]
 
 Starts, seeds and migrates the sandbox, prints its endpoints and a targets-file snippet whose secrets are
 ``${ENV}`` references (their values go to ``<run dir>/sandbox.env``, mode 0600, never to the terminal),
@@ -25,6 +26,7 @@ from types import FrameType
 from cutover.errors import SandboxError
 from cutover.model import SandboxLive
 from cutover.run import dump_target
+from cutover.sandbox.node_env import CURRENT_PARSE, PARSE_SERVERS
 from cutover.sandbox.stack import Sandbox
 
 TARGET_NAME = "sandbox"
@@ -40,6 +42,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--cache-dir", type=Path, default=None,
                         help="where the mongoeco venv and Parse Server's npm packages are installed once "
                              "(default: $CUTOVER_CACHE_DIR, else $XDG_CACHE_HOME/cutover or ~/.cache/cutover)")
+    parser.add_argument("--source-parse-server", metavar="VERSION", choices=sorted(PARSE_SERVERS),
+                        default=CURRENT_PARSE, help=f"the source's parse-server: {' or '.join(PARSE_SERVERS)} "
+                                                    f"(default {CURRENT_PARSE}; the target always runs it)")
     live = parser.add_argument_group("live mode: app traffic on the source and a lagged sync to the target")
     live.add_argument("--live", type=float, metavar="RATE", default=0.0, help="app writes per second")
     live.add_argument("--lag", type=float, metavar="SECONDS", default=SandboxLive.lag_s,
@@ -71,8 +76,8 @@ def describe(box: Sandbox, targets_file: Path, env_file: Path) -> str:
         f"source MongoDB       {ep.source_uri}",
         f"target MongoDB       {ep.target_uri}",
         f"S3                   {ep.s3_url}",
-        f"source Parse Server  {ep.source_parse_url}",
-        f"target Parse Server  {ep.parse_url}",
+        f"source Parse Server  {ep.source_parse_url}  (parse-server {box.source_parse_server})",
+        f"target Parse Server  {ep.parse_url}  (parse-server {CURRENT_PARSE})",
         f"target, over TLS     {ep.parse_public_url}  (CA: {box.pki.ca_file if box.pki else '-'})",
         f"logs                 {box.run_dir / 'logs'}",
         f"start timings (s)    {box.timings}",
@@ -112,7 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for sig in (signal.SIGTERM, signal.SIGHUP):  # take the Ctrl-C path: everything is stopped
         signal.signal(sig, _raise_interrupt)
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with SIGINT ignored (`cmd &`)
-    box = Sandbox(run_dir, scale=args.scale, cache_dir=args.cache_dir)
+    box = Sandbox(run_dir, scale=args.scale, cache_dir=args.cache_dir, source_parse_server=args.source_parse_server)
     print(f"starting the sandbox (scale {args.scale}); logs in {run_dir / 'logs'}", flush=True)
     try:
         box.start_target(TARGET_NAME, live=live_spec(args))

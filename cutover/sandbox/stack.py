@@ -64,7 +64,7 @@ from cutover.sandbox.gcs_stack import target_files as gcs_target_files
 from cutover.sandbox.live import LiveControl, count_tolerance, live_service
 from cutover.sandbox.migrate import copy_bucket, copy_database
 from cutover.sandbox.mongo_server import mongo_service, mongo_uri
-from cutover.sandbox.node_env import NodeRuntime, node_runtime
+from cutover.sandbox.node_env import CURRENT_PARSE, PARSE_SERVERS, NodeRuntime, node_runtime
 from cutover.sandbox.parse_server import GCSFiles, ParseOptions, S3Files, parse_service
 from cutover.sandbox.pipeline import (
     PARSE_INITIALISED,
@@ -103,9 +103,13 @@ class Sandbox:
     """A running sandbox; use as a context manager or call :meth:`stop`."""
 
     def __init__(self, run_dir: Path, scale: int = 3000, cache_dir: Path | None = None,
-                 files_store: str = "s3") -> None:
+                 files_store: str = "s3", source_parse_server: str = CURRENT_PARSE) -> None:
         self.run_dir = Path(run_dir)
         self.files_store = files_store    # "gcs": the target Parse Server stores files in GCS (demo-gcs)
+        if source_parse_server not in PARSE_SERVERS:
+            raise SandboxError(f"the sandbox runs parse-server {' or '.join(PARSE_SERVERS)}, "
+                               f"not {source_parse_server!r}")
+        self.source_parse_server = source_parse_server  # an older major: a skewed source (demo-skew)
         self.gcs: GcsEndpoints | None = None
         self.scale = scale
         self.cache_dir = Path(cache_dir or default_cache_dir())
@@ -213,7 +217,7 @@ class Sandbox:
         self._await(stores.get("source"))
         indexes = prepare_source(src, plan)
         source_parse, self.ep.source_parse_url = self._spawn_parse("source parse-server", self.ep.source_uri,
-                                                                   SOURCE_BUCKET)
+                                                                   SOURCE_BUCKET, version=self.source_parse_server)
         target_parse_port = free_port()
         tls = self._spawn_tls_front(pki.result(), target_parse_port)
         self._await(stores["s3"])
@@ -287,7 +291,8 @@ class Sandbox:
         self.s3 = s3_client(self.ep.s3_url, "us-east-1")
         return services
 
-    def _spawn_parse(self, name: str, db_uri: str, bucket: str, port: int | None = None) -> tuple[Service, str]:
+    def _spawn_parse(self, name: str, db_uri: str, bucket: str, port: int | None = None,
+                     version: str = CURRENT_PARSE) -> tuple[Service, str]:
         port = port or free_port()
         files: S3Files | GCSFiles = S3Files(endpoint=self.ep.s3_url, bucket=bucket,
                                             region=REGION if bucket == TARGET_BUCKET else "us-east-1",
@@ -300,8 +305,8 @@ class Sandbox:
             files=files,
         )
         log = self.run_dir / "logs" / f"{name.replace(' ', '-')}.log"
-        service = parse_service(opts, log, self.cache_dir, self.node)
-        service.name = f"{name} ({service.name})"
+        service = parse_service(opts, log, self.cache_dir, self.node, PARSE_SERVERS[version])
+        service.name = f"{name} ({service.name}, {version})"
         return self._spawn(service), opts.url
 
     def _spawn_tls_front(self, pki: Pki, upstream_port: int) -> Service:
@@ -386,7 +391,7 @@ class Sandbox:
                   access_key_id=DUMMY_ACCESS_KEY, secret_access_key=DUMMY_SECRET_KEY, source_bucket=SOURCE_BUCKET),
             regions={"app_server": f"aws:{REGION}", "database": f"aws:{REGION}",
                      "file_store": f"aws:{REGION}", "clients": "internet"},
-            queries=DEMO_QUERIES,
+            queries=demo_queries(Plan.for_scale(self.scale, SEED, with_gridfs=True)),
             cloud_functions=DEMO_FUNCTIONS,
             thresholds=SANDBOX_THRESHOLDS,
             app_source_dir=str(APP_DIR) if APP_DIR.is_dir() else "",
@@ -418,13 +423,20 @@ class Sandbox:
 # A short DB-06 health window keeps the demo fast (the checks say it is shorter than the default); the
 # stand-in reports no health figure, so its window ends after one sample, a real MongoDB is sampled 10 s.
 SANDBOX_THRESHOLDS = Thresholds(timeout_s=10.0, health_window_s=10.0, health_interval_s=1.0)
-DEMO_QUERIES = (
-    Query(cls="GameScore", where={"playerName": "Zoë"}, sort={"score": -1}, name="GameScore by player"),
-    Query(cls="_User", where={"username": "user00001"}, name="_User by username"),
-    # objects the live traffic writes (Player level and country): API-08 exercised under traffic; indexed
-    # (country_sparse), as DB-05 requires of a declared query
-    Query(cls="Player", where={"country": "JP"}, name="Player by country"),
-)
+def demo_queries(plan: Plan) -> tuple[Query, ...]:
+    """The demo's declared queries, each matching seeded objects (an empty answer on both sides would make
+    API-08's differential prove nothing): the first seeded score's player name and the first user's name."""
+    player_name = next(plan.score_docs())["playerName"]
+    username = next(plan.user_docs())["username"]
+    return (
+        Query(cls="GameScore", where={"playerName": player_name}, sort={"score": -1}, name="GameScore by player"),
+        Query(cls="_User", where={"username": username}, name="_User by username"),
+        # objects the live traffic writes (Player level and country): API-08 exercised under traffic; indexed
+        # (country_sparse), as DB-05 requires of a declared query
+        Query(cls="Player", where={"country": "JP"}, name="Player by country"),
+    )
+
+
 DEMO_FUNCTIONS = (
     CloudFunction(name="hello", expect_result="Hello world!"),
 )

@@ -242,14 +242,27 @@ def test_a_supported_node_asked_for_is_used_with_its_own_npm(monkeypatch: pytest
     assert asked.npm_argv() == wheel.npm_argv()
 
 
-def test_installed_modules_are_reused_while_the_lock_is_unchanged() -> None:
-    installed = node_env.ensure_parse_modules(CACHE)
+@pytest.mark.parametrize("version", sorted(node_env.PARSE_SERVERS))
+def test_installed_modules_are_reused_while_the_lock_is_unchanged(version: str) -> None:
+    packages = node_env.PARSE_SERVERS[version]
+    installed = node_env.ensure_parse_modules(CACHE, packages=packages)
+    assert installed == CACHE.resolve() / packages.cache_name
     started = time.perf_counter()
-    assert node_env.ensure_parse_modules(CACHE) == installed
+    assert node_env.ensure_parse_modules(CACHE, packages=packages) == installed
     assert time.perf_counter() - started < 1.0
     stamp = (installed / node_env.STAMP_NAME).read_text().strip()
-    assert stamp == node_env.manifest_digest()
+    assert stamp == node_env.manifest_digest(packages)
     assert (installed / "node_modules" / "router" / "package.json").read_text().count('"version": "2.2.0"') == 1
+    manifest = json.loads((installed / "node_modules" / "parse-server" / "package.json").read_text())
+    assert manifest["version"] == version
+
+
+def test_the_older_pinned_parse_server_admits_every_node_the_sandbox_accepts() -> None:
+    """The sandbox checks Node.js against 9.10.0's engines only: the older pin must admit at least those."""
+    installed = node_env.ensure_parse_modules(CACHE, packages=node_env.PARSE_8)
+    engines = json.loads((installed / "node_modules" / "parse-server" / "package.json").read_text())["engines"]
+    lower = {int(m.group(1)): int(m.group(2)) for m in re.finditer(r">=(\d+)\.(\d+)\.\d+ <\d+", engines["node"])}
+    assert all(major in lower and lower[major] <= minor for major, minor in node_env.SUPPORTED), engines
 
 
 def test_a_node_asked_for_without_npm_beside_it_is_refused_when_npm_is_needed(

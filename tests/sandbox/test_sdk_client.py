@@ -22,7 +22,7 @@ import pytest
 
 from cutover.errors import CouldNotVerify, TargetTimeout
 from cutover.model import Database, ParseServer, Source, Target
-from cutover.rest.sdk_client import CACHE_NAME, SDK_DIR, SDK_VERSION, SdkClient
+from cutover.rest.sdk_client import CACHE_NAME, SDK_PACKAGES, SDK_VERSION, SdkClient
 from cutover.sandbox import default_cache_dir, node_env
 from cutover.session import Session
 from tests.proctable import command, descendants, wait_gone
@@ -87,11 +87,11 @@ def drivers_of(pid: int) -> set[int]:
 
 
 def test_the_pinned_sdk_is_installed_once_and_admits_the_supported_node_versions() -> None:
-    installed = node_env.ensure_npm_packages(CACHE, SDK_DIR, CACHE_NAME, "the SDK")
+    installed = node_env.ensure_pinned(CACHE, SDK_PACKAGES)
     started = time.perf_counter()
-    assert node_env.ensure_npm_packages(CACHE, SDK_DIR, CACHE_NAME, "the SDK") == installed
+    assert node_env.ensure_pinned(CACHE, SDK_PACKAGES) == installed and installed.name == CACHE_NAME
     assert time.perf_counter() - started < 1.0
-    assert node_env.read_stamp(installed) == node_env.manifest_digest(SDK_DIR)
+    assert node_env.read_stamp(installed) == SDK_PACKAGES.digest()
     package = json.loads((installed / "node_modules" / "parse" / "package.json").read_text())
     assert package["version"] == SDK_VERSION
     # the SDK's engines ("... || >=24.1.0 <25") admit every Node.js the sandbox accepts (node_env.SUPPORTED)

@@ -7,6 +7,7 @@ subprocess, which also proves two sandboxes coexist. Processes and listening por
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import signal
@@ -144,6 +145,17 @@ def test_both_parse_servers_read_the_seeded_objects_through_the_node_driver(box:
             assert coll.find_one({"_id": obj["objectId"]})["score"] == obj["score"]
 
 
+def test_every_declared_query_of_the_demo_matches_seeded_objects_through_both_servers(box: Sandbox) -> None:
+    """API-08 compares the declared queries' answers: an empty answer on both sides would prove nothing."""
+    target = box.target()
+    for server in (target.parse.server_url, target.source_parse.server_url):
+        for query in target.queries:
+            resp = requests.get(f"{server}/classes/{query.cls}", params={"where": json.dumps(query.where)},
+                                headers={"X-Parse-Application-Id": target.parse.app_id,
+                                         "X-Parse-Master-Key": target.parse.master_key}, timeout=10)
+            assert resp.status_code == 200 and resp.json()["results"], (query.label, server, resp.text[:200])
+
+
 def test_an_object_created_through_rest_is_in_the_target_database_and_not_in_the_source(box: Sandbox) -> None:
     created = rest(box, "POST", f"{box.ep.parse_url}/classes/GameScore",
                    json={"playerName": "stack probe", "score": 4242})
@@ -279,7 +291,7 @@ def spawned(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
 
 def test_a_missing_binary_fails_the_start_naming_it_and_stops_the_rest(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spawned: dict[str, int]) -> None:
-    def broken_parse(opts: Any, log_path: Path, cache_dir: Path, node: Any = None) -> Service:
+    def broken_parse(opts: Any, log_path: Path, cache_dir: Path, node: Any = None, packages: Any = None) -> Service:
         return Service(name="parse-server", argv=[str(tmp_path / "no-such-node")], log_path=log_path,
                        ready=lambda: False)
 

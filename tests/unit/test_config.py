@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import re
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,8 @@ from hypothesis import strategies as st
 
 from cutover.errors import ConfigError
 from cutover.model import CloudFunction, Database, Files, ParseServer, Query, Source, Target, Thresholds
-from cutover.run.config import SandboxSpec, load_target
+from cutover.run.config import _ENUMS, SandboxSpec, load_target
+from cutover.sandbox import node_env
 
 CANARY = "Cn4ry-s3cret-7Qz"
 ENV = {"MASTER": "mk-" + CANARY, "DB_PASS": "pw-" + CANARY, "APP": "myapp", "CANARY": CANARY}
@@ -88,6 +91,8 @@ MINIMAL = """
 source = {{ uri = "mongodb://h:27017/src" }}
 database = {{ uri = "mongodb://h:27017/dst" }}
 """
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def write(tmp_path: Path, text: str | bytes, name: str = "targets.toml") -> Path:
@@ -214,7 +219,8 @@ def test_an_unknown_target_without_a_targets_file_says_so_and_names_the_built_in
         load_target(tmp_path / "targets.toml", "prod", required=False)
     message = str(raised.value)
     assert "unknown target 'prod'; known targets: none (no such file: pass --targets-file PATH)" in message
-    assert message.endswith("built-in targets: demo, demo-export, demo-gcs, demo-live, demo-rest")
+    assert message.endswith("built-in targets: demo, demo-export, demo-gcs, demo-live, demo-rest, demo-skew, "
+                            "demo-skew-rest")
 
 
 def test_an_explicit_targets_file_must_exist_even_for_a_built_in_name(tmp_path: Path) -> None:
@@ -506,6 +512,33 @@ def test_random_bytes_load_or_fail_in_one_line(tmp_path_factory: pytest.TempPath
     path = tmp_path_factory.mktemp("bytes") / "targets.toml"
     path.write_bytes((b"[targets.t]\n" if header else b"") + data)
     _outcome(path)
+
+
+def test_a_sandbox_target_may_run_its_source_on_the_older_pinned_parse_server(tmp_path: Path) -> None:
+    path = write(tmp_path, '[targets.s]\nsandbox = { source_kind = "export", source_parse_server = "8.6.94" }\n'
+                           '[targets.x]\nsandbox = { source_parse_server = "8" }\n')
+    assert load_target(path, "s") == SandboxSpec("s", source_kind="export", source_parse_server="8.6.94")
+    none = tmp_path / "none.toml"
+    assert load_target(none, "demo", required=False).source_parse_server == node_env.CURRENT_PARSE
+    assert load_target(none, "demo-skew", required=False) == SandboxSpec("demo-skew", source_parse_server="8.6.94")
+    assert load_target(none, "demo-skew-rest", required=False) == \
+        SandboxSpec("demo-skew-rest", source_kind="rest", source_parse_server="8.6.94")
+    with pytest.raises(ConfigError, match=re.escape("source_parse_server: expected one of 9.10.0, 8.6.94, got '8'")):
+        load_target(path, "x")
+
+
+def test_the_parse_server_choices_are_the_pinned_package_directories() -> None:
+    """The config's choices, the sandbox's pins and the package directories agree (and ship: package-data)."""
+    choices = _ENUMS[("sandbox", "source_parse_server")]
+    assert set(choices) == set(node_env.PARSE_SERVERS) and choices[0] == node_env.CURRENT_PARSE
+    package_data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    for version, packages in node_env.PARSE_SERVERS.items():
+        manifest = json.loads((packages.directory / "package.json").read_text())
+        assert manifest["dependencies"]["parse-server"] == version
+        lock = json.loads((packages.directory / "package-lock.json").read_text())["packages"]
+        assert lock["node_modules/parse-server"]["version"] == version
+        assert lock["node_modules/router"]["version"] == "2.2.0", f"{version}: router 2.3.0 breaks /batch"
+        assert f"{packages.directory.name}/*.json" in package_data["cutover.sandbox"]
 
 
 def test_a_sandbox_target_may_declare_its_source_kind(tmp_path: Path) -> None:

@@ -38,7 +38,9 @@ class _Stub(BaseHTTPRequestHandler):
         if self.headers.get("X-Parse-Master-Key") == MASTER or (
                 path == "/parse/config" and self.headers.get("X-Parse-REST-API-Key") == REST):
             body = {"results": [{"objectId": "u1", "username": "a", "nested": [{"password": "x"}]}]}
-            return self._send(200, json.dumps(body if "users" in path else {"params": {}}))
+            info = {"parseServerVersion": "8.6.94", "features": {}}
+            return self._send(200, json.dumps(body if "users" in path else info if "serverInfo" in path
+                                              else {"params": {}}))
         return self._send(403, json.dumps({"error": "unauthorized"}))
 
     do_POST = do_GET
@@ -89,6 +91,12 @@ def test_identify_tells_wrong_path_from_wrong_app_id_from_wrong_master_key(base_
     assert (wrong_app.path_found, wrong_app.app_id_accepted) == (True, False)
     assert (wrong_master.path_found, wrong_master.app_id_accepted, wrong_master.master_key_accepted) == (
         True, True, False)
+
+
+def test_the_server_version_is_what_server_info_says_or_empty_when_refused(base_url: str) -> None:
+    assert client(base_url).server_version() == "8.6.94"
+    assert client(base_url, master="nope-nope").server_version() == ""
+    assert client(base_url, path="/1").server_version() == ""
 
 
 def test_answer_keeps_status_json_and_short_text(base_url: str) -> None:
