@@ -1,7 +1,8 @@
 """One target's session: its clients, each opened on first use and closed once at the end, and a facade per area.
 
-Checks ask the facades for facts: ``session.data`` (DB-01..DB-07, CLI-01), ``session.files`` (FILE-01..04),
-``session.rest`` (API-01..08), ``session.transport`` (TLS-01..03) and ``session.security`` (SEC-01, SEC-02).
+Checks ask the facades for facts: ``session.data`` (the DB-* criteria and CLI-01), ``session.files`` (FILE-*),
+``session.rest`` (API-*), ``session.transport`` (TLS-*) and ``session.security`` (SEC-*): the registry
+(:mod:`cutover.run.criteria`) says which criteria there are.
 Each facade keeps what it computed in its own :class:`cutover.memo.Memo` and reaches another area only
 through that area's facade on this session. The session keeps its clients the same way.
 

@@ -184,11 +184,25 @@ def extra_collection(h: Handles) -> Planted:
 GHOST_CLASS = "Achievement"
 
 
-@_defect("schema_class_without_collection", "_SCHEMA declares a class that has no collection", "DB-07")
+# Which criteria see it depends on the source: from a REST or export source, a class the source does not declare
+# (DB-07); from a MongoDB source, one `_SCHEMA` document more than the source's (DB-01 counts, DB-02 names it),
+# while DB-07 lets a class without objects go without a collection as long as the source has none either. DB-08
+# never sees it: it compares the types of the classes both sides declare (which classes exist is DB-07's).
+@_defect("schema_class_without_collection", "_SCHEMA declares a class the source does not have, and no collection",
+         "DB-07", "DB-01", "DB-02")
 def schema_class_without_collection(h: Handles) -> Planted:
     h.target_db["_SCHEMA"].insert_one({"_id": GHOST_CLASS, "objectId": "string", "updatedAt": "date",
                                        "createdAt": "date", "title": "string"})
     return Planted("schema_class_without_collection", GHOST_CLASS, (GHOST_CLASS,), detail="in _SCHEMA only")
+
+
+@_defect("schema_type_changed", "the target's _SCHEMA declares Player.level a string (the source: a number)",
+         "DB-08", "DB-02")
+def schema_type_changed(h: Handles) -> Planted:
+    """Every Player's level is then a number where the schema says string: DB-08's document scan names them too.
+    From a MongoDB source, DB-02 also sees the `_SCHEMA` document differ."""
+    _set(h, "_SCHEMA", "Player", "level", "string")
+    return Planted("schema_type_changed", "Player", field="level", detail="number -> string in _SCHEMA")
 
 
 def _with_file(h: Handles, field: str, position: int) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from cutover_testing.defects import Handles, Planted, _defect, _set, nth
 
 
-@_defect("number_became_string", "one GameScore's score (a number) became a string on the target", "DB-02")
+@_defect("number_became_string", "one GameScore's score (a number) became a string on the target", "DB-02", "DB-08")
 def number_became_string(h: Handles) -> Planted:
     doc = nth(h.target_db, "GameScore", 4)
     _set(h, "GameScore", doc["_id"], "score", str(doc["score"]))

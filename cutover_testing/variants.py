@@ -46,17 +46,23 @@ def wrong_master_key(sandbox: Any) -> Target:
                                secrets=tuple(sorted({*base.secrets, bad})))
 
 
-def independent_defects(sandbox: Any, label: str = "four-defects") -> Target:
-    """Four independent defects on one fork with one Parse Server, each breaking another step: AuditLog's
-    class-level permissions opened to the public in ``_SCHEMA``, Cloud Code without the function ``hello``,
-    a files adapter writing to another bucket than the target's, and a front before the server that refuses
-    the method the Parse JavaScript SDK tunnels in its POST bodies (plain REST passes it: only a real client
-    meets that one)."""
+# Cloud Code a server with planted defects adds: every log-in refused (sign-up still opens a session)
+REFUSE_LOG_IN = ("Parse.Cloud.beforeLogin(() => { throw new Parse.Error(Parse.Error.OPERATION_FORBIDDEN, "
+                 "'log-in refused by a planted defect'); });\n")
+
+
+def independent_defects(sandbox: Any, label: str = "independent-defects") -> Target:
+    """Five independent defects on one fork with one Parse Server, each breaking another step: AuditLog's
+    class-level permissions opened to the public in ``_SCHEMA``, Cloud Code without the function ``hello`` and
+    refusing every log-in, a files adapter writing to another bucket than the target's, and a front before
+    the server that refuses the method the Parse JavaScript SDK tunnels in its POST bodies (plain REST passes
+    it: only a real client meets that one)."""
     fork = sandbox.fork_target(label)
     _open_to_the_public(sandbox.db(fork.database.uri), "AuditLog")
     bucket = f"{label}-other-files"
     create_bucket(sandbox.s3, bucket, fork.files.region)
-    url = _start_parse(sandbox, label, fork.database.uri, bucket, cloud=_cloud_without(sandbox, "hello"))
+    url = _start_parse(sandbox, label, fork.database.uri, bucket,
+                       cloud=_cloud_without(sandbox, "hello", extra=REFUSE_LOG_IN))
     front = start_fault_front(f"{label} front", int(urlsplit(url).port or 0), sandbox.run_dir / "variants",
                               mode="no-tunnel")
     sandbox.services.append(front.service)
@@ -132,10 +138,11 @@ def _on_server(sandbox: Any, label: str, url: str) -> Target:
     return dataclasses.replace(base, parse=dataclasses.replace(base.parse, server_url=url, public_url=""))
 
 
-def _cloud_without(sandbox: Any, name: str) -> Path:
+def _cloud_without(sandbox: Any, name: str, extra: str = "") -> Path:
+    """The sandbox's Cloud Code without the function ``name``, with ``extra`` code after it."""
     cloud = sandbox.run_dir / "variants" / f"cloud-without-{name}.js"
     cloud.parent.mkdir(parents=True, exist_ok=True)
-    cloud.write_text(_without_function(DEFAULT_CLOUD.read_text(), name))
+    cloud.write_text(_without_function(DEFAULT_CLOUD.read_text(), name) + extra)
     return cloud
 
 

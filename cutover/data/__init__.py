@@ -1,4 +1,4 @@
-"""Data (DB-01..DB-07, CLI-01): the migrated MongoDB against its source, read politely.
+"""Data (the DB-* criteria and CLI-01): the migrated MongoDB against its source, read politely.
 
     facade.py        DataFacts (``session.data``): what the DB-* and CLI-01 checks ask
     sources.py       the source of truth: a MongoDB, a Parse REST endpoint or a JSON export
@@ -28,6 +28,9 @@
     queries.py       DB-05: declared queries served by an index (the server's plan; inferred on the stand-in only)
     explain.py       explain replies of every shape (classic, SBE, express, sharded, aggregate) read into stages
     replies.py       who answered (version, the stand-in), and UnknownReply: a reply shape cutover does not know
+    field_types.py   DB-08: Parse field types in storage and REST form; which stored values each accepts
+    schema_types.py  DB-08: the target `_SCHEMA`'s field types against the source's (declared or implied)
+    stored_types.py  DB-08: values of another type than `_SCHEMA` says, counted on the server
     health.py        DB-06: topology and the health figures of one server document
     telemetry.py     DB-06: the health window, sampled once per run in a background thread
     health_series.py DB-06: the window as series (max, p95, last, mean) a release manager can judge

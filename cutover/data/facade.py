@@ -27,7 +27,9 @@ from cutover.data import (
     live_counts,
     longkeys,
     queries,
+    schema_types,
     source_plan,
+    stored_types,
 )
 from cutover.data.content import ContentDiff, Partition, compare_partition, compare_sample, partitions, server_hash
 from cutover.data.inventory import CountPair, call, within
@@ -38,8 +40,10 @@ from cutover.data.pace import Pace
 from cutover.data.recheck import Fetch, MongoFetch, Policy
 from cutover.data.replies import StandInLimit
 from cutover.data.rest_reader import ClassSchema
+from cutover.data.schema_types import SchemaTypes
 from cutover.data.source_compare import JoinPartition
 from cutover.data.source_schema import declared_index_gaps, permission_differences
+from cutover.data.stored_types import StoredTypes
 from cutover.errors import CouldNotVerify
 from cutover.memo import Memo, memoized
 from cutover.model import Query
@@ -455,6 +459,31 @@ class DataFacts:
             on_source = set(inventory.data_collections(self.source_db()))
         return SchemaAgreement(tuple(sorted(c for c in schema - colls if c in on_source)),
                                tuple(sorted(c for c in colls - schema if inventory.is_parse_class(c))))
+
+    # -- DB-08 ----------------------------------------------------------------------------------------------
+    @memoized
+    def schema_type_agreement(self) -> SchemaTypes:
+        """The target `_SCHEMA`'s field types against the source's, over the classes both declare (a REST or
+        export source: its /schemas, _SCHEMA.json or the types its objects imply: :mod:`schema_types`)."""
+        origin, source = schema_types.source_types(self)
+        return schema_types.compare(origin, source, schema_types.target_types(self.schema_documents()),
+                                    self.without_probes)
+
+    @memoized
+    def typed_classes(self) -> list[str]:
+        """Target classes with a `_SCHEMA` entry and a collection: DB-08 checks their documents' types."""
+        on_target = set(self.target_classes())
+        return [cls for cls in self.without_probes(self.schema_documents()) if cls in on_target]
+
+    def value_types(self, cls: str) -> StoredTypes:
+        """DB-08's server-side type scan of a target class (all documents, or ``--sample N``), at the pace."""
+        fields = schema_types.target_types({cls: self.schema_documents()[cls]})[cls]
+        count = self.target_count(cls)
+        examined = min(count, self.sample_size) if self.sample_size else count
+        found = stored_types.stored_types(self.scan_db("target"), cls, fields, self.probe_exclusion(cls), examined,
+                                          self.sample_size, self.target.thresholds.diff_cap, self.budget_s)
+        self.pace("target").spend(examined)
+        return found
 
     # -- CLI-01 ---------------------------------------------------------------------------------------------
     def sdk_mix(self) -> clients.SdkMix:

@@ -16,6 +16,7 @@ from pymongo.database import Database
 from cutover.data import normal_form
 from cutover.data.inventory import call
 from cutover.data.replies import UnknownReply, wire_label
+from cutover.notation import shell
 
 
 @dataclass(frozen=True)
@@ -28,8 +29,8 @@ class IndexSpec:
         return self.key == other.key and self.options == other.options
 
     def describe(self) -> str:
-        keys = ", ".join(f"{k}: {v}" for k, v in self.key)
-        opts = "".join(f", {k}={v}" for k, v in sorted(self.written_options().items()))
+        keys = ", ".join(f"{k}: {shell(v)}" for k, v in self.key)
+        opts = "".join(f", {k}={shell(v)}" for k, v in sorted(self.written_options().items()))
         return f"{self.name} {{{keys}}}{opts}"
 
     def written_options(self) -> dict[str, Any]:
@@ -160,6 +161,6 @@ def declared_mismatches(declared: Mapping[str, Any] | None,
 def schema_index_mismatches(schema_doc: dict[str, Any] | None, specs: list[IndexSpec]) -> list[str]:
     """`_SCHEMA._metadata.indexes` entries that no real index matches by name and key."""
     declared = ((schema_doc or {}).get("_metadata") or {}).get("indexes") or {}
-    return [f"_SCHEMA declares {name} {want}, no such index" if have is None
-            else f"_SCHEMA declares {name} {want}, index has {have}"
+    return [f"_SCHEMA declares {name} {shell(want)}, no such index" if have is None
+            else f"_SCHEMA declares {name} {shell(want)}, index has {shell(have)}"
             for name, want, have in declared_mismatches(declared, specs)]

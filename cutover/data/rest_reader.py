@@ -34,6 +34,7 @@ from cutover.data.rest_storage import NOT_RETURNED, to_storage
 from cutover.data.sources import _json_body
 from cutover.data.user_fields import Unmappable
 from cutover.errors import TargetTimeout, TargetUnreachable, UnexpectedAnswer
+from cutover.notation import shell
 
 PAGE = 1000           # objects per REST page (Parse Server's default maxLimit is unlimited)
 CONCURRENCY = 4       # relation queries in flight at once
@@ -157,7 +158,7 @@ class RestReader:
     def _results(self, path: str, params: dict[str, str]) -> list[dict[str, Any]]:
         body = self._get(path, params)
         if not isinstance(body.get("results"), list):
-            raise UnexpectedAnswer(f"source GET {path} answered without a results list: {str(body)[:200]}")
+            raise UnexpectedAnswer(f"source GET {path} answered without a results list: {shell(body, limit=200)}")
         return list(body["results"])
 
     def _get(self, path: str, params: dict[str, str]) -> dict[str, Any]:

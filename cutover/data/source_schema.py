@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from cutover.data.indexes import IndexSpec, declared_mismatches
+from cutover.notation import shell
 
 # What a REST source cannot show, and so is not compared from it.
 INDEX_OPTIONS_UNSEEN = ("index options (unique, sparse, partialFilterExpression, collation, expireAfterSeconds) "
@@ -21,8 +22,8 @@ COLLECTION_OPTIONS_UNSEEN = ("collection options (capped, validator, collation) 
 
 def declared_index_gaps(declared: Mapping[str, Any] | None, target: Iterable[IndexSpec]) -> list[str]:
     """Indexes the source declares (name -> key) that the target lacks, by name and key."""
-    return [f"{name} {want}: no such index on the target" if have is None
-            else f"{name} {want}: the target's index has key {have}"
+    return [f"{name} {shell(want)}: no such index on the target" if have is None
+            else f"{name} {shell(want)}: the target's index has key {shell(have)}"
             for name, want, have in declared_mismatches(declared, target)]
 
 
@@ -33,5 +34,9 @@ def permission_differences(cls: str, source: Mapping[str, Any] | None,
     if theirs is None and source is None:
         return []
     ours, theirs = dict(source or {}), dict(theirs or {})
-    return [f"{cls}.{op}: source {ours.get(op, '(unset)')}, target {theirs.get(op, '(unset)')}"
+    return [f"{cls}.{op}: source {_permission(ours, op)}, target {_permission(theirs, op)}"
             for op in sorted(ours.keys() | theirs.keys()) if ours.get(op) != theirs.get(op)]
+
+
+def _permission(permissions: Mapping[str, Any], op: str) -> str:
+    return shell(permissions[op]) if op in permissions else "(unset)"

@@ -21,6 +21,7 @@ from cutover.data.export_files import export_files
 from cutover.data.export_layout import Layout, layout
 from cutover.errors import ConfigError, TargetTimeout, TargetUnreachable, UnexpectedAnswer
 from cutover.model import Source, Target
+from cutover.notation import shell
 
 
 class DataSource(Protocol):
@@ -66,7 +67,7 @@ class RestSource:
     def count(self, cls: str) -> int:
         body = self._get(f"/classes/{quote(cls, safe='')}", {"count": "1", "limit": "0"})
         if not isinstance(body.get("count"), int):
-            raise UnexpectedAnswer(f"source count of {cls} answered without an integer count: {body!r:.200}")
+            raise UnexpectedAnswer(f"source count of {cls} answered without an integer count: {shell(body, limit=200)}")
         return int(body["count"])
 
     def _get(self, path: str, params: dict[str, str]) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Files (FILE-01..FILE-04): references in the data, the URLs Parse serves them at, the stores that hold them.
+"""Files (the FILE-* criteria): references in the data, the URLs Parse serves them at, the stores that hold them.
 
     facade.py      FileFacts (``session.files``): what the FILE-* checks and API-04 ask
     refs.py        file references in a Parse MongoDB, streamed (top-level File fields, nested File values)

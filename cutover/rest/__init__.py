@@ -1,4 +1,4 @@
-"""REST (API-01..API-08): the target's Parse Server through its REST API, proven with probes.
+"""REST (the API-* criteria): the target's Parse Server through its REST API, proven with probes.
 
     facade.py        RestFacts (``session.rest``): what the API-* checks ask
     client.py        a small Parse REST client: every call has a timeout and returns an Answer (a fact)

@@ -11,6 +11,8 @@ import base64
 from datetime import UTC, datetime
 from typing import Any
 
+from cutover.notation import shell
+
 PARSE_TYPES = ("String", "Number", "Boolean", "Date", "Array", "Object", "GeoPoint", "Pointer", "Relation",
                "File", "Bytes", "ACL")
 SERVER_SET = frozenset({"objectId", "createdAt", "updatedAt"})
@@ -112,5 +114,4 @@ def _field(path: str) -> str:
 
 
 def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+    return shell(value, limit=80)

@@ -15,6 +15,7 @@ from cutover import probe_marks
 from cutover.data import CountPair
 from cutover.errors import UnexpectedAnswer
 from cutover.model import Query
+from cutover.notation import shell
 from cutover.rest.client import Answer, ParseClient, results
 from cutover.rest.compare import differences, pointer, sample_object
 from cutover.rest.probes import RUN_FIELD, ProbeRun
@@ -83,17 +84,18 @@ def _crud(s: Steps, run: ProbeRun) -> None:
     sent = {**sent, **run.marker}
     same(s, "get", sent, s.answered("get", run.client.get(run.cls, oid)))
     found = results(run.client.query(run.cls, {RUN_FIELD: run.run_id, "tString": sent["tString"]}))
-    s.need("query", [r.get("objectId") for r in found] == [oid], f"where on tString found {ids(found)}, "
-           f"expected [{oid}]")
+    s.need("query", [r.get("objectId") for r in found] == [oid], f"where on tString found {shell(ids(found))}, "
+           f"expected {shell([oid])}")
     same(s, "query", sent, found[0])
     related = {"$relatedTo": {"object": pointer(run.cls, oid), "key": "tRelation"}}
     got = results(run.client.query(run.cls, related))
-    s.need("relation", ids(got) == [anchor], f"$relatedTo tRelation found {ids(got)}, expected [{anchor}]")
+    s.need("relation", ids(got) == [anchor],
+           f"$relatedTo tRelation found {shell(ids(got))}, expected {shell([anchor])}")
     # RemoveRelation before the delete: Parse keeps the join rows of a deleted object
     remove = {"tRelation": {"__op": "RemoveRelation", "objects": [pointer(run.cls, anchor)]}}
     s.answered("relation", run.client.update(run.cls, oid, remove))
     left = ids(results(run.client.query(run.cls, related)))
-    s.need("relation", left == [], f"after RemoveRelation $relatedTo tRelation still finds {left}")
+    s.need("relation", left == [], f"after RemoveRelation $relatedTo tRelation still finds {shell(left)}")
     _updates(s, run, oid, sent)
     s.answered("delete", run.client.delete(run.cls, oid))
     gone = run.client.get(run.cls, oid)
@@ -141,7 +143,7 @@ def _wiring(s: Steps, run: ProbeRun, target_db: Any, source_db: Any) -> None:
     s.need("direct read", doc is not None, f"the probe {run.cls}/{oid} written through REST is not in the "
            f"target database '{target_db.name}': the server runs on another database")
     s.need("direct read", doc.get("wiring") == marker, f"{run.cls}/{oid} in the target database holds "
-           f"wiring={doc.get('wiring')!r}, sent {marker!r}")
+           f"wiring={shell(doc.get('wiring'))}, sent {shell(marker)}")
 
 
 def count_pair(client: ParseClient, target_db: Any, cls: str, probe_class: str = "", tries: int = 3,
@@ -171,7 +173,8 @@ def file_round_trip(run: ProbeRun, in_store: Callable[[str], str]) -> Flow:
 def _files(s: Steps, run: ProbeRun, in_store: Callable[[str], str]) -> None:
     data = b"cutover API-04 " + secrets.token_bytes(48) + b"\x00\xff end"
     body = s.answered("upload", run.upload(data, "application/octet-stream"), 201)
-    s.need("upload", bool(body.get("url")) and bool(body.get("name")), f"the answer has no url/name: {body}")
+    s.need("upload", bool(body.get("url")) and bool(body.get("name")),
+           f"the answer has no url/name: {shell(body, limit=200)}")
     status, got = run.client.get_url(body["url"])
     s.need("resolve", status == 200, f"GET of the returned URL answered {status}")
     s.need("bytes", got == data, f"the URL served {len(got)} bytes that differ from the {len(data)} uploaded")
@@ -206,8 +209,8 @@ def _user(s: Steps, run: ProbeRun) -> None:
     token = s.answered("log-in", run.log_in(username, password)).get("sessionToken", "")
     s.need("log-in", bool(token), "the log-in answer has no sessionToken")
     me = s.answered("users/me", run.client.me(token))
-    s.need("users/me", me.get("username") == username, f"users/me is {me.get('username')!r}, "
-           f"expected {username!r}")
+    s.need("users/me", me.get("username") == username, f"users/me is {shell(me.get('username'))}, "
+           f"expected {shell(username)}")
     s.answered("log-out", run.client.log_out(token))
     after = run.client.me(token)
     s.need("log-out", after.code == 209, f"the logged-out session token still answers {after.describe()}")
@@ -255,6 +258,6 @@ def differential(source: ParseClient, target: ParseClient, query: Query, limit: 
             return [f"the {side} server answered {answer.describe()}"]
     old, new = (results(a) for a in answers)
     if ids(old) != ids(new):
-        return [f"objectIds differ: source {ids(old)[:10]}, target {ids(new)[:10]} (first 10)"]
+        return [f"objectIds differ: source {shell(ids(old)[:10])}, target {shell(ids(new)[:10])} (first 10)"]
     return [f"{o['objectId']}: {d}" for o, n in zip(old, new, strict=True)
             for d in differences(o, n, ignore=frozenset())][:10]

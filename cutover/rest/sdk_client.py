@@ -29,6 +29,7 @@ from typing import IO, Any
 
 from cutover.errors import CouldNotVerify, TargetTimeout, UnexpectedAnswer
 from cutover.model import ParseServer
+from cutover.notation import shell
 from cutover.sandbox import (
     NODE_ENV,
     NodeRuntime,
@@ -86,7 +87,7 @@ class SdkAnswer:
 
     def describe(self) -> str:
         """One line: the SDK call, its error, and what the server (or a front) answered over HTTP."""
-        said = f"ParseError {self.code} {self.message!r}" if self.code is not None else repr(self.message)
+        said = f"ParseError {self.code} {shell(self.message)}" if self.code is not None else shell(self.message)
         wire = "; ".join(_exchange(e) for e in self.http if not 200 <= int(e.get("status") or 0) < 300)
         return f"{self.call} failed with {said}" + (f"; over HTTP {wire}" if wire else "")
 

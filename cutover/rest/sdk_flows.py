@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cutover import probe_marks as marks
+from cutover.notation import shell
 from cutover.rest.client import results
 from cutover.rest.compare import pointer, sample_object
 from cutover.rest.flows import Flow, Steps, ids, run_steps, same
@@ -60,7 +61,8 @@ def _crud(s: Steps, run: ProbeRun, sdk: SdkClient) -> None:
     same(s, "get", sent, _sdk(s, "get", call("get")))
     found = _sdk(s, "query", sdk.call("find", cls=run.cls, equal={RUN_FIELD: run.run_id, "tString": sent["tString"]},
                                       master=True))
-    s.need("query", ids(found) == [oid], f"Parse.Query equalTo tString found {ids(found)}, expected [{oid}]")
+    s.need("query", ids(found) == [oid], f"Parse.Query equalTo tString found {shell(ids(found))}, "
+           f"expected {shell([oid])}")
     same(s, "query", sent, found[0])
     _relation(s, run, call, anchor)
     _updates(s, call, sent)
@@ -77,18 +79,19 @@ def _caller(sdk: SdkClient, cls: str, oid: str) -> Callable[..., SdkAnswer]:
 
 def _create(s: Steps, run: ProbeRun, sdk: SdkClient, fields: dict[str, Any]) -> str:
     saved = _sdk(s, "create", sdk.call("save", cls=run.cls, set=fields, master=True))
-    s.need("create", bool(saved.get("objectId")), f"Parse.Object#save gave no objectId: {saved}")
+    s.need("create", bool(saved.get("objectId")), f"Parse.Object#save gave no objectId: {shell(saved)}")
     run.keep("objects", str(saved["objectId"]), saved.get("createdAt"))
     return str(saved["objectId"])
 
 
 def _relation(s: Steps, run: ProbeRun, call: Callable[..., SdkAnswer], anchor: str) -> None:
     got = ids(_sdk(s, "relation", call("related", key="tRelation")))
-    s.need("relation", got == [anchor], f"Parse.Relation query of tRelation found {got}, expected [{anchor}]")
+    s.need("relation", got == [anchor], f"Parse.Relation query of tRelation found {shell(got)}, "
+           f"expected {shell([anchor])}")
     remove = {"tRelation": {"__op": "RemoveRelation", "objects": [pointer(run.cls, anchor)]}}
     _sdk(s, "relation", call("save", set=remove))
     left = ids(_sdk(s, "relation", call("related", key="tRelation")))
-    s.need("relation", left == [], f"after relation.remove the tRelation query still finds {left}")
+    s.need("relation", left == [], f"after relation.remove the tRelation query still finds {shell(left)}")
 
 
 def _updates(s: Steps, call: Callable[..., SdkAnswer], sent: dict[str, Any]) -> None:
@@ -127,7 +130,7 @@ def _upload(s: Steps, run: ProbeRun, sdk: SdkClient, data: bytes, kind: str, bin
     """A probe file saved by the SDK (raw bytes from a Buffer, or JSON with base64), kept by the probe run."""
     saved = _sdk(s, "upload", sdk.call("upload", name=marks.file_name(run.run_id), type=kind, binary=binary,
                                        base64=base64.b64encode(data).decode(), master=True))
-    s.need("upload", bool(saved.get("name")) and bool(saved.get("url")), f"Parse.File#save gave {saved}")
+    s.need("upload", bool(saved.get("name")) and bool(saved.get("url")), f"Parse.File#save gave {shell(saved)}")
     run.keep_file(str(saved["name"]))
     return dict(saved)
 
@@ -150,26 +153,28 @@ def _user(s: Steps, run: ProbeRun, sdk: SdkClient) -> None:
     s.need("log-in", bool(token), "Parse.User.logIn gave no session token")
     current = _sdk(s, "current", sdk.call("current")) or {}
     s.need("current", current.get("username") == username and current.get("sessionToken") == token,
-           f"Parse.User.current() is {current.get('username')!r}, expected {username!r} with the log-in's session")
+           f"Parse.User.current() is {shell(current.get('username'))}, expected {shell(username)} with the "
+           "log-in's session")
     me = _sdk(s, "users/me", sdk.call("become", sessionToken=token)) or {}
-    s.need("users/me", me.get("username") == username, f"Parse.User.become (users/me) gave {me.get('username')!r}, "
-           f"expected {username!r}")
+    s.need("users/me", me.get("username") == username, f"Parse.User.become (users/me) gave "
+           f"{shell(me.get('username'))}, expected {shell(username)}")
     _log_out(s, sdk, token)
 
 
 def _session(s: Steps, run: ProbeRun, user_id: str, token: str, installation: str) -> None:
     """The sign-up's session: revocable (``r:``), and stored with the installation id the SDK keeps."""
     s.need("session", token.startswith("r:"), f"the sign-up's session token is not revocable: it starts "
-           f"{token[:2]!r}, expected 'r:'")
+           f"{shell(token[:2])}, expected \"r:\"")
     owner = {"user": {"__type": "Pointer", "className": "_User", "objectId": user_id}}
     kept = {str(r.get("installationId")) for r in results(run.client.query("_Session", owner, keys="installationId"))}
-    s.need("session", kept == {installation}, f"the user's _Session rows carry installationId {sorted(kept)}, "
-           f"expected the SDK's {installation!r}")
+    s.need("session", kept == {installation}, f"the user's _Session rows carry installationId {shell(kept)}, "
+           f"expected the SDK's {shell(installation)}")
 
 
 def _log_out(s: Steps, sdk: SdkClient, token: str) -> None:
     after = _sdk(s, "log-out", sdk.call("logOut")) or {}
-    s.need("log-out", after.get("current") is None, f"Parse.User.current() after logOut is {after.get('current')}")
+    s.need("log-out", after.get("current") is None,
+           f"Parse.User.current() after logOut is {_shown(after.get('current'))}")
     dead = sdk.call("become", sessionToken=token)
     s.need("log-out", dead.code == _INVALID_SESSION, "the logged-out session token still answers: "
            + (f"users/me gave {_shown(dead.result)}" if dead.ok else dead.describe()))
@@ -181,4 +186,4 @@ def _exchanges(answer: SdkAnswer) -> str:
 
 def _shown(user: Any) -> str:
     """A user's JSON for a message, without its session token."""
-    return str({k: v for k, v in user.items() if k != "sessionToken"}) if isinstance(user, dict) else str(user)
+    return shell({k: v for k, v in user.items() if k != "sessionToken"} if isinstance(user, dict) else user)

@@ -78,6 +78,13 @@ _ALL: tuple[Criterion, ...] = (
               "No collection missing or extra; options (capped, validator, views) equal; every `_SCHEMA` class has "
               "a collection and vice versa.",
               checks="test_data"),
+    Criterion("DB-08", "blocker", "Data", "Schema field types agree",
+              "Every field's `_SCHEMA` type on the target equals the source's (MongoDB source: its `_SCHEMA`; REST "
+              "source: `/schemas`; export: `_SCHEMA.json`, or the types its objects imply), over the classes both "
+              "declare; and no document holds a value whose Parse type differs from its class's `_SCHEMA` for that "
+              "field (a pointer to another class included), found server-side (`$type` per field, grouped), "
+              "`--sample N` for a quick pass. A type change breaks every SDK that reads the class.",
+              checks="test_data"),
     Criterion("FILE-01", "blocker", "Files", "Every referenced file resolves",
               "Every file an object references resolves: the URL the target's files adapter produces answers 200 "
               "with a non-empty body (HEAD, or a ranged GET), size equal to the source's where known. References "

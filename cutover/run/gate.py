@@ -5,7 +5,8 @@ Verdicts, most severe first (the README's exit code table says the same):
     GATE: NOT RUN (why)                       interrupted, collection errors, no check collected, usage error
     GATE: FAIL - 2 blockers, 1 major          a blocker, or an unwaived major, failed or could not be verified
     GATE: INCOMPLETE - not verified: <ids>    nothing failed, but applicable criteria reached no verdict
-    GATE: PARTIAL PASS (n/25 criteria)        the same, when the user asked for a narrowed run (--partial)
+    GATE: PARTIAL PASS (n/N criteria)         the same, when the user asked for a narrowed run (--partial): n of
+                                              the N criteria of the catalogue verified
     GATE: PASS                                every applicable criterion verified, nothing gating failed
 """
 from __future__ import annotations

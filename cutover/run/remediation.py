@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from cutover.notation import shell
+
 DIRECTORY = "remediation"
 ID_CAP = 10_000   # DB-02: `_id`s listed per class and kind (totals stay exact)
 
@@ -112,14 +114,14 @@ def _index_lines(finding: Finding) -> list[str]:
 
 def create_index(cls: str, spec: Mapping[str, Any]) -> str:
     """``db.getCollection("C").createIndex({key}, {name, options})`` with the key's order kept."""
-    key = "{" + ", ".join(f"{json.dumps(k)}: {json.dumps(v)}" for k, v in spec["key"]) + "}"
+    key = "{" + ", ".join(f"{json.dumps(k)}: {shell(v)}" for k, v in spec["key"]) + "}"
     options = {"name": spec["name"], **dict(sorted(spec.get("options", {}).items()))}
-    return f"db.getCollection({json.dumps(cls)}).createIndex({key}, {json.dumps(options, default=str)});"
+    return f"db.getCollection({json.dumps(cls)}).createIndex({key}, {shell(options)});"
 
 
 def _describe(spec: Mapping[str, Any]) -> str:
-    keys = ", ".join(f"{k}: {v}" for k, v in spec["key"])
-    opts = "".join(f", {k}={v}" for k, v in sorted(spec.get("options", {}).items()))
+    keys = ", ".join(f"{k}: {shell(v)}" for k, v in spec["key"])
+    opts = "".join(f", {k}={shell(v)}" for k, v in sorted(spec.get("options", {}).items()))
     return f"{spec['name']} {{{keys}}}{opts}"
 
 

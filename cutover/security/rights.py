@@ -43,12 +43,12 @@ class Need:
 
 
 _FIND = ("find", "getMore", "aggregate", "count", "distinct", "explain")
-_TARGET_READS = ("DB-01", "DB-02", "DB-03", "DB-04", "DB-05", "DB-07", "FILE-01", "FILE-02", "FILE-04",
+_TARGET_READS = ("DB-01", "DB-02", "DB-03", "DB-04", "DB-05", "DB-07", "DB-08", "FILE-01", "FILE-02", "FILE-04",
                  "API-02", "API-03", "API-04", "API-05", "API-06", "API-07", "CLI-01")
 NEEDS: tuple[Need, ...] = (
     Need("find", "FIND", DATABASE, _FIND, TARGET, _TARGET_READS),
     Need("listCollections", "LIST_COLLECTIONS", DATABASE, ("listCollections",), TARGET,
-         ("DB-01", "DB-02", "DB-03", "DB-04", "DB-07")),
+         ("DB-01", "DB-02", "DB-03", "DB-04", "DB-07", "DB-08")),
     Need("listIndexes", "LIST_INDEXES", DATABASE, ("listIndexes",), TARGET, ("DB-03", "DB-04", "DB-05")),
     Need("dbStats", "DB_STATS", DATABASE, ("dbStats",), TARGET, ("DB-06",), when=STORAGE_QUOTA),
     Need("serverStatus", "SERVER_STATUS", CLUSTER, ("serverStatus",), TARGET, ("DB-06",)),
@@ -57,7 +57,7 @@ NEEDS: tuple[Need, ...] = (
          when=REPLICA_SET),
     Need("getParameter", "GET_PARAMETER", CLUSTER, ("getParameter",), TARGET, (),
          effect="DB-04's facts show the feature compatibility version as unavailable"),
-    Need("find", "FIND", DATABASE, _FIND[:4], SOURCE, ("DB-01", "DB-02", "DB-03", "DB-07", "API-06")),
+    Need("find", "FIND", DATABASE, _FIND[:4], SOURCE, ("DB-01", "DB-02", "DB-03", "DB-07", "DB-08", "API-06")),
     Need("listCollections", "LIST_COLLECTIONS", DATABASE, ("listCollections",), SOURCE,
          ("DB-01", "DB-02", "DB-03", "DB-07")),
     Need("listIndexes", "LIST_INDEXES", DATABASE, ("listIndexes",), SOURCE, ("DB-03",)),

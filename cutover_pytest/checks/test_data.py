@@ -1,5 +1,5 @@
-"""Data criteria: row counts (DB-01), content (DB-02), collections (DB-07); deployment health (DB-06) is in
-test_health.py."""
+"""Data criteria: row counts (DB-01), content (DB-02), collections (DB-07), schema field types (DB-08);
+deployment health (DB-06) is in test_health.py."""
 from __future__ import annotations
 
 from typing import Any
@@ -8,6 +8,7 @@ import pytest
 
 from cutover.data import COLLECTION_OPTIONS_UNSEEN, Unit
 from cutover.model import Target
+from cutover.notation import shell
 from cutover.session import Session
 from cutover_pytest.params import not_applicable, parametrize
 
@@ -17,6 +18,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
                 not_applicable("no class on the source or the target"))
     parametrize(metafunc, "unit", lambda session: session.data.content_units(),
                 not_applicable("no collection on the source or the target"))
+    parametrize(metafunc, "typed_cls", lambda session: [(name, name) for name in session.data.typed_classes()],
+                not_applicable("no class on the target has both a _SCHEMA entry and a collection"))
 
 
 def _allowed(target: Target, difference: int) -> bool:
@@ -100,7 +103,8 @@ def test_same_collections(session: Session, record_facts: Any) -> None:
     record_facts(missing=sorted(src - dst), extra=sorted(dst - src))
     if session.data.left_out_classes():
         record_facts(left_out=session.data.left_out_classes())
-    assert src == dst, f"collections missing on target: {sorted(src - dst)}; extra on target: {sorted(dst - src)}"
+    assert src == dst, (f"collections missing on target: {', '.join(sorted(src - dst)) or 'none'}; "
+                        f"extra on target: {', '.join(sorted(dst - src)) or 'none'}")
 
 
 @pytest.mark.criterion("DB-07")
@@ -109,7 +113,8 @@ def test_collection_options(session: Session, record_facts: Any) -> None:
     if session.data.document_source:
         pytest.skip(f"not applicable: {_source_kind(session)} source: {COLLECTION_OPTIONS_UNSEEN}")
     src, dst = session.data.collections("source"), session.data.collections("target")
-    wrong = [f"{n}: source {src[n].kind} {src[n].compared_options} vs target {dst[n].kind} {dst[n].compared_options}"
+    wrong = [f"{n}: source {src[n].kind} {shell(src[n].compared_options)} vs target {dst[n].kind} "
+             f"{shell(dst[n].compared_options)}"
              for n in sorted(src.keys() & dst.keys())
              if (src[n].kind, src[n].compared_options) != (dst[n].kind, dst[n].compared_options)]
     record_facts(different=wrong)
@@ -123,7 +128,8 @@ def test_schema_matches_collections(session: Session, record_facts: Any) -> None
     no_collection, no_schema = list(agreement.no_collection), list(agreement.no_schema)
     record_facts(schema_without_collection=no_collection, collection_without_schema=no_schema)
     assert not (no_collection or no_schema), (
-        f"_SCHEMA classes without a collection: {no_collection}; collections without a _SCHEMA entry: {no_schema}")
+        f"_SCHEMA classes without a collection: {', '.join(no_collection) or 'none'}; collections without a "
+        f"_SCHEMA entry: {', '.join(no_schema) or 'none'}")
 
 
 @pytest.mark.criterion("DB-07")
@@ -139,6 +145,33 @@ def test_class_permissions(session: Session, record_facts: Any) -> None:
     classes, wrong = found
     record_facts(classes=classes, different=wrong)
     assert not wrong, f"{len(wrong)} class-level permissions differ (source vs target _SCHEMA): " + "; ".join(wrong)
+
+
+# -- DB-08 --------------------------------------------------------------------------------------------
+@pytest.mark.criterion("DB-08")
+def test_schema_field_types(session: Session, record_facts: Any) -> None:
+    """DB-08: every field's `_SCHEMA` type on the target equals the source's, in every class both declare."""
+    found = session.data.schema_type_agreement()
+    record_facts(source_types=found.origin, classes=list(found.compared),
+                 different=[d.as_fact() for d in found.differences], declared_by_target_only=list(found.target_only),
+                 not_compared=list(found.left_out), implied_by_objects=list(found.implied))
+    listed = "; ".join(d.describe() for d in found.differences)
+    count = len(found.differences)
+    assert found.ok, (f"{count} field type{' differs' if count == 1 else 's differ'} between the target's _SCHEMA "
+                      f"and {found.origin} ({len(found.compared)} classes compared): {listed}; an SDK reading these "
+                      f"fields breaks: give the target's _SCHEMA the source's types")
+
+
+@pytest.mark.criterion("DB-08")
+def test_stored_values_fit_the_schema(session: Session, typed_cls: str, record_facts: Any) -> None:
+    """DB-08: no document of the class holds a value whose Parse type differs from its `_SCHEMA` type for that
+    field (counted on the server; with --sample N, in a sample)."""
+    found = session.data.value_types(typed_cls)
+    record_facts(cls=typed_cls, examined=found.examined, sampled=found.sampled, fields=list(found.fields),
+                 not_checked=list(found.unchecked), misfits=[m.as_fact() for m in found.misfits])
+    of = f"a sample of {found.examined}" if found.sampled else f"{found.examined}"
+    assert found.ok, (f"{typed_cls} (of {of} documents): " + "; ".join(m.describe() for m in found.misfits)
+                      + "; an SDK reading them breaks: convert these values to the _SCHEMA type (or fix _SCHEMA)")
 
 
 def _source_kind(session: Session) -> str:

@@ -8,6 +8,7 @@ import pytest
 
 from cutover.data import INDEX_KEY_LIMIT, INDEX_OPTIONS_UNSEEN
 from cutover.model import Query
+from cutover.notation import shell
 from cutover.session import Session
 from cutover_pytest.params import not_applicable, parametrize
 
@@ -36,8 +37,8 @@ def test_indexes_present(session: Session, cls: str, record_facts: Any) -> None:
                  parse_required_missing=parse_missing, schema_metadata=schema_wrong)
     problems = {"missing on target": list(result.missing), "different": list(result.different),
                 "Parse Server indexes missing": parse_missing, "_SCHEMA._metadata.indexes": schema_wrong}
-    found = "; ".join(f"{what}: {items}" for what, items in problems.items() if items)
-    assert not found, f"{cls}: {found}; extra on target (not failing): {list(result.extra)}"
+    found = "; ".join(f"{what}: {', '.join(items)}" for what, items in problems.items() if items)
+    assert not found, f"{cls}: {found}; extra on target (not failing): {', '.join(result.extra) or 'none'}"
 
 
 def _declared_indexes_present(session: Session, cls: str, record_facts: Any) -> None:
@@ -48,7 +49,7 @@ def _declared_indexes_present(session: Session, cls: str, record_facts: Any) -> 
                  not_verifiable_from_source=INDEX_OPTIONS_UNSEEN)
     problems = {"declared by the source, missing on target": found.missing,
                 "Parse Server indexes missing": found.parse_missing, "_SCHEMA._metadata.indexes": found.schema_wrong}
-    listed = "; ".join(f"{what}: {list(items)}" for what, items in problems.items() if items)
+    listed = "; ".join(f"{what}: {', '.join(items)}" for what, items in problems.items() if items)
     assert not listed, f"{cls}: {listed}"
 
 
@@ -88,5 +89,6 @@ def test_query_uses_index(session: Session, query: Query, record_facts: Any) -> 
     facts = dataclasses.asdict(verdict)
     record_facts(**{k: v for k, v in facts.items() if v or k != "stand_in"})   # stand_in: inferred, not planned
     assert verdict.covered, (
-        f"{query.label}: {query.cls} where {query.where} sort {query.sort} runs as {'+'.join(verdict.stages)} "
-        f"on the target ({verdict.method}); an index such as {verdict.suggestion} would serve it")
+        f"{query.label}: {query.cls} where {shell(query.where)} sort {shell(query.sort)} runs as "
+        f"{'+'.join(verdict.stages)} on the target ({verdict.method}); an index such as {verdict.suggestion} would "
+        "serve it")

@@ -19,6 +19,7 @@ import pytest
 
 from cutover.errors import CouldNotVerify, UnexpectedAnswer
 from cutover.model import CloudFunction, Query, Target
+from cutover.notation import shell
 from cutover.rest import NO_SERVER, Effects, Flow, ParseClient, ProbeRun, RestFacts, SdkClient
 from cutover.session import Session
 from cutover_pytest.params import NOT_APPLICABLE, parametrize
@@ -146,7 +147,7 @@ def test_cloud_function(rest: RestFacts, function: CloudFunction,
     good = answer.status == function.expect_status and (
         function.expect_result is None or result == function.expect_result)
     assert good, (f"API-05 {function.name}: answered {answer.describe()}, expected {function.expect_status}"
-                  + ("" if function.expect_result is None else f" with result {function.expect_result!r}"))
+                  + ("" if function.expect_result is None else f" with result {shell(function.expect_result)}"))
 
 
 @pytest.mark.writes

@@ -133,6 +133,7 @@ EXPECTED: dict[str, Callable[[Planted], set[Change]]] = {
     "missing_collection": lambda p: {("coll-missing", str(p.collection))},
     "extra_collection": lambda p: {("coll-extra", str(p.collection))},
     "schema_class_without_collection": lambda p: {("doc-extra", "_SCHEMA", str(p.collection))},
+    "schema_type_changed": lambda p: {("doc-changed", "_SCHEMA", str(p.collection), str(p.field))},
     "deleted_s3_object": lambda p: {("s3-missing", str(p.file))},
     "nested_file_missing": lambda p: {("s3-missing", str(p.file))},
     "truncated_s3_object": lambda p: {("s3-changed", str(p.file))},

@@ -4,6 +4,8 @@
 ``pytest --target`` (every bundled check, or with ``only=`` the named bundled modules and ``--partial``) in a
 subprocess, and returns the outcomes from the archived record.json, keyed by label (``DB-01[GameScore]``).
 ``start_checks`` starts the same command and returns the process, for scenarios that stop a run half-way.
+Every failed check's message is read for Python reprs (``['a']``, ``SON([...])``, ``True``): values in messages
+are MongoDB shell / JSON notation (:func:`cutover.notation.shell`), so every scenario run proves it.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from cutover.run.config_dump import dump_target
 from cutover.sandbox.stack import Sandbox
 from cutover_pytest.selection import BUNDLED
 from tests.inner_runs import UNUSED_PLUGINS
+from tests.unit.test_notation import PYTHON_REPR
 
 REPO = Path(__file__).resolve().parents[2]
 SCENARIO_SCALE = int(os.environ.get("CUTOVER_SCENARIO_SCALE", "600"))
@@ -96,4 +99,7 @@ def run_checks_in(directory: Path, target: Target, *args: str, only: tuple[str, 
     for test in record["tests"]:
         result.outcomes[test["label"]] = test["outcome"]
         result.messages[test["label"]] = test.get("message", "")
+    reprs = {label: message for label, message in result.failing().items()
+             if result.outcomes[label] == "failed" and PYTHON_REPR.search(message)}
+    assert not reprs, f"messages holding a Python repr (render values with cutover.notation.shell): {reprs}"
     return result

@@ -76,6 +76,9 @@ def test_planted_defects_fail_naming_object_and_field(sandbox: Sandbox, run_chec
         assert all(oid in message for oid in p.object_ids), (defect, message)
     allowed = {label for _, label, _ in GROUPS[group]} | {"FILE-04"}
     assert set(failing) <= allowed, f"unexpected failures: {set(failing) - allowed}"
+    if "legacy_tfss_reference" in planted:   # the avatar it replaced stays in the bucket, referenced by nothing
+        orphan = planted["legacy_tfss_reference"].detail.removeprefix("was ")
+        assert orphan in failing.get("FILE-04", ""), f"FILE-04 did not name the orphan {orphan}: {failing}"
 
 
 def _own_bucket(sandbox: Sandbox, base: Target, name: str, region: str) -> Target:

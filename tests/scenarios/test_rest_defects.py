@@ -82,9 +82,9 @@ def test_without_node_the_sdk_round_trips_skip_saying_so_and_rest_decides(
 
 
 # defect -> (the tests that must fail, each with words its message must hold; tests (name prefixes) allowed to
-# fail too). "four-defects" plants four independent defects on one server: each must fail its own step; the
-# front that refuses the JS SDK's method tunnel fails only the SDK's round-trips (REST passes through it), and
-# the SDK's file round-trip meets the files adapter's wrong bucket as the REST one does.
+# fail too). "independent-defects" plants five independent defects on one server: each must fail its own step;
+# the front that refuses the JS SDK's method tunnel fails only the SDK's round-trips (REST passes through it),
+# and the SDK's file and user round-trips meet the wrong bucket and the refused log-in as the REST ones do.
 DEFECTS: dict[str, tuple[Callable[[Any], Target], dict[str, tuple[str, ...]], frozenset[str]]] = {
     "staging-db": (variants.staging_database, {"test_rest_writes_reach_target_database":
                                                 ("API-03 direct read", "SOURCE database")}, frozenset()),
@@ -95,15 +95,16 @@ DEFECTS: dict[str, tuple[Callable[[Any], Target], dict[str, tuple[str, ...]], fr
                                     "test_user_round_trip", "test_rest_count_equals_database_count",
                                     "test_source_and_target_answer_alike", "test_probes_leave_no_side_effects",
                                     "test_sdk_"})),
-    "four-defects": (variants.independent_defects, {
+    "independent-defects": (variants.independent_defects, {
         "test_cloud_function[hello]": ("API-05 hello", "400", "Invalid function"),
         "test_clp_closed_class_refuses_reads[AuditLog]": ("API-06 clp AuditLog", "200"),
         "test_file_round_trip": ("API-04 store", "is not in bucket"),
+        "test_user_round_trip": ("API-07 log-in", "log-in refused by a planted defect"),
         "test_sdk_file_round_trip[js-sdk]": ("API-04 JS SDK store", "is not in bucket"),
         "test_sdk_crud_round_trip[js-sdk]": ("API-02 JS SDK get: Parse.Query#get failed", "(_method GET) answered "
                                              "403", "Request blocked: method override"),
-        "test_sdk_user_round_trip[js-sdk]": ("API-07 JS SDK users/me: Parse.User.become failed",
-                                             "(_method GET) answered 403")}, frozenset()),
+        "test_sdk_user_round_trip[js-sdk]": ("API-07 JS SDK log-in: Parse.User.logIn failed",
+                                             "log-in refused by a planted defect")}, frozenset()),
     "health-503": (variants.health_503, {"test_health": ("API-01 health", "503", "initialized")}, frozenset()),
 }
 

@@ -41,18 +41,22 @@ def test_clean_rest_migration_passes_the_gate(sandbox: Sandbox, run_checks: Chec
     result = run_checks(with_source(sandbox, sandbox.target("rest-clean"), "rest"))
     assert result.exit_code == 0 and "GATE: PASS" in result.output, result.output[-3000:]
     labels = {t["label"] for t in result.record["tests"] if t["outcome"] == "passed"}
-    assert {"DB-02[GameScore]", "DB-02[_Join:likes:Post]", "DB-03[GameScore]", "DB-07[class_permissions]"} <= labels
+    assert {"DB-02[GameScore]", "DB-02[_Join:likes:Post]", "DB-03[GameScore]", "DB-07[class_permissions]",
+            "DB-08", "DB-08[GameScore]"} <= labels
     options = [t for t in result.record["tests"] if t["label"] == "DB-07[collection_options]"]
     assert options and options[0]["outcome"] == "skipped"
 
 
 # Planted together on one fork (their picks are distinct objects): each must be named under its criterion, and
 # no data criterion outside the group's may fail. Split by criterion, so a DB-02 defect that also broke DB-03 or
-# DB-07 would still show.
+# DB-07 would still show. A number that became a string is a DB-08 finding too (the documents' types), the
+# `_SCHEMA` type change only DB-08's (a REST source's DB-02 compares objects, not `_SCHEMA`), the `_SCHEMA` class
+# the source lacks only DB-07's.
 GROUPS = {
     "DB-02": (("missing_document", "DB-02"), ("changed_value", "DB-02"), ("number_became_string", "DB-02"),
               ("lost_acl", "DB-02"), ("lost_pointer", "DB-02"), ("lost_relation_row", "DB-02")),
-    "DB-03+DB-07": (("dropped_index", "DB-03"), ("changed_clp", "DB-07")),
+    "DB-03+DB-07+DB-08": (("dropped_index", "DB-03"), ("changed_clp", "DB-07"),
+                          ("schema_class_without_collection", "DB-07"), ("schema_type_changed", "DB-08")),
 }
 
 
@@ -72,7 +76,7 @@ def assert_caught_from_a_rest_source(sandbox: Sandbox, run_checks: Checks, label
     failures = _failures(result)
     allowed = {c for defect, criterion in defects for c in (criterion, *DEFECTS[defect].criteria)}
     assert {f[0] for f in failures} <= allowed, f"criteria beyond {sorted(allowed)} failed: {failures}"
-    for p, criterion in planted:
+    for p, criterion in planted + [(p, "DB-08") for p, _ in planted if p.defect == "number_became_string"]:
         names = [p.collection or "", *p.object_ids, *([p.field] if p.field else []), *([p.index] if p.index else [])]
         text = " ".join(f[2] for f in failures if f[0] == criterion)
         assert all(str(name) in text for name in names), \

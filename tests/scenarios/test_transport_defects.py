@@ -196,6 +196,14 @@ def test_planted_master_key_fails_sec01(sandbox: Sandbox, tmp_path: Path,
     assert sandbox.keys["master_key"] not in result.output + str(result.record)
 
 
+def test_the_admin_database_fails_sec02(sandbox: Sandbox, run_checks: Callable[..., RunResult]) -> None:
+    target = base(sandbox, "sec-admin-db")
+    uri = urlsplit(target.database.uri)
+    admin = dataclasses.replace(target.database, uri=uri._replace(path="/admin").geturl())
+    result = run_checks(dataclasses.replace(target, database=admin), only=("test_secrets.py",))
+    assert "database admin: the app's database is 'admin'; use a database of its own" in only_failure(result, "SEC-02")
+
+
 def test_raised_share_of_old_sdks_fails_cli01(sandbox: Sandbox, run_checks: Callable[..., RunResult]) -> None:
     target = dataclasses.replace(sandbox.fork_target("old_sdks"), cloud_functions=())
     db = sandbox.mongo(target.database.uri).get_default_database()

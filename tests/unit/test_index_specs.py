@@ -46,7 +46,7 @@ def test_compare_reports_missing_different_and_extra() -> None:
     result = compare("C", src, dst)
     assert result.missing == ("a_1 {a: 1}",)
     assert [d.split(" vs ")[0] for d in result.different] == [
-        "source ci {n: 1}, collation={'locale': 'en', 'strength': 2}", "source ttl {e: 1}, expireAfterSeconds=604800"]
+        'source ci {n: 1}, collation={"locale": "en", "strength": 2}', "source ttl {e: 1}, expireAfterSeconds=604800"]
     assert result.extra == ("z_1 {z: 1}",) and not result.ok
 
 
@@ -71,8 +71,8 @@ def test_schema_metadata_indexes_must_exist_with_their_key() -> None:
     specs = [spec("_id_", {"_id": 1}), spec("score_1", {"score": 1})]
     doc = {"_id": "C", "_metadata": {"indexes": {"_id_": {"_id": 1}, "score_1": {"score": -1}, "ghost": {"g": 1}}}}
     assert schema_index_mismatches(doc, specs) == [
-        "_SCHEMA declares score_1 {'score': -1}, index has {'score': 1}",
-        "_SCHEMA declares ghost {'g': 1}, no such index"]
+        '_SCHEMA declares score_1 {"score": -1}, index has {"score": 1}',
+        '_SCHEMA declares ghost {"g": 1}, no such index']
     assert schema_index_mismatches(None, specs) == []
 
 

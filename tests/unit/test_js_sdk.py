@@ -41,7 +41,7 @@ def test_an_sdk_failure_names_the_call_the_error_and_what_came_back_over_http() 
         "answered 403 <html><h1>403 Forbidden</h1></html>; POST /parse/users/me (_method GET) failed: fetch failed "
         "(ECONNRESET)")
     parse_error = SdkAnswer("become", False, None, 209, "Invalid session token")
-    assert parse_error.describe() == "Parse.User.become failed with ParseError 209 'Invalid session token'"
+    assert parse_error.describe() == 'Parse.User.become failed with ParseError 209 "Invalid session token"'
 
 
 def test_only_parse_servers_unauthorized_answer_counts_as_refused_keys() -> None:

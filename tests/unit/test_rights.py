@@ -67,7 +67,7 @@ def test_needs_that_do_not_apply_are_not_asked_for() -> None:
 def test_a_source_user_without_read_rights_leaves_the_source_side_criteria_unverified() -> None:
     check = judge(docs.READ_ELSEWHERE, Setting(SOURCE, "legacy"), "source database")
     assert [s.action for s in check.missing] == ["find", "listCollections", "listIndexes"]
-    assert check.facts()["unverified"] == ["DB-01", "DB-02", "DB-03", "DB-07", "API-06"]
+    assert check.facts()["unverified"] == ["DB-01", "DB-02", "DB-03", "DB-07", "DB-08", "API-06"]
 
 
 def test_any_database_grants_cover_the_app_database_but_not_the_cluster() -> None:

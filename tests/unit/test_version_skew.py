@@ -54,14 +54,14 @@ def test_api08_forgives_a_file_url_that_only_the_serving_server_changed() -> Non
 def test_api08_still_names_a_file_whose_name_changed() -> None:
     renamed = {**ON_THE_OTHER_SERVER, "pic": {**ON_THE_OTHER_SERVER["pic"], "name": "f9_pic.png"}}
     found = _differential([SCORE], [renamed])
-    assert len(found) == 1 and found[0].startswith("a1: field 'pic.name' came back 'f9_pic.png'"), found
+    assert len(found) == 1 and found[0].startswith('a1: field \'pic.name\' came back "f9_pic.png"'), found
 
 
 def test_api08_names_a_changed_value_order_and_a_refusal_whatever_the_versions() -> None:
     assert _differential([SCORE], [{**ON_THE_OTHER_SERVER, "score": 8}]) == \
         ["a1: field 'score' came back 8, sent 7"]
     other = {**SCORE, "objectId": "b2"}
-    assert _differential([SCORE, other], [other, SCORE])[0].startswith("objectIds differ: source ['a1', 'b2']")
+    assert _differential([SCORE, other], [other, SCORE])[0].startswith('objectIds differ: source ["a1", "b2"]')
     assert _differential([SCORE], [SCORE], status=400)[0].startswith("the target server answered 400")
 
 
