@@ -10,6 +10,11 @@ MASK = "***"
 _USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:@/?#\s]*):(?P<pw>[^/?#\s]*)@", re.I)
 
 
+def cut(text: str, limit: int = 60) -> str:
+    """A value read from outside (a file may hold anything), cut to ``limit`` characters for a message."""
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 def uri_password(uri: str) -> str:
     """The password embedded in a URI, or ''."""
     try:

@@ -7,6 +7,7 @@ terminal, the HTML report, and the archived run directory.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -28,7 +29,7 @@ from cutover_pytest.records import fold, new_record
 from cutover_pytest.signals import REASON, VERDICT, Watch
 from cutover_pytest.stable import sort_html_rows
 from cutover_pytest.state import RunState
-from cutover_pytest.verdict import Scope, conclude, criteria_of, not_verified_lines, record_fields
+from cutover_pytest.verdict import Scope, conclude, criteria_of, not_verified_lines, record_fields, refused_waiver_lines
 
 if TYPE_CHECKING:
     from cutover.sandbox.stack import Sandbox
@@ -36,9 +37,11 @@ if TYPE_CHECKING:
 
 class Controller:
     def __init__(self, config: pytest.Config, state: RunState, scope: Scope, *, sandbox: Sandbox | None,
-                 watch: Watch | None, expired: tuple[Waiver, ...], git_commit: str) -> None:
+                 watch: Watch | None, expired: tuple[Waiver, ...], git_commit: str,
+                 warnings: Sequence[str] = ()) -> None:
         self.config, self.state, self.scope = config, state, scope
         self.sandbox, self.watch, self.expired, self.git_commit = sandbox, watch, expired, git_commit
+        self.warnings = tuple(warnings)                    # about the targets file: literal secrets
         self.records: dict[str, CheckRecord] = {}          # node id -> record
         self.criteria: dict[str, CriterionResult] = {}     # criterion -> verdict, at session end
         self.gate: Gate | None = None
@@ -61,8 +64,20 @@ class Controller:
         return self._changes
 
     # -- the start ------------------------------------------------------------------------------------------
-    def pytest_report_header(self, config: pytest.Config) -> list[str] | None:
-        return reachability.header(self.state)
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection(self, session: pytest.Session) -> None:
+        """The warnings about the targets file, the preflight's line and its warnings about missing rights, before
+        the first check and whatever the verbosity (``-q`` hides pytest's header): they say why a run may verify
+        nothing."""
+        writer = session.config.pluginmanager.get_plugin("terminalreporter")
+        if writer is None:
+            return
+        for line in self.warnings:
+            writer.write_line(f"cutover warning: {line}", yellow=True)
+        preflight = self.state.session.reach.preflight
+        for i, line in enumerate(reachability.header(self.state) or ()):   # the preflight, then missing rights
+            writer.write_line(line, red=i == 0 and preflight is not None and bool(preflight.dead), bold=i == 0,
+                              yellow=i > 0)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_metadata(self, metadata: dict[str, Any], config: pytest.Config) -> None:
@@ -157,7 +172,8 @@ class Controller:
                                                                          or self.scope.collect_only):
             probing.finish_probe_phase(self.state.target, self.state.session, self.records.values())
         self.criteria = criteria_of(self.records, self.state.tally, self.state.target, self.scope)
-        self.gate = conclude(self.records, self.criteria, self.state.tally, self.scope, exitstatus)
+        self.gate = conclude(self.records, self.criteria, self.state.tally, self.scope, exitstatus,
+                             self.state.session.reach.preflight)
         session.exitstatus = self.gate.exit_code
         self.fill_metadata(session.config)
         sort_html_rows(session.config)   # same data, same report: before pytest-html renders (it runs trylast)
@@ -173,6 +189,8 @@ class Controller:
             return
         for waiver in self.expired:
             terminalreporter.write_line(f"waiver expired, ignored: {waiver.describe()}", yellow=True)
+        for line in refused_waiver_lines(self.records.values()):
+            terminalreporter.write_line(line, yellow=True)
         if not self.gate.not_run:
             for line in not_verified_lines(self.criteria):
                 terminalreporter.write_line(line, yellow=True)
@@ -208,7 +226,8 @@ class Controller:
         if self.criteria:
             prefix.append(firstscreen.render_table(firstscreen.criteria_matrix(self.criteria, state.target.severity)))
         prefix.append(firstscreen.render_table(firstscreen.area_table(records)))
-        tables = (htmlreport.changes_table(self.changes()), htmlreport.waivers_table(state.waivers, self.expired))
+        tables = (htmlreport.changes_table(self.changes()),
+                  htmlreport.waivers_table(state.waivers, self.expired, records))
         prefix.extend(firstscreen.render_table(table) for table in tables if table is not None)
         lines = probing.summary_lines(probing.probe_phase(state.session), records)
         if lines:

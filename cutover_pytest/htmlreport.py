@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from cutover.run.firstscreen import render_table
+from cutover.run.results import CheckRecord
 from cutover.run.waivers import Waiver
 from cutover_pytest import rowlog
 from cutover_pytest.charts import sparkline
@@ -46,9 +47,23 @@ def changes_table(diff: dict[str, Any]) -> dict[str, Any] | None:
             "rows": [[", ".join(diff["newly_failing"]) or "none", ", ".join(diff["newly_passing"]) or "none"]]}
 
 
-def waivers_table(active: Iterable[Waiver], expired: Iterable[Waiver]) -> dict[str, Any] | None:
-    rows = [[w.describe(), "active"] for w in active] + [[w.describe(), "EXPIRED: ignored"] for w in expired]
-    return {"title": "Waivers", "headers": ["Waiver", "State"], "rows": rows} if rows else None
+def waivers_table(active: Iterable[Waiver], expired: Iterable[Waiver],
+                  records: Iterable[CheckRecord] = ()) -> dict[str, Any] | None:
+    """Each waiver, its state, and what it did: failures it waived, errors it could not excuse."""
+    records = list(records)
+    rows = [[w.describe(), "active", _applied(w, records)] for w in active]
+    rows += [[w.describe(), "EXPIRED: ignored", ""] for w in expired]
+    return {"title": "Waivers (a waiver accepts a failure, never an error: 'could not verify' stays an error)",
+            "headers": ["Waiver", "State", "Applied"], "rows": rows} if rows else None
+
+
+def _applied(waiver: Waiver, records: list[CheckRecord]) -> str:
+    waived = sum(1 for r in records if r.excused and waiver.matches(r.criterion, r.label))
+    refused = sum(1 for r in records if r.waiver_refused == waiver.describe())
+    parts = [f"{waived} failure{'s' if waived != 1 else ''} waived"]
+    if refused:
+        parts.append(f"NOT applied to {refused} error{'s' if refused != 1 else ''} (could not verify)")
+    return "; ".join(parts)
 
 
 def probes_block(lines: list[str]) -> str:

@@ -31,11 +31,15 @@ def is_gate_run(config: pytest.Config) -> bool:
     return config.inipath is not None and config.inipath.resolve() == INI and target_named(config)
 
 
+def asks_help(config: pytest.Config) -> bool:
+    return bool(getattr(getattr(config, "known_args_namespace", config.option), "help", False))
+
+
 def is_launcher(config: pytest.Config) -> bool:
     """True in the user's own pytest configuration when it names a target: it only launches the gate run
     (``--help`` is pytest's own business: it lists the suite's options already)."""
-    asks_help = bool(getattr(getattr(config, "known_args_namespace", config.option), "help", False))
-    return target_named(config) and not is_gate_run(config) and not hasattr(config, "workerinput") and not asks_help
+    return (target_named(config) and not is_gate_run(config) and not hasattr(config, "workerinput")
+            and not asks_help(config))
 
 
 def inner_args(config: pytest.Config) -> list[str]:

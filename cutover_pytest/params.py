@@ -19,6 +19,17 @@ from cutover_pytest.state import get_state
 
 Absent = Callable[[Any], str]
 
+# What each parametrized argument lists, in a release manager's words (messages never show the argument's name).
+LISTED = {"cls": "classes", "target_cls": "classes on the target", "unit": "DB-02 partitions",
+          "file_field": "File fields", "file_class": "classes holding files", "store": "file stores",
+          "query": "declared queries", "quota": "storage quotas", "link": "network links",
+          "tls_host": "TLS endpoints", "rest_class": "classes in the Parse schema",
+          "closed_class": "classes closed by class-level permissions", "function": "declared Cloud Code functions"}
+
+
+def listed(argname: str) -> str:
+    return LISTED.get(argname, argname.replace("_", " ") + "s")
+
 
 @dataclass(frozen=True)
 class Unverifiable:
@@ -52,14 +63,15 @@ def parametrize(metafunc: pytest.Metafunc, argname: str, producer: Callable[[Any
     try:
         pairs: list[tuple[str, Any]] = list(producer(state.session))
         if not pairs:
-            reason = (absent or not_applicable(f"no {argname} on this target"))(state.session)
+            reason = (absent or not_applicable(f"no {listed(argname)} on this target"))(state.session)
             pairs = [("none", Nothing(reason))]
     except Exception as exc:
         unverified = as_could_not_verify(exc)
         if unverified is None:
             raise
-        state.session.reach.note(exc, origin=f"the listing of {argname}")
-        pairs = [("unverifiable", Unverifiable(state.redact(f"could not list {argname}: {unverified}")))]
+        state.session.reach.note(exc, origin=f"the listing of the {listed(argname)}")
+        message = state.redact(f"could not list the {listed(argname)}: {unverified}")
+        pairs = [("unverifiable", Unverifiable(message))]
     metafunc.parametrize(argname, [pytest.param(value, id=ident) for ident, value in pairs], scope="function")
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from cutover_pytest import launch, process, progress, resuming, sharding, signing, telemetry
+from cutover_pytest import launch, process, progress, resuming, sharding, signing, telemetry, usage
 from cutover_pytest.checking import criterion_marked
 
 pytest_plugins = ["cutover_pytest.fixtures"]
@@ -25,11 +25,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--target", default=None, help="named target from the targets file (env CUTOVER_TARGET)")
     group.addoption("--targets-file", default=None, help="targets file (default: ./targets.toml)")
     group.addoption("--reports-dir", default=None, help="root of the archived reports (default: ./reports)")
-    group.addoption("--sample", type=int, default=0, metavar="N",
+    group.addoption("--sample", type=usage.lenient(int), default=0, metavar="N",
                     help="quick pass: compare N sampled documents per class instead of all (DB-02)")
     group.addoption("--read-only", action="store_true", default=False,
                     help="skip every check that writes probe objects through REST")
-    group.addoption("--scale", type=int, default=0, help="sandbox targets: number of app objects to seed")
+    group.addoption("--scale", type=usage.lenient(int), default=0,
+                    help="sandbox targets: number of app objects to seed")
     group.addoption("--waivers", default=None,
                     help="waivers file (default: ./waivers.toml when it exists; env CUTOVER_WAIVERS)")
     group.addoption("--checks", action="append", default=[], metavar="PATH",
@@ -45,6 +46,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    empty = usage.empty_target(early_config)
+    if empty and not launch.asks_help(early_config):   # never the working directory's own tests instead of a gate
+        raise pytest.UsageError(empty)
     if launch.is_launcher(early_config):   # this configuration only launches the gate run: import no conftest
         early_config.known_args_namespace.noconftest = True
 

@@ -23,7 +23,7 @@ from cutover.run.config import SandboxSpec, load_target
 from cutover.run.record import git_commit, new_run_dir, now
 from cutover.run.waivers import Waiver, load_waivers, split_expired
 from cutover.session import RunOptions, Session
-from cutover_pytest import progress, reachability, resuming, scratch, sharding, signing
+from cutover_pytest import progress, reachability, resuming, scratch, sharding, signing, usage
 from cutover_pytest.archive import archive_interrupted_start
 from cutover_pytest.checking import Checks
 from cutover_pytest.controller import Controller
@@ -50,10 +50,11 @@ def start(config: pytest.Config) -> None:
 def _start_controller(config: pytest.Config, narrowed: bool) -> None:
     watch = Watch.install(config)   # first: a signal during the sandbox start must stop the sandbox too
     name = str(config.getoption("target") or os.environ.get("CUTOVER_TARGET"))
+    usage.check(config)   # option values and paths: before anything is read, written or reached
     shard = sharding.shard_of(config)   # a malformed K/N stops the run before anything is written
-    loaded, waivers = _load(config, name)
+    loaded, waivers, warnings = _load(config, name)
     resuming.load(config, loaded)   # an earlier run that cannot be resumed stops here, before anything is written
-    run_dir = new_run_dir(Path(config.getoption("reports_dir") or Path.cwd() / "reports"), name)
+    run_dir = _run_dir(usage.reports_dir(config), name)
     target, sandbox = _materialize(config, loaded, run_dir, watch)
     active, expired = split_expired(waivers, datetime.now(UTC).date())
     shared = scratch.create(config)
@@ -62,7 +63,7 @@ def _start_controller(config: pytest.Config, narrowed: bool) -> None:
     scope = Scope(narrowed=narrowed, partial=bool(config.getoption("partial")) or shard is not None,
                   collect_only=bool(config.getoption("collectonly")))
     controller = Controller(config, state, scope, sandbox=sandbox, watch=watch, expired=expired,
-                            git_commit=git_commit(Path.cwd()))
+                            git_commit=git_commit(Path.cwd()), warnings=warnings)
     if watch is not None:
         watch.sandbox, watch.workers = sandbox, lambda: scratch.worker_pids(state.scratch)
     _register(config, state, controller)
@@ -78,19 +79,31 @@ def _start_controller(config: pytest.Config, narrowed: bool) -> None:
         raise
 
 
-def _load(config: pytest.Config, name: str) -> tuple[Target | SandboxSpec, tuple[Waiver, ...]]:
-    """The named target and its waivers; one line (exit 4) when either file is wrong or an extra is missing."""
+def _load(config: pytest.Config, name: str) -> tuple[Target | SandboxSpec, tuple[Waiver, ...], list[str]]:
+    """The named target, its waivers and the warnings about the targets file (literal secrets); one line
+    (exit 4) when either file is wrong or an extra is missing."""
     explicit = config.getoption("targets_file") or os.environ.get("CUTOVER_TARGETS_FILE")
     targets_file = Path(explicit or Path.cwd() / "targets.toml")
+    warnings: list[str] = []
     try:
-        loaded = load_target(targets_file, name, required=bool(explicit))
+        loaded = load_target(targets_file, name, required=bool(explicit), warnings=warnings)
         waivers = _waivers(config, name, loaded)
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
     signing.load(config)   # a bad signing key stops the run here, before anything is written
     if isinstance(loaded, SandboxSpec):
         _sandbox_class(name)   # a missing 'sandbox' extra stops here, before anything is written
-    return loaded, waivers
+    return loaded, waivers, warnings
+
+
+def _run_dir(reports_dir: Path, name: str) -> Path:
+    try:
+        return new_run_dir(reports_dir, name)
+    except ConfigError as exc:   # a target name that would lead outside the reports directory
+        raise pytest.UsageError(str(exc)) from None
+    except OSError as exc:   # not writable, or a file in the way created since the usage check
+        raise pytest.UsageError(f"--reports-dir {reports_dir}: cannot create the run directory "
+                                f"({exc.strerror or exc})") from None
 
 
 def _waivers(config: pytest.Config, name: str, loaded: Target | SandboxSpec) -> tuple[Waiver, ...]:

@@ -17,12 +17,13 @@ import pytest
 
 from cutover.run.progress import Progress, Tracker
 from cutover_pytest.tally import criterion_of
+from cutover_pytest.usage import lenient
 
 DEFAULT_TTY_S, DEFAULT_CI_S = 10.0, 30.0
 
 
 def add_option(group: Any) -> None:
-    group.addoption("--progress-every", type=float, default=None, metavar="S",
+    group.addoption("--progress-every", type=lenient(float), default=None, metavar="S",
                     help=f"progress of long criteria every S seconds (default {DEFAULT_TTY_S:g} on a terminal, "
                          f"{DEFAULT_CI_S:g} without one; 0: off)")
 

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from cutover.errors import CouldNotVerify, as_could_not_verify
-from cutover.run.results import MESSAGE_CAP, SHOWN, CheckRecord, WaiverNote, verdict_of
-from cutover.run.waivers import Waiver, waiver_for
+from cutover.run.results import FAILING, MESSAGE_CAP, SHOWN, CheckRecord, WaiverNote, verdict_of
+from cutover.run.waivers import NOT_FOR_ERRORS, Waiver, waiver_for
 
 
 def message_of(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
@@ -75,12 +75,24 @@ def decorate(report: Any, excinfo: pytest.ExceptionInfo[BaseException] | None,
     elif excinfo is not None:
         report.cutover_message = redact(message_of(excinfo))
     outcome = outcome_of(report)
-    waiver = waiver_for(waivers, criterion, label) if outcome in ("failed", "error") else None
-    if waiver is not None:
-        report.cutover_waiver = {"justification": waiver.justification, "expires": str(waiver.expires),
-                                 "author": waiver.author}
-    verdict = verdict_of(outcome, getattr(report, "cutover_message", ""), waiver is not None)
+    waived = _waive(report, outcome, waiver_for(waivers, criterion, label) if outcome in FAILING else None)
+    verdict = verdict_of(outcome, getattr(report, "cutover_message", ""), waived)
     report.cutover_verdict = SHOWN.get(verdict, verdict)
+
+
+def _waive(report: Any, outcome: str, waiver: Waiver | None) -> bool:
+    """Let the waiver excuse a failure; a waiver that matches an error is refused, and the message says so."""
+    if waiver is None:
+        return False
+    if outcome == "error":   # a waiver accepts a finding, never "could not verify"
+        report.cutover_waiver_refused = waiver.describe()
+        report.cutover_message = f"{getattr(report, 'cutover_message', '')} ({NOT_FOR_ERRORS}: {waiver.describe()})"
+        if getattr(report, "cutover_unverified", False):
+            report.longrepr = report.cutover_message
+        return False
+    report.cutover_waiver = {"justification": waiver.justification, "expires": str(waiver.expires),
+                             "author": waiver.author}
+    return True
 
 
 def fold(record: CheckRecord, report: pytest.TestReport) -> None:
@@ -94,6 +106,7 @@ def fold(record: CheckRecord, report: pytest.TestReport) -> None:
         waiver = getattr(report, "cutover_waiver", None)
         if waiver:
             record.waiver = WaiverNote(**waiver)
+        record.waiver_refused = getattr(report, "cutover_waiver_refused", "") or record.waiver_refused
     if report.when != "teardown":
         return  # the teardown report carries every property the test attached, once
     for name, value in report.user_properties:

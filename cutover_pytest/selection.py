@@ -34,6 +34,18 @@ def select(positionals: list[str], extra: list[str], invocation_dir: Path) -> Se
     return Selection(args, narrowed=not any(_path(a, invocation_dir) == BUNDLED for a in args))
 
 
+def missing(positionals: list[str], extra: list[str], invocation_dir: Path) -> list[str]:
+    """The paths given that name nothing: a ``--checks`` path that does not exist, a positional path that exists
+    neither here nor as a bundled module."""
+    found = [f"--checks {p}: no such file or directory" for p in extra if not _path(p, invocation_dir).exists()]
+    for arg in positionals:
+        text = arg.partition("::")[0]
+        if not _path(text, invocation_dir).exists() and not (BUNDLED / text).exists():
+            modules = ", ".join(sorted(p.name for p in BUNDLED.glob("test_*.py")))
+            found.append(f"{arg}: no such file or directory here, nor a bundled module ({modules})")
+    return found
+
+
 def rootdir(positionals: list[str], extra: list[str], invocation_dir: Path) -> Path:
     """``ROOT``, or the common ancestor of it and every path a team gave that exists outside it."""
     paths = [_path(a, invocation_dir) for a in [*positionals, *extra]]

@@ -3,12 +3,13 @@ PARTIAL PASS or NOT RUN) with its exit code, and what the record and the termina
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pytest
 
 from cutover.model import Target
+from cutover.reach import Preflight
 from cutover.run.criteria import CRITERIA
 from cutover.run.gate import Gate, judge
 from cutover.run.results import CheckRecord
@@ -39,11 +40,15 @@ def criteria_of(records: Mapping[str, CheckRecord], tally: Tally, target: Target
 
 
 def conclude(records: Mapping[str, CheckRecord], criteria: Mapping[str, CriterionResult], tally: Tally,
-             scope: Scope, exitstatus: int) -> Gate:
-    """The gate of the run."""
+             scope: Scope, exitstatus: int, preflight: Preflight | None = None) -> Gate:
+    """The gate of the run. What the preflight found unreachable comes first in its line when checks could not
+    verify (a run of checks that reach no component owes the dead ones nothing)."""
     reason, code = not_run(tally, scope, exitstatus)
     verified = {cid: result.verified for cid, result in criteria.items()}
-    return judge(records.values(), verified, partial=scope.partial, not_run=reason, not_run_exit=code)
+    errored = any(r.outcome == "error" for r in records.values())
+    dead = [r.component for r in preflight.dead] if preflight is not None and errored else []
+    return judge(records.values(), verified, partial=scope.partial, not_run=reason, not_run_exit=code,
+                 unreachable=dead, components=len(preflight.results) if preflight is not None else 0)
 
 
 def not_run(tally: Tally, scope: Scope, exitstatus: int) -> tuple[str, int]:
@@ -71,6 +76,17 @@ def _criterion_record(result: CriterionResult) -> dict[str, Any]:
     data.pop("id")
     data["title"] = CRITERIA[result.id].title if result.id in CRITERIA else ""
     return data
+
+
+def refused_waiver_lines(records: Iterable[CheckRecord]) -> list[str]:
+    """One line per waiver that matched errors, which it cannot excuse (a waiver accepts a failure only)."""
+    refused: dict[str, list[str]] = {}
+    for record in records:
+        if record.waiver_refused:
+            refused.setdefault(record.waiver_refused, []).append(record.label)
+    return [f"waiver not applied to {len(labels)} error{'s' if len(labels) > 1 else ''} "
+            f"({', '.join(sorted(labels)[:5])}{', ...' if len(labels) > 5 else ''}): a waiver accepts a failure, "
+            f"never 'could not verify': {waiver}" for waiver, labels in refused.items()]
 
 
 def not_verified_lines(criteria: Mapping[str, CriterionResult]) -> list[str]:

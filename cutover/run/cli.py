@@ -24,15 +24,15 @@ USAGE_ERROR = 4
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        self.print_usage(sys.stderr)
-        self.exit(USAGE_ERROR, f"{self.prog}: error: {message}\n")  # argparse's own default would be 2
+        """One line, exit 4 (argparse's own: the usage screen, then the error, exit 2)."""
+        self.exit(USAGE_ERROR, f"{self.prog}: error: {message} (`{self.prog} --help` for the usage)\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _Parser(prog="cutover", description="cutover report tools")
     sub = parser.add_subparsers(dest="command", required=True)
     verify = sub.add_parser("verify-report", help="check an archived run against its manifest and signature")
-    verify.add_argument("run_dir", type=Path)
+    verify.add_argument("run_dir", type=Path, metavar="RUN_DIR")
     verify.add_argument("--key", type=Path, metavar="PUB",
                         help="the public key (<name>.pub) the run must be signed with")
     keygen = sub.add_parser("keygen", help="write an Ed25519 key pair for signing runs: DIR/NAME.key, DIR/NAME.pub")

@@ -1,7 +1,10 @@
 """Loading ``targets.toml``: ``${ENV}`` substitution and validation into the :mod:`cutover.model` shapes.
 
-Every problem becomes one :class:`ConfigError` line naming the file, the dotted key and what is expected;
-secret values (substituted variables, keys, URI passwords) are never echoed.
+Every value is checked when the file is read, before any connection: its type, its range (the model's field
+metadata: :mod:`cutover.ranges`), the URI rules (:mod:`cutover.run.uri_rules`) and the rules between values
+(:mod:`cutover.run.target_rules`). Every problem becomes one :class:`ConfigError` line naming the file, the dotted
+key, the rule and what was found; secret values (substituted variables, keys, URI passwords) are never echoed,
+and every missing ``${VAR}`` of the target is named at once (:mod:`cutover.run.env_vars`).
 """
 from __future__ import annotations
 
@@ -9,32 +12,28 @@ import dataclasses
 import difflib
 import math
 import os
-import re
 import tomllib
 import types
 import typing
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from cutover import model
 from cutover.errors import ConfigError
-from cutover.redact import redact_text, uri_password
-from cutover.run.criteria import CRITERIA, SEVERITIES
+from cutover.ranges import range_of, within
+from cutover.redact import cut, redact_text
+from cutover.run import env_vars, target_rules, uri_rules
+from cutover.run.env_vars import REFERENCE, SECRET_KEYS
 
-_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-SECRET_KEYS = frozenset({"master_key", "rest_key", "javascript_key", "file_key", "secret_access_key"})
 _RENAMED = {"class": "cls"}  # TOML spelling -> model field
 _SPELLED = {v: k for k, v in _RENAMED.items()}
-_MONGO_SCHEMES = ("mongodb", "mongodb+srv")
-_HTTP_SCHEMES = ("http", "https")
-_URI_FIELDS = {
-    "uri": _MONGO_SCHEMES, "gridfs_uri": _MONGO_SCHEMES, "server_url": _HTTP_SCHEMES,
-    "public_url": _HTTP_SCHEMES, "endpoint": _HTTP_SCHEMES, "endpoint_url": _HTTP_SCHEMES,
-    "source_endpoint_url": _HTTP_SCHEMES, "base_url": _HTTP_SCHEMES,
-}
+_DERIVED = {"secrets"}       # model fields the loader fills, never keys of the file
+_URI_FIELDS = {key: uri_rules.MONGO_SCHEMES if key in ("uri", "gridfs_uri") else uri_rules.HTTP_SCHEMES
+               for key in env_vars.URI_KEYS}
+MESSAGE_CAP = 1000           # a value read from the file may be anything: no message runs longer
+KNOWN_SHOWN = 10             # targets named in an "unknown target" message, at most
 _ENUMS: dict[tuple[str, ...], tuple[str, ...]] = {
     ("source", "kind"): ("mongodb", "rest", "export"),
     ("sandbox", "source_kind"): ("mongodb", "rest", "export"),
@@ -45,7 +44,6 @@ _ENUMS: dict[tuple[str, ...], tuple[str, ...]] = {
     ("scans", "read_preference"): ("primary", "primaryPreferred", "secondary", "secondaryPreferred", "nearest"),
 }
 _OPTIONAL_ENUMS = frozenset({("scans", "read_preference"), ("files", "source_adapter")})   # "" means "not set"
-PROBE_SIDE_EFFECTS = ("undo", "report")
 
 
 @dataclass(frozen=True)
@@ -53,7 +51,7 @@ class SandboxSpec:
     """A target served by the embedded sandbox: the plugin starts it and builds the real Target."""
 
     name: str
-    scale: int = 3000
+    scale: int = field(default=3000, metadata=within(1, 10_000_000))
     production: bool = False
     live: model.SandboxLive | None = None  # live mode: app traffic on the source, a lagged sync to the target
     source_kind: str = "mongodb"           # rest: the source Parse Server's API; export: a JSON export written from it
@@ -76,31 +74,51 @@ BUILTIN_TARGETS: dict[str, SandboxSpec] = {
 
 
 def load_target(path: Path, name: str, environ: Mapping[str, str] | None = None,
-                required: bool = True) -> model.Target | SandboxSpec:
+                required: bool = True, warnings: list[str] | None = None) -> model.Target | SandboxSpec:
     """The target ``name`` from the TOML file at ``path`` (or a built-in one), validated; ConfigError on any
-    problem. With ``required=False`` a missing file holds no targets (the default ``./targets.toml``)."""
+    problem. With ``required=False`` a missing file holds no targets (the default ``./targets.toml``).
+    ``warnings`` receives a line for each secret the file holds literally."""
     try:
-        return _load_target(path, name, environ, required)
+        return _load_target(path, name, os.environ if environ is None else environ, required,
+                            [] if warnings is None else warnings)
     except ConfigError as exc:
         raise ConfigError(_one_line(str(exc))) from None
 
 
-def _load_target(path: Path, name: str, environ: Mapping[str, str] | None,
-                 required: bool) -> model.Target | SandboxSpec:
+def _load_target(path: Path, name: str, environ: Mapping[str, str], required: bool,
+                 warnings: list[str]) -> model.Target | SandboxSpec:
     targets = read_targets(path) if required or path.exists() else {}
     if name not in targets and name in BUILTIN_TARGETS:
         return BUILTIN_TARGETS[name]
     if name not in targets:
-        known = ", ".join(sorted(targets)) or "none"
-        where = "" if required or path.exists() else " (no such file: pass --targets-file PATH)"
-        raise ConfigError(f"{path}: unknown target '{name}'; known targets: {known}{where}; "
-                          f"built-in targets: {', '.join(sorted(BUILTIN_TARGETS))}")
+        raise ConfigError(unknown_target(path, name, targets, required or path.exists()))
+    unsafe = target_rules.target_name(name)
+    if unsafe:
+        raise ConfigError(f"{path}: {unsafe}")
     raw = targets[name]
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: targets.{name}: expected a table, got {_kind(raw)}")
     if "sandbox" in raw:
         return _sandbox_spec(path, name, raw)
-    return build_target(path, name, raw, os.environ if environ is None else environ)
+    key, missing = env_vars.unresolved(raw, environ)
+    if missing:
+        raise ConfigError(f"{path}: targets.{name}.{key}: {missing}" if key else f"{path}: targets.{name}: {missing}")
+    target = build_target(path, name, raw, environ)
+    warnings.extend(f"{path}: {line}" for line in env_vars.literal_secrets(raw, name))
+    return target
+
+
+def unknown_target(path: Path, name: str, targets: Mapping[str, Any], exists: bool) -> str:
+    """The message for a target the file does not hold: a few of those it holds, and the closest name."""
+    names = sorted(targets)
+    known = ", ".join(names[:KNOWN_SHOWN]) or "none"
+    if len(names) > KNOWN_SHOWN:
+        known += f", ... ({len(names):,} in all)"
+    near = [n for n in names if abs(len(n) - len(name)) <= 3][:5000]
+    close = difflib.get_close_matches(name, near + sorted(BUILTIN_TARGETS), n=1)
+    where = "" if exists else " (no such file: pass --targets-file PATH)"
+    return (f"{path}: unknown target '{cut(name)}'{f'; did you mean {close[0]!r}?' if close else ''}; known targets: "
+            f"{known}{where}; built-in targets: {', '.join(sorted(BUILTIN_TARGETS))}")
 
 
 def read_targets(path: Path) -> dict[str, Any]:
@@ -137,9 +155,10 @@ def _sandbox_spec(path: Path, name: str, raw: dict[str, Any]) -> SandboxSpec:
     if not isinstance(box, dict):
         raise ConfigError(f"{path}: targets.{name}.sandbox: expected true or a table, got {_kind(box)}")
     spec = _convert(path, f"targets.{name}.sandbox", SandboxSpec, {"name": name, **box}, {}, [])
-    if spec.scale < 1:
-        raise ConfigError(f"{path}: targets.{name}.sandbox.scale: expected a positive integer, "
-                          f"got {spec.scale}")
+    if spec.live is not None and spec.live.insert_share + spec.live.delete_share > 1:
+        raise ConfigError(f"{path}: targets.{name}.sandbox.live: insert_share + delete_share is "
+                          f"{spec.live.insert_share + spec.live.delete_share:g}, more than 1 (they are shares "
+                          "of the same writes)")
     return dataclasses.replace(spec, production=_convert(
         path, f"targets.{name}.production", bool, raw.get("production", False), {}, []))
 
@@ -158,56 +177,9 @@ def _build_target(path: Path, name: str, raw: dict[str, Any], environ: Mapping[s
     if "name" in raw:
         raise ConfigError(f"{path}: targets.{name}.name: unknown key; the target's name is its table name")
     target = _convert(path, f"targets.{name}", model.Target, {"name": name, **raw}, environ, secrets)
-    for sev_key, sev in target.severity.items():
-        if sev_key not in CRITERIA:
-            raise ConfigError(f"{path}: targets.{name}.severity.{sev_key}: unknown criterion"
-                              f"{_suggest(sev_key, set(CRITERIA))}")
-        if sev not in SEVERITIES:
-            raise ConfigError(f"{path}: targets.{name}.severity.{sev_key}: expected one of "
-                              f"{', '.join(SEVERITIES)}, got '{sev}'")
-    if target.source.kind == "mongodb" and not target.source.uri:
-        raise ConfigError(f"{path}: targets.{name}.source.uri: required when source.kind is 'mongodb'")
-    if target.source.kind == "rest" and not target.source.endpoint:
-        raise ConfigError(f"{path}: targets.{name}.source.endpoint: required when source.kind is 'rest'")
-    if target.source.kind == "export":
-        _check_export(path, name, target.source)
-    _check_health_window(path, name, target.thresholds)
-    for key, number in (("max_docs_per_s", target.scans.max_docs_per_s),
-                        ("aggregation_timeout_s", target.scans.aggregation_timeout_s)):
-        if number < 0:
-            raise ConfigError(f"{path}: targets.{name}.scans.{key}: expected 0 (no limit) or more, got {number}")
-    if target.probe_side_effects not in PROBE_SIDE_EFFECTS:
-        raise ConfigError(f"{path}: targets.{name}.probe_side_effects: expected one of "
-                          f"{', '.join(PROBE_SIDE_EFFECTS)}, got '{target.probe_side_effects}'")
-    if target.probe_grace_s < 0:
-        raise ConfigError(f"{path}: targets.{name}.probe_grace_s: expected seconds >= 0, got {target.probe_grace_s:g}")
-    for key, uri in (("database.uri", target.database.uri), ("source.uri", target.source.uri)):
-        if uri and not urlsplit(uri).path.strip("/"):
-            raise ConfigError(f"{path}: targets.{name}.{key}: name the database in the URI path "
-                              "(mongodb://host/DBNAME)")
+    for problem in target_rules.problems(target):
+        raise ConfigError(f"{path}: targets.{name}.{problem}")
     return dataclasses.replace(target, secrets=tuple(sorted(set(s for s in secrets if s))))
-
-
-def _check_export(path: Path, name: str, source: model.Source) -> None:
-    key = f"{path}: targets.{name}.source"
-    if bool(source.export_dir) == bool(source.export_file):
-        raise ConfigError(f"{key}: source.kind is 'export': set export_dir (the unpacked export's folder) or "
-                          "export_file (the export's .zip), exactly one of them")
-    if source.export_file and not source.export_file.lower().endswith(".zip"):
-        raise ConfigError(f"{key}.export_file: expected the export's .zip file, got '{source.export_file}'; "
-                          "for an unpacked export set export_dir to its folder")
-
-
-def _check_health_window(path: Path, name: str, limits: model.Thresholds) -> None:
-    key = f"{path}: targets.{name}.thresholds"
-    if limits.health_window_s <= 0 or limits.health_interval_s <= 0:
-        raise ConfigError(f"{key}: health_window_s and health_interval_s must be positive numbers of seconds")
-    if limits.health_interval_s > limits.health_window_s:
-        raise ConfigError(f"{key}.health_interval_s: {limits.health_interval_s:g} s is longer than health_window_s "
-                          f"({limits.health_window_s:g} s); the window needs at least two samples")
-    if not 0 < limits.cpu_max_percent <= 100:
-        raise ConfigError(f"{key}.cpu_max_percent: expected a percentage above 0 and at most 100, "
-                          f"got {limits.cpu_max_percent:g}")
 
 
 def _convert(path: Path, key: str, typ: Any, value: Any, environ: Mapping[str, str], secrets: list[str]) -> Any:
@@ -242,7 +214,8 @@ def _dataclass(path: Path, key: str, cls: Any, value: Any, environ: Mapping[str,
     if not isinstance(value, dict):
         raise ConfigError(f"{path}: {key}: expected a table, got {_kind(value)}")
     hints = typing.get_type_hints(cls)
-    names = {f.name for f in dataclasses.fields(cls) if f.name != "secrets"}
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.name not in _DERIVED}
+    names = set(fields)
     kwargs: dict[str, Any] = {}
     for raw_key, raw_value in value.items():
         field_name = _RENAMED.get(raw_key, raw_key)
@@ -253,12 +226,23 @@ def _dataclass(path: Path, key: str, cls: Any, value: Any, environ: Mapping[str,
         kwargs[field_name] = _convert(path, sub, hints[field_name], raw_value, environ, secrets)
         if raw_key in SECRET_KEYS and isinstance(kwargs[field_name], str):
             secrets.append(kwargs[field_name])
-    missing = [f.name for f in dataclasses.fields(cls)
-               if f.name in names and f.name not in kwargs
+        _check_value(path, sub, fields[field_name], kwargs[field_name])
+    missing = [f.name for f in fields.values() if f.name not in kwargs
                and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
     if missing:
         raise ConfigError(f"{path}: {key}.{missing[0]}: required key is missing")
     return cls(**kwargs)
+
+
+def _check_value(path: Path, key: str, spec: dataclasses.Field[Any], value: Any) -> None:
+    """The field's own rules: its range; a required string may not be empty."""
+    bounds = range_of(spec.metadata)
+    if bounds is not None and isinstance(value, int | float) and not bounds.holds(value):
+        shown = f"{value:,}" if isinstance(value, int) else f"{value:g}"
+        raise ConfigError(f"{path}: {key}: expected {bounds.expected(isinstance(value, int))}, got {shown}")
+    required = spec.default is dataclasses.MISSING and spec.default_factory is dataclasses.MISSING
+    if required and value == "":
+        raise ConfigError(f"{path}: {key}: empty; a value is required")
 
 
 def _scalar(path: Path, key: str, typ: Any, value: Any, environ: Mapping[str, str], secrets: list[str]) -> Any:
@@ -274,8 +258,11 @@ def _scalar(path: Path, key: str, typ: Any, value: Any, environ: Mapping[str, st
     field_name = key.rsplit(".", 1)[-1]
     if isinstance(value, str):
         _check_enum(path, key, value)
-        if value and field_name in _URI_FIELDS:
-            _check_uri(path, key, value, _URI_FIELDS[field_name], secrets)
+        if field_name in _URI_FIELDS:
+            secrets.extend(uri_rules.passwords(value))
+            problem = uri_rules.problem(value, _URI_FIELDS[field_name]) if value else ""
+            if problem:
+                raise ConfigError(f"{path}: {key}: {problem}")
     return value
 
 
@@ -287,44 +274,28 @@ def _substitute(path: Path, key: str, value: Any, environ: Mapping[str, str], se
     if not isinstance(value, str):
         return value
 
-    def repl(match: re.Match[str]) -> str:
+    def repl(match: Any) -> str:
         var = match.group(1)
         if var not in environ:
             raise ConfigError(f"{path}: {key}: environment variable {var} is not set; export it or edit the file")
         secrets.append(environ[var])
-        return environ[var]
+        return str(environ[var])
 
-    return _ENV.sub(repl, value)
+    return REFERENCE.sub(repl, value)
 
 
 def _check_enum(path: Path, key: str, value: str) -> None:
     parts = tuple(key.split(".")[-2:])
     allowed = _ENUMS.get(parts)
     if allowed and value not in allowed and not (value == "" and parts in _OPTIONAL_ENUMS):
-        raise ConfigError(f"{path}: {key}: expected one of {', '.join(allowed)}, got '{value}'")
-
-
-def _check_uri(path: Path, key: str, value: str, schemes: tuple[str, ...], secrets: list[str]) -> None:
-    password = uri_password(value)
-    if password:
-        secrets.append(password)
-    expected = f"expected a {' or '.join(s + '://' for s in schemes)} URI with a host"
-    try:
-        parts = urlsplit(value)
-        hosts = parts.netloc.rpartition("@")[2].split(",") if parts.scheme in _MONGO_SCHEMES else [parts.netloc]
-        for host in filter(None, hosts):  # a replica-set seed list names several host[:port]
-            urlsplit(f"{parts.scheme}://{host}").port  # noqa: B018 - raises ValueError on a malformed port
-    except ValueError:
-        raise ConfigError(f"{path}: {key}: {expected} and a valid port, got a malformed host or port") from None
-    if parts.scheme not in schemes or not parts.hostname or not all(hosts):
-        has_scheme = parts.scheme and "://" in value
-        shown = f"'{parts.scheme}://…'" if has_scheme else "a value without a scheme and host"
-        raise ConfigError(f"{path}: {key}: {expected}, got {shown}")
+        raise ConfigError(f"{path}: {key}: expected one of {', '.join(allowed)}, got {cut(value)!r}")
 
 
 def _one_line(message: str) -> str:
-    """Control characters (a quoted TOML key may hold a newline) escaped, so the error stays one line."""
-    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in message)
+    """Control characters (a quoted TOML key may hold a newline) escaped, so the error stays one line; cut at
+    ``MESSAGE_CAP`` characters (a key of the file may be of any length)."""
+    line = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in message)
+    return line if len(line) <= MESSAGE_CAP else line[:MESSAGE_CAP - 1] + "…"
 
 
 def _suggest(word: str, names: set[str]) -> str:

@@ -20,9 +20,10 @@ from typing import Any
 
 from cutover import model
 from cutover.errors import ConfigError
-from cutover.run.config import _ENUMS, _SPELLED, PROBE_SIDE_EFFECTS
+from cutover.run.config import _ENUMS, _SPELLED
 from cutover.run.config_dump import toml_key, toml_value
 from cutover.run.init_notes import NOTES, TABLES
+from cutover.run.target_rules import PROBE_SIDE_EFFECTS
 
 OFF_TABLES = frozenset({"parse", "source_parse", "files", "queries", "cloud_functions"})   # commented blocks
 ACTIVE = frozenset({"source.kind", "source.uri", "database.uri"})

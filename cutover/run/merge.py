@@ -9,13 +9,16 @@ INCOMPLETE (non-zero exit) unless something failed. Shards that are not of one g
 """
 from __future__ import annotations
 
+import functools
 import json
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from cutover.errors import ConfigError
+from cutover.run.criteria import CRITERIA
 from cutover.run.gate import Gate, judge
 from cutover.run.record import verify_manifest
 from cutover.run.results import CheckRecord, WaiverNote
@@ -50,10 +53,43 @@ def load_shard(run_dir: Path, key: Any = None, fallback: Any = None) -> ShardRun
     problems = [*check_signature(run_dir, key).problems, *verify_manifest(run_dir)]
     if problems:
         raise ConfigError(f"{run_dir}: not intact, refusing to merge it: {problems[0]}")
-    record = json.loads((run_dir / "record.json").read_text(encoding="utf-8"))
+    record = _read_record(run_dir / "record.json")
     if not isinstance(record.get("shard"), dict):
         raise ConfigError(f"{run_dir}: not a shard run (record.json has no 'shard'; run with --shard K/N)")
-    return ShardRun(run_dir, record, ShardPlan.from_json(record["shard"]))
+    plan = _readable(run_dir, "shard", lambda: ShardPlan.from_json(record["shard"]))
+    tests = record.get("tests", [])
+    if not isinstance(tests, list):
+        raise ConfigError(f"{run_dir / 'record.json'}: 'tests' is not a list: {_REWRITTEN}")
+    for i, test in enumerate(tests):
+        _readable(run_dir, f"tests[{i}]", functools.partial(record_of, test))
+    return ShardRun(run_dir, record, plan)
+
+
+_REWRITTEN = "not as cutover writes it (changed after the run, then re-hashed?); run that shard again"
+
+
+def _read_record(path: Path) -> dict[str, Any]:
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot be read ({getattr(exc, 'strerror', None) or exc})") from None
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}): "
+                          f"{_REWRITTEN}") from None
+    if not isinstance(record, dict):
+        raise ConfigError(f"{path}: not a JSON object: {_REWRITTEN}")
+    return record
+
+
+def _readable(run_dir: Path, key: str, read: Callable[[], Any]) -> Any:
+    """``read()``, or one line naming the run, the file, the entry and the problem."""
+    try:
+        return read()
+    except KeyError as exc:
+        problem = f"no '{exc.args[0]}'"
+    except (TypeError, ValueError, AttributeError) as exc:
+        problem = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+    raise ConfigError(f"{run_dir / 'record.json'}: {key}: {problem}: {_REWRITTEN}")
 
 
 def check_same_gate(shards: list[ShardRun]) -> None:
@@ -88,12 +124,37 @@ def coverage_problems(shards: list[ShardRun]) -> tuple[list[str], set[str]]:
 
 
 def record_of(test: dict[str, Any]) -> CheckRecord:
-    """A test of a shard's record.json as a typed record again."""
-    waiver = test.get("waiver")
-    return CheckRecord(id=test["id"], label=test["label"], criterion=test["criterion"], severity=test["severity"],
+    """A test of a shard's record.json as a typed record again; KeyError, TypeError or ValueError naming what is
+    not as a gate run writes it."""
+    text = {key: _typed(test, key, str, "") for key in ("id", "label", "criterion", "severity", "message",
+                                                          "waiver_refused")}
+    if text["criterion"] not in CRITERIA:
+        raise ValueError(f"criterion {text['criterion'][:40]!r} is not in the catalogue")
+    if test.get("outcome") not in _OUTCOMES:
+        raise ValueError(f"outcome {str(test.get('outcome'))[:40]!r} is not one of {', '.join(map(str, _OUTCOMES))}")
+    waiver = _typed(test, "waiver", dict, None)
+    return CheckRecord(id=test["id"], label=test["label"], criterion=text["criterion"], severity=test["severity"],
                        duration=float(test.get("duration", 0.0)), outcome=test.get("outcome"),
-                       message=test.get("message", ""), waiver=WaiverNote(**waiver) if waiver else None,
-                       tables=test.get("tables", []), facts=test.get("facts", {}), series=test.get("series", []))
+                       message=text["message"], waiver=WaiverNote(**waiver) if waiver else None,
+                       waiver_refused=text["waiver_refused"], tables=_typed(test, "tables", list, []),
+                       facts=_typed(test, "facts", dict, {}), series=_typed(test, "series", list, []))
+
+
+_OUTCOMES = (None, "passed", "failed", "error", "skipped")
+
+
+def _typed(test: dict[str, Any], key: str, kind: type, default: Any) -> Any:
+    """``test[key]`` when it has the type a gate run writes; ``default`` when absent (required keys: KeyError)."""
+    if key not in test and key in ("id", "label", "criterion", "severity"):
+        raise KeyError(key)
+    value = test.get(key, default)
+    if value is not default and not isinstance(value, kind):
+        raise TypeError(f"{key} is {_JSON_KINDS.get(type(value), 'null')}, expected {_JSON_KINDS[kind]}")
+    return value
+
+
+_JSON_KINDS = {dict: "an object", list: "an array", str: "a string", int: "a number", float: "a number",
+               bool: "true or false"}
 
 
 def merge(shards: list[ShardRun], partial: bool = False) -> Merged:

@@ -14,7 +14,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from cutover.errors import ConfigError
 from cutover.redact import redact_text
+from cutover.run.target_rules import target_name
 
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"    # a signed run's signature of manifest.json (cutover.run.signing): listed nowhere
@@ -27,7 +29,11 @@ def now() -> str:
 
 
 def new_run_dir(reports_dir: Path, target: str) -> Path:
-    """A new directory ``<reports_dir>/<target>/<UTC stamp>`` (``-2``, ``-3`` ... when the second is taken)."""
+    """A new directory ``<reports_dir>/<target>/<UTC stamp>`` (``-2``, ``-3`` ... when the second is taken); a
+    ConfigError for a target name that would lead anywhere else (``../../x``)."""
+    unsafe = target_name(target)
+    if unsafe:
+        raise ConfigError(unsafe)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     run_dir, n = reports_dir / target / stamp, 1
     while run_dir.exists():

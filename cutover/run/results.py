@@ -23,11 +23,12 @@ MESSAGE_CAP = 4000
 
 
 def verdict_of(outcome: str | None, message: str, waived: bool) -> str:
-    """The verdict of a check with this outcome, message and waiver."""
+    """The verdict of a check with this outcome, message and waiver. A waiver accepts a finding (failed), never
+    "could not verify" (error): an error stays an error, waiver or not (CHECKS.md, amendment of 2026-12-07)."""
     if outcome == "passed":
         return "pass"
     if outcome in FAILING:
-        return "waived" if waived else ("fail" if outcome == "failed" else "error")
+        return "waived" if waived and outcome == "failed" else ("fail" if outcome == "failed" else "error")
     if outcome == "skipped" and message.startswith(NOT_APPLICABLE):
         return "not applicable"
     return "not run"
@@ -57,6 +58,7 @@ class CheckRecord:
     outcome: str | None = None       # passed | failed | error | skipped; None: never ran
     message: str = ""
     waiver: WaiverNote | None = None
+    waiver_refused: str = ""         # the waiver that matched this check but could not excuse it (an error)
     tables: list[dict[str, Any]] = field(default_factory=list)
     facts: dict[str, Any] = field(default_factory=dict)
     series: list[dict[str, Any]] = field(default_factory=list)
@@ -69,6 +71,11 @@ class CheckRecord:
     def failing(self) -> bool:
         return self.outcome in FAILING
 
+    @property
+    def excused(self) -> bool:
+        """A failure a waiver accepted (an error never is: it could not be verified)."""
+        return self.outcome == "failed" and self.waiver is not None
+
     def to_json(self) -> dict[str, Any]:
         """The test's entry in record.json (keys only where there is something to say)."""
         data: dict[str, Any] = {"id": self.id, "label": self.label, "criterion": self.criterion,
@@ -76,7 +83,8 @@ class CheckRecord:
         if self.outcome is not None:
             data["outcome"] = self.outcome
         optional = {"message": self.message, "waiver": self.waiver.to_json() if self.waiver else None,
-                    "tables": self.tables, "facts": self.facts, "series": self.series}
+                    "waiver_refused": self.waiver_refused, "tables": self.tables, "facts": self.facts,
+                    "series": self.series}
         data.update((key, value) for key, value in optional.items() if value)
         data["verdict"] = self.verdict
         return data

@@ -4,7 +4,9 @@
 e.g. ``FILE-01[GameScore.*]``: ``*`` and ``?`` are wildcards, brackets are literal), target (optional:
 every target when absent), justification and expires (both required), author. A blocker cannot be
 waived (docs/CHECKS.md: a blocker fails the gate). An expired waiver is ignored and said so; a malformed file
-is a ConfigError at start.
+is a ConfigError at start, and so is a ``test`` pattern that can match no check of its criterion (every label
+reads ``CRITERION`` or ``CRITERION[...]``): both are found before any component is reached. A waiver accepts a
+failure, never an error ("could not verify"): the record and the report say so where one matched an error.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from cutover.errors import ConfigError
 from cutover.run.criteria import CRITERIA, severity_of
 
 _KEYS = {"criterion", "test", "target", "justification", "expires", "author"}
+NOT_FOR_ERRORS = "waiver not applied: a waiver accepts a failure, never 'could not verify'"
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,8 @@ def load_waivers(path: Path, target: str, severities: dict[str, str] | None = No
         raise ConfigError(f"{path}: waivers file not found") from None
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: malformed waivers file: {str(exc).splitlines()[0]}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the waivers file ({exc.strerror or exc})") from None
     extra = set(data) - {"waivers"}
     if extra:
         raise ConfigError(f"{path}: unknown top-level key '{sorted(extra)[0]}'; expected [[waivers]] entries")
@@ -67,7 +72,23 @@ def load_waivers(path: Path, target: str, severities: dict[str, str] | None = No
         if w.applies_to(target) and severity_of(w.criterion, severities) == "blocker":
             raise ConfigError(f"{path}: waivers[{i}].criterion: {w.criterion} is a blocker for target "
                               f"{target}; blockers cannot be waived")
+        if w.applies_to(target) and not can_match(w.test, w.criterion):
+            raise ConfigError(f"{path}: waivers[{i}].test: {w.test[:80]!r} matches no check of {w.criterion}: "
+                              f"check labels read {w.criterion} or {w.criterion}[...] "
+                              f"(e.g. test = \"{w.criterion}[GameScore*]\")")
     return tuple(w for w in waivers if w.applies_to(target))
+
+
+def can_match(pattern: str, criterion: str) -> bool:
+    """Whether ``pattern`` can match some label of ``criterion`` (``DB-01`` or ``DB-01[...]``), judged from the
+    literal text before its first wildcard and after its last."""
+    if not any(ch in pattern for ch in "*?"):
+        return pattern == criterion or (pattern.startswith(criterion + "[") and pattern.endswith("]"))
+    head = pattern[:min(i for i in (pattern.find("*"), pattern.find("?")) if i >= 0)]
+    tail = pattern[max(pattern.rfind("*"), pattern.rfind("?")) + 1:]
+    opening = criterion + "["
+    return (opening.startswith(head) or head.startswith(opening)) and (not tail or tail.endswith("]")
+                                                                         or criterion.endswith(tail))
 
 
 def _waiver(path: Path, i: int, raw: Any) -> Waiver:

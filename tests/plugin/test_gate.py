@@ -25,9 +25,8 @@ from tests.plugin.test_plugin import CANARY, UNREACHABLE, html_rows, one_error_l
 
 TARGETS = f"""
 [targets.t]
-source = {{ uri = "{UNREACHABLE}" }}
+source = {{ uri = "{UNREACHABLE}", app_id = "${{CUTOVER_CANARY}}" }}
 database = {{ uri = "{UNREACHABLE}" }}
-probe_class = "${{CUTOVER_CANARY}}"
 
 [targets.t.thresholds]
 timeout_s = 0.5
@@ -122,23 +121,24 @@ def test_all_pass_exit_0(tree: pytest.Pytester) -> None:
 
 def test_a_failing_blocker_exit_1(tree: pytest.Pytester) -> None:
     result = gate(tree, "DB-01[_User]")
-    assert_verdict(result, 1, "GATE: FAIL - 1 blocker")
+    assert_verdict(result, 1, "GATE: FAIL - 1 blocker (DB-01)")
     assert entries(run_dir(tree))["DB-01[_User]"]["message"] == "DB-01[_User]: planted failure"
 
 
 def test_a_failing_major_exit_1(tree: pytest.Pytester) -> None:
-    assert_verdict(gate(tree, "DB-06"), 1, "GATE: FAIL - 1 major")
+    assert_verdict(gate(tree, "DB-06"), 1, "GATE: FAIL - 1 major (DB-06)")
 
 
 def test_a_major_that_could_not_be_verified_exit_1(tree: pytest.Pytester) -> None:
-    result = gate(tree, "DB-07")
-    assert_verdict(result, 1, "GATE: FAIL - 1 major")
+    result = gate(tree, "DB-07")   # the run met the unreachable database the preflight found: it says so first
+    assert_verdict(result, 1, "GATE: FAIL - not verified: 2 of 2 components unreachable (source database, "
+                              "target database); 1 major (DB-07)")
     assert entries(run_dir(tree))["DB-07"]["outcome"] == "error"
 
 
-def test_blockers_and_majors_are_counted_in_the_line(tree: pytest.Pytester) -> None:
-    result = gate(tree, "DB-01[GameScore]", "DB-01[_User]", "DB-06", "FILE-04")
-    assert_verdict(result, 1, "GATE: FAIL - 2 blockers, 1 major")
+def test_blockers_and_majors_are_counted_by_criterion_in_the_line(tree: pytest.Pytester) -> None:
+    result = gate(tree, "DB-01[GameScore]", "DB-01[_User]", "DB-06", "FILE-04")   # two failing checks of DB-01
+    assert_verdict(result, 1, "GATE: FAIL - 1 blocker (DB-01), 1 major (DB-06)")
     assert record(run_dir(tree))["counts"] == {"passed": 3, "failed": 4}
 
 
@@ -160,7 +160,7 @@ def test_a_severity_override_turns_a_failing_major_non_gating(tree: pytest.Pytes
 
 def test_a_severity_override_can_make_a_minor_gate(tree: pytest.Pytester) -> None:
     tree.makefile(".toml", targets=TARGETS + '\n[targets.t.severity]\n"FILE-04" = "blocker"\n')
-    assert_verdict(gate(tree, "FILE-04"), 1, "GATE: FAIL - 1 blocker")
+    assert_verdict(gate(tree, "FILE-04"), 1, "GATE: FAIL - 1 blocker (FILE-04)")
 
 
 # -- waivers -----------------------------------------------------------------------------------------------
@@ -195,7 +195,7 @@ def test_cutover_waivers_environment_variable(tree: pytest.Pytester, monkeypatch
 def test_a_test_pattern_waives_only_the_labels_it_matches(tree: pytest.Pytester) -> None:
     (tree.path / "waivers.toml").write_text(waiver("DB-05", test="DB-05[GameScore.*]"), encoding="utf-8")
     result = gate(tree, "DB-05[GameScore.score]", "DB-05[_User.email]")
-    assert_verdict(result, 1, "GATE: FAIL - 1 major")
+    assert_verdict(result, 1, "GATE: FAIL - 1 major (DB-05)")
     found = entries(run_dir(tree))
     assert found["DB-05[GameScore.score]"]["waiver"]["justification"] == LAG
     assert "waiver" not in found["DB-05[_User.email]"]
@@ -205,7 +205,7 @@ def test_a_waiver_for_another_target_does_not_apply(tree: pytest.Pytester) -> No
     text = waiver("DB-06", target="prod") + waiver("DB-05")
     (tree.path / "waivers.toml").write_text(text, encoding="utf-8")
     result = gate(tree, "DB-06", "DB-05[_User.email]")
-    assert_verdict(result, 1, "GATE: FAIL - 1 major")
+    assert_verdict(result, 1, "GATE: FAIL - 1 major (DB-06)")
     assert "waiver" not in entries(run_dir(tree))["DB-06"]
 
 
@@ -213,7 +213,7 @@ def test_an_expired_waiver_is_ignored_and_says_so(tree: pytest.Pytester) -> None
     yesterday = dt.date.today() - dt.timedelta(days=1)
     (tree.path / "waivers.toml").write_text(waiver("DB-06", yesterday), encoding="utf-8")
     result = gate(tree, "DB-06")
-    assert_verdict(result, 1, "GATE: FAIL - 1 major")
+    assert_verdict(result, 1, "GATE: FAIL - 1 major (DB-06)")
     result.stdout.fnmatch_lines([f"waiver expired, ignored: DB-06 * (until {yesterday} by ana): {LAG}"])
     directory = run_dir(tree)
     assert "waiver" not in entries(directory)["DB-06"]
@@ -318,7 +318,7 @@ def test_a_second_run_lists_what_changed_and_the_index_lists_both(tree: pytest.P
     index = (tree.path / "reports" / "t" / "index.html").read_text(encoding="utf-8")
     links = [line.split('"')[1] for line in index.split("<a href=")[1:]]
     assert links == [f"{second.name}/report.html", f"{first.name}/report.html"]
-    assert index.index("GATE: FAIL - 1 blocker, 1 major") < index.index("GATE: FAIL - 1 major<")
+    assert index.index("GATE: FAIL - 1 blocker (DB-01), 1 major (DB-06)") < index.index("GATE: FAIL - 1 major (DB-06)<")
 
 
 def test_manifest_holds_suite_version_commit_target_digest_and_who(tree: pytest.Pytester) -> None:

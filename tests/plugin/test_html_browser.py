@@ -74,7 +74,7 @@ def _console_errors(browser: subprocess.CompletedProcess[str]) -> list[str]:
 def test_report_renders_verdict_and_failing_criteria(tmp_path: Path) -> None:
     browser = _browse(tmp_path, _failing_run(tmp_path))
     dom = browser.stdout
-    assert "GATE: FAIL - 2 blockers, 1 major" in dom, "the verdict banner is not rendered"
+    assert "GATE: FAIL - 2 blockers (DB-01, DB-03), 1 major (DB-07)" in dom, "the verdict banner is not rendered"
     assert "Criteria (the catalogue" in dom, "the criteria matrix is not rendered"
     assert "<td>DB-01</td><td>Row counts per class</td><td>blocker</td><td>FAIL</td>" in dom
     assert "<td>DB-06</td><td>Deployment health before finalizing</td><td>major</td><td>PASS</td>" in dom

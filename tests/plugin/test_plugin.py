@@ -35,9 +35,8 @@ timeout_s = 0.3
 
 TARGETS = f"""
 [targets.t]
-source = {{ uri = "{UNREACHABLE}" }}
+source = {{ uri = "{UNREACHABLE}", app_id = "${{CUTOVER_CANARY}}" }}
 database = {{ uri = "{UNREACHABLE}" }}
-probe_class = "${{CUTOVER_CANARY}}"
 
 [targets.t.thresholds]
 timeout_s = 0.5
@@ -68,6 +67,10 @@ def test_indexes(target_db):
 def test_metadata(target):
     assert False, "1 extra collection on the target: Junk"
 """
+
+# DB-02 and FILE-01 fail, DB-03 cannot verify (its database is unreachable, as the preflight found): criteria counted
+FULL_VERDICT = ("GATE: FAIL - not verified: 2 of 2 components unreachable (source database, target database); "
+                "3 blockers (DB-02, DB-03, FILE-01)")
 
 GATE_CHECKS = """
 import pytest
@@ -164,7 +167,7 @@ def test_missing_env_var(tree: pytest.Pytester, monkeypatch: pytest.MonkeyPatch)
     result = run(tree, "--target", "t", "test_checks.py")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     line = one_error_line(result)
-    assert "targets.t.probe_class: environment variable CUTOVER_CANARY is not set" in line
+    assert "targets.t.source.app_id: environment variable CUTOVER_CANARY is not set" in line
 
 
 def test_malformed_toml(tree: pytest.Pytester) -> None:
@@ -221,7 +224,7 @@ def test_outcomes_criterion_and_severity_in_record_junit_and_html(full_run: tupl
     entries = by_id(directory)
     assert {k: (e["outcome"], e["criterion"], e["severity"], e["label"]) for k, e in entries.items()} == EXPECTED
     assert entries["test_checks.py::test_metadata"]["message"] == "1 extra collection on the target: Junk"
-    assert record(directory)["verdict"] == "GATE: FAIL - 3 blockers" and record(directory)["exit_code"] == 1
+    assert record(directory)["verdict"] == FULL_VERDICT and record(directory)["exit_code"] == 1
     assert result.ret == 1
 
     junit = junit_outcomes(directory)
@@ -277,7 +280,7 @@ def test_the_canary_secret_appears_nowhere(full_run: tuple[pytest.RunResult, Pat
 
 def test_the_report_path_is_printed(full_run: tuple[pytest.RunResult, Path]) -> None:
     result, directory = full_run
-    result.stdout.fnmatch_lines(["*GATE: FAIL - 3 blockers*", f"cutover report: *{directory.name}/report.html"])
+    result.stdout.fnmatch_lines([f"*{FULL_VERDICT}*", f"cutover report: *{directory.name}/report.html"])
     assert (directory / "report.html").is_file()
 
 
@@ -321,7 +324,7 @@ def test_a_blocker_failing_fails_the_gate_with_targets_file(tree: pytest.Pyteste
     result.assert_outcomes(passed=1, failed=2)
     assert result.ret == 1
     result.stdout.fnmatch_lines(["*GATE: FAIL - 1 blocker *"])
-    assert record(run_dir(tree, "other"))["verdict"] == "GATE: FAIL - 1 blocker"
+    assert record(run_dir(tree, "other"))["verdict"] == "GATE: FAIL - 1 blocker (FILE-01)"
 
 
 # -- pytest-xdist ------------------------------------------------------------------------------------------
@@ -341,4 +344,4 @@ def test_xdist_record_equals_the_serial_one(full_run: tuple[pytest.RunResult, Pa
     assert summary(parallel_dir) == summary(serial_dir)
     assert by_id(parallel_dir)["test_checks.py::test_content"]["message"] == \
         by_id(serial_dir)["test_checks.py::test_content"]["message"]
-    assert record(parallel_dir)["verdict"] == record(serial_dir)["verdict"] == "GATE: FAIL - 3 blockers"
+    assert record(parallel_dir)["verdict"] == record(serial_dir)["verdict"] == FULL_VERDICT

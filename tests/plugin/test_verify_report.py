@@ -105,8 +105,8 @@ def test_a_verdict_rewritten_by_hand_is_caught(run: Path) -> None:
     """What an auditor fears: someone turns a failed gate into a pass in the record."""
     record = run / "record.json"
     text = record.read_text(encoding="utf-8")
-    assert '"verdict": "GATE: FAIL - 1 blocker"' in text
-    record.write_text(text.replace("GATE: FAIL - 1 blocker", "GATE: PASS"), encoding="utf-8")
+    assert '"verdict": "GATE: FAIL - 1 blocker (DB-01)"' in text
+    record.write_text(text.replace("GATE: FAIL - 1 blocker (DB-01)", "GATE: PASS"), encoding="utf-8")
     done = verify(run)
     assert done.returncode == 1 and "record.json: changed" in done.stderr
 

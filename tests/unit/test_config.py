@@ -22,7 +22,7 @@ ENV = {"MASTER": "mk-" + CANARY, "DB_PASS": "pw-" + CANARY, "APP": "myapp", "CAN
 FULL = """
 [targets.prod]
 production = true
-app_source_dir = "../app"
+app_source_dir = "app"
 probe_class = "Probe"
 
 [targets.prod.source]
@@ -93,6 +93,14 @@ database = {{ uri = "mongodb://h:27017/dst" }}
 """
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def _in_a_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The paths FULL names exist, relative to the working directory (where the loader reads them)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "ca.pem").write_text("not read by the loader", encoding="utf-8")
+    (tmp_path / "app").mkdir()
 
 
 def write(tmp_path: Path, text: str | bytes, name: str = "targets.toml") -> Path:
@@ -186,7 +194,7 @@ def test_sandbox_target_gives_a_sandbox_spec(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("text", "fragments"), [
     ("[targets.d]\nsandbox = { scale = 10 }\nsource = {}\n", ["targets.d.source", "sandbox target takes only"]),
     ("[targets.d]\nsandbox = { scale = \"ten\" }\n", ["targets.d.sandbox.scale", "expected an integer"]),
-    ("[targets.d]\nsandbox = { scale = 0 }\n", ["targets.d.sandbox.scale", "positive integer"]),
+    ("[targets.d]\nsandbox = { scale = 0 }\n", ["targets.d.sandbox.scale", "expected an integer in [1, 10^7], got 0"]),
     ("[targets.d]\nsandbox = { scle = 10 }\n", ["targets.d.sandbox.scle", "did you mean 'scale'"]),
     ("[targets.d]\nsandbox = 3\n", ["targets.d.sandbox", "expected true or a table"]),
 ])
@@ -297,11 +305,11 @@ def test_huge_integer_where_a_number_is_expected(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("extra", "fragment"), [
-    ("health_window_s = 0\n", "targets.t.thresholds: health_window_s and health_interval_s must be positive"),
-    ("health_interval_s = -1\n", "targets.t.thresholds: health_window_s and health_interval_s must be positive"),
+    ("health_window_s = 0\n", "targets.t.thresholds.health_window_s: expected seconds in (0, 3600], got 0"),
+    ("health_interval_s = -1\n", "targets.t.thresholds.health_interval_s: expected seconds in (0, 3600], got -1"),
     ("health_window_s = 4\nhealth_interval_s = 5\n",
      "targets.t.thresholds.health_interval_s: 5 s is longer than health_window_s (4 s)"),
-    ("cpu_max_percent = 120\n", "targets.t.thresholds.cpu_max_percent: expected a percentage above 0 and at most 100"),
+    ("cpu_max_percent = 120\n", "targets.t.thresholds.cpu_max_percent: expected a percentage in (0, 100], got 120"),
 ])
 def test_health_window_thresholds_are_checked(tmp_path: Path, extra: str, fragment: str) -> None:
     assert fragment in config_error(write(tmp_path, minimal(TH + extra)))
@@ -365,7 +373,7 @@ def test_probe_keys_default_and_validate(tmp_path: Path) -> None:
     assert isinstance(target, Target) and (target.probe_grace_s, target.probe_side_effects) == (0.0, "report")
     assert "targets.t.probe_side_effects: expected one of undo, report, got 'keep'" in config_error(
         write(tmp_path, minimal('probe_side_effects = "keep"\n')))
-    assert "targets.t.probe_grace_s: expected seconds >= 0, got -5" in config_error(
+    assert "targets.t.probe_grace_s: expected seconds in [0, 31536000], got -5" in config_error(
         write(tmp_path, minimal("probe_grace_s = -5\n")))
     assert "targets.t.probe_grace_s: expected a number, got a string" in config_error(
         write(tmp_path, minimal('probe_grace_s = "1h"\n')))
@@ -400,11 +408,15 @@ def test_missing_required_keys(tmp_path: Path, text: str, fragment: str) -> None
 
 
 def test_an_export_source_is_its_folder_or_its_zip(tmp_path: Path) -> None:
-    for key, value in (("export_dir", "/data/parse-export"), ("export_file", "/data/My App.ZIP")):
+    (tmp_path / "parse-export").mkdir()
+    (tmp_path / "My App.ZIP").write_bytes(b"PK")
+    for key, value in (("export_dir", str(tmp_path / "parse-export")), ("export_file", str(tmp_path / "My App.ZIP"))):
         text = (f'[targets.t]\nsource = {{ kind = "export", {key} = "{value}" }}\n'
                 'database = { uri = "mongodb://h/d" }\n')
         source = load_target(write(tmp_path, text), "t", ENV).source
         assert (source.kind, getattr(source, key)) == ("export", value)
+    text = '[targets.t]\nsource = { kind = "export", export_file = "gone.zip" }\ndatabase = { uri = "mongodb://h/d" }\n'
+    assert "targets.t.source.export_file: no such file: 'gone.zip'" in config_error(write(tmp_path, text))
 
 
 # -- no error message ever carries a secret value --------------------------------------------------------

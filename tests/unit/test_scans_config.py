@@ -43,8 +43,10 @@ def test_every_scan_key_loads(tmp_path: Path) -> None:
     ('[targets.t.scans]\nread_preference = "secondary_preferred"\n',
      "targets.t.scans.read_preference: expected one of primary, primaryPreferred, secondary, secondaryPreferred, "
      "nearest, got 'secondary_preferred'"),
-    ("[targets.t.scans]\nmax_docs_per_s = -1\n", "targets.t.scans.max_docs_per_s: expected 0 (no limit) or more"),
-    ("[targets.t.scans]\naggregation_timeout_s = -5\n", "targets.t.scans.aggregation_timeout_s: expected 0"),
+    ("[targets.t.scans]\nmax_docs_per_s = -1\n",
+     "targets.t.scans.max_docs_per_s: expected documents per second in [0, 10^9], got -1"),
+    ("[targets.t.scans]\naggregation_timeout_s = -5\n",
+     "targets.t.scans.aggregation_timeout_s: expected seconds in [0, 86400], got -5"),
     ('[targets.t.scans]\nmax_docs_per_s = "fast"\n', "targets.t.scans.max_docs_per_s: expected an integer"),
     ('allow_blocking_commands = "yes"\n', "targets.t.allow_blocking_commands: expected true or false"),
     ("[targets.t.scans]\nrate = 5\n", "targets.t.scans.rate: unknown key"),

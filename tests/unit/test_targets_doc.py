@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from cutover import model
+from cutover.ranges import range_of
 from cutover.run.config import _SPELLED, SandboxSpec
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "targets.md"
@@ -71,6 +72,40 @@ def test_every_key_of_the_model_is_documented_and_every_documented_key_exists() 
         assert table in documented, f"docs/targets.md: no section '## [{table}]'"
         assert not keys - documented[table], f"[{table}] keys not documented: {sorted(keys - documented[table])}"
         assert not documented[table] - keys, f"[{table}] documents unknown keys: {sorted(documented[table] - keys)}"
+
+
+def rows(text: str) -> dict[tuple[str, str], str]:
+    """(table, key) -> the row's type cell."""
+    found: dict[tuple[str, str], str] = {}
+    current = ""
+    for line in text.splitlines():
+        heading = re.match(r"^## \[\[?(targets\.NAME[\w.]*)\]\]?$", line)
+        if heading:
+            current = heading.group(1)
+        elif current and (row := re.match(r"^\| `([\w]+)` \| ([^|]*) \|", line)):
+            found[(current, row.group(1))] = row.group(2)
+    return found
+
+
+def ranged(cls: Any = model.Target, table: str = "targets.NAME") -> dict[tuple[str, str], str]:
+    """(table, key) -> the interval of every number of the model, as the loader checks it."""
+    hints = typing.get_type_hints(cls)
+    found = {(table, f.name): bounds.interval for f in dataclasses.fields(cls)
+             if (bounds := range_of(f.metadata)) is not None}
+    for field in dataclasses.fields(cls):
+        inner = _inner(hints[field.name])
+        if dataclasses.is_dataclass(inner) and field.name != "source_parse":
+            found.update(ranged(inner, f"{table}.{field.name}"))
+    return found
+
+
+def test_every_number_s_row_states_the_range_the_loader_checks() -> None:
+    documented = rows(DOC.read_text(encoding="utf-8"))
+    expected = {**ranged(), **ranged(SandboxSpec, "targets.NAME.sandbox")}
+    assert len(expected) > 30
+    wrong = {key: (interval, documented.get(key)) for key, interval in expected.items()
+             if interval not in documented.get(key, "")}
+    assert wrong == {}, "docs/targets.md: rows without the interval the loader checks"
 
 
 def test_free_form_tables_and_the_source_parse_table_are_described() -> None:

@@ -5,9 +5,11 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cutover.errors import ConfigError
-from cutover.run.waivers import Waiver, load_waivers, split_expired, unmatched, waiver_for
+from cutover.run.waivers import Waiver, can_match, load_waivers, split_expired, unmatched, waiver_for
 
 GOOD = '''
 [[waivers]]
@@ -213,3 +215,52 @@ def test_split_expired_keeps_the_order(tmp_path: Path) -> None:
     assert [w.criterion for w in active] == ["DB-06", "DB-05"]
     assert [w.criterion for w in expired] == ["DB-07"]
     assert split_expired(loaded, dt.date(2027, 1, 1)) == ((), loaded)
+
+
+# -- a pattern that can match nothing is refused at load, before any component is reached (issue 29) --------------
+
+@pytest.mark.parametrize(("test", "shown"), [
+    ('"GameScore.*"', "'GameScore.*' matches no check of DB-06: check labels read DB-06 or DB-06[...]"),
+    ('"DB-6*"', "'DB-6*' matches no check of DB-06"),
+    ('"FILE-01[GameScore.*]"', "'FILE-01[GameScore.*]' matches no check of DB-06"),
+    ('"DB-06[replica_set"', "'DB-06[replica_set' matches no check of DB-06"),
+    ('"*x"', "'*x' matches no check of DB-06"),
+])
+def test_a_pattern_that_can_match_no_label_is_refused(tmp_path: Path, test: str, shown: str) -> None:
+    message = one_line_error(write(tmp_path, waiver("DB-06", test=test)))
+    assert f"waivers[0].test: {shown}" in message
+
+
+def test_patterns_that_can_match_load(tmp_path: Path) -> None:
+    tests = ['"*"', '"DB-06"', '"DB-06[*]"', '"DB-0?"', '"*replica*"', '"DB-06[replica_set]"', '"*]"']
+    text = "".join(waiver("DB-06", test=t) for t in tests)
+    assert len(load_waivers(write(tmp_path, text), "t")) == len(tests)
+
+
+def test_a_pattern_is_judged_only_for_the_target_it_applies_to(tmp_path: Path) -> None:
+    text = waiver("DB-06", test='"GameScore.*"', target='"other"')
+    assert load_waivers(write(tmp_path, text), "t") == ()
+
+
+def test_a_waivers_path_that_is_a_directory_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "waivers.toml").mkdir()
+    assert "cannot read the waivers file" in one_line_error(tmp_path / "waivers.toml")
+
+
+_LABEL_TEXT = st.text(st.sampled_from("GameScore._User-[]a1*?"), max_size=12)
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(inner=_LABEL_TEXT, bare=st.booleans(), cuts=st.lists(st.tuples(st.integers(0, 20), st.integers(0, 20),
+                                                                       st.sampled_from("*?")), max_size=3))
+def test_a_pattern_that_matches_a_label_is_never_refused(inner: str, bare: bool,
+                                                          cuts: list[tuple[int, int, str]]) -> None:
+    """Soundness of the static check: any pattern carved out of a real label (parts replaced by wildcards) and
+    matching it must be accepted."""
+    label = "DB-06" if bare else f"DB-06[{inner}]"
+    pattern = label
+    for start, length, wildcard in cuts:
+        start = min(start, len(pattern))
+        pattern = pattern[:start] + wildcard + pattern[start + length:]
+    if make("DB-06", pattern).matches("DB-06", label):
+        assert can_match(pattern, "DB-06"), (pattern, label)
