@@ -4,7 +4,7 @@
 
 A moto S3 server holds a source bucket of ``--objects`` small objects. Each leg runs in a fresh process (its peak
 RSS is its own, ``ru_maxrss``) what FILE-01 does with the source store in a gate run (a scratch directory shared
-by the run's processes): start the store facts (``stores``), wait for them, then ask them for 1,000 names as the
+by the run's processes): start the store facts (``StoreListings``), wait for them, then ask them for 1,000 names as the
 jobs do. Legs:
 - ``before``: the code of ``--before`` (default: the commit before the bound), extracted with ``git archive``:
   the whole listing in memory as a StoreIndex, pickled into the scratch directory;
@@ -51,8 +51,8 @@ def leg(endpoint: str, objects: int, references: int, shared_dir: str) -> dict[s
                                   timeout_s=60.0, file_concurrency=32)),
                               options=SimpleNamespace(shared_dir=shared_dir))
     try:
-        from cutover.files.stores import stores
-        start = lambda: stores(session, references)   # noqa: E731
+        from cutover.files.stores import StoreListings
+        start = lambda: StoreListings().started(session, references)   # noqa: E731
     except ImportError:      # the code before the bound: no plan, always the whole listing
         from cutover.files.integrity import stores as old_stores
         start = lambda: old_stores(session)   # noqa: E731

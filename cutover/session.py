@@ -18,9 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar, overload
 
-from cutover.data import CommandLog, DataFacts, DataSource, GuardedClient, GuardedDatabase, open_mongo, open_source
+from cutover.data import CommandLog, DataFacade, DataSource, GuardedClient, GuardedDatabase, open_mongo, open_source
 from cutover.errors import ConfigError
-from cutover.files import FileFacts
+from cutover.files import FilesFacade
 from cutover.memo import Memo
 from cutover.model import ParseServer, Target
 from cutover.reach import (
@@ -35,9 +35,9 @@ from cutover.reach import (
     Breaker,
     components,
 )
-from cutover.rest import ParseClient, ProbePhase, RestFacts
-from cutover.security import SecurityFacts
-from cutover.transport import TransportFacts
+from cutover.rest import ParseClient, ProbePhase, RestFacade
+from cutover.security import SecurityFacade
+from cutover.transport import TransportFacade
 
 if TYPE_CHECKING:   # botocore costs every run's start ~0.3 s; only runs with an S3 store need it
     from botocore.client import BaseClient as S3Client  # boto3's S3 client (methods built at run time)
@@ -98,24 +98,24 @@ class Session:
 
     # -- the facades ----------------------------------------------------------------------------------------
     @guarded()
-    def data(self) -> DataFacts:
-        return DataFacts(self)
+    def data(self) -> DataFacade:
+        return DataFacade(self)
 
     @guarded()
-    def files(self) -> FileFacts:
-        return FileFacts(self)
+    def files(self) -> FilesFacade:
+        return FilesFacade(self)
 
     @guarded()
-    def rest(self) -> RestFacts:
-        return RestFacts(self)
+    def rest(self) -> RestFacade:
+        return RestFacade(self)
 
     @guarded()
-    def transport(self) -> TransportFacts:
-        return TransportFacts(self)
+    def transport(self) -> TransportFacade:
+        return TransportFacade(self)
 
     @guarded()
-    def security(self) -> SecurityFacts:
-        return SecurityFacts(self)
+    def security(self) -> SecurityFacade:
+        return SecurityFacade(self)
 
     # -- the clients ----------------------------------------------------------------------------------------
     @guarded(TARGET_DB)
@@ -209,14 +209,16 @@ class Session:
         self._closers.clear()
 
 
-def open_s3(endpoint_url: str, region: str, key_id: str, secret: str, timeout: float) -> S3Client:
-    """A boto3 S3 client with timeouts and bounded retries; credentials from the target or the environment."""
+def open_s3(endpoint_url: str, region: str, key_id: str, secret: str, timeout: float, retries: int = 3) -> S3Client:
+    """A boto3 S3 client with timeouts and at most ``retries`` retries (the preflight's probe: none); credentials
+    from the target or the environment."""
     import boto3
     from botocore.config import Config
 
     if bool(key_id) != bool(secret):
         raise ConfigError("files: set both access_key_id and secret_access_key, or neither (environment)")
-    config = Config(connect_timeout=timeout, read_timeout=timeout, retries={"max_attempts": 3, "mode": "standard"},
+    config = Config(connect_timeout=timeout, read_timeout=timeout,
+                    retries={"max_attempts": retries, "mode": "standard"},
                     s3={"addressing_style": "path" if endpoint_url else "auto"})
     return boto3.client("s3", endpoint_url=endpoint_url or None, region_name=region or "us-east-1",
                         aws_access_key_id=key_id or None, aws_secret_access_key=secret or None, config=config)

@@ -1,6 +1,6 @@
 """Data (the DB-* criteria and CLI-01): the migrated MongoDB against its source, read politely.
 
-    facade.py        DataFacts (``session.data``): what the DB-* and CLI-01 checks ask
+    facade.py        DataFacade (``session.data``): what the DB-* and CLI-01 checks ask
     sources.py       the source of truth: a MongoDB, a Parse REST endpoint or a JSON export
     source_plan.py   DB-02/03/07 from a REST or export source: units, readers, the diff of one unit
     rest_reader.py   SourceReader: a REST source's objects by objectId range (never skip), schemas, relations
@@ -52,10 +52,18 @@ from cutover.data.commands import (
     scan_policy,
 )
 from cutover.data.content import ContentDiff, Partition
-from cutover.data.facade import DataFacts, DeclaredIndexes, IndexPresence, SchemaAgreement, Unit
+from cutover.data.facade import DataFacade, DeclaredIndexes, IndexPresence, SchemaAgreement, Unit
 from cutover.data.health import Topology
 from cutover.data.health_series import Series
-from cutover.data.inventory import VOLATILE_CLASSES, CollectionInfo, CountPair, call, is_parse_class
+from cutover.data.inventory import (
+    VOLATILE_CLASSES,
+    CollectionInfo,
+    CountPair,
+    call,
+    class_permissions,
+    is_parse_class,
+    schema_classes,
+)
 from cutover.data.longkeys import INDEX_KEY_LIMIT, IndexCoverage, LongKeys, ServerFacts
 from cutover.data.mongo_client import open_mongo
 from cutover.data.normal_form import COMPARED as INDEX_COMPARED
@@ -79,7 +87,7 @@ __all__ = [
     "ContentDiff",
     "CountPair",
     "Coverage",
-    "DataFacts",
+    "DataFacade",
     "DataSource",
     "DeclaredIndexes",
     "GuardedClient",
@@ -101,6 +109,7 @@ __all__ = [
     "blocking_policy",
     "call",
     "claim",
+    "class_permissions",
     "health_series",
     "is_parse_class",
     "merge_facts",
@@ -109,5 +118,6 @@ __all__ = [
     "open_source",
     "read_window",
     "scan_policy",
+    "schema_classes",
     "sdk_table",
 ]

@@ -1,8 +1,8 @@
 """The data area's facade (``session.data``): what the DB-* and CLI-01 checks ask, computed once per session.
 
 Every fact comes from the session's clients through the modules of this package; the heavy reads (DB-02,
-DB-04) go through :meth:`DataFacts.scan_db` (``scans.read_preference``), are bounded by
-:attr:`DataFacts.budget_s` (maxTimeMS) and pay for what they read at :meth:`DataFacts.pace`. The suite's
+DB-04) go through :meth:`DataFacade.scan_db` (``scans.read_preference``), are bounded by
+:attr:`DataFacade.budget_s` (maxTimeMS) and pay for what they read at :meth:`DataFacade.pace`. The suite's
 probes are never data of the app (:mod:`cutover.probe_marks`).
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pymongo import read_preferences
 from pymongo.database import Database
@@ -39,17 +39,15 @@ from cutover.data.live_prefetch import Background
 from cutover.data.pace import Pace
 from cutover.data.recheck import Fetch, MongoFetch, Policy
 from cutover.data.replies import StandInLimit
-from cutover.data.rest_reader import ClassSchema
+from cutover.data.rest_reader import ClassSchema, SourceReader
 from cutover.data.schema_types import SchemaTypes
 from cutover.data.source_compare import JoinPartition
 from cutover.data.source_schema import declared_index_gaps, permission_differences
 from cutover.data.stored_types import StoredTypes
 from cutover.errors import CouldNotVerify
-from cutover.memo import Memo, memoized
+from cutover.facade import Facade
+from cutover.memo import memoized
 from cutover.model import Query
-
-if TYPE_CHECKING:
-    from cutover.session import Session
 
 BRACKET_THREADS = 4   # DB-01's brackets under a live sync: counts at once on each server, at most
 
@@ -85,11 +83,7 @@ class IndexPresence:
     schema_wrong: tuple[str, ...]
 
 
-class DataFacts:
-    def __init__(self, session: Session) -> None:
-        self.session, self.target = session, session.target
-        self.memo = Memo()
-
+class DataFacade(Facade):
     # -- what the checks run over ---------------------------------------------------------------------------
     @memoized
     def classes(self) -> list[str]:
@@ -137,7 +131,7 @@ class DataFacts:
         or export source, the Parse classes it declares that the target holds."""
         if self.document_source:
             on_target = set(inventory.data_collections(self.session.target_db))
-            return [name for name in source_plan.object_classes(self) if name in on_target]
+            return [name for name in self.source_object_classes() if name in on_target]
         names = set(inventory.data_collections(self.source_db()))
         return self.without_probes(names & set(inventory.data_collections(self.session.target_db)))
 
@@ -168,9 +162,25 @@ class DataFacts:
         """True when the source yields objects through a reader (rest, export) rather than a database."""
         return source_plan.is_document_source(self)
 
+    @memoized
+    def source_reader(self) -> SourceReader:
+        """The object reader of a REST or export source (one per session)."""
+        return source_plan.open_reader(self.target)
+
+    @memoized
     def source_schemas(self) -> dict[str, ClassSchema]:
         """The classes a REST or export source declares, with their fields, indexes and permissions."""
-        return source_plan.schemas(self)
+        return self.source_reader().schemas()
+
+    @memoized
+    def source_object_classes(self) -> list[str]:
+        """The Parse classes a REST or export source declares or the target holds: DB-02 and DB-03 run over these."""
+        return source_plan.object_classes(self)
+
+    @memoized
+    def source_partitions(self, cls: str) -> list[Partition]:
+        """DB-02's partitions of ``cls`` against a REST or export source: the target's `_id` ranges."""
+        return source_plan.class_partitions(self, cls)
 
     def declared_index_presence(self, cls: str) -> DeclaredIndexes:
         """DB-03 from a REST or export source: the indexes its schema declares, Parse's own, `_SCHEMA`'s own."""
@@ -207,7 +217,7 @@ class DataFacts:
 
     def not_verifiable(self, cls: str) -> list[str]:
         """Storage fields of ``cls`` a REST or export source does not show (so DB-02 cannot compare them)."""
-        return source_plan.reader(self).not_verifiable(cls) if self.document_source and cls else []
+        return self.source_reader().not_verifiable(cls) if self.document_source and cls else []
 
     # -- how the heavy reads treat a busy server ------------------------------------------------------------
     @property

@@ -193,6 +193,13 @@ def schema_documents(db: Database[Any]) -> dict[str, dict[str, Any]]:
     return call(f"reading _SCHEMA of {db.name}", lambda: {str(d["_id"]): d for d in db["_SCHEMA"].find({})})
 
 
+def class_permissions(db: Database[Any]) -> dict[str, dict[str, Any]]:
+    """The class-level permissions of each `_SCHEMA` class (``{}`` where it declares none)."""
+    return call(f"reading _SCHEMA of {db.name}", lambda: {
+        str(d["_id"]): d.get("_metadata", {}).get("class_permissions") or {}
+        for d in db["_SCHEMA"].find({}, {"_metadata.class_permissions": 1})})
+
+
 def exact_count(db: Database[Any], name: str, budget_s: float, where: Mapping[str, Any] | None = None) -> int:
     """The exact number of documents (a counting scan, not the collection metadata's estimate) matching
     ``where`` (every document when None), under the operation budget ``budget_s`` (no default: a class of

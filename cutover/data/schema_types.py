@@ -15,11 +15,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from cutover.data import field_types, inventory, source_plan
+from cutover.data import field_types, inventory
 from cutover.data.rest_reader import ClassSchema
 
 if TYPE_CHECKING:
-    from cutover.data.facade import DataFacts
+    from cutover.data.facade import DataFacade
 
 NOT_DECLARED = "(not declared)"
 
@@ -116,13 +116,13 @@ def target_types(schema_documents: Mapping[str, Mapping[str, Any]]) -> dict[str,
 
 
 # -- the source's types, whatever the source ----------------------------------------------------------------
-def source_types(facts: DataFacts) -> tuple[str, dict[str, SourceTypes]]:
+def source_types(facts: DataFacade) -> tuple[str, dict[str, SourceTypes]]:
     """(where they came from, class -> types) for the target's source."""
     if not facts.document_source:
         documents = inventory.schema_documents(facts.source_db())
         return "the source's _SCHEMA", {cls: declared(cls, field_types.schema_document_fields(doc))
                                         for cls, doc in documents.items()}
-    schemas = source_plan.schemas(facts)
+    schemas = facts.source_schemas()
     if facts.target.source.kind == "rest":
         return "the source's /schemas", {cls: _from_rest(s) for cls, s in schemas.items()}
     found = {cls: _from_rest(s) for cls, s in schemas.items() if declares_types(s)}
@@ -142,8 +142,8 @@ def _from_rest(schema: ClassSchema) -> SourceTypes:
     return declared(schema.name, field_types.rest_fields(schema.fields))
 
 
-def _implied(facts: DataFacts, cls: str) -> SourceTypes:
-    return implied_types(cls, source_plan.reader(facts).documents(cls, None, None))
+def _implied(facts: DataFacade, cls: str) -> SourceTypes:
+    return implied_types(cls, facts.source_reader().documents(cls, None, None))
 
 
 def _export_origin(found: Mapping[str, SourceTypes]) -> str:

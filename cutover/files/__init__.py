@@ -1,6 +1,6 @@
 """Files (the FILE-* criteria): references in the data, the URLs Parse serves them at, the stores that hold them.
 
-    facade.py      FileFacts (``session.files``): what the FILE-* checks and API-04 ask
+    facade.py      FilesFacade (``session.files``): what the FILE-* checks and API-04 ask
     refs.py        file references in a Parse MongoDB, streamed (top-level File fields, nested File values)
     urls.py        file URLs exactly as Parse Server and its files adapters build them
     storage.py     buckets (region, public access), objects, GridFS completeness, listings, orphans
@@ -20,11 +20,11 @@
     gridfs_state.py GridFS state in batches: chunk census and digests of the target and the source
     gcs.py         a read-only GCS JSON API client: listings, location, public read (ACL or IAM)
 """
-from cutover.files.facade import FieldResolution, FileFacts, LegacyFacts, StoreFacts
+from cutover.files.facade import FieldResolution, FilesFacade, LegacyFacts, StoreFacts
 from cutover.files.integrity import ClassResolution
 from cutover.files.refs import FileField, FileRef
 from cutover.files.resolve import Failure, ResolveSummary, require_verified
 from cutover.files.storage import Orphans
 
-__all__ = ["ClassResolution", "Failure", "FieldResolution", "FileFacts", "FileField", "FileRef", "LegacyFacts",
+__all__ = ["ClassResolution", "Failure", "FieldResolution", "FileField", "FileRef", "FilesFacade", "LegacyFacts",
            "Orphans", "ResolveSummary", "StoreFacts", "require_verified"]

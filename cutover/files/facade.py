@@ -9,14 +9,15 @@ import itertools
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pymongo.database import Database
 
 from cutover import probe_marks
 from cutover.errors import ConfigError, CouldNotVerify
+from cutover.facade import Facade
 from cutover.files.gcs import GCSStore, gcs_bucket_problems
-from cutover.files.integrity import ClassResolution, class_resolution
+from cutover.files.integrity import ClassResolution, Grids, class_resolution, gridfs_stores
 from cutover.files.refs import (
     FileField,
     FileRef,
@@ -40,13 +41,11 @@ from cutover.files.storage import (
     s3_names,
     s3_object_size,
 )
+from cutover.files.stores import StoreListings
 from cutover.files.urls import adapter_url, is_legacy_name, is_legacy_url, scheme_for
 from cutover.listing import Capped
-from cutover.memo import Memo, memoized
+from cutover.memo import memoized
 from cutover.model import Files, Target
-
-if TYPE_CHECKING:
-    from cutover.session import Session
 
 
 @dataclass(frozen=True)
@@ -97,11 +96,7 @@ def store_label(target: Target) -> str:
 
 
 
-class FileFacts:
-    def __init__(self, session: Session) -> None:
-        self.session, self.target = session, session.target
-        self.memo = Memo()
-
+class FilesFacade(Facade):
     # -- what the checks run over ---------------------------------------------------------------------------
     @memoized
     def fields(self) -> list[FileField]:
@@ -132,10 +127,28 @@ class FileFacts:
         scheme = scheme_for(self.target)
         self.session.reach.require_url(adapter_url(scheme, "x"))  # a dead file host: one error, not one per URL
         files_config(self.target)
-        fields = [f for f in self.fields() if f.cls == ff.cls]
-        done = class_resolution(self.session, scheme, fields, resolve_options(self.target), self.reference_estimate())
+        done = self.class_resolution(ff.cls)
         summary = done.summaries.get(ff.field, ResolveSummary(ff.cls, ff.field))
         return FieldResolution(summary, done.legacy_skipped.get(ff.field, 0), done.content_compared, done)
+
+    @memoized
+    def class_resolution(self, cls: str) -> ClassResolution:
+        """FILE-01 for every file field of ``cls``, from one pass over its documents: the run's stores are
+        started first, then its GridFS stores asked (:mod:`cutover.files.integrity`)."""
+        fields = [f for f in self.fields() if f.cls == cls]
+        run = self.store_listings().started(self.session, self.reference_estimate())
+        return class_resolution(self.session, scheme_for(self.target), fields, resolve_options(self.target), run,
+                                self.gridfs_stores())
+
+    @memoized
+    def store_listings(self) -> StoreListings:
+        """The run's view of the stores FILE-01 compares with: listed (or looked up) once per session."""
+        return StoreListings()
+
+    @memoized
+    def gridfs_stores(self) -> Grids:
+        """The GridFS stores that hold files, the target's and the source's."""
+        return gridfs_stores(self.session)
 
     @memoized
     def reference_estimate(self) -> int:

@@ -16,21 +16,28 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from pymongo.database import Database
 
 from cutover.errors import CouldNotVerify
-from cutover.files.content import ContentJudge, Side
+from cutover.files.content import ContentJudge, Header, Reader, Side
 from cutover.files.digests import StoreObject
 from cutover.files.gcs import GCSStore
 from cutover.files.gridfs_state import GridFSState, gridfs_range, gridfs_states
 from cutover.files.lookups import Lookups
 from cutover.files.refs import ClassFileFields, FileField, FileRef, iter_class_refs, schema_file_fields
-from cutover.files.resolve import Answer, Job, ResolveSummary, resolve
+from cutover.files.resolve import Answer, Job, ResolveOptions, ResolveSummary, resolve
 from cutover.files.sampling import SampleOptions
 from cutover.files.storage import gridfs_in_use
 from cutover.files.store_index import HeadDetails, Prefetch, batched, s3_head, s3_range
-from cutover.files.stores import Stores, stores
+from cutover.files.stores import Stores
 from cutover.files.urls import UrlScheme, adapter_url, is_legacy_name, is_legacy_url
+
+if TYPE_CHECKING:
+    from botocore.client import BaseClient as S3Client
+
+    from cutover.session import Session
 
 BATCH = 1000
 
@@ -54,24 +61,17 @@ class ClassResolution:
         return round(sum(self.requests.values()) / self.elapsed_s, 1) if self.elapsed_s else 0.0
 
 
-def class_resolution(session: Any, scheme: UrlScheme, fields: list[FileField], options: Any,
-                     references: int | None = None) -> ClassResolution:
-    """Resolve every reference of one class (all of ``fields``) once per session; ``references``: the run's
-    estimated references, which decides per store between listing and lookups (:mod:`store_plan`)."""
-    return session.memo.get(("files.class", fields[0].cls),
-                            lambda: _resolve_class(session, scheme, fields, options, references))
-
-
-def _resolve_class(session: Any, scheme: UrlScheme, fields: list[FileField], options: Any,
-                   references: int | None) -> ClassResolution:
-    cls, run = fields[0].cls, stores(session, references)
-    grids = _grids(session)     # asked before the class is streamed: a busy database answers it late
-    wanted = {ff.field for ff in fields}
+def class_resolution(session: Session, scheme: UrlScheme, fields: list[FileField], options: ResolveOptions,
+                     run: Stores, grids: Grids) -> ClassResolution:
+    """Resolve every reference of one class (all of ``fields``) with the run's stores (their listings started)
+    and GridFS stores (asked before the class is streamed: a busy database answers them late). The files
+    facade remembers the result (:meth:`cutover.files.facade.FilesFacade.class_resolution`)."""
+    cls, wanted = fields[0].cls, {ff.field for ff in fields}
     spec = only_fields(next(s for s in schema_file_fields(session.target_db) if s.cls == cls), wanted)
     refs = iter_class_refs(session.target_db, spec)
     skipped = dict.fromkeys(sorted(wanted), 0)
     before, t0 = run.counter.snapshot(), time.monotonic()
-    judge = content_judge(session, run)
+    judge = content_judge(session, run, grids)
     jobs = Prefetch(_jobs(session, refs, scheme, run, grids, skipped))
     try:
         done = resolve(jobs, options, judge=judge, counter=run.counter, complete=run.complete)
@@ -96,15 +96,15 @@ def only_fields(spec: ClassFileFields, wanted: set[str]) -> ClassFileFields:
 class Grids:
     """The GridFS stores that hold files: the target's (or its adapter's) and the source's (None: not in use)."""
 
-    target: Any
-    source: Any
+    target: Database[Any] | None
+    source: Database[Any] | None
 
 
-def _grids(session: Any) -> Grids:
-    return session.memo.get(("files.grids",), lambda: Grids(_grid(session), _source_grid(session)))
+def gridfs_stores(session: Session) -> Grids:
+    return Grids(_grid(session), _source_grid(session))
 
 
-def _jobs(session: Any, refs: Iterator[FileRef], scheme: UrlScheme, run: Stores, grids: Grids,
+def _jobs(session: Session, refs: Iterator[FileRef], scheme: UrlScheme, run: Stores, grids: Grids,
           skipped: dict[str, int]) -> Iterator[Job]:
     for batch in batched(refs, BATCH):
         live = [r for r in batch if not _legacy(r, skipped)]
@@ -132,7 +132,8 @@ def _job(ref: FileRef, scheme: UrlScheme, state: GridFSState | None, source: Sto
     return Job(ref, f"gridfs://fs/{ref.name}", answer, source=source, target=state.obj)
 
 
-def _source_grid_objects(run: Stores, source_grid: Any, names: set[str], budget_s: float) -> dict[str, StoreObject]:
+def _source_grid_objects(run: Stores, source_grid: Database[Any] | None, names: set[str],
+                         budget_s: float) -> dict[str, StoreObject]:
     """The source GridFS's objects of ``names`` (none without a source GridFS). The listings are not waited for
     (that held every URL request back until both buckets were listed): where the source bucket's listing is in,
     the names it holds are left out; :meth:`Stores.complete` prefers the bucket's facts either way."""
@@ -144,18 +145,19 @@ def _source_grid_objects(run: Stores, source_grid: Any, names: set[str], budget_
     return {n: s.obj for n, s in gridfs_states(source_grid, rest, budget_s=budget_s).items()} if rest else {}
 
 
-def _grid(session: Any) -> Any:
+def _grid(session: Session) -> Database[Any] | None:
     db = session.gridfs_db if session.gridfs_db is not None else session.target_db
     return db if gridfs_in_use(db) else None
 
 
-def _source_grid(session: Any) -> Any:
+def _source_grid(session: Session) -> Database[Any] | None:
     return session.source_db if gridfs_in_use(session.source_db) else None
 
 
-def content_judge(session: Any, run: Stores) -> ContentJudge | None:
+def content_judge(session: Session, run: Stores, grids: Grids) -> ContentJudge | None:
     """The judge comparing content with the source, None when no source store is declared or in use."""
-    t, files, grids = session.target.thresholds, session.target.files, _grids(session)
+    t, files = session.target.thresholds, session.target.files
+    assert files is not None    # FILE-01 runs only for a target that declares its files
     if not files.source_bucket and grids.source is None:
         return None
     source_s3 = session.source_s3 if files.source_adapter in ("", "s3") else None
@@ -167,7 +169,8 @@ def content_judge(session: Any, run: Stores) -> ContentJudge | None:
     return ContentJudge(source, target, SampleOptions(t.content_sample_share, t.content_sample_min_bytes))
 
 
-def _reader(s3: Any, bucket: str, prefix: str, run: Stores, grid: Any, target: bool = False) -> Any:
+def _reader(s3: S3Client | None, bucket: str, prefix: str, run: Stores, grid: Database[Any] | None,
+            target: bool = False) -> Reader:
     """Ranged reads from the bucket (S3 client or :class:`GCSStore`) where it lists the name, else GridFS.
     Called only after the job's listings are in (:meth:`Stores.complete`)."""
     def read(name: str, start: int, end: int) -> bytes:
@@ -178,13 +181,13 @@ def _reader(s3: Any, bucket: str, prefix: str, run: Stores, grid: Any, target: b
         if store is not None and listed is not None and name in listed:
             return s3_range(store, bucket, prefix + name, start, end, run.counter)
         state = gridfs_states(grid, [name]).get(name) if grid is not None else None
-        if state is None:
+        if state is None or grid is None:
             raise CouldNotVerify(f"{name} is in neither the {'target' if target else 'source'} bucket nor GridFS")
         return gridfs_range(grid, state.raw_id, state.file.chunk_size, start, end)
     return read
 
 
-def _header(s3: Any, bucket: str, prefix: str, run: Stores, target: bool) -> Any:
+def _header(s3: S3Client | None, bucket: str, prefix: str, run: Stores, target: bool) -> Header | None:
     if s3 is None or not bucket:
         return None
 

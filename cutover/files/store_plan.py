@@ -7,7 +7,7 @@ references it would save a lookup for; a bucket still unfinished then holds more
 reference, the pages read are dropped and each reference is looked up instead. Worst case, a bucket just over
 that bound: about twice the cheaper of the two, never a million-object listing for a handful of references.
 
-The references are an estimate made before any class is read (:meth:`FileFacts.reference_estimate`: each class's
+The references are an estimate made before any class is read (:meth:`FilesFacade.reference_estimate`: each class's
 estimated document count times its file fields, from collection metadata); ``None`` (no estimate) always lists.
 What was chosen, and why, is a fact of every FILE-01 (``store_plans``).
 """

@@ -1,10 +1,10 @@
 """The run's view of the file stores for FILE-01: per store a listing or lookups, read in the background.
 
-Each bucket (source and target) is listed once per run (``session.memo`` in a process; between the processes of
-an xdist run, :mod:`shared_listing`), in the background: the URL requests start at once, and a job gets its
-store facts after its URL answered (:meth:`Stores.complete`), so the listings overlap the requests. A listing
-is bounded in memory (:mod:`listing_file`), and a bucket much larger than the references being checked is not
-listed to its end: its objects are looked up one by one (:mod:`store_plan` chooses, :mod:`lookups` asks).
+Each bucket (source and target) is listed once per run (the files facade keeps it in a process; between the
+processes of an xdist run, :mod:`shared_listing`), in the background: the URL requests start at once, and a job
+gets its store facts after its URL answered (:meth:`Stores.complete`), so the listings overlap the requests. A
+listing is bounded in memory (:mod:`listing_file`), and a bucket much larger than the references being checked is
+not listed to its end: its objects are looked up one by one (:mod:`store_plan` chooses, :mod:`lookups` asks).
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
@@ -28,6 +28,9 @@ from cutover.files.shared_listing import shared
 from cutover.files.storage import error_code
 from cutover.files.store_index import Counter, Page, s3_lookup, s3_pages
 from cutover.files.store_plan import Listed, StorePlan, list_or_lookup
+
+if TYPE_CHECKING:
+    from cutover.session import Session
 
 Index = Mapping[str, StoreObject] | Lookups
 
@@ -70,36 +73,36 @@ async def facts_of(index: Index | None, name: str) -> StoreObject | None:
     return await index.aget(name) if isinstance(index, Lookups) else index.get(name)
 
 
-def stores(session: Any, references: int | None) -> Stores:
-    """The session's stores, their listings started (not necessarily finished: :meth:`Stores.wait`). A failed
-    listing is not remembered: the next class starts it again (the request counter carries on). ``references``:
-    the run's estimated references, which decides listing or lookups (None: always list)."""
-    holder = session.memo.get(("files.stores",), _Holder)
-    with holder.lock:
-        if holder.stores is None or _failed(holder.stores):
-            counter = holder.stores.counter if holder.stores else Counter()
-            holder.stores = _start_listings(session, counter, references)
-        return holder.stores
-
-
 @dataclass
-class _Holder:
+class StoreListings:
+    """The session's :class:`Stores` (one per session: the files facade remembers it)."""
+
     stores: Stores | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def started(self, session: Session, references: int | None) -> Stores:
+        """The stores, their listings started (not necessarily finished: :meth:`Stores.wait`). A failed listing
+        is not remembered: the next class starts it again (the request counter carries on). ``references``: the
+        run's estimated references, which decides listing or lookups (None: always list)."""
+        with self.lock:
+            if self.stores is None or _failed(self.stores):
+                counter = self.stores.counter if self.stores else Counter()
+                self.stores = _start_listings(session, counter, references)
+            return self.stores
 
 
 def _failed(run: Stores) -> bool:
     return run.listed.done() and run.listed.exception() is not None
 
 
-def _start_listings(session: Any, counter: Counter, references: int | None) -> Stores:
+def _start_listings(session: Session, counter: Counter, references: int | None) -> Stores:
     out = Stores(counter)
     threading.Thread(target=_list_stores, args=(session, out, references), daemon=True,
                      name="files-listings").start()
     return out
 
 
-def _list_stores(session: Any, out: Stores, references: int | None) -> None:
+def _list_stores(session: Session, out: Stores, references: int | None) -> None:
     """Both buckets listed at once (two threads): each listing is a chain of page requests."""
     try:
         with ThreadPoolExecutor(2, thread_name_prefix="files-listing") as pool:
@@ -122,23 +125,23 @@ class _Side:
     lookup: Callable[[str], StoreObject | None]
 
 
-def _source_side(session: Any, out: Stores) -> _Side | None:
+def _source_side(session: Session, out: Stores) -> _Side | None:
     files = session.target.files
-    if not files.source_bucket:
+    if files is None or not files.source_bucket:
         return None
     adapter = "gcs" if files.source_adapter == "gcs" else "s3"
     return _bucket_side(session, out, "source", adapter, files.source_bucket, "",
                         files.source_endpoint_url or files.endpoint_url)
 
 
-def _target_side(session: Any, out: Stores) -> _Side | None:
+def _target_side(session: Session, out: Stores) -> _Side | None:
     files = session.target.files
-    if files.adapter not in ("gcs", "s3") or not files.bucket:
+    if files is None or files.adapter not in ("gcs", "s3") or not files.bucket:
         return None
     return _bucket_side(session, out, "target", files.adapter, files.bucket, files.prefix, files.endpoint_url)
 
 
-def _bucket_side(session: Any, out: Stores, role: str, adapter: str, bucket: str, prefix: str,
+def _bucket_side(session: Session, out: Stores, role: str, adapter: str, bucket: str, prefix: str,
                  endpoint: str) -> _Side:
     """One bucket read through its store's API (the target's label names its prefix, the source has none)."""
     label = f"{adapter}:{bucket}" + (f"/{prefix}" if role == "target" else "")
@@ -154,7 +157,7 @@ def _bucket_side(session: Any, out: Stores, role: str, adapter: str, bucket: str
                  lambda n: s3_lookup(s3, bucket, prefix + n, out.counter))
 
 
-def _read_store(session: Any, out: Stores, references: int | None, side: _Side | None) -> Index | None:
+def _read_store(session: Session, out: Stores, references: int | None, side: _Side | None) -> Index | None:
     """The bucket's listing, or its lookups when listing it costs more (made once per run: ``shared <key>``
     counts the ones another process made; ``listings <label>`` the listings started)."""
     if side is None:

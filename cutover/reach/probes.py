@@ -155,19 +155,15 @@ def mongo_user(uri: str) -> tuple[str, str]:
 
 
 def _s3(target: Target, c: Component, timeout_s: float) -> None:
-    import boto3
-    from botocore.config import Config
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+    from cutover.session import open_s3
 
     files = target.files
     assert files is not None
     source = c.name == SOURCE_STORE
     endpoint = (files.source_endpoint_url or files.endpoint_url) if source else files.endpoint_url
-    config = Config(connect_timeout=timeout_s, read_timeout=timeout_s, retries={"total_max_attempts": 1},
-                    s3={"addressing_style": "path" if endpoint else "auto"})
-    client = boto3.client("s3", endpoint_url=endpoint or None, region_name=files.region or "us-east-1",
-                          aws_access_key_id=files.access_key_id or None,
-                          aws_secret_access_key=files.secret_access_key or None, config=config)
+    client = open_s3(endpoint, files.region, files.access_key_id, files.secret_access_key, timeout_s, retries=0)
     bucket = files.source_bucket if source else files.bucket
     try:
         client.list_objects_v2(Bucket=bucket, MaxKeys=1)

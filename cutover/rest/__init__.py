@@ -1,6 +1,6 @@
 """REST (the API-* criteria): the target's Parse Server through its REST API, proven with probes.
 
-    facade.py        RestFacts (``session.rest``): what the API-* checks ask
+    facade.py        RestFacade (``session.rest``): what the API-* checks ask
     client.py        a small Parse REST client: every call has a timeout and returns an Answer (a fact)
     compare.py       what a Parse Server must give back for what was sent, differences as message lines
     flows.py         the REST criteria as sequences of steps, each naming the first failed step
@@ -13,7 +13,7 @@
     sdk/             driver.js and the pinned npm `parse` (package.json + lock), installed into the user's cache
 """
 from cutover.rest.client import Answer, Identity, ParseClient
-from cutover.rest.facade import NO_SERVER, RestFacts
+from cutover.rest.facade import NO_SERVER, RestFacade
 from cutover.rest.flows import Flow
 from cutover.rest.phase import ProbePhase, drop_classes
 from cutover.rest.probes import ProbeRun
@@ -22,4 +22,4 @@ from cutover.rest.side_effects import NEW_CLASS, Effects, schemas, total_rows
 from cutover.rest.sweep import Sweep, survey, sweep
 
 __all__ = ["NEW_CLASS", "NO_SERVER", "Answer", "Effects", "Flow", "Identity", "ParseClient", "ProbePhase", "ProbeRun",
-           "RestFacts", "SdkClient", "Sweep", "drop_classes", "schemas", "survey", "sweep", "total_rows"]
+           "RestFacade", "SdkClient", "Sweep", "drop_classes", "schemas", "survey", "sweep", "total_rows"]

@@ -1,17 +1,16 @@
 """The REST area's facade (``session.rest``): what the API-* checks ask of the target's Parse Server.
 
 Reads go through the session's REST clients (:class:`cutover.rest.client.ParseClient`); writes only through
-probe runs (:meth:`RestFacts.open_probes`), which the flows of :mod:`cutover.rest.flows` drive. Where a flow
+probe runs (:meth:`RestFacade.open_probes`), which the flows of :mod:`cutover.rest.flows` drive. Where a flow
 must look behind the server, it reads the target database directly, or asks the files area where an upload
 landed (``session.files``).
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from cutover.data import CountPair
+from cutover.data import CountPair, class_permissions, schema_classes
 from cutover.errors import CouldNotVerify, CutoverError, SandboxError
-from cutover.memo import Memo, memoized
+from cutover.facade import Facade
+from cutover.memo import memoized
 from cutover.model import CloudFunction, Query
 from cutover.rest import flows, sdk_client, sdk_flows
 from cutover.rest.client import Answer, Identity, ParseClient
@@ -19,9 +18,6 @@ from cutover.rest.live_differential import LiveDifferential, live_differential
 from cutover.rest.probes import ProbeRun
 from cutover.rest.sdk_client import SDK_LABEL, SdkClient
 from cutover.sandbox import NodeRuntime, node_runtime
-
-if TYPE_CHECKING:
-    from cutover.session import Session
 
 NOT_ON_REST = frozenset({"_Idempotency"})   # Parse keeps this class out of REST; DB-01 counts it
 NO_SERVER = "the target declares no [parse] server: add [targets.NAME.parse] to verify the REST criteria"
@@ -32,11 +28,7 @@ NO_JS_KEY = ("the target declares a REST key but no javascript_key, and the JS S
 SDK_CALL_TIMEOUTS = 3   # an SDK call may make several requests (a save with its relation ops, retries of a 5xx)
 
 
-class RestFacts:
-    def __init__(self, session: Session) -> None:
-        self.session, self.target = session, session.target
-        self.memo = Memo()
-
+class RestFacade(Facade):
     @property
     def server(self) -> ParseClient:
         """The target's Parse Server (CouldNotVerify when the target declares none: checks skip before)."""
@@ -50,20 +42,15 @@ class RestFacts:
         """The classes of the target's `_SCHEMA` that REST serves (the probe class aside)."""
         if self.session.parse is None:
             return []
-        names = {str(d["_id"]) for d in self.session.target_db["_SCHEMA"].find({}, {"_id": 1})}
-        return sorted(names - NOT_ON_REST - {self.target.probe_class})
+        return sorted(set(schema_classes(self.session.target_db)) - NOT_ON_REST - {self.target.probe_class})
 
     def closed_classes(self) -> list[str]:
         """Classes whose CLP (on the source when it is a database, else the target) refuses public reads."""
         if self.session.parse is None:
             return []
         db = self.session.source_db if self.session.source_db is not None else self.session.target_db
-        closed = []
-        for doc in db["_SCHEMA"].find({}, {"_metadata.class_permissions": 1}):
-            clp = doc.get("_metadata", {}).get("class_permissions") or {}
-            if "find" in clp and not clp["find"].get("*") and not clp["find"].get("requiresAuthentication"):
-                closed.append(str(doc["_id"]))
-        return sorted(closed)
+        return sorted(cls for cls, clp in class_permissions(db).items()
+                      if "find" in clp and not clp["find"].get("*") and not clp["find"].get("requiresAuthentication"))
 
     def differential_queries(self) -> list[Query]:
         """The declared queries API-08 asks both servers (it needs the old server: [source_parse])."""

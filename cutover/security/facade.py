@@ -1,19 +1,12 @@
 """The security area's facade (``session.security``): what SEC-01 and SEC-02 ask."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from cutover.facade import Facade
 from cutover.security import privileges as roles
 from cutover.security import secrets_scan as scan
 
-if TYPE_CHECKING:
-    from cutover.session import Session
 
-
-class SecurityFacts:
-    def __init__(self, session: Session) -> None:
-        self.session, self.target = session, session.target
-
+class SecurityFacade(Facade):
     def secrets_scan(self) -> scan.ScanResult:
         """SEC-01: the app's source tree scanned for the target's secrets and MongoDB URIs with a password."""
         return scan.scan_target(self.target)

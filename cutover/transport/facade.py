@@ -7,16 +7,13 @@ handshake the breaker is asked about the hosts, so a dead endpoint is one error,
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from cutover.memo import Memo, memoized
+from cutover.facade import Facade
+from cutover.memo import memoized
 from cutover.transport import policy, topology
 from cutover.transport.policy import LinkEncryption, TlsHost
 from cutover.transport.tls import Handshake, HostPort, handshake
 from cutover.transport.topology import Link, RegionAgreement
-
-if TYPE_CHECKING:
-    from cutover.session import Session
 
 
 @dataclass(frozen=True)
@@ -28,11 +25,7 @@ class HostSoundness:
     trust_anchors: str
 
 
-class TransportFacts:
-    def __init__(self, session: Session) -> None:
-        self.session, self.target = session, session.target
-        self.memo = Memo()
-
+class TransportFacade(Facade):
     @property
     def timeout_s(self) -> float:
         return self.target.thresholds.timeout_s

@@ -2,7 +2,7 @@
 
 Regions come from ``Target.regions`` (``"cloud:region"`` strings, e.g. ``"aws:eu-west-1"``; ``"internet"``
 for clients). The file store's region is also read from S3 (GetBucketLocation) and must agree with the
-declaration (TLS-01, :class:`cutover.transport.facade.TransportFacts`); when the file store's region is not
+declaration (TLS-01, :class:`cutover.transport.facade.TransportFacade`); when the file store's region is not
 declared, the S3 answer is used instead. A link crosses
 regions when its two ends differ; a link with an end whose region is unknown is treated as crossing (the
 safe side: it must then be encrypted).

@@ -95,16 +95,10 @@ def test_cpu(health_window: Window, target: Target, record_facts: Any, report_se
 def test_lock_queue(health_window: Window, target: Target, record_facts: Any, report_series: Any) -> None:
     """DB-06: no operations queue for a lock at any sample of the window (other clients' operations)."""
     record_facts(**_window_facts(health_window))
-    series = health_series.lock_queue(health_window)
-    if series is None:
-        record_facts(**health_series.stand_in_facts(health_window))
-        pytest.skip(f"not applicable: {health_series.not_reported(health_window, 'lock queue')} (serverStatus has "
-                    "no globalLock.currentQueue: a mongos or the stand-in; every mongod reports one)")
-    limit = target.thresholds.lock_queue_max
-    _record("lock_queue", series, limit, record_facts, report_series)
-    assert series.max <= limit, (
-        f"target database: {series.figure} {series.peak_text()} (limit {limit}); p95 {series.p95:g}, "
-        f"last {series.last:g}")
+    unreported = (f"{health_series.not_reported(health_window, 'lock queue')} (serverStatus has no "
+                  "globalLock.currentQueue: a mongos or the stand-in; every mongod reports one)")
+    _judge_queue(health_window, "lock_queue", health_series.lock_queue(health_window), target.thresholds.lock_queue_max,
+                 unreported, record_facts, report_series)
 
 
 @pytest.mark.criterion("DB-06")
@@ -115,14 +109,22 @@ def test_admission_queue(health_window: Window, target: Target, record_facts: An
     tickets = health_series.tickets_available(health_window)
     if tickets is not None:
         record_facts(tickets_available=tickets.facts())
-    series = health_series.admission_queue(health_window)
+    unreported = (f"{health_series.not_reported(health_window, 'admission queue length')} (queues.execution, "
+                  "wiredTiger.concurrentTransactions queueLength); before MongoDB 7.0 an operation waiting for a "
+                  "ticket is counted in the lock queue")
+    _judge_queue(health_window, "admission_queue", health_series.admission_queue(health_window),
+                 target.thresholds.admission_queue_max, unreported, record_facts, report_series)
+
+
+def _judge_queue(window: Window, key: str, series: Series | None, limit: float, unreported: str, record_facts: Any,
+                 report_series: Any) -> None:
+    """One queue of the window: never longer than ``limit`` at any sample; not applicable (``unreported``: why)
+    where the server does not report it."""
+    __tracebackhide__ = True
     if series is None:
-        record_facts(**health_series.stand_in_facts(health_window))
-        pytest.skip(f"not applicable: {health_series.not_reported(health_window, 'admission queue length')} "
-                    "(queues.execution, wiredTiger.concurrentTransactions queueLength); before MongoDB 7.0 an "
-                    "operation waiting for a ticket is counted in the lock queue")
-    limit = target.thresholds.admission_queue_max
-    _record("admission_queue", series, limit, record_facts, report_series)
+        record_facts(**health_series.stand_in_facts(window))
+        pytest.skip(f"not applicable: {unreported}")
+    _record(key, series, limit, record_facts, report_series)
     assert series.max <= limit, (
         f"target database: {series.figure} {series.peak_text()} (limit {limit}); p95 {series.p95:g}, "
         f"last {series.last:g}")

@@ -20,7 +20,7 @@ import pytest
 from cutover.errors import CouldNotVerify, UnexpectedAnswer
 from cutover.model import CloudFunction, Query, Target
 from cutover.notation import shell
-from cutover.rest import NO_SERVER, Effects, Flow, ParseClient, ProbeRun, RestFacts, SdkClient
+from cutover.rest import NO_SERVER, Effects, Flow, ParseClient, ProbeRun, RestFacade, SdkClient
 from cutover.session import Session
 from cutover_pytest.params import NOT_APPLICABLE, parametrize
 
@@ -40,7 +40,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 @pytest.fixture
-def rest(parse: ParseClient | None, session: Session) -> RestFacts:
+def rest(parse: ParseClient | None, session: Session) -> RestFacade:
     """The REST area of the target (``session.rest``); the check skips (not run) when it declares no server."""
     if parse is None:
         pytest.skip(NO_SERVER)
@@ -48,7 +48,7 @@ def rest(parse: ParseClient | None, session: Session) -> RestFacts:
 
 
 @pytest.fixture
-def probes(rest: RestFacts, record_facts: Callable[..., None]) -> Iterator[ProbeRun]:
+def probes(rest: RestFacade, record_facts: Callable[..., None]) -> Iterator[ProbeRun]:
     """Probes of this check, removed in teardown with the side effects of the app's triggers (facts)."""
     run = rest.open_probes()
     yield run
@@ -62,7 +62,7 @@ def probes(rest: RestFacts, record_facts: Callable[..., None]) -> Iterator[Probe
 
 
 @pytest.fixture(params=["js-sdk"])
-def js_sdk(rest: RestFacts, record_facts: Callable[..., None]) -> Iterator[SdkClient]:
+def js_sdk(rest: RestFacade, record_facts: Callable[..., None]) -> Iterator[SdkClient]:
     """The official Parse JavaScript SDK, run by Node.js as an app of the target; skipped (not run) without
     Node.js. Its driver is stopped in teardown (and by ``Session.close()``)."""
     missing = rest.sdk_unavailable()
@@ -81,7 +81,7 @@ def _require(flow: Flow, record_facts: Callable[..., None]) -> None:
 
 
 @pytest.mark.criterion("API-01")
-def test_health(rest: RestFacts, record_facts: Callable[..., None]) -> None:
+def test_health(rest: RestFacade, record_facts: Callable[..., None]) -> None:
     """`/health` answers 200 {"status": "ok"} (503 or "starting" fail, with the body shown)."""
     answer = rest.health()
     record_facts(status=answer.status, body=answer.text)
@@ -90,7 +90,7 @@ def test_health(rest: RestFacts, record_facts: Callable[..., None]) -> None:
 
 
 @pytest.mark.criterion("API-01")
-def test_mount_path_and_app_id(rest: RestFacts, record_facts: Callable[..., None]) -> None:
+def test_mount_path_and_app_id(rest: RestFacade, record_facts: Callable[..., None]) -> None:
     """The server URL's mount path serves Parse, the app id is accepted, and so is the master key."""
     who = rest.identity()
     record_facts(path_found=who.path_found, app_id=who.app_id_accepted, master_key=who.master_key_accepted)
@@ -105,7 +105,7 @@ def test_mount_path_and_app_id(rest: RestFacts, record_facts: Callable[..., None
 
 @pytest.mark.writes
 @pytest.mark.criterion("API-02")
-def test_crud_round_trip(probes: ProbeRun, rest: RestFacts, record_facts: Callable[..., None]) -> None:
+def test_crud_round_trip(probes: ProbeRun, rest: RestFacade, record_facts: Callable[..., None]) -> None:
     """create, get, query (where), update, Increment, AddUnique, delete on a probe object holding every Parse
     type; what comes back equals what was sent (server-set fields aside)."""
     _require(rest.crud_round_trip(probes), record_facts)
@@ -113,14 +113,14 @@ def test_crud_round_trip(probes: ProbeRun, rest: RestFacts, record_facts: Callab
 
 @pytest.mark.writes
 @pytest.mark.criterion("API-03")
-def test_rest_writes_reach_target_database(probes: ProbeRun, rest: RestFacts,
+def test_rest_writes_reach_target_database(probes: ProbeRun, rest: RestFacade,
                                            record_facts: Callable[..., None]) -> None:
     """An object created through REST is in the target database (read directly, not through the server)."""
     _require(rest.wiring(probes), record_facts)
 
 
 @pytest.mark.criterion("API-03")
-def test_rest_count_equals_database_count(rest: RestFacts, rest_class: str,
+def test_rest_count_equals_database_count(rest: RestFacade, rest_class: str,
                                           record_facts: Callable[..., None]) -> None:
     """The REST count of this class (master key) equals the number of documents in the target database."""
     pair = rest.counts(rest_class)
@@ -131,14 +131,14 @@ def test_rest_count_equals_database_count(rest: RestFacts, rest_class: str,
 
 @pytest.mark.writes
 @pytest.mark.criterion("API-04")
-def test_file_round_trip(probes: ProbeRun, rest: RestFacts, record_facts: Callable[..., None]) -> None:
+def test_file_round_trip(probes: ProbeRun, rest: RestFacade, record_facts: Callable[..., None]) -> None:
     """Upload through /files (master key), the URL resolves, the bytes are identical, the file is in the
     configured store."""
     _require(rest.file_round_trip(probes), record_facts)
 
 
 @pytest.mark.criterion("API-05")
-def test_cloud_function(rest: RestFacts, function: CloudFunction,
+def test_cloud_function(rest: RestFacade, function: CloudFunction,
                         record_facts: Callable[..., None]) -> None:
     """The declared Cloud Code function answers its sample call with the declared status and result."""
     answer = rest.call_function(function)
@@ -152,7 +152,7 @@ def test_cloud_function(rest: RestFacts, function: CloudFunction,
 
 @pytest.mark.writes
 @pytest.mark.criterion("API-05")
-def test_probes_leave_no_side_effects(probes: ProbeRun, rest: RestFacts, record_facts: Callable[..., None]) -> None:
+def test_probes_leave_no_side_effects(probes: ProbeRun, rest: RestFacade, record_facts: Callable[..., None]) -> None:
     """What the app's triggers (Cloud Code) write when probes are written (a sign-up, log-in and log-out, a
     probe object created, updated and deleted) is found: objects created meanwhile in other classes that point
     at a probe, relate to it or name it in their ACL, and classes created meanwhile. By default they are
@@ -170,7 +170,7 @@ def test_probes_leave_no_side_effects(probes: ProbeRun, rest: RestFacts, record_
 
 
 @pytest.mark.criterion("API-06")
-def test_clp_closed_class_refuses_reads(rest: RestFacts, closed_class: str,
+def test_clp_closed_class_refuses_reads(rest: RestFacade, closed_class: str,
                                         record_facts: Callable[..., None]) -> None:
     """A class whose CLP closes reads to the public refuses a find and a count without the master key."""
     found, counted = rest.clp_reads(closed_class)
@@ -182,21 +182,21 @@ def test_clp_closed_class_refuses_reads(rest: RestFacts, closed_class: str,
 
 @pytest.mark.writes
 @pytest.mark.criterion("API-06")
-def test_acl_protected_probe_invisible(probes: ProbeRun, rest: RestFacts,
+def test_acl_protected_probe_invisible(probes: ProbeRun, rest: RestFacade,
                                        record_facts: Callable[..., None]) -> None:
     """A probe object whose ACL grants nobody is invisible without the master key (get and query)."""
     _require(rest.acl_hidden(probes), record_facts)
 
 
 @pytest.mark.criterion("API-06")
-def test_schemas_refused_without_master_key(rest: RestFacts) -> None:
+def test_schemas_refused_without_master_key(rest: RestFacade) -> None:
     """`/schemas` is refused without the master key."""
     answer = rest.schemas_without_master_key()
     assert not answer.ok, f"API-06 schemas: GET /schemas without the master key answered {answer.describe()}"
 
 
 @pytest.mark.criterion("API-06")
-def test_no_password_in_any_answer(rest: RestFacts) -> None:
+def test_no_password_in_any_answer(rest: RestFacade) -> None:
     """No answer carries `password` or `_hashed_password` (user queries with and without the master key)."""
     leaks = rest.password_leaks()
     assert not leaks, f"API-06 passwords: answers held password fields: {'; '.join(leaks[:5])}"
@@ -204,7 +204,7 @@ def test_no_password_in_any_answer(rest: RestFacts) -> None:
 
 @pytest.mark.writes
 @pytest.mark.criterion("API-07")
-def test_user_round_trip(probes: ProbeRun, rest: RestFacts, record_facts: Callable[..., None]) -> None:
+def test_user_round_trip(probes: ProbeRun, rest: RestFacade, record_facts: Callable[..., None]) -> None:
     """sign-up, log-in, users/me, log-out on a probe user (removed afterwards with its sessions)."""
     flow = rest.user_round_trip(probes)
     leaks = rest.user_leaks()
@@ -214,7 +214,7 @@ def test_user_round_trip(probes: ProbeRun, rest: RestFacts, record_facts: Callab
 
 @pytest.mark.writes
 @pytest.mark.criterion("API-02")
-def test_sdk_crud_round_trip(js_sdk: SdkClient, probes: ProbeRun, rest: RestFacts,
+def test_sdk_crud_round_trip(js_sdk: SdkClient, probes: ProbeRun, rest: RestFacade,
                              record_facts: Callable[..., None]) -> None:
     """The CRUD round-trip of every Parse type again, each step a call of the Parse JavaScript SDK (master key)
     against the public URL: Parse.File#save, Parse.Object#save, Parse.Query#get and find, the relation's query,
@@ -224,7 +224,7 @@ def test_sdk_crud_round_trip(js_sdk: SdkClient, probes: ProbeRun, rest: RestFact
 
 @pytest.mark.writes
 @pytest.mark.criterion("API-04")
-def test_sdk_file_round_trip(js_sdk: SdkClient, probes: ProbeRun, rest: RestFacts,
+def test_sdk_file_round_trip(js_sdk: SdkClient, probes: ProbeRun, rest: RestFacade,
                              record_facts: Callable[..., None]) -> None:
     """A Parse.File saved by the Parse JavaScript SDK from base64 (as a browser app uploads), read back with
     getData from the URL the server gave: the same bytes, and the file is in the configured store."""
@@ -233,7 +233,7 @@ def test_sdk_file_round_trip(js_sdk: SdkClient, probes: ProbeRun, rest: RestFact
 
 @pytest.mark.writes
 @pytest.mark.criterion("API-07")
-def test_sdk_user_round_trip(js_sdk: SdkClient, probes: ProbeRun, rest: RestFacts,
+def test_sdk_user_round_trip(js_sdk: SdkClient, probes: ProbeRun, rest: RestFacade,
                              record_facts: Callable[..., None]) -> None:
     """A probe user through the Parse JavaScript SDK with the JavaScript key: signUp (a revocable session
     stored with the SDK's installation id), logIn, current, become (users/me), logOut, the old token refused."""
@@ -244,7 +244,7 @@ def test_sdk_user_round_trip(js_sdk: SdkClient, probes: ProbeRun, rest: RestFact
 
 
 @pytest.mark.criterion("API-08")
-def test_source_and_target_answer_alike(rest: RestFacts, target: Target, query: Query,
+def test_source_and_target_answer_alike(rest: RestFacade, target: Target, query: Query,
                                         record_facts: Callable[..., None]) -> None:
     """The declared query gives the same results (objectIds, order, content) from source and target (under a
     live sync: of the objects not updated during the last settle delay, docs/live-sync.md)."""

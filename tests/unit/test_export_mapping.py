@@ -13,7 +13,7 @@ import pytest
 from cutover.data import internal_classes, inventory, user_fields
 from cutover.data.content import Partition
 from cutover.data.export_reader import ExportReader
-from cutover.data.facade import DataFacts
+from cutover.data.facade import DataFacade
 from cutover.data.rest_storage import to_storage
 from cutover.data.source_compare import JoinPartition, compare_join, diff_objects
 from cutover.data.sources import ExportSource
@@ -118,10 +118,10 @@ def test_an_object_exported_twice_is_an_error_naming_both_files(tmp_path: Path) 
     reader.close()
 
 
-def facts(tmp_path: Path, db: Any, source_kind: str = "export") -> DataFacts:
+def facts(tmp_path: Path, db: Any, source_kind: str = "export") -> DataFacade:
     target = Target(name="t", source=Source(kind=source_kind, export_dir=str(tmp_path)),
                     database=Database(uri="mongodb://x/db"))
-    return DataFacts(SimpleNamespace(target=target, target_db=db, source=ExportSource(tmp_path)))  # type: ignore
+    return DataFacade(SimpleNamespace(target=target, target_db=db, source=ExportSource(tmp_path)))  # type: ignore
 
 
 def test_internal_classes_are_never_missing_or_extra_and_what_was_left_out_is_said(

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -22,7 +23,6 @@ from cutover.files.shared_listing import shared
 from cutover.files.store_index import Counter, Page, StoreIndex
 from cutover.files.store_plan import Listed, list_or_lookup
 from cutover.files.stores import Stores
-from cutover.memo import Memo
 
 MD5 = "0123456789abcdef0123456789abcdef"
 
@@ -145,11 +145,12 @@ def test_a_failed_listing_is_listed_again_by_the_next_class(monkeypatch: pytest.
         failure = next(outcomes)
         out.listed.set_exception(failure) if failure else out.listed.set_result(None)
     monkeypatch.setattr(stores_module, "_list_stores", fake_list)
-    session = SimpleNamespace(memo=Memo())
-    first = stores_module.stores(session, None)
+    session: Any = SimpleNamespace()     # the listing itself is faked: no client is asked
+    listings = stores_module.StoreListings()
+    first = listings.started(session, None)
     with pytest.raises(CouldNotVerify):
         first.wait()
-    second = stores_module.stores(session, None)
+    second = listings.started(session, None)
     second.wait()
-    assert second is not first and stores_module.stores(session, None) is second
+    assert second is not first and listings.started(session, None) is second
     assert second.counter.snapshot() == {"list s3:b": 2}

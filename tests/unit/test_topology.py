@@ -18,7 +18,7 @@ from moto import mock_aws
 from cutover.errors import TargetTimeout, TargetUnreachable
 from cutover.model import Database, Files, ParseServer, Source, Target
 from cutover.session import Session
-from cutover.transport.facade import TransportFacts
+from cutover.transport.facade import TransportFacade
 from cutover.transport.tls import HostPort
 from cutover.transport.topology import (
     Region,
@@ -204,7 +204,7 @@ def s3() -> Iterator[Any]:
         yield client
 
 
-def facts_with(target: Target, s3: Any) -> TransportFacts:
+def facts_with(target: Target, s3: Any) -> TransportFacade:
     """The transport facade of a session whose S3 client is this one (moto's)."""
     session = Session(target)
     session.memo.get(("session", "s3"), lambda: s3)
