@@ -10,7 +10,10 @@ The control file holds one line, ``MODE [ARG]``; the proxy polls it every 50 ms.
 - ``slowdown N``    HTTP: answer the next N requests ``503 SlowDown`` (S3's throttling error), then pass;
 - ``error500 N``    HTTP: answer the next N requests ``500``, then accept and never answer;
 - ``hang``          accept and never answer (the peer must time out);
-- ``delay S``       pass, but hold each reply S seconds (the first bytes the upstream sends after a request).
+- ``delay S``       pass, but hold each reply S seconds (the first bytes the upstream sends after a request);
+- ``no-tunnel``     HTTP: answer ``403 Forbidden`` (an HTML page, as a web application firewall does) to every
+                    POST whose JSON body carries ``_method``, the method tunnel the Parse JavaScript SDK puts in
+                    every request; pass everything else (plain REST), one request per connection.
 
 Every change of mode drops the open connections, so a keep-alive or pooled connection cannot slip past the
 new fault. Each fault served logs one line to stderr (``fault: 503 SlowDown GET /bucket ...``), so a test
@@ -21,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import logging
 import sys
 import time
@@ -31,7 +35,7 @@ from pathlib import Path
 from cutover.sandbox.process import Service, free_port, port_open
 from cutover.sandbox.proxy_cli import add_endpoint_args, importable_env, stop_on_signals
 
-MODES = ("pass", "refuse", "close", "slowdown", "error500", "hang", "delay")
+MODES = ("pass", "refuse", "close", "slowdown", "error500", "hang", "delay", "no-tunnel")
 HTTP_MODES = ("slowdown", "error500")
 CHUNK = 64 * 1024
 HEAD_LIMIT = 64 * 1024
@@ -145,6 +149,9 @@ class FaultProxy:
         if name == "hang":
             await _swallow(reader, "hang")
             return
+        if name == "no-tunnel":
+            await self._no_tunnel(reader, writer)
+            return
         head = b""
         if name in HTTP_MODES:
             head = await reader.readuntil(b"\r\n\r\n")
@@ -161,13 +168,26 @@ class FaultProxy:
             await _drain_body(head, reader)
             status = 503 if self.mode.name == "slowdown" else 500
             log.info("fault: %d %s (%d more)", status, request, self.remaining)
-            writer.write(_http_answer(status, request.startswith("HEAD ")))
+            writer.write(http_answer(status, request.startswith("HEAD ")))
             await writer.drain()
             return True
         if self.mode.name == "error500":
             await _swallow(reader, f"hang {request}")
             return True
         return False
+
+    async def _no_tunnel(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """One request: refused when it is a POST tunnelling ``_method`` in its JSON body, else relayed (with
+        ``Connection: close``, so the next request comes on a new connection and is looked at too)."""
+        head = await reader.readuntil(b"\r\n\r\n")
+        body = await _body(head, reader)
+        request = head.split(b"\r\n", 1)[0].decode("latin-1")
+        if request.startswith("POST ") and _tunnelled(body):
+            log.info("fault: 403 %s (_method %s in the body)", request, _tunnelled(body))
+            writer.write(http_answer(403))
+            await writer.drain()
+            return
+        await self._relay(_closing(head) + body, reader, writer, 0.0)
 
     async def _relay(self, head: bytes, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
                      delay: float) -> None:
@@ -216,14 +236,42 @@ async def _drain_body(head: bytes, reader: asyncio.StreamReader) -> None:
             await reader.readexactly(min(size, 64 * 1024 * 1024))
 
 
+async def _body(head: bytes, reader: asyncio.StreamReader) -> bytes:
+    """The request body a Content-Length announces (b"" without one: a chunked body streams through)."""
+    for line in head.lower().split(b"\r\n"):
+        if line.startswith(b"content-length:"):
+            return await reader.readexactly(int(line.split(b":", 1)[1].strip() or 0))
+    return b""
+
+
+def _tunnelled(body: bytes) -> str:
+    """The ``_method`` a JSON request body tunnels ("" when none, or when the body is not JSON)."""
+    try:
+        parsed = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return ""
+    return str(parsed.get("_method") or "") if isinstance(parsed, dict) else ""
+
+
+def _closing(head: bytes) -> bytes:
+    """The request head asking the upstream to close the connection after its answer."""
+    lines = [line for line in head.rstrip(b"\r\n").split(b"\r\n") if not line.lower().startswith(b"connection:")]
+    return b"\r\n".join([*lines, b"Connection: close"]) + b"\r\n\r\n"
+
+
 SLOWDOWN_BODY = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code>'
                  b"<Message>Please reduce your request rate.</Message></Error>")
 ERROR500_BODY = b'{"code":1,"error":"Internal server error."}'
+FORBIDDEN_BODY = (b"<html><head><title>403 Forbidden</title></head><body><h1>403 Forbidden</h1>"
+                  b"<p>Request blocked: method override in the request body.</p></body></html>")
+ANSWERS = {503: ("Slow Down", "application/xml", SLOWDOWN_BODY),
+           500: ("Internal Server Error", "application/json", ERROR500_BODY),
+           403: ("Forbidden", "text/html", FORBIDDEN_BODY)}
 
 
-def _http_answer(status: int, head_only: bool) -> bytes:
-    reason, ctype, body = (("Slow Down", "application/xml", SLOWDOWN_BODY) if status == 503
-                           else ("Internal Server Error", "application/json", ERROR500_BODY))
+def http_answer(status: int, head_only: bool = False) -> bytes:
+    """The canned answer of a fault (503 SlowDown, 500, a firewall's 403), with ``Connection: close``."""
+    reason, ctype, body = ANSWERS[status]
     head = (f"HTTP/1.1 {status} {reason}\r\nContent-Type: {ctype}\r\nContent-Length: {len(body)}\r\n"
             f"Connection: close\r\n\r\n").encode()
     return head if head_only else head + body

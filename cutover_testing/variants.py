@@ -26,6 +26,7 @@ from cutover.sandbox.proxy_cli import importable_env
 from cutover.sandbox.s3_server import DUMMY_ACCESS_KEY, DUMMY_SECRET_KEY, create_bucket
 from cutover.sandbox.seed import APP_ID
 from cutover.sandbox.tls_proxy import tls_front_service
+from cutover_testing.faults import start_fault_front
 
 _PROXY_TIMEOUT = 10.0
 TRIGGERS_CLOUD = Path(__file__).with_name("cloud") / "triggers.js"
@@ -51,15 +52,21 @@ REFUSE_LOG_IN = ("Parse.Cloud.beforeLogin(() => { throw new Parse.Error(Parse.Er
 
 
 def independent_defects(sandbox: Any, label: str = "independent-defects") -> Target:
-    """Four independent defects on one fork with one Parse Server, each breaking another REST step: AuditLog's
+    """Five independent defects on one fork with one Parse Server, each breaking another step: AuditLog's
     class-level permissions opened to the public in ``_SCHEMA``, Cloud Code without the function ``hello`` and
-    refusing every log-in, and a files adapter writing to another bucket than the target's."""
+    refusing every log-in, a files adapter writing to another bucket than the target's, and a front before
+    the server that refuses the method the Parse JavaScript SDK tunnels in its POST bodies (plain REST passes
+    it: only a real client meets that one)."""
     fork = sandbox.fork_target(label)
     _open_to_the_public(sandbox.db(fork.database.uri), "AuditLog")
     bucket = f"{label}-other-files"
     create_bucket(sandbox.s3, bucket, fork.files.region)
     url = _start_parse(sandbox, label, fork.database.uri, bucket,
                        cloud=_cloud_without(sandbox, "hello", extra=REFUSE_LOG_IN))
+    front = start_fault_front(f"{label} front", int(urlsplit(url).port or 0), sandbox.run_dir / "variants",
+                              mode="no-tunnel")
+    sandbox.services.append(front.service)
+    url = f"http://127.0.0.1:{front.port}{urlsplit(url).path}"
     return dataclasses.replace(fork, parse=dataclasses.replace(fork.parse, server_url=url, public_url=""))
 
 

@@ -1,8 +1,25 @@
-"""A loopback socket served by a daemon thread until ``close()``: the scaffolding of the tests' tiny servers."""
+"""A loopback socket served by a daemon thread until ``close()``: the scaffolding of the tests' tiny servers;
+and ``serving(handler)``, an HTTP handler class served the same way for the length of a ``with`` block."""
 from __future__ import annotations
 
 import socket
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@contextmanager
+def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """``http://127.0.0.1:<port>``, answered by ``handler`` on a daemon thread until the block ends."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 class SocketThread:

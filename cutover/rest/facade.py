@@ -8,18 +8,24 @@ landed (``session.files``).
 from __future__ import annotations
 
 from cutover.data import CountPair, class_permissions, schema_classes
-from cutover.errors import CouldNotVerify, CutoverError
+from cutover.errors import CouldNotVerify, CutoverError, SandboxError
 from cutover.facade import Facade
 from cutover.memo import memoized
 from cutover.model import CloudFunction, Query
-from cutover.rest import flows
+from cutover.rest import flows, sdk_client, sdk_flows
 from cutover.rest.client import Answer, Identity, ParseClient
 from cutover.rest.live_differential import LiveDifferential, live_differential
 from cutover.rest.probes import ProbeRun
+from cutover.rest.sdk_client import SDK_LABEL, SdkClient
+from cutover.sandbox import NodeRuntime, node_runtime
 
 NOT_ON_REST = frozenset({"_Idempotency"})   # Parse keeps this class out of REST; DB-01 counts it
 NO_SERVER = "the target declares no [parse] server: add [targets.NAME.parse] to verify the REST criteria"
 USER_PATHS = ("/users", "/login")
+NO_JS_KEY = ("the target declares a REST key but no javascript_key, and the JS SDK sends only the JavaScript key: "
+             "declare javascript_key in [targets.NAME.parse] to run the SDK's user round-trip; the REST "
+             "round-trip decides API-07")
+SDK_CALL_TIMEOUTS = 3   # an SDK call may make several requests (a save with its relation ops, retries of a 5xx)
 
 
 class RestFacade(Facade):
@@ -141,3 +147,36 @@ class RestFacade(Facade):
 
     def trigger_writes(self, run: ProbeRun) -> flows.Flow:
         return flows.trigger_writes(run)
+
+    # -- API-02, API-04, API-07 through the Parse JavaScript SDK ------------------------------------------------
+    def sdk_unavailable(self, as_client: bool = False) -> str:
+        """Why the JS SDK round-trips cannot run ("" when they can): no Node.js here; for a client's round-trip
+        (``as_client``), a target whose server takes client keys but that declares no JavaScript key."""
+        parse = self.target.parse
+        if as_client and parse is not None and parse.rest_key and not parse.javascript_key:
+            return NO_JS_KEY
+        return sdk_client.unavailable()
+
+    def js_sdk(self) -> SdkClient:
+        """The JS SDK as an app of the target uses it (installed into the cache on first use), pointed at the
+        target's public URL; the check closes it, else the session does."""
+        assert self.target.parse is not None   # the checks skip before, without a server
+        timeout = self.target.thresholds.timeout_s * SDK_CALL_TIMEOUTS
+        try:
+            client = SdkClient.installed(self.target.parse, timeout, self._node())
+        except SandboxError as exc:
+            raise CouldNotVerify(f"{SDK_LABEL} cannot run: {exc}") from exc
+        return self.session.keep(client)
+
+    @memoized
+    def _node(self) -> NodeRuntime:
+        return node_runtime()
+
+    def sdk_crud_round_trip(self, run: ProbeRun, sdk: SdkClient) -> flows.Flow:
+        return sdk_flows.crud_round_trip(run, sdk)
+
+    def sdk_file_round_trip(self, run: ProbeRun, sdk: SdkClient) -> flows.Flow:
+        return sdk_flows.file_round_trip(run, sdk, self.session.files.missing_from_store)
+
+    def sdk_user_round_trip(self, run: ProbeRun, sdk: SdkClient) -> flows.Flow:
+        return sdk_flows.user_round_trip(run, sdk)

@@ -37,7 +37,9 @@ class _Failed(Exception):
     pass
 
 
-class _Steps:
+class Steps:
+    """The steps of one flow that passed so far; :meth:`need` ends the flow at the first failed one."""
+
     def __init__(self, criterion: str) -> None:
         self.criterion = criterion
         self.done: list[str] = []
@@ -57,8 +59,9 @@ class _Steps:
         return Flow(tuple(self.done), failure)
 
 
-def _run(criterion: str, body: Any, *args: Any) -> Flow:
-    steps = _Steps(criterion)
+def run_steps(criterion: str, body: Any, *args: Any) -> Flow:
+    """``body(steps, *args)`` as a :class:`Flow` whose failure is ``"<criterion> <step>: <problem>"``."""
+    steps = Steps(criterion)
     try:
         body(steps, *args)
     except _Failed as failed:
@@ -69,29 +72,29 @@ def _run(criterion: str, body: Any, *args: Any) -> Flow:
 # -- API-02 ------------------------------------------------------------------------------------------------
 def crud_round_trip(run: ProbeRun) -> Flow:
     """create, get, query, relation, update, Increment, AddUnique, delete on an object of every type."""
-    return _run("API-02", _crud, run)
+    return run_steps("API-02", _crud, run)
 
 
-def _crud(s: _Steps, run: ProbeRun) -> None:
+def _crud(s: Steps, run: ProbeRun) -> None:
     upload = s.answered("upload", run.upload(b"cutover API-02 probe file\n"))
     anchor = s.answered("create", run.create({"role": "anchor"}))["objectId"]
     sent = sample_object(run.cls, anchor, upload["name"], datetime(2021, 3, 4, 5, 6, 7, 890000, tzinfo=UTC),
                          str(upload.get("url", "")))
     oid = s.answered("create", run.create(sent))["objectId"]
     sent = {**sent, **run.marker}
-    _same(s, "get", sent, s.answered("get", run.client.get(run.cls, oid)))
+    same(s, "get", sent, s.answered("get", run.client.get(run.cls, oid)))
     found = results(run.client.query(run.cls, {RUN_FIELD: run.run_id, "tString": sent["tString"]}))
-    s.need("query", [r.get("objectId") for r in found] == [oid], f"where on tString found {shell(_ids(found))}, "
+    s.need("query", [r.get("objectId") for r in found] == [oid], f"where on tString found {shell(ids(found))}, "
            f"expected {shell([oid])}")
-    _same(s, "query", sent, found[0])
+    same(s, "query", sent, found[0])
     related = {"$relatedTo": {"object": pointer(run.cls, oid), "key": "tRelation"}}
     got = results(run.client.query(run.cls, related))
-    s.need("relation", _ids(got) == [anchor],
-           f"$relatedTo tRelation found {shell(_ids(got))}, expected {shell([anchor])}")
+    s.need("relation", ids(got) == [anchor],
+           f"$relatedTo tRelation found {shell(ids(got))}, expected {shell([anchor])}")
     # RemoveRelation before the delete: Parse keeps the join rows of a deleted object
     remove = {"tRelation": {"__op": "RemoveRelation", "objects": [pointer(run.cls, anchor)]}}
     s.answered("relation", run.client.update(run.cls, oid, remove))
-    left = _ids(results(run.client.query(run.cls, related)))
+    left = ids(results(run.client.query(run.cls, related)))
     s.need("relation", left == [], f"after RemoveRelation $relatedTo tRelation still finds {shell(left)}")
     _updates(s, run, oid, sent)
     s.answered("delete", run.client.delete(run.cls, oid))
@@ -99,36 +102,37 @@ def _crud(s: _Steps, run: ProbeRun) -> None:
     s.need("delete", gone.status == 404, f"the deleted object still answers {gone.describe()}")
 
 
-def _updates(s: _Steps, run: ProbeRun, oid: str, sent: dict[str, Any]) -> None:
+def _updates(s: Steps, run: ProbeRun, oid: str, sent: dict[str, Any]) -> None:
     changes: dict[str, Any] = {"tString": "updated ✓", "tNumber": 9, "tBoolean": True}
     s.answered("update", run.client.update(run.cls, oid, changes))
     sent = {**sent, **changes}
-    _same(s, "update", sent, s.answered("update", run.client.get(run.cls, oid)))
+    same(s, "update", sent, s.answered("update", run.client.get(run.cls, oid)))
     s.answered("increment", run.client.update(run.cls, oid, {"tNumber": {"__op": "Increment", "amount": 3}}))
     sent = {**sent, "tNumber": 9 + 3}
-    _same(s, "increment", sent, s.answered("increment", run.client.get(run.cls, oid)))
+    same(s, "increment", sent, s.answered("increment", run.client.get(run.cls, oid)))
     add = {"tArray": {"__op": "AddUnique", "objects": ["two", "new"]}}
     s.answered("addunique", run.client.update(run.cls, oid, add))
     sent = {**sent, "tArray": [*sent["tArray"], "new"]}
-    _same(s, "addunique", sent, s.answered("addunique", run.client.get(run.cls, oid)))
+    same(s, "addunique", sent, s.answered("addunique", run.client.get(run.cls, oid)))
 
 
-def _same(s: _Steps, step: str, sent: dict[str, Any], got: Any) -> None:
+def same(s: Steps, step: str, sent: dict[str, Any], got: Any) -> None:
+    """The step fails unless ``got`` reads back as what was ``sent`` (:func:`cutover.rest.compare.differences`)."""
     diffs = differences(sent, got if isinstance(got, dict) else {})
     s.need(step, not diffs, "; ".join(diffs))
 
 
-def _ids(found: list[dict[str, Any]]) -> list[str]:
+def ids(found: list[dict[str, Any]]) -> list[str]:
     return [str(r.get("objectId")) for r in found]
 
 
 # -- API-03 ------------------------------------------------------------------------------------------------
 def wiring(run: ProbeRun, target_db: Any, source_db: Any = None) -> Flow:
     """An object created through REST must be in the target database (read directly with pymongo)."""
-    return _run("API-03", _wiring, run, target_db, source_db)
+    return run_steps("API-03", _wiring, run, target_db, source_db)
 
 
-def _wiring(s: _Steps, run: ProbeRun, target_db: Any, source_db: Any) -> None:
+def _wiring(s: Steps, run: ProbeRun, target_db: Any, source_db: Any) -> None:
     marker = secrets.token_hex(8)
     oid = s.answered("create", run.create({"wiring": marker}))["objectId"]
     doc = target_db[run.cls].find_one({"_id": oid}, {"wiring": 1})
@@ -163,10 +167,10 @@ def count_pair(client: ParseClient, target_db: Any, cls: str, probe_class: str =
 # -- API-04 ------------------------------------------------------------------------------------------------
 def file_round_trip(run: ProbeRun, in_store: Callable[[str], str]) -> Flow:
     """Upload through /files, GET the returned URL, same bytes, and ``in_store(name)`` holds it."""
-    return _run("API-04", _files, run, in_store)
+    return run_steps("API-04", _files, run, in_store)
 
 
-def _files(s: _Steps, run: ProbeRun, in_store: Callable[[str], str]) -> None:
+def _files(s: Steps, run: ProbeRun, in_store: Callable[[str], str]) -> None:
     data = b"cutover API-04 " + secrets.token_bytes(48) + b"\x00\xff end"
     body = s.answered("upload", run.upload(data, "application/octet-stream"), 201)
     s.need("upload", bool(body.get("url")) and bool(body.get("name")),
@@ -181,25 +185,25 @@ def _files(s: _Steps, run: ProbeRun, in_store: Callable[[str], str]) -> None:
 # -- API-06 / API-07 ---------------------------------------------------------------------------------------
 def acl_hidden(run: ProbeRun) -> Flow:
     """A probe object readable by nobody (ACL {}) is invisible to a client without the master key."""
-    return _run("API-06", _acl, run)
+    return run_steps("API-06", _acl, run)
 
 
-def _acl(s: _Steps, run: ProbeRun) -> None:
+def _acl(s: Steps, run: ProbeRun) -> None:
     oid = s.answered("create", run.create({"secret": "acl probe", "ACL": {}}))["objectId"]
     got = run.client.get(run.cls, oid, auth="client")
     s.need("acl get", got.status == 404, f"GET of the ACL-protected {run.cls}/{oid} without the master "
            f"key answered {got.describe()}, expected 404 object not found")
     listed = run.client.query(run.cls, {"objectId": oid}, auth="client")
-    s.need("acl query", oid not in _ids(results(listed)), f"a query without the master key returned the "
+    s.need("acl query", oid not in ids(results(listed)), f"a query without the master key returned the "
            f"ACL-protected {run.cls}/{oid}")
 
 
 def user_round_trip(run: ProbeRun) -> Flow:
     """sign-up, log-in, users/me, log-out (and the token is dead after it) on a probe user."""
-    return _run("API-07", _user, run)
+    return run_steps("API-07", _user, run)
 
 
-def _user(s: _Steps, run: ProbeRun) -> None:
+def _user(s: Steps, run: ProbeRun) -> None:
     answer, username, password = run.sign_up()
     s.need("sign-up token", bool(s.answered("sign-up", answer, 201).get("sessionToken")), "no sessionToken")
     token = s.answered("log-in", run.log_in(username, password)).get("sessionToken", "")
@@ -253,7 +257,7 @@ def differential(source: ParseClient, target: ParseClient, query: Query, limit: 
         if not answer.ok:
             return [f"the {side} server answered {answer.describe()}"]
     old, new = (results(a) for a in answers)
-    if _ids(old) != _ids(new):
-        return [f"objectIds differ: source {shell(_ids(old)[:10])}, target {shell(_ids(new)[:10])} (first 10)"]
+    if ids(old) != ids(new):
+        return [f"objectIds differ: source {shell(ids(old)[:10])}, target {shell(ids(new)[:10])} (first 10)"]
     return [f"{o['objectId']}: {d}" for o, n in zip(old, new, strict=True)
             for d in differences(o, n, ignore=frozenset())][:10]

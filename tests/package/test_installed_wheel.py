@@ -116,6 +116,7 @@ def test_the_installed_package_end_to_end(tmp_path: Path) -> None:
     assert "cutover/sandbox/stack.py" in names and "cutover/sandbox/parse/cloud/main.js" in names
     assert {f"cutover/sandbox/{d}/{f}" for d in ("parse", "parse8") for f in ("package.json", "package-lock.json")} \
         <= set(names), "a pinned parse-server's manifests are missing from the wheel (pyproject package-data)"
+    assert {f"cutover/rest/sdk/{n}" for n in ("driver.js", "package.json", "package-lock.json")} <= set(names)
     assert not [n for n in names if n.startswith(("cutover_testing", "tests/"))], "test-only code in the wheel"
     bin_dir = make_venv(tmp_path / "venv", env)
     install(bin_dir, str(wheel), env)

@@ -1,6 +1,7 @@
 """The fault proxy: a real proxy process before a real HTTP server, switched between modes at run time."""
 from __future__ import annotations
 
+import json
 import socket
 import sys
 import time
@@ -105,6 +106,24 @@ def test_delay_holds_each_reply(front: FaultFront) -> None:
     started = time.monotonic()
     assert get(front).status_code == 200
     assert 0.6 <= time.monotonic() - started < 2.5
+
+
+def test_no_tunnel_refuses_a_method_tunnelled_in_a_post_body_and_passes_the_rest(front: FaultFront) -> None:
+    """Like a firewall rule against method override: a POST whose JSON body carries ``_method`` (the JS SDK's
+    tunnel) is answered 403 by the front; GETs and other POSTs reach the server, each request looked at, also
+    on one keep-alive session."""
+    switch(front, "no-tunnel")
+    url = f"http://127.0.0.1:{front.port}/hello.txt"
+    with requests.Session() as http:
+        before = http.get(url, timeout=2)
+        tunnelled = http.post(url, data=json.dumps({"_method": "GET", "_ApplicationId": "app"}), timeout=2,
+                              headers={"Content-Type": "text/plain"})
+        after = http.get(url, timeout=2)
+        plain = http.post(url, data=b'{"name": "x"}', timeout=2)
+    assert before.content == after.content == b"hello through faults\n"
+    assert tunnelled.status_code == 403 and b"method override" in tunnelled.content
+    assert plain.status_code == 501          # the upstream (python -m http.server) answered: it has no POST
+    assert front.faults_served() == 1
 
 
 def test_mode_lines() -> None:

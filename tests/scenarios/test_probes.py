@@ -1,6 +1,7 @@
 """Probes never break the gate (issues 19 and 24), proved end to end with ``pytest --target`` subprocesses.
 
-Runs killed with SIGKILL at several points of the REST checks leave probes behind; the next full run sweeps
+Runs killed with SIGKILL at several points of the REST checks (one while the JS SDK's driver runs: it dies
+with the run within seconds) leave probes behind; the next full run sweeps
 them (short grace), leaves a concurrent run's fresh probes and look-alikes without the marker alone, passes
 the gate, and the census of every collection of the target database is what it was before the first run.
 An app whose triggers write elsewhere (a Profile per new user, a counter per probe save) passes two full runs
@@ -24,8 +25,11 @@ from cutover import probe_marks
 from cutover.model import Target
 from cutover.rest.client import ParseClient, results
 from cutover.rest.probes import RUN_FIELD, ProbeRun, new_run_id
+from cutover.rest.sdk_client import DRIVER
+from cutover.rest.sdk_flows import CLIENT_FIELD, CLIENT_VALUE
 from cutover.sandbox.stack import Sandbox
 from cutover_testing import variants
+from tests.proctable import command, descendants, wait_gone
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
 RunResult = Any   # tests/scenarios/conftest.py's RunResult (conftest modules are not importable by name)
@@ -60,21 +64,27 @@ KILL_POINTS: dict[str, Callable[[Any], bool]] = {
     "first probe object (API-02 create)": lambda db: db["CutoverProbe"].count_documents({}) > 0,
     "relation row (API-02 relation)": lambda db: db["_Join:tRelation:CutoverProbe"].count_documents({}) > 0,
     "probe user with a session": lambda db: db["_Session"].count_documents(probe_marks.SESSION_MATCH) > 0,
+    "JS SDK probe object (API-02[js-sdk] create)":
+        lambda db: db["CutoverProbe"].count_documents({CLIENT_FIELD: CLIENT_VALUE}) > 0,
 }
 
 
-def kill_when(proc: subprocess.Popen[str], db: Any, condition: Callable[[Any], bool]) -> bool:
-    """SIGKILL ``proc`` as soon as ``condition(db)`` holds; False if the run ended first."""
+def kill_when(proc: subprocess.Popen[str], db: Any, condition: Callable[[Any], bool]) -> tuple[bool, set[int]]:
+    """SIGKILL ``proc`` as soon as ``condition(db)`` holds; False if the run ended first. Also the JS SDK
+    drivers (and their guards) the run had then, each of which must be gone within seconds of the kill."""
     deadline = time.monotonic() + KILL_DEADLINE_S
     while proc.poll() is None and time.monotonic() < deadline:
         if condition(db):
+            drivers = {pid for pid in descendants(proc.pid) if str(DRIVER) in command(pid)}
             proc.kill()
             proc.wait(10)
-            return True
+            gone = wait_gone(drivers, within=10)
+            assert set(gone) == drivers, f"JS SDK drivers left running after SIGKILL: {drivers - set(gone)}"
+            return True, drivers
         time.sleep(0.01)
     proc.kill()
     proc.wait(10)
-    return False
+    return False, set()
 
 
 def test_killed_runs_are_swept_by_the_next_run_which_passes(
@@ -83,10 +93,14 @@ def test_killed_runs_are_swept_by_the_next_run_which_passes(
     target = dataclasses.replace(variants.forked_server(sandbox, "killed"), probe_grace_s=GRACE_S)
     db = sandbox.db(target.database.uri)
     before = census(db)
+    drivers: set[int] = set()
     for point, condition in KILL_POINTS.items():
         proc = start_checks(target, only=REST_ONLY)
-        assert kill_when(proc, db, condition), f"the run ended before '{point}': {proc.stdout.read()[-2000:]}"
+        killed, running = kill_when(proc, db, condition)
+        assert killed, f"the run ended before '{point}': {proc.stdout.read()[-2000:]}"
         assert proc.returncode == -9
+        drivers |= running
+    assert drivers, "no kill caught a JS SDK driver running: its death with the run is unproven"
     last_kill = time.monotonic()
     left = census(db)
     assert left != before, "the killed runs left nothing behind: the sweep would prove nothing"
@@ -188,7 +202,7 @@ def test_report_mode_leaves_exactly_what_the_record_lists_and_fails_api_05(
     listed = Counter[str]()
     for row in result.record["probes"]["side_effects"]:
         listed[row["class"]] += row["count"]
-    assert listed == {"Profile": 2, "SaveCounter": 1}, listed     # API-05's and API-07's probe users
+    assert listed == {"Profile": 3, "SaveCounter": 1}, listed     # API-05's and API-07's (REST, JS SDK) users
     assert {k: after.get(k, 0) - before.get(k, 0) for k in after if after.get(k) != before.get(k)} == {
         **listed, "_SCHEMA": 2}
     client = client_of(triggered)
@@ -210,8 +224,10 @@ def test_a_trigger_rejecting_probe_objects_is_a_clear_api_02_failure(
     assert message.startswith("API-02 create: POST /classes/CutoverProbe answered 400 {\"code\":142,"), message
     assert "needs a" in message and "owner" in message, message
     # the checks that write probe objects fail alike; nothing errors, nothing else fails
-    assert set(result.failing()) == {"API-02", "API-03", "API-06[acl_protected_probe_invisible]"}, \
-        result.failing()
+    assert set(result.failing()) == {"API-02", "API-03", "API-06[acl_protected_probe_invisible]",
+                                     "API-02[js-sdk]"}, result.failing()
+    assert result.messages["API-02[js-sdk]"].startswith("API-02 JS SDK create: Parse.Object#save failed with "
+                                                        "ParseError 142"), result.messages["API-02[js-sdk]"]
     assert census(db) == before
 
 

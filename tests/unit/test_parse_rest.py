@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, ClassVar
 
 import pytest
@@ -15,6 +14,7 @@ from cutover.errors import TargetTimeout, TargetUnreachable
 from cutover.model import ParseServer
 from cutover.rest.client import ParseClient, results
 from cutover.sandbox.process import free_port
+from tests.threaded import serving
 
 MASTER, REST = "m-key-123456", "r-key-123456"
 
@@ -58,12 +58,8 @@ class _Stub(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def base_url() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Stub)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(_Stub) as url:
+        yield url
 
 
 def client(url: str, path: str = "/parse", app: str = "app", master: str = MASTER, rest: str = REST,
@@ -156,10 +152,8 @@ class _KeepAlive(_Stub):
 def test_an_idle_client_reconnects_instead_of_reusing_a_pooled_socket() -> None:
     """Node drops keep-alive sockets idle for 5 s and a POST is never retried: after ``idle_s`` without a
     request the client opens a fresh connection, while requests in quick succession share one."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _KeepAlive)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        c = client(f"http://127.0.0.1:{server.server_address[1]}")
+    with serving(_KeepAlive) as url:
+        c = client(url)
         c.idle_s = 0.2
         c.health()
         c.request("POST", "/classes/X")
@@ -167,6 +161,3 @@ def test_an_idle_client_reconnects_instead_of_reusing_a_pooled_socket() -> None:
         c.request("POST", "/classes/X")
         first, second, third = _KeepAlive.ports[-3:]
         assert first == second != third
-    finally:
-        server.shutdown()
-        server.server_close()

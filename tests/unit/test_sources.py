@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import contextlib
 import json
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -18,6 +17,7 @@ from cutover.data.sources import ExportSource, MongoSource, RestSource, open_sou
 from cutover.errors import ConfigError, TargetTimeout, TargetUnreachable, UnexpectedAnswer
 from cutover.model import Database, Source, Target, Thresholds
 from cutover.sandbox.process import free_port
+from tests.threaded import serving
 
 COUNTS = {"GameScore": 385, "_User": 30}
 
@@ -53,12 +53,8 @@ class ParseLike(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def parse_url() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), ParseLike)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/parse"
-    server.shutdown()
-    server.server_close()
+    with serving(ParseLike) as url:
+        yield url + "/parse"
 
 
 def test_rest_source_lists_and_counts(parse_url: str) -> None:

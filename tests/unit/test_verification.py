@@ -61,6 +61,17 @@ def test_a_check_skipping_itself_does_not_undo_a_pass_of_its_criterion() -> None
     assert found["DB-04"].verdict == "pass" and found["DB-04"].checks == {"pass": 1, "not run": 1}
 
 
+def test_without_node_the_rest_round_trip_decides_api_02_04_07() -> None:
+    """The JS SDK round-trips skip (not run) without Node.js: the REST round-trip beside them decides; a failing
+    SDK round-trip fails the criterion whatever REST says; the SDK skip alone verifies nothing."""
+    no_node = "no Node.js to run the Parse JavaScript SDK 8.6.2: install the sandbox extra ..."
+    for cid in ("API-02", "API-04", "API-07"):
+        found = results(entry(cid, "passed"), entry(cid, "skipped", no_node))[cid]
+        assert (found.verdict, found.checks) == ("pass", {"pass": 1, "not run": 1})
+        assert results(entry(cid, "passed"), entry(cid, "failed"))[cid].verdict == "fail"
+        assert results(entry(cid, "skipped", no_node))[cid].verdict == "not run"
+
+
 def test_only_skipped_checks_leave_the_criterion_not_run_with_the_first_reason() -> None:
     found = results(entry("SEC-01", "skipped", "no app_source_dir declared"))
     assert (found["SEC-01"].verdict, found["SEC-01"].reason) == ("not run", "no app_source_dir declared")
