@@ -9,9 +9,11 @@ file without the wire (~7,000 documents/s), the target gets a byte copy of it, a
 file. The SQLite engine reads slower than the memory engine (a count over the wire is a scan that decodes
 every document: ~8,000 documents/s), which every leg pays alike. Then the bundled
 DB-02 check (``test_content``, ``--partial``) runs against them as real gate runs, one after the other:
-one worker; ``-n 2``; shard 1/2 and 2/2 (on CI they run side by side: the sum and the slowest are printed),
-then ``cutover merge`` of the two shards. A sampler reads VmHWM (the kernel's peak resident set) of the run's
-process tree every 0.2 s: the controller is the process started, each xdist worker one of its descendants.
+one worker; ``-n 2`` (the controller plans once, the workers divide the partitions); the planning job
+(``cutover plan``), then shard 1/2 and 2/2 reading its plan file (on CI they run side by side: the sum and the
+slowest are printed), then ``cutover merge`` of the two shards. A sampler reads VmHWM (the kernel's peak
+resident set) of the run's process tree every 0.2 s: the controller is the process started, each xdist worker
+one of its descendants.
 Goal: every process under 300 MB. Ratios are measured in one run, so the machine's load hits every leg.
 """
 from __future__ import annotations
@@ -120,14 +122,17 @@ def gate(cwd: Path, name: str, *args: str) -> tuple[float, Path, str]:
 def legs(cwd: Path) -> None:
     one, _, _ = gate(cwd, "serial")
     two, _, _ = gate(cwd, "xdist", "-n", "2")
-    shards = [gate(cwd, f"shard{k}", "--shard", f"{k}/2") for k in (1, 2)]
+    plan_s, out, rss = measured([sys.executable, "-m", "cutover.run.cli", "plan", "--target", "big"], cwd)
+    print(f"  plan       {plan_s:7.1f} s  {out.strip().splitlines()[0]}; peak RSS: {rss}", flush=True)
+    shards = [gate(cwd, f"shard{k}", "--shard", f"{k}/2", "--plan", "plan.json") for k in (1, 2)]
     cmd = [sys.executable, "-m", "cutover.run.cli", "merge", *(str(d) for _, d, _ in shards), "--reports-dir", "m",
            "--partial"]
     merge_s, out, rss = measured(cmd, cwd)
     print(f"  merge      {merge_s:7.2f} s  {out.strip().splitlines()[-2]}; peak RSS: {rss}")
     total, slowest = sum(s for s, _, _ in shards), max(s for s, _, _ in shards)
-    print(f"-n 2 / one worker: {two / one:.2f}; 2 shards: sum {total:.1f} s ({total / one:.2f}x), slowest "
-          f"{slowest:.1f} s ({slowest / one:.2f}x; + merge {(slowest + merge_s) / one:.2f}x); merge / one worker "
+    print(f"-n 2 / one worker: {two / one:.2f}; 2 shards reading the plan: sum {total:.1f} s ({total / one:.2f}x), "
+          f"slowest {slowest:.1f} s ({slowest / one:.2f}x); the planning job {plan_s:.1f} s ({plan_s / one:.2f}x); "
+          f"plan + slowest shard + merge {(plan_s + slowest + merge_s) / one:.2f}x; merge / one worker "
           f"{merge_s / one:.3f}")
 
 

@@ -38,6 +38,10 @@ class Memo:
     def __contains__(self, key: Hashable) -> bool:
         return key in self._values
 
+    def put(self, key: Hashable, value: object) -> None:
+        """Remember ``value`` as if computed here (a fact another process computed and handed over)."""
+        self._values[key] = value
+
 
 class HasMemo(Protocol):
     memo: Memo
@@ -50,6 +54,10 @@ def memoized(method: Callable[Concatenate[Owner, P], T]) -> Callable[Concatenate
     """A fact method computed once per owner and arguments (which must be hashable), kept in ``owner.memo``."""
     @functools.wraps(method)
     def remembered(owner: Owner, *args: P.args, **kwargs: P.kwargs) -> T:
-        key = (method.__name__, args, tuple(sorted(kwargs.items())))
-        return owner.memo.get(key, lambda: method(owner, *args, **kwargs))
+        return owner.memo.get(memo_key(method.__name__, *args, **kwargs), lambda: method(owner, *args, **kwargs))
     return remembered
+
+
+def memo_key(name: str, *args: object, **kwargs: object) -> Hashable:
+    """The key under which :func:`memoized` keeps ``name(*args, **kwargs)`` (for :meth:`Memo.put`)."""
+    return (name, args, tuple(sorted(kwargs.items())))

@@ -8,6 +8,10 @@ from urllib.parse import urlsplit, urlunsplit
 MASK = "***"
 # the password runs to the LAST '@' of the authority, as urlsplit reads it (an unencoded '@' in it is common)
 _USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:@/?#\s]*):(?P<pw>[^/?#\s]*)@", re.I)
+# The same userinfo after any scheme character, for masking: starting with the literal "://" lets the regex engine
+# jump from one "://" to the next instead of trying a scheme at every letter (17 MB of a 6,000-check run's files:
+# 0.04 s instead of 1.8 s). It masks a few more strings than _USERINFO would find ("9+://u:p@"): never fewer.
+_PASSWORD = re.compile(r"://(?<=[a-z0-9+.-]://)(?P<user>[^:@/?#\s]*):(?P<pw>[^/?#\s]*)@", re.I)
 
 
 def cut(text: str, limit: int = 60) -> str:
@@ -26,7 +30,11 @@ def uri_password(uri: str) -> str:
 
 def redact_uri(uri: str) -> str:
     """The URI with its password masked (user kept), query kept."""
-    return _USERINFO.sub(lambda m: f"{m.group('scheme')}{m.group('user')}:{MASK}@", uri)
+    return _mask_passwords(uri)
+
+
+def _mask_passwords(text: str) -> str:
+    return _PASSWORD.sub(lambda m: f"://{m.group('user')}:{MASK}@", text)
 
 
 def host_of(uri: str) -> str:
@@ -48,4 +56,4 @@ def redact_text(text: str, secrets: Iterable[str]) -> str:
     # known values first: masking URI passwords first could cut a known secret so it no longer matches
     for secret in sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True):
         text = text.replace(secret, MASK)
-    return _USERINFO.sub(lambda m: f"{m.group('scheme')}{m.group('user')}:{MASK}@", text)
+    return _mask_passwords(text)

@@ -8,6 +8,7 @@ terminal, the HTML report, and the archived run directory.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -15,19 +16,19 @@ import pytest
 from cutover import __version__
 from cutover.data import blocking_policy, merge_facts, scan_policy
 from cutover.redact import host_of
-from cutover.run import firstscreen, remediation
+from cutover.run import firstscreen, remediation, report_groups
 from cutover.run.gate import Gate
 from cutover.run.history import changes, previous_record
 from cutover.run.record import now
 from cutover.run.results import CheckRecord
 from cutover.run.verification import CriterionResult
 from cutover.run.waivers import Waiver, unmatched
-from cutover_pytest import archive, htmlreport, probing, reachability, resuming, sharding, signing
+from cutover_pytest import archive, breadth, htmlreport, planning, probing, reachability, resuming, sharding, signing
 from cutover_pytest.handover import COMMANDS, RUN, Handover, collected_path
 from cutover_pytest.live_ahead import start as start_live_ahead
 from cutover_pytest.records import fold, new_record
 from cutover_pytest.signals import REASON, VERDICT, Watch
-from cutover_pytest.stable import sort_html_rows
+from cutover_pytest.stable import drop_html_rows, sort_html_rows
 from cutover_pytest.state import RunState
 from cutover_pytest.verdict import Scope, conclude, criteria_of, not_verified_lines, record_fields, refused_waiver_lines
 
@@ -47,6 +48,9 @@ class Controller:
         self.gate: Gate | None = None
         self.worker_commands: list[dict[str, Any]] = []    # MongoDB commands xdist workers sent
         self.not_run = ""                                  # why the run ended before any verdict
+        self.planner = planning.Planner(state)             # plans once for the xdist workers
+        self.table_rows = 0                                # rows pytest-html draws when it draws only some
+        self.plan_file: Path | None = None                 # where the workers find it
         self._changes: dict[str, Any] | None = None
 
     @property
@@ -109,17 +113,21 @@ class Controller:
         report.title = f"cutover: {self.state.target.name} {self.state.run_id}"
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
-        """Before xdist starts its workers (its hook is trylast): the probe sweep, once per run."""
+        """Before xdist starts its workers (its hook is trylast): the probe sweep, once per run; then the plan,
+        in a thread, while the workers start."""
         if not self.scope.collect_only:
             probing.start_probe_phase(self.state.target, self.state.session, self.state.read_only)
+        if session.config.pluginmanager.has_plugin("dsession"):
+            self.plan_file = self.planner.start(session.config)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:
-        """pytest-xdist: hand the run to each worker (workers open their own clients)."""
+        """pytest-xdist: hand the run to each worker (workers open their own clients), and where they find the
+        run's plan."""
         state, phase = self.state, probing.probe_phase(self.state.session)
         node.workerinput[RUN] = Handover(
             state.target, state.run_id, state.run_dir, state.started, state.scratch, state.waivers,
-            phase.baseline if phase is not None else None).pack()
+            phase.baseline if phase is not None else None, self.plan_file).pack()
 
     # -- collection -----------------------------------------------------------------------------------------
     @pytest.hookimpl(trylast=True)
@@ -177,6 +185,10 @@ class Controller:
         session.exitstatus = self.gate.exit_code
         self.fill_metadata(session.config)
         sort_html_rows(session.config)   # same data, same report: before pytest-html renders (it runs trylast)
+        breadth.index_teardown_reports(session.config)   # every report is in: the failure summary reads an index
+        if len(self.records) > report_groups.FULL_TABLE_MAX:   # a broad run: its groups list every check
+            quiet = {n for n, r in self.records.items() if r.outcome in ("passed", "skipped")}
+            self.table_rows = drop_html_rows(session.config, quiet)
 
     def pytest_terminal_summary(self, terminalreporter: Any, config: pytest.Config) -> None:
         for line in probing.summary_lines(probing.probe_phase(self.state.session), self.records.values()):
@@ -215,13 +227,14 @@ class Controller:
     def pytest_html_results_summary(self, prefix: list[str], summary: list[str], postfix: list[str],
                                     session: pytest.Session) -> None:
         """The release manager's view first: verdict banner, failing checks in one line each, remediation files,
-        criteria matrix, counts per area and severity, changes, waivers, probes."""
+        criteria matrix, counts per area and severity, changes, waivers, probes, every check in a collapsed group
+        per criterion."""
         state, records = self.state, list(self.records.values())
         entries = [r.to_json() for r in records]
         prefix.append(firstscreen.banner(self.gate, state.target.name, state.run_id, self.scope.partial))
         failing = firstscreen.failing(entries)
         if failing:
-            prefix.append(firstscreen.render_table(failing))
+            prefix.append(f'<div id="cutover-failing">{firstscreen.render_table(failing)}</div>')
         prefix.append(firstscreen.remediation_links(remediation.from_entries(entries)))
         if self.criteria:
             prefix.append(firstscreen.render_table(firstscreen.criteria_matrix(self.criteria, state.target.severity)))
@@ -232,6 +245,9 @@ class Controller:
         lines = probing.summary_lines(probing.probe_phase(state.session), records)
         if lines:
             prefix.append(htmlreport.probes_block(lines))
+        prefix.append(report_groups.criterion_groups(entries, state.target.severity))
+        if self.table_rows or len(records) > report_groups.FULL_TABLE_MAX:
+            prefix.append(htmlreport.table_note(self.table_rows, len(records)))
 
     @pytest.hookimpl(trylast=True)
     def pytest_unconfigure(self, config: pytest.Config) -> None:
@@ -239,9 +255,11 @@ class Controller:
         if self.sandbox is not None:
             self.sandbox.stop()
         self.archive()
+        breadth.freeze_for_exit(len(self.records), report_groups.FULL_TABLE_MAX)
 
     def archive(self) -> None:
         state, gate, target = self.state, self.gate, self.state.target
+        htmlreport.environment_below(state.run_dir / "report.html")   # pytest-html has written it by now
         signer = signing.signer(self.config)
         meta = archive.identity(state.run_id, target, self.git_commit, self.scope.partial, signer)
         reason = self.not_run_reason()
@@ -256,5 +274,6 @@ class Controller:
             "mongo_commands": {"allow_blocking_commands": target.allow_blocking_commands,
                                **merge_facts([state.session.commands.facts(), *self.worker_commands])},
             "probes": probing.probe_record(probing.probe_phase(state.session), self.records.values()),
-            **sharding.record_fields(state.run_dir), **resuming.record_fields(self.config, state.run_dir)}
+            **sharding.record_fields(state.run_dir), **resuming.record_fields(self.config, state.run_dir),
+            **planning.record_fields(self.config, state)}
         archive.write_run(state.run_dir, meta, body, self.records.values(), target.secrets, signer)

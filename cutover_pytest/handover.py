@@ -1,10 +1,11 @@
 """What travels between the controller of a gate run and its pytest-xdist workers, and how.
 
 To a worker, at its start (``workerinput``): the validated target, the run's identity and directories, the
-active waivers and the classes that existed before the first probe (:class:`Handover`, pickled: it holds the
-frozen target model). From a worker: what it collected and deselected, in a file of the run's scratch
-directory written before the controller schedules checks (:func:`collected_path`), and at its end the MongoDB
-commands it sent (``workeroutput``; commands sent while it closes its clients are not counted).
+active waivers, the classes that existed before the first probe and where the controller leaves the run's plan of
+DB-01's counts and DB-02's units (:class:`Handover`, pickled: it holds the frozen target model). From a
+worker: what it collected and deselected, in a file of the run's scratch directory written before the
+controller schedules checks (:func:`collected_path`), and at its end the MongoDB commands it sent
+(``workeroutput``; commands sent while it closes its clients are not counted).
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ class Handover:
     scratch: Path
     waivers: tuple[Waiver, ...]
     baseline: frozenset[str] | None    # classes before the first probe (None: each probe run asks itself)
+    plan_file: Path | None = None      # where the controller leaves its plan (None: the worker plans itself)
 
     def pack(self) -> str:
         return base64.b64encode(pickle.dumps(self)).decode()

@@ -1,12 +1,16 @@
 """What the pytest-html report shows beyond pytest's own: Criterion, Severity and Verdict columns, tables and
-charts under each test, and the release manager's view at the top (verdict, criteria, areas, changes, waivers,
-probes). The controller's hooks call these (:class:`cutover_pytest.controller.Controller`); the parts a merged
-run's page shows as well are in :mod:`cutover.run.firstscreen`."""
+charts under each test, and the release manager's view at the top (verdict, failing checks, remediation,
+criteria, areas, changes, waivers, probes, every check in a collapsed group per criterion); pytest-html's
+environment table goes to the end of the page. The controller's hooks call these
+(:class:`cutover_pytest.controller.Controller`); the parts a merged run's page shows as well are in
+:mod:`cutover.run.firstscreen` and :mod:`cutover.run.report_groups`."""
 from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -64,6 +68,34 @@ def _applied(waiver: Waiver, records: list[CheckRecord]) -> str:
     if refused:
         parts.append(f"NOT applied to {refused} error{'s' if refused != 1 else ''} (could not verify)")
     return "; ".join(parts)
+
+
+def table_note(shown: int, total: int) -> str:
+    """Above pytest-html's table when it lists only the failing checks of a broad run."""
+    return (f'<p id="cutover-table-note">This run holds {total:,} checks: the table below lists the {shown:,} '
+            "that failed or could not be verified, with their evidence; every check is in its criterion's group "
+            "above and in record.json.</p>")
+
+
+# pytest-html 4's environment heading and table (its index.jinja2), drawn by its script from the run's metadata
+_ENVIRONMENT = re.compile(r'\s*<div id="environment-header">\s*<h2>Environment</h2>\s*</div>\s*'
+                          r'<table id="environment"></table>')
+
+
+def environment_below(page: Path) -> bool:
+    """Move pytest-html's environment table (Python, platform, plugins, target) from the top of the page to its
+    end, so the page opens on the verdict and the failing checks. False when the page has no such table."""
+    try:
+        text = page.read_text(encoding="utf-8")
+    except OSError:
+        return False
+    found = _ENVIRONMENT.search(text)
+    if found is None or "<footer>" not in text:
+        return False
+    rest = text[:found.start()] + text[found.end():]
+    head, footer, tail = rest.rpartition("<footer>")
+    page.write_text(f"{head}{found.group().strip()}\n  {footer}{tail}", encoding="utf-8")
+    return True
 
 
 def probes_block(lines: list[str]) -> str:

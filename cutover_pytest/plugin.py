@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from cutover_pytest import launch, process, progress, resuming, sharding, signing, telemetry, usage
+from cutover_pytest import launch, planning, process, progress, resuming, sharding, signing, telemetry, usage
 from cutover_pytest.checking import criterion_marked
 
 pytest_plugins = ["cutover_pytest.fixtures"]
@@ -40,6 +40,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "GATE: PARTIAL PASS (n/N criteria)")
     signing.add_option(group)
     sharding.add_option(group)
+    planning.add_option(group)
     progress.add_option(group)
     resuming.add_option(group)
 

@@ -23,7 +23,7 @@ from cutover.run.config import SandboxSpec, load_target
 from cutover.run.record import git_commit, new_run_dir, now
 from cutover.run.waivers import Waiver, load_waivers, split_expired
 from cutover.session import RunOptions, Session
-from cutover_pytest import progress, reachability, resuming, scratch, sharding, signing, usage
+from cutover_pytest import planning, progress, reachability, resuming, scratch, sharding, signing, usage
 from cutover_pytest.archive import archive_interrupted_start
 from cutover_pytest.checking import Checks
 from cutover_pytest.controller import Controller
@@ -67,6 +67,7 @@ def _start_controller(config: pytest.Config, narrowed: bool) -> None:
     if watch is not None:
         watch.sandbox, watch.workers = sandbox, lambda: scratch.worker_pids(state.scratch)
     _register(config, state, controller)
+    planning.load(config, state)   # --plan FILE: a plan that does not fit this run stops it here (exit 4)
     progress.register(config)
     config.option.htmlpath = str(run_dir / "report.html")
     config.option.self_contained_html = True
@@ -122,7 +123,7 @@ def _materialize(config: pytest.Config, loaded: Target | SandboxSpec, run_dir: P
         return loaded, None
     sandbox = _sandbox_class(loaded.name)(run_dir, scale=config.getoption("scale") or loaded.scale,
                                           files_store=loaded.files_store,
-                                          source_parse_server=loaded.source_parse_server)
+                                          source_parse_server=loaded.source_parse_server, classes=loaded.classes)
     try:
         target = sandbox.start_target(loaded.name, production=loaded.production, live=loaded.live,
                                       source_kind=loaded.source_kind)
@@ -187,6 +188,7 @@ def _start_worker(config: pytest.Config) -> None:
     state.session.probes.shared = True   # only the controller drops the probe class, once every worker is done
     if handover.baseline is not None:
         state.session.probes.baseline = handover.baseline
+    planning.register_worker(config, state, handover.plan_file)
     _register(config, state, Worker(config, state))
 
 

@@ -1,9 +1,9 @@
 """Progress lines in the controller (the only process, or xdist's controller, which sees every check's
-report): for each criterion with several checks (DB-02's partitions, per-class and per-index checks), checks
-done out of the total, documents per second (DB-02's ``source_docs``) and the time left, as a whole line
-through pytest's terminal writer, at most one batch every ``--progress-every`` seconds (default: 10 on a
-terminal, 30 without one, as in CI logs; 0: off). A whole line on its own never breaks pytest's progress
-dots, ``-q`` or xdist's output; with ``-qq`` or less nothing is written.
+report): one line at most every ``--progress-every`` seconds (default: 10 on a terminal, 30 without one, as in
+CI logs; 0: off), however many checks the run holds: the checks done of the whole and the time left, then each
+criterion under way with several checks (DB-02's partitions, per-class and per-index checks), its checks done and
+documents per second (DB-02's ``source_docs``). Written whole through pytest's terminal writer, a line on its own
+never breaks pytest's progress dots, ``-q`` or xdist's output; with ``-qq`` or less nothing is written.
 """
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ class ProgressLines:
     def __init__(self, config: pytest.Config, clock: Any = time.monotonic) -> None:
         self.config, self.clock = config, clock
         self.progress = Progress(every_s=0.0)
+        self.started = 0.0
 
     def _interval(self) -> float:
         asked = self.config.getoption("progress_every", None)
@@ -44,35 +45,31 @@ class ProgressLines:
 
     @pytest.hookimpl(optionalhook=True, trylast=True)   # after the controller merged the worker's tally
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
-        if not self.progress.trackers:   # every worker collects the same checks: count them once
+        if not self.progress.total:   # every worker collects the same checks: count them once
             self._track(c for c in _criteria_of(self.config, ids))
 
     def _track(self, criteria: Any) -> None:
-        counts = Counter(c for c in criteria if c)
-        now = self.clock()
-        self.progress = Progress(self._interval(), {c: Tracker(n, now) for c, n in counts.items() if n > 1}, now)
+        counts = Counter(c or "" for c in criteria)
+        self.started = now = self.clock()
+        trackers = {c: Tracker(n, now) for c, n in counts.items() if c and n > 1}
+        self.progress = Progress(self._interval(), trackers, now, total=sum(counts.values()))
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if report.when != "teardown":
+        if report.when != "teardown" or not self.progress.total:
             return
-        cid = dict(report.user_properties).get("criterion")
-        tracker = self.progress.trackers.get(str(cid))
-        if tracker is None:
-            return
-        tracker.finish(_docs(report))
+        self.progress.finish(str(dict(report.user_properties).get("criterion")), _docs(report))
         now = self.clock()
         if self.progress.due(now) and self.config.get_verbosity() > -2:
-            self._write(self.progress.lines(now))
+            self._write(self.progress.line(now, self.started))
 
-    def _write(self, lines: list[str]) -> None:
-        """Each on a line of its own: end the line of progress dots pytest may be in the middle of."""
+    def _write(self, line: str) -> None:
+        """On a line of its own: end the line of progress dots pytest may be in the middle of."""
         if self.config.pluginmanager.get_plugin("terminalreporter") is None:   # -p no:terminal
             return
         writer = self.config.get_terminal_writer()
         if writer.width_of_current_line:
             writer.line()
-        for line in lines:
-            writer.line(f"cutover progress {line}")
+        writer.line(f"cutover progress {line}")
 
 
 def _docs(report: pytest.TestReport) -> int:

@@ -34,6 +34,12 @@ def select(positionals: list[str], extra: list[str], invocation_dir: Path) -> Se
     return Selection(args, narrowed=not any(_path(a, invocation_dir) == BUNDLED for a in args))
 
 
+def plans_data(args: list[str]) -> bool:
+    """Whether these selected paths hold the bundled data checks (DB-01, DB-02), which parametrize over the plan."""
+    data = BUNDLED / "test_data.py"
+    return any(Path(arg.partition("::")[0]).resolve() in (BUNDLED, data) for arg in args)
+
+
 def missing(positionals: list[str], extra: list[str], invocation_dir: Path) -> list[str]:
     """The paths given that name nothing: a ``--checks`` path that does not exist, a positional path that exists
     neither here nor as a bundled module."""

@@ -22,6 +22,17 @@ def sort_html_rows(config: pytest.Config) -> int:
     return 0
 
 
+def drop_html_rows(config: pytest.Config, drop: set[str]) -> int:
+    """pytest-html draws no row for these node ids; returns how many rows it still draws."""
+    for plugin in config.pluginmanager.get_plugins():
+        tests = _tests_of(plugin)
+        if tests is not None:
+            for nodeid in [n for n in tests if n in drop]:
+                del tests[nodeid]
+            return len(tests)
+    return 0
+
+
 def _tests_of(plugin: Any) -> dict[str, Any] | None:
     """pytest-html 4's row store (``BaseReport._report._data["tests"]``, keyed by node id), if it is that."""
     data = getattr(getattr(plugin, "_report", None), "_data", None)

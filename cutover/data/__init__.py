@@ -38,6 +38,7 @@
     commands.py      the allowlist of MongoDB commands and the client that keeps to it; the command log
     mongo_client.py  opening a MongoDB client the careful way (timeouts, allowlist, command log)
     pace.py          a documents-per-second cap for the heavy reads
+    plan.py          DB-01's counts and DB-02's units, computed once per run and handed to its processes
 
 CLI-01 lives here because its fact is a server-side count over the target database's `_Installation`.
 """
@@ -68,6 +69,7 @@ from cutover.data.longkeys import INDEX_KEY_LIMIT, IndexCoverage, LongKeys, Serv
 from cutover.data.mongo_client import open_mongo
 from cutover.data.normal_form import COMPARED as INDEX_COMPARED
 from cutover.data.normal_form import NORMALISED as INDEX_NORMALISED
+from cutover.data.plan import DataPlan
 from cutover.data.queries import Coverage
 from cutover.data.rest_reader import ClassSchema, RestReader, SourceReader
 from cutover.data.source_schema import COLLECTION_OPTIONS_UNSEEN, INDEX_OPTIONS_UNSEEN
@@ -88,6 +90,7 @@ __all__ = [
     "CountPair",
     "Coverage",
     "DataFacade",
+    "DataPlan",
     "DataSource",
     "DeclaredIndexes",
     "GuardedClient",

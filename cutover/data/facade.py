@@ -31,12 +31,13 @@ from cutover.data import (
     source_plan,
     stored_types,
 )
-from cutover.data.content import ContentDiff, Partition, compare_partition, compare_sample, partitions, server_hash
+from cutover.data.content import ContentDiff, Partition, compare_partition, compare_sample, server_hash
 from cutover.data.inventory import CountPair, call, within
 from cutover.data.live_content import live_partition
 from cutover.data.live_content import policy as live_policy
 from cutover.data.live_prefetch import Background
 from cutover.data.pace import Pace
+from cutover.data.plan import DataPlan, count_all, partition_all
 from cutover.data.recheck import Fetch, MongoFetch, Policy
 from cutover.data.replies import StandInLimit
 from cutover.data.rest_reader import ClassSchema, SourceReader
@@ -46,7 +47,7 @@ from cutover.data.source_schema import declared_index_gaps, permission_differenc
 from cutover.data.stored_types import StoredTypes
 from cutover.errors import CouldNotVerify
 from cutover.facade import Facade
-from cutover.memo import memoized
+from cutover.memo import memo_key, memoized
 from cutover.model import Query
 
 BRACKET_THREADS = 4   # DB-01's brackets under a live sync: counts at once on each server, at most
@@ -84,6 +85,8 @@ class IndexPresence:
 
 
 class DataFacade(Facade):
+    _unplanned = ""   # why the process that planned for this one could not (adopt_failure)
+
     # -- what the checks run over ---------------------------------------------------------------------------
     @memoized
     def classes(self) -> list[str]:
@@ -256,18 +259,34 @@ class DataFacade(Facade):
 
     def content_units(self) -> list[tuple[str, Unit]]:
         """(id, unit) pairs for DB-02: partitions of about ``partition_docs`` each, or one sample per class."""
+        return list(self.plan().units)
+
+    @memoized
+    def plan(self) -> DataPlan:
+        """Every class's counts and DB-02's units, computed once (:mod:`cutover.data.plan`), unless adopted."""
+        if self._unplanned:
+            raise CouldNotVerify(self._unplanned)
+        pairs = count_all(self, self.classes())
+        for pair in pairs:
+            self.memo.put(memo_key("counts", pair.cls), pair)
         if self.document_source:
-            return source_plan.units(self)
-        if self.sample_size:
-            return [(f"{cls}:sample", cls) for cls in self.collection_classes()]
-        units: list[tuple[str, Unit]] = []
-        for cls in self.collection_classes():
-            pair = self.counts(cls)
-            side = self.scan_db("source" if pair.expected >= pair.found else "target")
-            parts = partitions(side, cls, max(pair.expected, pair.found), self.target.thresholds.partition_docs,
-                               self.budget_s, self.probe_exclusion(cls))
-            units += [(part.label, part) for part in parts]
-        return units
+            units = source_plan.units(self)
+        elif self.sample_size:
+            units = [(f"{cls}:sample", cls) for cls in self.collection_classes()]
+        else:
+            units = partition_all(self, self.collection_classes(), {p.cls: p for p in pairs})
+        return DataPlan(pairs, tuple(units))
+
+    def adopt(self, made: DataPlan) -> None:
+        """Take the plan another process computed (the controller, a planning job): counts and units alike."""
+        for pair in made.counts:
+            self.memo.put(memo_key("counts", pair.cls), pair)
+            self.memo.put(memo_key("target_count", pair.cls), pair.found)
+        self.memo.put(memo_key("plan"), made)
+
+    def adopt_failure(self, why: CouldNotVerify) -> None:
+        """The process that plans for this one could not: DB-02's units raise ``why`` instead of planning again."""
+        self._unplanned = str(why)
 
     def content(self, unit: Unit) -> ContentDiff:
         """DB-02's verdict on one unit: dbHash (opt-in only), then server digests, then the documents."""

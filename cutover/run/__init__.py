@@ -11,9 +11,11 @@
     history.py       what changed since the previous run; reports/<target>/index.html
     config_dump.py   a Target written back as a targets file (the sandbox's snippet, scenario tests)
     extras.py        which requirements of an extra are missing (`cutover[sandbox]`)
+    plan_file.py     the plan file a planning job writes and the shards read (counts, DB-02's units)
+    plan_command.py  `cutover plan`: the planning job
     init_file.py     `cutover init`: a commented targets file for a new target, from the model (init_notes.py: a
                      line per key)
-    cli.py           the `cutover` command: verify-report, merge, keygen, criteria, init, roles
+    cli.py           the `cutover` command: verify-report, merge, keygen, criteria, init, roles, plan
 """
 from cutover.run.config_dump import dump_target
 from cutover.run.criteria import CRITERIA

@@ -1,5 +1,6 @@
 """The ``cutover`` console script: ``cutover verify-report DIR [--key PUB]`` re-hashes an archived run and checks
 its signature; ``cutover merge RUN_DIR...`` joins shard runs into one (:mod:`cutover.run.merge_command`);
+``cutover plan --target NAME`` writes the plan file the shards of a CI matrix read (:mod:`cutover.run.plan_command`);
 ``cutover keygen DIR`` makes the key pair that signs runs; ``cutover criteria`` prints the catalogue
 of criteria (the text of docs/CHECKS.md, generated from the registry); ``cutover init [NAME]`` writes a
 commented targets.toml for a new target (:mod:`cutover.run.init_file`); ``cutover roles`` prints the commands
@@ -53,10 +54,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     roles = sub.add_parser("roles", help="print the commands that create the suite's own database users")
     roles.add_argument("--database", default="app", help="the target's database (the path of database.uri)")
     roles.add_argument("--source-database", default="legacy", help="the source's database (the path of source.uri)")
+    plan = sub.add_parser("plan", help="count and partition the target's classes once, for shards (--plan FILE)")
+    plan.add_argument("--target", required=True, help="named target from the targets file")
+    plan.add_argument("--targets-file", type=Path, default=Path("targets.toml"), help="default: ./targets.toml")
+    plan.add_argument("--output", type=Path, default=Path("plan.json"), help="default: ./plan.json")
+    plan.add_argument("--sample", type=int, default=0, metavar="N", help="as the shards' --sample N")
     args = parser.parse_args(argv)
     if args.command in ("init", "roles"):
         return init_command(args.name, args.output, args.force) if args.command == "init" else roles_command(
             args.database, args.source_database)
+    if args.command == "plan":
+        from cutover.run.plan_command import plan_command
+
+        return plan_command(args.target, args.targets_file, args.output, args.sample)
     if args.command == "merge":
         from cutover.run.merge_command import merge_command
 

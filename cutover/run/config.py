@@ -57,6 +57,8 @@ class SandboxSpec:
     source_kind: str = "mongodb"           # rest: the source Parse Server's API; export: a JSON export written from it
     files_store: str = "s3"                # gcs: the target Parse Server stores files in GCS (two emulators)
     source_parse_server: str = "9.10.0"    # 8.6.94: the source runs the older major, the target 9.10.0 (skew)
+    # a multi-tenant app: this many small classes besides the seeded app's (Tenant0001 ... Tenant9999)
+    classes: int = field(default=0, metadata=within(0, 9999))
 
 
 # Built-in targets: served by the embedded sandbox, they need no targets file. A file's target of the same name
@@ -147,7 +149,7 @@ def _sandbox_spec(path: Path, name: str, raw: dict[str, Any]) -> SandboxSpec:
         extra.add("sandbox.name")
     if extra:
         raise ConfigError(f"{path}: targets.{name}.{sorted(extra)[0]}: a sandbox target takes only "
-                          "'sandbox' (a table with 'scale', 'live', 'source_kind', 'files_store' and "
+                          "'sandbox' (a table with 'scale', 'classes', 'live', 'source_kind', 'files_store' and "
                           "'source_parse_server') and 'production'")
     box = raw["sandbox"]
     if box is True:

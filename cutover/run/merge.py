@@ -2,7 +2,8 @@
 
 Each shard's run directory must be intact (its manifest; its signature when it was signed, checked with the
 merge's key when one is given) and be a shard of the same gate: same target, configuration digest, suite
-version, shard count and plan. The coverage gate applies across the shards: every check of the plan must
+version, shard count and plan (which checks, and the counts and DB-02 partitions they checked: record.json's
+``plan`` digest). The coverage gate applies across the shards: every check of the plan must
 have been run by exactly one shard. A missing shard leaves its checks not run, a shard given twice (or two
 shards claiming one check) leaves them unverifiable: either way their criteria are "not run" and the gate is
 INCOMPLETE (non-zero exit) unless something failed. Shards that are not of one gate are a usage error.
@@ -115,12 +116,22 @@ def coverage_problems(shards: list[ShardRun]) -> tuple[list[str], set[str]]:
     digests = {s.plan.digest for s in shards}
     if len(digests) > 1:
         problems.append("the shards planned different work (the data or the selection changed between them)")
+    problems += _data_plans(shards)
     claims = Counter(n for s in shards for n in s.plan.assigned)
     duplicated = {n for n, c in claims.items() if c > 1}
     unique = list({s.plan.shard.index: s.plan for s in shards}.values())
     if not missing and len(digests) == 1 and union_digest(unique) != digests.pop():
         problems.append("the shards' checks do not add up to their plan")
     return problems, duplicated
+
+
+def _data_plans(shards: list[ShardRun]) -> list[str]:
+    """A problem when the shards counted or partitioned the data differently (record.json ``plan``: its digest)."""
+    digests = {str((s.record.get("plan") or {}).get("digest", "none"))[:12] for s in shards}
+    if len(digests) <= 1:
+        return []
+    return [f"the shards checked different counts or DB-02 partitions (plan sha256 {', '.join(sorted(digests))}): "
+            "the data changed between them; plan once with `cutover plan` and give every shard --plan"]
 
 
 def record_of(test: dict[str, Any]) -> CheckRecord:

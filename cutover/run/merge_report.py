@@ -2,9 +2,10 @@
 
 The same parts as pytest-html's page of a gate run (:mod:`cutover.run.firstscreen`: verdict banner, failing
 checks in one line each, remediation links, criteria matrix, counts per area and severity), drawn from the
-merged results; then what only a merge has (coverage across shards, the shards themselves); then a row per
-check, with the message, the evidence (:mod:`cutover.run.evidence`, from the recorded facts) and the tables of
-every check that failed, errored or was waived. A self-contained page: no script, no stylesheet file.
+merged results; then what only a merge has (coverage across shards, the shards themselves); then every check
+in a collapsed group per criterion (:mod:`cutover.run.report_groups`); then a row per check, with the message,
+the evidence (:mod:`cutover.run.evidence`, from the recorded facts) and the tables of every check that failed,
+errored or was waived. A self-contained page: no script, no stylesheet file.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import html
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from cutover.run import evidence, firstscreen
+from cutover.run import evidence, firstscreen, report_groups
 from cutover.run.merge import Merged
 from cutover.run.remediation import RemediationFile
 
@@ -30,12 +31,13 @@ def render_report(merged: Merged, run_id: str, fixes: Sequence[RemediationFile])
     parts = [firstscreen.banner(merged.gate, target, run_id, merged.gate.partial), _coverage(merged.coverage)]
     failing = firstscreen.failing(entries)
     if failing:
-        parts.append(firstscreen.render_table(failing))
+        parts.append(f'<div id="cutover-failing">{firstscreen.render_table(failing)}</div>')
     parts.append(firstscreen.remediation_links(fixes))
     overrides = first.get("severity_overrides") or {}
     parts.append(firstscreen.render_table(firstscreen.criteria_matrix(merged.criteria, overrides)))
     parts.append(firstscreen.render_table(firstscreen.area_table(merged.records.values())))
     parts.append(firstscreen.render_table(shards_table(s.record for s in merged.shards)))
+    parts.append(report_groups.criterion_groups(entries, overrides))
     parts.append(checks_table(entries))
     return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title><style>{_STYLE}</style>"
             f"</head><body><h1>{title}</h1>{''.join(parts)}</body></html>\n")

@@ -1,7 +1,7 @@
 """Run the embedded sandbox by hand until Ctrl-C.
 
-    python -m cutover.sandbox [--scale N] [--run-dir DIR] [--cache-dir DIR] [--live RATE --lag SECONDS]
-                              [--source-parse-server VERSION]
+    python -m cutover.sandbox [--scale N] [--classes N] [--run-dir DIR] [--cache-dir DIR]
+                              [--live RATE --lag SECONDS] [--source-parse-server VERSION]
 
 Starts, seeds and migrates the sandbox, prints its endpoints and a targets-file snippet whose secrets are
 ``${ENV}`` references (their values go to ``<run dir>/sandbox.env``, mode 0600, never to the terminal),
@@ -37,6 +37,8 @@ LIVE_LINE = "live:"
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m cutover.sandbox", description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=int, default=3000, help="number of app objects to seed (default 3000)")
+    parser.add_argument("--classes", type=int, default=0,
+                        help="a multi-tenant app: this many small classes besides the app's (default 0)")
     parser.add_argument("--run-dir", type=Path, default=None,
                         help="logs, PKI and the targets file (default: reports/sandbox/<UTC time>)")
     parser.add_argument("--cache-dir", type=Path, default=None,
@@ -117,8 +119,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     for sig in (signal.SIGTERM, signal.SIGHUP):  # take the Ctrl-C path: everything is stopped
         signal.signal(sig, _raise_interrupt)
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with SIGINT ignored (`cmd &`)
-    box = Sandbox(run_dir, scale=args.scale, cache_dir=args.cache_dir, source_parse_server=args.source_parse_server)
-    print(f"starting the sandbox (scale {args.scale}); logs in {run_dir / 'logs'}", flush=True)
+    box = Sandbox(run_dir, scale=args.scale, cache_dir=args.cache_dir, source_parse_server=args.source_parse_server,
+                  classes=args.classes)
+    print(f"starting the sandbox (scale {args.scale}, {args.classes} more classes); logs in {run_dir / 'logs'}",
+          flush=True)
     try:
         box.start_target(TARGET_NAME, live=live_spec(args))
     except SandboxError as exc:

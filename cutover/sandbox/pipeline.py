@@ -35,12 +35,12 @@ StopCheck = Callable[[], None]
 
 def prepare_source(db: Any, plan: Plan) -> tuple[tuple[str, str], ...]:
     """Before any document: every index, every collection, and _SCHEMA (which maps the indexes)."""
-    indexes = create_indexes(db)
+    indexes = create_indexes(db, plan.tenants)
     existing = set(db.list_collection_names())
     for name in [name for name, _ in plan.collections()] + ["_Idempotency"]:
         if name not in existing:
             db.create_collection(name)
-    db["_SCHEMA"].insert_many(list(schema_documents(index_map(db))))
+    db["_SCHEMA"].insert_many(list(schema_documents(index_map(db, plan.tenants), plan.tenants)))
     return indexes
 
 

@@ -25,6 +25,7 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.database import Database
 
 from cutover.errors import SandboxError
+from cutover.sandbox import tenants
 from cutover.sandbox.migrate import ensure_bucket
 from cutover.sandbox.seed_docs import (
     APP_ID,
@@ -65,17 +66,18 @@ class SeedSummary:
 
 
 def seed_source(db: Database[Any], s3: Any, bucket: str, *, gridfs_db: Database[Any] | None = None,
-                scale: int = 3000, seed: int = 7) -> SeedSummary:
-    """Create indexes, load every class, upload the files; the same seed always gives the same data."""
+                scale: int = 3000, seed: int = 7, classes: int = 0) -> SeedSummary:
+    """Create indexes, load every class (and ``classes`` small ones of a multi-tenant app), upload the files;
+    the same seed always gives the same data."""
     if scale < 100:
         raise SandboxError(f"seed scale {scale} is too small: use at least 100 app objects")
-    plan = Plan.for_scale(scale, seed, with_gridfs=gridfs_db is not None)
+    plan = Plan.for_scale(scale, seed, with_gridfs=gridfs_db is not None, classes=classes)
     with ThreadPoolExecutor(1) as background:  # S3 uploads overlap the database load
         uploads = background.submit(upload_s3, s3, bucket, plan.s3_files())
-        indexes = create_indexes(db)
+        indexes = create_indexes(db, plan.tenants)
         counts = {name: load(db, name, docs) for name, docs in plan.collections()}
         counts["_Idempotency"] = 0  # exists, empty, through its indexes
-        counts["_SCHEMA"] = load(db, "_SCHEMA", schema_documents(index_map(db)))
+        counts["_SCHEMA"] = load(db, "_SCHEMA", schema_documents(index_map(db, plan.tenants), plan.tenants))
         gridfs_files = write_gridfs(gridfs_db, plan.gridfs_files()) if gridfs_db is not None else ()
         s3_files = uploads.result()
     return SeedSummary(counts, s3_files, gridfs_files, indexes, bucket)
@@ -118,15 +120,15 @@ APP_INDEXES: tuple[tuple[str, list[tuple[str, int]], dict[str, Any]], ...] = (
 )
 
 
-def create_indexes(db: Database[Any]) -> tuple[tuple[str, str], ...]:
+def create_indexes(db: Database[Any], tenant_classes: int = 0) -> tuple[tuple[str, str], ...]:
     """Every Parse and app index, created on empty collections (before any document is loaded)."""
-    specs = PARSE_INDEXES + APP_INDEXES
+    specs = PARSE_INDEXES + APP_INDEXES + tenants.indexes(tenant_classes)
     return tuple((coll, db[coll].create_index(keys, **opts)) for coll, keys, opts in specs)
 
 
-def index_map(db: Database[Any]) -> dict[str, dict[str, dict[str, Any]]]:
+def index_map(db: Database[Any], tenant_classes: int = 0) -> dict[str, dict[str, dict[str, Any]]]:
     """class -> {index name: key} for every class that has indexes besides `_id_`."""
-    classes = sorted({coll for coll, _, _ in PARSE_INDEXES + APP_INDEXES})
+    classes = sorted({coll for coll, _, _ in PARSE_INDEXES + APP_INDEXES + tenants.indexes(tenant_classes)})
     return {cls: {ix["name"]: dict(ix["key"]) for ix in db[cls].list_indexes()} for cls in classes}
 
 
@@ -154,9 +156,10 @@ _FIELDS: dict[str, dict[str, str]] = {
 }
 
 
-def schema_documents(indexes: dict[str, dict[str, dict[str, Any]]]) -> Iterator[dict[str, Any]]:
+def schema_documents(indexes: dict[str, dict[str, dict[str, Any]]],
+                     tenant_classes: int = 0) -> Iterator[dict[str, Any]]:
     """One `_SCHEMA` document per class; AuditLog is closed to the public by its CLP."""
-    for cls, fields in _FIELDS.items():
+    for cls, fields in {**_FIELDS, **tenants.fields(tenant_classes)}.items():
         metadata: dict[str, Any] = {"class_permissions": {**(_AUDIT_CLP if cls == "AuditLog" else _OWNER_CLP),
                                                           "protectedFields": {"*": []}}}
         if cls in indexes:

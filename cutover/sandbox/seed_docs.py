@@ -111,13 +111,14 @@ class Plan:
     users: int
     installations: int
     with_gridfs: bool
+    tenants: int = 0    # small classes of a multi-tenant app besides these (cutover.sandbox.tenants)
 
     @classmethod
-    def for_scale(cls, scale: int, seed: int, *, with_gridfs: bool) -> Plan:
+    def for_scale(cls, scale: int, seed: int, *, with_gridfs: bool, classes: int = 0) -> Plan:
         players, posts, audit = scale // 10, scale // 5, scale // 20
         documents = min(20, max(5, scale // 200))
         return cls(seed, players, posts, audit, documents, scale - players - posts - audit - documents,
-                   max(20, scale // 20), max(100, scale // 10), with_gridfs)
+                   max(20, scale // 20), max(100, scale // 10), with_gridfs, classes)
 
     def uid(self, i: int) -> str:
         return object_id(self.seed, "_User", i % self.users)
@@ -137,6 +138,10 @@ class Plan:
         yield "_Join:likes:Post", self.like_joins()
         yield "AuditLog", self.audit_docs()
         yield "Document", self.document_docs()
+        if self.tenants:
+            from cutover.sandbox import tenants  # it builds on this module's identities and ACLs
+
+            yield from tenants.collections(self.seed, self.tenants, self.uid)
 
     def user_docs(self) -> Iterator[dict[str, Any]]:
         rng = self.rng("_User")
@@ -277,6 +282,10 @@ class Plan:
                     yield name, file_body(name)
         if not self.with_gridfs:
             yield from ((name, file_body(name)) for name in self.document_names())
+        if self.tenants:
+            from cutover.sandbox import tenants
+
+            yield from ((name, file_body(name)) for name in tenants.files(self.seed, self.tenants))
 
     def gridfs_files(self) -> Iterator[tuple[ObjectId, str, bytes]]:
         for i, name in enumerate(self.document_names()):

@@ -103,7 +103,7 @@ class Sandbox:
     """A running sandbox; use as a context manager or call :meth:`stop`."""
 
     def __init__(self, run_dir: Path, scale: int = 3000, cache_dir: Path | None = None,
-                 files_store: str = "s3", source_parse_server: str = CURRENT_PARSE) -> None:
+                 files_store: str = "s3", source_parse_server: str = CURRENT_PARSE, classes: int = 0) -> None:
         self.run_dir = Path(run_dir)
         self.files_store = files_store    # "gcs": the target Parse Server stores files in GCS (demo-gcs)
         if source_parse_server not in PARSE_SERVERS:
@@ -112,6 +112,7 @@ class Sandbox:
         self.source_parse_server = source_parse_server  # an older major: a skewed source (demo-skew)
         self.gcs: GcsEndpoints | None = None
         self.scale = scale
+        self.classes = classes            # small classes of a multi-tenant app besides the seeded app's
         self.cache_dir = Path(cache_dir or default_cache_dir())
         self.node: NodeRuntime | None = None
         self.keys = {k: secrets.token_hex(16) for k in ("master_key", "rest_key", "javascript_key", "file_key")}
@@ -210,7 +211,7 @@ class Sandbox:
     # -- the start, step by step ----------------------------------------------------------------------
     def _start(self, pool: ThreadPoolExecutor, t0: float) -> None:
         self.node = node_runtime()  # a bad CUTOVER_NODE fails the start before anything runs
-        plan = Plan.for_scale(self.scale, SEED, with_gridfs=True)
+        plan = Plan.for_scale(self.scale, SEED, with_gridfs=True, classes=self.classes)
         pki = pool.submit(self._make_pki)
         stores = self._spawn_stores()
         src, dst = self.db(self.ep.source_uri), self.db(self.ep.target_uri)

@@ -82,6 +82,11 @@ def test_report_renders_verdict_and_failing_criteria(tmp_path: Path) -> None:
     assert 'class="col-result">Failed' in dom or ">Failed<" in dom, "the failing row is not rendered"
     assert "<polyline" in dom and "lock queue: max 0 operations" in dom, "the sampled series is not drawn"
     assert "File &quot;" not in dom and "def test_counts" not in dom, "a failed assertion shows no traceback"
+    # the page opens on the verdict, the failing checks and the remediation; pytest-html's environment comes last
+    order = [dom.index(mark) for mark in ('id="cutover-verdict"', 'id="cutover-failing"', 'id="cutover-remediation"',
+                                          'id="cutover-groups"', 'id="results-table"', 'id="environment"')]
+    assert order == sorted(order), order
+    assert "<td>Target</td>" in dom, "the environment table is still drawn"
     errors = _console_errors(browser)
     assert not errors, f"console errors while rendering the report: {errors[:3]}"
 

@@ -1,5 +1,5 @@
-"""Progress lines of long criteria, run for real in subprocesses: whole lines of their own between pytest's
-output, with -q and under xdist alike; none when switched off."""
+"""Progress lines of a long run, run for real in subprocesses: whole lines of their own between pytest's output,
+with -q and under xdist alike, one per interval however many checks; none when switched off."""
 from __future__ import annotations
 
 import re
@@ -24,7 +24,15 @@ def test_partition(part, record_facts):
 def test_collections():
     pass
 """
-LINE = re.compile(r"^cutover progress DB-02: (\d)/6 checks done, [\d,]+ docs/s(, about \d+s left)?$")
+BROAD = """
+import pytest
+
+@pytest.mark.criterion("DB-01")
+@pytest.mark.parametrize("cls", range(600))
+def test_count(cls):
+    pass
+"""
+LINE = re.compile(r"^cutover progress (\d)/7 checks done(, about \d+s left)?(; DB-02 \d/6, [\d,]+ docs/s)?$")
 
 
 @pytest.fixture
@@ -48,6 +56,14 @@ def test_progress_comes_as_whole_lines_between_pytests_output(tree: pytest.Pytes
     assert all(LINE.match(line) for line in lines), lines            # nothing else shares the line
     assert [int(LINE.match(line)[1]) for line in lines] == sorted(int(LINE.match(line)[1]) for line in lines)
     assert "DB-07" not in "".join(lines)                             # one check: nothing to follow
+
+
+def test_a_broad_run_writes_one_line_per_interval(tree: pytest.Pytester) -> None:
+    tree.makepyfile(broad_checks=BROAD)
+    result = run(tree, "--target", "t", "--progress-every", "0.5", "-q", "broad_checks.py")
+    lines = progress_lines(result)
+    assert 1 <= len(lines) <= 2 * result.duration / 0.5 + 1, (len(lines), result.duration)
+    assert all(re.match(r"^cutover progress [\d,]+/600 checks done", line) for line in lines), lines
 
 
 def test_no_progress_when_switched_off(tree: pytest.Pytester) -> None:

@@ -139,6 +139,23 @@ def test_every_referenced_file_is_in_its_store(seeded: SeedSummary, mock: Any, s
     assert scans == set(seeded.gridfs_files)
 
 
+def test_a_multi_tenant_app_adds_small_classes_with_indexes_files_and_relations(s3: Any) -> None:
+    """sandbox.classes (issue 31): N more classes of a few objects, stored as Parse stores them, some with an index,
+    a File field whose files are in the store, a Relation; each declared in `_SCHEMA`."""
+    db = mongomock.MongoClient()["wide"]
+    summary = seed_source(db, s3, "seed-wide", scale=120, classes=150)
+    names = sorted(n for n in summary.counts if n.startswith("Tenant"))
+    assert len(names) == 150 and names[0] == "Tenant0001" and {summary.counts[n] for n in names} == {3}
+    assert [n for n in names if "name_1" in db[n].index_information()] == ["Tenant0001", "Tenant0051", "Tenant0101"]
+    logos = {d["logo"] for n in names for d in db[n].find({"logo": {"$exists": True}})}
+    assert len(logos) == 6 and logos <= set(summary.s3_files)   # Tenant0002's and Tenant0102's, uploaded
+    assert summary.counts["_Join:members:Tenant0003"] == 6 and "_Join:members:Tenant0103" in summary.counts
+    schema = db["_SCHEMA"].find_one({"_id": "Tenant0051"})
+    assert schema["seats"] == "number" and schema["_metadata"]["indexes"]["name_1"] == {"name": 1}
+    assert db["_SCHEMA"].find_one({"_id": "Tenant0003"})["members"] == "relation<_User>"
+    assert db["Tenant0002"].find_one()["_rperm"][0] == "*"
+
+
 def test_a_tiny_scale_is_refused(s3: Any) -> None:
     with pytest.raises(SandboxError, match="at least 100"):
         seed_source(mongomock.MongoClient()["x"], s3, "tiny", scale=10)

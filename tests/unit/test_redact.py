@@ -46,6 +46,12 @@ def test_redact_text_masks_known_secrets_longest_first() -> None:
     assert out == f"key={MASK} prefix={MASK} url=mongodb://app:{MASK}@db/x"
 
 
+def test_every_password_after_a_scheme_is_masked_and_nothing_without_one() -> None:
+    text = "a mongodb+srv://u:p1@h, A HTTPS://v:p2@h, 9+://w:p3@h, then ://x:p4@h and u:p5@h"
+    assert redact_text(text, []) == (f"a mongodb+srv://u:{MASK}@h, A HTTPS://v:{MASK}@h, 9+://w:{MASK}@h, then "
+                                     "://x:p4@h and u:p5@h")
+
+
 def test_redact_text_ignores_tiny_secrets() -> None:
     assert redact_text("a b c xyz", ["a", "xyz"]) == "a b c xyz"
 

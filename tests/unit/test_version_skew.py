@@ -121,7 +121,8 @@ def test_a_built_in_target_starts_its_sandbox_on_its_source_version(monkeypatch:
     started: list[tuple[str, str]] = []
 
     class Recorder:
-        def __init__(self, run_dir: Path, scale: int, files_store: str, source_parse_server: str) -> None:
+        def __init__(self, run_dir: Path, scale: int, files_store: str, source_parse_server: str,
+                     classes: int) -> None:
             self.version = source_parse_server
 
         def start_target(self, name: str, source_kind: str, **options: Any) -> str:
