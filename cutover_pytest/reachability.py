@@ -1,6 +1,6 @@
 """Fail fast on a dead component: the preflight before any check, and the breaker while checks run.
 
-The controller probes every component of the target at configure (:mod:`cutover.reach.preflight`: one attempt
+The controller pings every component of the target at configure (:mod:`cutover.reach.preflight`: one attempt
 each, all at once, one timeout). Refused credentials stop the run there (exit 4, one line). A component that
 does not answer is tripped in the session's breaker, which shares its findings with every process of the
 run through the scratch directory. From then on each check (or parametrization) that asks for a dead
@@ -30,7 +30,7 @@ def share(state: RunState) -> None:
 
 
 def preflight(state: RunState) -> None:
-    """Probe every component now; refused credentials are a usage error (one line, exit 4)."""
+    """Ping every component now; refused credentials are a usage error (one line, exit 4)."""
     try:
         run_preflight(state.target, state.session.reach, _listeners(state))
     except ConfigError as exc:
