@@ -11,8 +11,8 @@ from cutover.data import GuardedDatabase, Window
 from cutover.model import Target
 from cutover.rest import ParseClient
 from cutover.session import Session
+from cutover_pytest.health_window import finished_window
 from cutover_pytest.state import RunState, get_state
-from cutover_pytest.telemetry import finished_window
 
 if TYPE_CHECKING:
     from cutover.session import S3Client
@@ -97,5 +97,5 @@ def report_series(request: pytest.FixtureRequest) -> Callable[[dict[str, Any]], 
 @pytest.fixture(scope="session")
 def health_window(request: pytest.FixtureRequest) -> Window:
     """The run's finished health window (DB-06); waits for what is left of it (ERROR if it has gaps or never
-    ends): :mod:`cutover_pytest.telemetry`."""
+    ends): :mod:`cutover_pytest.health_window`."""
     return finished_window(_state(request))

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from cutover_pytest import launch, planning, process, progress, resuming, sharding, signing, telemetry, usage
+from cutover_pytest import health_window, launch, planning, process, progress, resuming, sharding, signing, usage
 from cutover_pytest.checking import criterion_marked
 
 pytest_plugins = ["cutover_pytest.fixtures"]
@@ -63,7 +63,7 @@ def pytest_cmdline_main(config: pytest.Config) -> Any:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "criterion(id): the acceptance criterion (cutover criteria) a check proves")
     config.addinivalue_line("markers", "writes: the check writes probe objects (skipped with --read-only)")
-    config.addinivalue_line("markers", telemetry.MARKER)
+    config.addinivalue_line("markers", health_window.MARKER)
     if launch.is_gate_run(config):
         process.start(config)
 

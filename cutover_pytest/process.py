@@ -6,7 +6,7 @@ of a sandbox target, creates the run directory and the private scratch directory
 archive. A worker builds its part from what the controller hands it (:mod:`cutover_pytest.handover`) and
 registers :class:`Worker`, which hands back what only it knows. Both register the hooks every process needs
 around the checks (:class:`cutover_pytest.checking.Checks`), the health window's part
-(:class:`cutover_pytest.telemetry.HealthWindow`) and a signal watch. Nothing else asks which process it is in.
+(:class:`cutover_pytest.health_window.HealthWindow`) and a signal watch. Nothing else asks which process it is in.
 """
 from __future__ import annotations
 
@@ -28,10 +28,10 @@ from cutover_pytest.archive import archive_interrupted_start
 from cutover_pytest.checking import Checks
 from cutover_pytest.controller import Controller
 from cutover_pytest.handover import COMMANDS, RUN, Handover, collected_path
+from cutover_pytest.health_window import HealthWindow
 from cutover_pytest.selection import select
 from cutover_pytest.signals import Watch
 from cutover_pytest.state import STATE_KEY, RunState
-from cutover_pytest.telemetry import HealthWindow
 from cutover_pytest.verdict import Scope
 
 

@@ -1,7 +1,7 @@
 """Deployment health (DB-06): the seed's Telemetry checks over a sampled window, failover, storage headroom.
 
 CPU time, queues and replication lag are sampled once per run over `health_window_s`, from collection on
-(``cutover_pytest.telemetry``): the window overlaps the other checks, and these checks run last, waiting
+(``cutover_pytest.health_window``): the window overlaps the other checks, and these checks run last, waiting
 only for what is left of it. A figure the server does not report is "not applicable" on this server (an
 explicit skip with its reason), never a pass.
 """
