@@ -64,6 +64,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "criterion(id): the acceptance criterion (cutover criteria) a check proves")
     config.addinivalue_line("markers", "writes: the check writes probe objects (skipped with --read-only)")
     config.addinivalue_line("markers", health_window.MARKER)
+    config.addinivalue_line("markers", health_window.OLD_MARKER)
     if launch.is_gate_run(config):
         process.start(config)
 
