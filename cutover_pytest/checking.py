@@ -4,7 +4,7 @@ At collection each check gets its criterion, severity and label (``DB-01[GameSco
 known criterion stops the run (its outcome would count for nothing). Before a check runs it is skipped as
 "not applicable" where its criterion does not apply to the target, as "not run" with ``--read-only`` when it
 writes, ERRORs at once when its parametrization could not list its facts or a component it needs is dead.
-Its reports carry the message, verdict and waiver the controller records (:mod:`cutover_pytest.records`).
+Its reports carry the message, verdict and waiver the controller records (:mod:`cutover_pytest.report_to_record`).
 """
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
+from cutover.run.check_record import NOT_APPLICABLE
 from cutover.run.criteria import CRITERIA, not_applicable, severity_of
-from cutover.run.results import NOT_APPLICABLE
 from cutover_pytest import reachability, rowlog
 from cutover_pytest.params import guard_unverifiable
-from cutover_pytest.records import decorate, unique_labels
+from cutover_pytest.report_to_record import decorate, unique_labels
 from cutover_pytest.scrub import scrub_report
 from cutover_pytest.state import RunState
 from cutover_pytest.tally import READ_ONLY_SKIP

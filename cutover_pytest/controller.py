@@ -17,16 +17,16 @@ from cutover import __version__
 from cutover.data import blocking_policy, merge_facts, scan_policy
 from cutover.redact import host_of
 from cutover.run import firstscreen, remediation, report_groups
+from cutover.run.check_record import CheckRecord
 from cutover.run.gate import Gate
 from cutover.run.history import changes, previous_record
-from cutover.run.record import now
-from cutover.run.results import CheckRecord
+from cutover.run.run_directory import now
 from cutover.run.verification import CriterionResult
 from cutover.run.waivers import Waiver, unmatched
 from cutover_pytest import archive, breadth, htmlreport, planning, probing, reachability, resuming, sharding, signing
 from cutover_pytest.handover import COMMANDS, RUN, Handover, collected_path
 from cutover_pytest.live_ahead import start as start_live_ahead
-from cutover_pytest.records import fold, new_record
+from cutover_pytest.report_to_record import fold, new_record
 from cutover_pytest.signals import REASON, VERDICT, Watch
 from cutover_pytest.stable import drop_html_rows, sort_html_rows
 from cutover_pytest.state import RunState

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
+from cutover.run.check_record import CheckRecord
 from cutover.run.firstscreen import render_table
-from cutover.run.results import CheckRecord
 from cutover.run.waivers import Waiver
 from cutover_pytest import rowlog
 from cutover_pytest.charts import sparkline

@@ -20,7 +20,7 @@ import pytest
 from cutover.errors import ConfigError, SandboxError
 from cutover.model import Target
 from cutover.run.config import SandboxSpec, load_target
-from cutover.run.record import git_commit, new_run_dir, now
+from cutover.run.run_directory import git_commit, new_run_dir, now
 from cutover.run.waivers import Waiver, load_waivers, split_expired
 from cutover.session import RunOptions, Session
 from cutover_pytest import planning, progress, reachability, resuming, scratch, sharding, signing, usage

@@ -17,8 +17,8 @@ from cutover import __version__
 from cutover.errors import ConfigError
 from cutover.model import Target
 from cutover.run.config import SandboxSpec
-from cutover.run.record import config_digest
 from cutover.run.resume import KEPT, Resumed, load_resumed
+from cutover.run.run_directory import config_digest
 from cutover_pytest.state import RunState
 
 CARRIED = "resumed.json"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from cutover.run.results import CheckRecord
+from cutover.run.check_record import CheckRecord
 
 READ_ONLY_SKIP = "--read-only: this check writes probe objects"
 

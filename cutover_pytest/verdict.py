@@ -10,9 +10,9 @@ import pytest
 
 from cutover.model import Target
 from cutover.reach import Preflight
+from cutover.run.check_record import CheckRecord
 from cutover.run.criteria import CRITERIA
 from cutover.run.gate import Gate, judge
-from cutover.run.results import CheckRecord
 from cutover.run.verification import CriterionResult, criterion_results, describe_exclusions, not_verified
 from cutover_pytest.tally import Tally
 

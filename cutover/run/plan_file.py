@@ -17,7 +17,7 @@ from typing import Any
 from cutover import __version__
 from cutover.data import DataPlan
 from cutover.errors import ConfigError
-from cutover.run.record import config_digest, now
+from cutover.run.run_directory import config_digest, now
 
 RUN_FILE = "plan.json"   # in a run directory: the plan the run checked (computed or read)
 

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from cutover.run.criteria import CRITERIA
-from cutover.run.record import sha256_of, verify_manifest
+from cutover.run.run_directory import sha256_of, verify_manifest
 from tests.inner_runs import UNUSED_PLUGINS
 
 CANARY = 'Cn4ry&<"s3cr3t>Zq'   # characters that HTML, XML and JSON all escape differently

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from cutover.errors import TargetUnreachable
-from cutover.run.results import CheckRecord
+from cutover.run.check_record import CheckRecord
 from cutover.run.waivers import NOT_FOR_ERRORS, Waiver
 from cutover_pytest.htmlreport import waivers_table
-from cutover_pytest.records import decorate, fold
+from cutover_pytest.report_to_record import decorate, fold
 from cutover_pytest.verdict import refused_waiver_lines
 
 LAG = Waiver("DB-06", "replication lag during the nightly backup", dt.date(2099, 1, 1), author="ana")

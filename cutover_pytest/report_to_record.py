@@ -1,4 +1,4 @@
-"""From pytest's reports to the run's typed records (:class:`cutover.run.results.CheckRecord`).
+"""From pytest's reports to the run's typed records (:class:`cutover.run.check_record.CheckRecord`).
 
 Each process decorates the reports of its checks (:func:`decorate`): the release manager's message, whether
 the check could not verify, the verdict shown in the HTML report and the waiver that excused it; pytest-xdist
@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from cutover.errors import CouldNotVerify, as_could_not_verify
-from cutover.run.results import FAILING, MESSAGE_CAP, SHOWN, CheckRecord, WaiverNote, verdict_of
+from cutover.run.check_record import FAILING, MESSAGE_CAP, SHOWN, CheckRecord, WaiverNote, verdict_of
 from cutover.run.waivers import NOT_FOR_ERRORS, Waiver, waiver_for
 
 
