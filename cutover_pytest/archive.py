@@ -17,7 +17,7 @@ from cutover.run.check_record import CheckRecord
 from cutover.run.history import write_index
 from cutover.run.run_directory import config_digest, now, redact_tree, run_by, write_json, write_manifest
 from cutover.run.signing import FIELD, Signer
-from cutover_pytest.scrub import mark_junit_errors
+from cutover_pytest.pytest_output import mark_junit_errors
 from cutover_pytest.signals import VERDICT
 
 

@@ -17,8 +17,8 @@ from cutover.run.check_record import NOT_APPLICABLE
 from cutover.run.criteria import CRITERIA, not_applicable, severity_of
 from cutover_pytest import reachability, rowlog
 from cutover_pytest.params import guard_unverifiable
+from cutover_pytest.pytest_output import redact_report
 from cutover_pytest.report_to_record import decorate, unique_labels
-from cutover_pytest.scrub import scrub_report
 from cutover_pytest.state import RunState
 from cutover_pytest.tally import READ_ONLY_SKIP
 
@@ -57,7 +57,7 @@ class Checks:
         props = dict(item.user_properties)
         decorate(report, call.excinfo, self.state.redact, self.state.waivers, str(props["criterion"]),
                  str(props["label"]))
-        scrub_report(report, self.state.redact)
+        redact_report(report, self.state.redact)
         rowlog.attach(report, self.state.redact)
         if call.excinfo is not None:   # a transport failure met by a check trips its component for the run
             self.state.session.reach.note(call.excinfo.value, origin=str(props["label"]))
