@@ -15,12 +15,12 @@ import pytest
 
 from cutover.run.check_record import NOT_APPLICABLE
 from cutover.run.criteria import CRITERIA, not_applicable, severity_of
-from cutover_pytest import reachability, rowlog
+from cutover_pytest import reachability, row_evidence
+from cutover_pytest.collection_log import READ_ONLY_SKIP
 from cutover_pytest.params import guard_unverifiable
 from cutover_pytest.pytest_output import redact_report
 from cutover_pytest.report_to_record import decorate, unique_labels
-from cutover_pytest.state import RunState
-from cutover_pytest.tally import READ_ONLY_SKIP
+from cutover_pytest.run_state import RunState
 
 
 class Checks:
@@ -34,10 +34,10 @@ class Checks:
             severity = severity_of(cid, self.state.target.severity)
             item.user_properties.extend([("criterion", cid), ("severity", severity), ("label", label)])
             item.extra_keyword_matches.add(cid)   # -k DB-01 selects the checks of a criterion
-        self.state.tally.labeled = [(cid, str(dict(item.user_properties)["label"])) for item, cid in marked]
+        self.state.collection.labeled = [(cid, str(dict(item.user_properties)["label"])) for item, cid in marked]
 
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
-        self.state.tally.add_deselected(items)
+        self.state.collection.add_deselected(items)
 
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         cid = str(dict(item.user_properties)["criterion"])
@@ -58,7 +58,7 @@ class Checks:
         decorate(report, call.excinfo, self.state.redact, self.state.waivers, str(props["criterion"]),
                  str(props["label"]))
         redact_report(report, self.state.redact)
-        rowlog.attach(report, self.state.redact)
+        row_evidence.attach(report, self.state.redact)
         if call.excinfo is not None:   # a transport failure met by a check trips its component for the run
             self.state.session.reach.note(call.excinfo.value, origin=str(props["label"]))
         return report

@@ -12,7 +12,7 @@ from cutover.model import Target
 from cutover.rest import ParseClient
 from cutover.session import Session
 from cutover_pytest.health_window import finished_window
-from cutover_pytest.state import RunState, get_state
+from cutover_pytest.run_state import RunState, get_state
 
 if TYPE_CHECKING:
     from cutover.session import S3Client

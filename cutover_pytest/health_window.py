@@ -18,7 +18,7 @@ import pytest
 from cutover.data import Sampler, Window, claim, health_series, read_window
 from cutover.errors import CouldNotVerify
 from cutover.reach import TARGET_DB
-from cutover_pytest.state import RunState
+from cutover_pytest.run_state import RunState
 
 WINDOW_FILE = "health-window.json"
 CLAIM_FILE = "health-window.claim"

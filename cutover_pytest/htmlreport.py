@@ -3,7 +3,7 @@ charts under each test, and the release manager's view at the top (verdict, fail
 criteria, areas, changes, waivers, probes, every check in a collapsed group per criterion); pytest-html's
 environment table goes to the end of the page. The controller's hooks call these
 (:class:`cutover_pytest.controller.Controller`); the parts a merged run's page shows as well are in
-:mod:`cutover.run.firstscreen` and :mod:`cutover.run.report_groups`."""
+:mod:`cutover.run.report_summary` and :mod:`cutover.run.report_groups`."""
 from __future__ import annotations
 
 import html
@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 
 from cutover.run.check_record import CheckRecord
-from cutover.run.firstscreen import render_table
+from cutover.run.report_summary import render_table
 from cutover.run.waivers import Waiver
-from cutover_pytest import rowlog
+from cutover_pytest import row_evidence
 from cutover_pytest.charts import sparkline
 
 
@@ -38,7 +38,7 @@ def table_row(report: pytest.TestReport, cells: list[str]) -> None:
 
 
 def table_html(report: pytest.TestReport, data: list[str]) -> None:
-    data[:] = rowlog.compose(report, data)   # the message and the evidence instead of the traceback
+    data[:] = row_evidence.compose(report, data)   # the message and the evidence instead of the traceback
     for name, value in getattr(report, "user_properties", ()):
         if name == "cutover:table" and report.when == "call":
             data.append(render_table(json.loads(value)))

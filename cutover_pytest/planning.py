@@ -27,8 +27,8 @@ from cutover.data import DataPlan
 from cutover.errors import ConfigError, CouldNotVerify, as_could_not_verify
 from cutover.memo import memo_key
 from cutover.run.plan_file import RUN_FILE, read_plan, write_plan
+from cutover_pytest.run_state import RunState
 from cutover_pytest.selection import plans_data
-from cutover_pytest.state import RunState
 
 HANDED = "plan.pickle"   # in the scratch directory: (plan or None, why it could not be made)
 POLL_S = 0.05

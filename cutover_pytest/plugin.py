@@ -1,7 +1,7 @@
 """The cutover pytest plugin: ``--target`` runs the checks against a named deployment and archives a report.
 
 Flow: options -> the user's configuration only launches the gate run (:mod:`cutover_pytest.launch`) -> in it,
-pytest_configure hands over to :mod:`cutover_pytest.process`, the one place where the controller and its
+pytest_configure hands over to :mod:`cutover_pytest.startup`, the one place where the controller and its
 xdist workers differ: the controller loads and validates the target (a bad config is a UsageError, exit 4),
 starts the sandbox of a sandbox target, points pytest-html and JUnit at the run directory and registers the
 controller plugin object (:class:`cutover_pytest.controller.Controller`: records, verdicts, gate, archive);
@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from cutover_pytest import health_window, launch, planning, process, progress, resuming, sharding, signing, usage
+from cutover_pytest import health_window, launch, planning, progress, resuming, sharding, signing, startup, usage
 from cutover_pytest.checking import criterion_marked
 
 pytest_plugins = ["cutover_pytest.fixtures"]
@@ -66,7 +66,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", health_window.MARKER)
     config.addinivalue_line("markers", health_window.OLD_MARKER)
     if launch.is_gate_run(config):
-        process.start(config)
+        startup.start(config)
 
 
 @pytest.hookimpl(tryfirst=True)

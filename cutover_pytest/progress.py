@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from cutover.run.progress import Progress, Tracker
-from cutover_pytest.tally import criterion_of
+from cutover_pytest.collection_log import criterion_of
 from cutover_pytest.usage import lenient
 
 DEFAULT_TTY_S, DEFAULT_CI_S = 10.0, 30.0
@@ -43,7 +43,7 @@ class ProgressLines:
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self._track(criterion_of(item) for item in session.items)
 
-    @pytest.hookimpl(optionalhook=True, trylast=True)   # after the controller merged the worker's tally
+    @pytest.hookimpl(optionalhook=True, trylast=True)   # after the controller merged the worker's collection log
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
         if not self.progress.total:   # every worker collects the same checks: count them once
             self._track(c for c in _criteria_of(self.config, ids))
@@ -81,11 +81,11 @@ def _docs(report: pytest.TestReport) -> int:
 
 
 def _criteria_of(config: pytest.Config, ids: list[str]) -> list[str]:
-    """Under xdist the controller has node ids only: their criteria from the tally the workers handed over."""
-    from cutover_pytest.state import get_state
+    """Under xdist the controller has node ids only: their criteria from the collection log the workers handed over."""
+    from cutover_pytest.run_state import get_state
 
     state = get_state(config)
-    return [state.tally.collected.get(i, "") for i in ids] if state is not None else []
+    return [state.collection.collected.get(i, "") for i in ids] if state is not None else []
 
 
 def register(config: pytest.Config) -> None:

@@ -17,7 +17,7 @@ import pytest
 
 from cutover.errors import ConfigError
 from cutover.reach import FILE_STORE, GRIDFS_DB, PARSE, SOURCE_DB, SOURCE_PARSE, TARGET_DB, Breaker, run_preflight
-from cutover_pytest.state import RunState
+from cutover_pytest.run_state import RunState
 
 FIXTURE_COMPONENTS = {"source_db": SOURCE_DB, "target_db": TARGET_DB, "s3": FILE_STORE, "parse": PARSE,
                       "source_parse": SOURCE_PARSE}

@@ -19,7 +19,7 @@ from cutover.model import Target
 from cutover.run.config import SandboxSpec
 from cutover.run.resume import KEPT, Resumed, load_resumed
 from cutover.run.run_directory import config_digest
-from cutover_pytest.state import RunState
+from cutover_pytest.run_state import RunState
 
 CARRIED = "resumed.json"
 _RESUMED = pytest.StashKey[Resumed]()

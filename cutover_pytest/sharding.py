@@ -18,8 +18,8 @@ import pytest
 
 from cutover.errors import ConfigError
 from cutover.run.shards import PLAN_FILE, Shard, ShardPlan, assign, expected_cost, parse_shard
-from cutover_pytest.state import RunState
-from cutover_pytest.tally import criterion_of
+from cutover_pytest.collection_log import criterion_of
+from cutover_pytest.run_state import RunState
 
 
 def add_option(group: Any) -> None:

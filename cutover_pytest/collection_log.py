@@ -23,7 +23,7 @@ def criterion_of(item: pytest.Item) -> str | None:
 
 
 @dataclass
-class Tally:
+class CollectionLog:
     collected: dict[str, str] = field(default_factory=dict)     # nodeid -> criterion, after deselection
     deselected: dict[str, str] = field(default_factory=dict)    # nodeid -> criterion
     labeled: list[tuple[str, str]] = field(default_factory=list)  # (criterion, label) of every check collected

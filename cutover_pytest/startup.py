@@ -1,9 +1,9 @@
 """The one place where the processes of a gate run differ: the controller and its pytest-xdist workers.
 
 The controller (the only process, or xdist's controller) loads and validates the target, starts the sandbox
-of a sandbox target, creates the run directory and the private scratch directory, probes every component
+of a sandbox target, creates the run directory and the private scratch directory, pings every component
 (the preflight) and registers :class:`cutover_pytest.controller.Controller`, which owns the verdict and the
-archive. A worker builds its part from what the controller hands it (:mod:`cutover_pytest.handover`) and
+archive. A worker builds its part from what the controller hands it (:mod:`cutover_pytest.worker_exchange`) and
 registers :class:`Worker`, which hands back what only it knows. Both register the hooks every process needs
 around the checks (:class:`cutover_pytest.checking.Checks`), the health window's part
 (:class:`cutover_pytest.health_window.HealthWindow`) and a signal watch. Nothing else asks which process it is in.
@@ -27,12 +27,12 @@ from cutover_pytest import planning, progress, reachability, resuming, scratch, 
 from cutover_pytest.archive import archive_interrupted_start
 from cutover_pytest.checking import Checks
 from cutover_pytest.controller import Controller
-from cutover_pytest.handover import COMMANDS, RUN, Handover, collected_path
 from cutover_pytest.health_window import HealthWindow
+from cutover_pytest.run_state import STATE_KEY, RunState
 from cutover_pytest.selection import select
 from cutover_pytest.signals import Watch
-from cutover_pytest.state import STATE_KEY, RunState
 from cutover_pytest.verdict import Scope
+from cutover_pytest.worker_exchange import COMMANDS, RUN, WorkerStart, collected_path
 
 
 def start(config: pytest.Config) -> None:
@@ -162,8 +162,8 @@ class Worker:
 
     @pytest.hookimpl(tryfirst=True)   # before xdist's own hook tells the controller collection is done
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        self.state.tally.add_collected(session.items)
-        self.state.tally.write(collected_path(self.state.scratch, self.config.workerinput["workerid"]))  # type: ignore[attr-defined]
+        self.state.collection.add_collected(session.items)
+        self.state.collection.write(collected_path(self.state.scratch, self.config.workerinput["workerid"]))  # type: ignore[attr-defined]
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -179,16 +179,16 @@ def _start_worker(config: pytest.Config) -> None:
     if not packed:
         return
     Watch.install(config)
-    handover = Handover.unpack(packed)
-    target = handover.target
-    shared = scratch.join(handover.scratch)
-    state = RunState(target, Session(target, _options(config, shared)), handover.run_id, handover.run_dir,
-                     handover.started, shared, handover.waivers,
+    given = WorkerStart.unpack(packed)
+    target = given.target
+    shared = scratch.join(given.scratch)
+    state = RunState(target, Session(target, _options(config, shared)), given.run_id, given.run_dir,
+                     given.started, shared, given.waivers,
                      read_only=bool(config.getoption("read_only")))
     state.session.probes.shared = True   # only the controller drops the probe class, once every worker is done
-    if handover.baseline is not None:
-        state.session.probes.baseline = handover.baseline
-    planning.register_worker(config, state, handover.plan_file)
+    if given.baseline is not None:
+        state.session.probes.baseline = given.baseline
+    planning.register_worker(config, state, given.plan_file)
     _register(config, state, Worker(config, state))
 
 
