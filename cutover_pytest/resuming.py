@@ -7,13 +7,13 @@ and record.json says what was resumed (``resumed``).
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from cutover import __version__
+from cutover.atomic_file import write_atomically
 from cutover.errors import ConfigError
 from cutover.model import Target
 from cutover.run.config import SandboxSpec
@@ -56,10 +56,7 @@ class Resuming:
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
         carried = sorted(item.nodeid for item in items if item.nodeid in self.kept)
         items[:] = [item for item in items if item.nodeid not in self.kept]
-        path = self.state.run_dir / CARRIED
-        tmp = path.with_name(f".{CARRIED}.{os.getpid()}")
-        tmp.write_text(json.dumps(carried) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
+        write_atomically(self.state.run_dir / CARRIED, json.dumps(carried) + "\n")
 
     @pytest.hookimpl(tryfirst=True)   # before the controller's verdict
     def pytest_sessionfinish(self, session: pytest.Session) -> None:

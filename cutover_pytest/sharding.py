@@ -10,12 +10,12 @@ directory (written atomically; every collecting process writes the same bytes) a
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from cutover.atomic_file import write_atomically
 from cutover.errors import ConfigError
 from cutover.run.shards import PLAN_FILE, Shard, ShardPlan, assign, expected_cost, parse_shard
 from cutover_pytest.collection_log import criterion_of
@@ -66,10 +66,7 @@ def register(config: pytest.Config, state: RunState) -> None:
 
 
 def write_plan(run_dir: Path, plan: ShardPlan) -> None:
-    path = run_dir / PLAN_FILE
-    tmp = path.with_name(f".{PLAN_FILE}.{os.getpid()}")
-    tmp.write_text(json.dumps(plan.to_json(), indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomically(run_dir / PLAN_FILE, json.dumps(plan.to_json(), indent=2) + "\n")
 
 
 def record_fields(run_dir: Path) -> dict[str, Any]:
