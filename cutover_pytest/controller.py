@@ -22,10 +22,10 @@ from cutover.run.gate import Gate
 from cutover.run.history import changes, previous_record
 from cutover.run.run_directory import now
 from cutover.run.verification import CriterionResult
-from cutover.run.waivers import Waiver, unmatched
+from cutover.run.waivers import Waiver
 from cutover_pytest import archive, breadth, htmlreport, planning, probing, reachability, resuming, sharding, signing
+from cutover_pytest.checking import refuse_stale_waivers
 from cutover_pytest.html_rows import drop_html_rows, sort_html_rows
-from cutover_pytest.live_prefetch import start as start_live_prefetch
 from cutover_pytest.report_to_record import fold, new_record
 from cutover_pytest.run_state import RunState
 from cutover_pytest.signals import REASON, VERDICT, Watch
@@ -129,16 +129,9 @@ class Controller:
             state.target, state.run_id, state.run_dir, state.started, state.scratch, state.waivers,
             phase.baseline if phase is not None else None, self.plan_file).pack()
 
-    # -- collection -----------------------------------------------------------------------------------------
-    @pytest.hookimpl(trylast=True)
-    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
-        """Without xdist the controller collects: its waivers must match what it labeled."""
-        self._check_stale_waivers(self.state.collection.labeled)
-
+    # -- collection (its order: cutover_pytest.collection_order) ---------------------------------------------
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.state.collection.add_collected(session.items)
-        if session.items and not self.scope.collect_only:   # without xdist: this process runs every item
-            start_live_prefetch(self.state.session, session.items)
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
@@ -150,16 +143,9 @@ class Controller:
         if not path.exists():
             return
         try:
-            self._check_stale_waivers(self.state.collection.merge(path))
+            refuse_stale_waivers(self.state, self.state.collection.merge(path))
         except pytest.UsageError as exc:
             pytest.exit(str(exc), returncode=pytest.ExitCode.USAGE_ERROR)
-
-    def _check_stale_waivers(self, labeled: list[tuple[str, str]]) -> None:
-        in_run = {criterion for criterion, _ in labeled}  # a partial run only answers for what it collected
-        stale = unmatched([w for w in self.state.waivers if w.criterion in in_run], labeled)
-        if stale:
-            raise pytest.UsageError(f"waiver matches no check of target {self.state.target.name}: "
-                                    f"{stale[0].describe()}")
 
     # -- the checks -----------------------------------------------------------------------------------------
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -176,6 +162,7 @@ class Controller:
 
     # -- the end --------------------------------------------------------------------------------------------
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        self.records.update(resuming.carried_records(self.config, self.state.run_dir))   # before any verdict
         if session.config.pluginmanager.has_plugin("dsession") and not (self.state.read_only
                                                                          or self.scope.collect_only):
             probing.finish_probe_phase(self.state.target, self.state.session, self.records.values())

@@ -34,14 +34,15 @@ class HealthWindow:
         self.state = state
         self.sampler: Sampler | None = None
 
-    @pytest.hookimpl(trylast=True)
-    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+    def last(self, items: list[pytest.Item], collect_only: bool) -> None:
+        """Move the checks that read the window to the end (in place); start the sampler when this process is the
+        first of the run to claim the window (never for --collect-only)."""
         marked = [item for item in items if reads_window(item)]
         if not marked:
             return
         moved = {id(item) for item in marked}
         items[:] = [item for item in items if id(item) not in moved] + marked
-        if not config.option.collectonly and claim(self.state.scratch / CLAIM_FILE):
+        if not collect_only and claim(self.state.scratch / CLAIM_FILE):
             with contextlib.suppress(CouldNotVerify):  # a dead target database: the checks say so at once
                 self.sampler = self._start()
 

@@ -71,8 +71,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Outside a gate run a check is refused (its outcome would count for nothing); a gate run labels its
-    checks itself (:class:`cutover_pytest.checking.Checks`)."""
+    """Outside a gate run a check is refused (its outcome would count for nothing); a gate run orders its
+    collection in one place (:mod:`cutover_pytest.collection_order`)."""
     if launch.is_gate_run(config):
         return
     marked = [criterion_marked(item) for item in items if item.get_closest_marker("criterion") is not None]

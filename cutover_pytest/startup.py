@@ -6,7 +6,9 @@ of a sandbox target, creates the run directory and the private scratch directory
 archive. A worker builds its part from what the controller hands it (:mod:`cutover_pytest.worker_exchange`) and
 registers :class:`Worker`, which hands back what only it knows. Both register the hooks every process needs
 around the checks (:class:`cutover_pytest.checking.Checks`), the health window's part
-(:class:`cutover_pytest.health_window.HealthWindow`) and a signal watch. Nothing else asks which process it is in.
+(:class:`cutover_pytest.health_window.HealthWindow`), the one order of collection
+(:class:`cutover_pytest.collection_order.CollectionOrder`) and a signal watch. Nothing else asks which process it
+is in.
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from cutover.session import RunOptions, Session
 from cutover_pytest import planning, progress, reachability, resuming, scratch, sharding, signing, usage
 from cutover_pytest.archive import archive_interrupted_start
 from cutover_pytest.checking import Checks
+from cutover_pytest.collection_order import CollectionOrder
 from cutover_pytest.controller import Controller
 from cutover_pytest.health_window import HealthWindow
 from cutover_pytest.run_state import STATE_KEY, RunState
@@ -198,9 +201,11 @@ def _register(config: pytest.Config, state: RunState, role: Controller | Worker)
     reachability.share(state)   # the controller's preflight findings reach the workers through it
     config.pluginmanager.register(role, f"cutover-{type(role).__name__.lower()}")
     config.pluginmanager.register(Checks(state), "cutover-checks")
-    config.pluginmanager.register(HealthWindow(state), "cutover-health-window")
-    resuming.register(config, state)   # before sharding: pluggy calls the later one first, the plan comes first
-    sharding.register(config, state)
+    window = HealthWindow(state)
+    config.pluginmanager.register(window, "cutover-health-window")   # its sampler stops with the session
+    order = CollectionOrder(state, window, shard=sharding.register(config, state),
+                            resume=resuming.resuming(config, state), controller=isinstance(role, Controller))
+    config.pluginmanager.register(order, "cutover-collection-order")
 
 
 def _options(config: pytest.Config, shared_dir: Path) -> RunOptions:
