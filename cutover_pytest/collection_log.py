@@ -13,13 +13,9 @@ from pathlib import Path
 import pytest
 
 from cutover.run.check_record import CheckRecord
+from cutover_pytest.report_data import criterion_of
 
 READ_ONLY_SKIP = "--read-only: this check writes probe objects"
-
-
-def criterion_of(item: pytest.Item) -> str | None:
-    props = dict(item.user_properties)
-    return str(props["criterion"]) if "criterion" in props else None
 
 
 @dataclass

@@ -1,13 +1,12 @@
 """From pytest's reports to the run's typed records (:class:`cutover.run.check_record.CheckRecord`).
 
-Each process decorates the reports of its checks (:func:`decorate`): the release manager's message, whether
-the check could not verify, the verdict shown in the HTML report and the waiver that excused it; pytest-xdist
-carries these attributes to the controller, which folds every report of a test into its record
-(:func:`fold`).
+Each process concludes, for each report of its checks, the release manager's message, whether the check could
+not verify, the verdict shown in the HTML report and the waiver that excused it (:func:`conclude`: a
+:class:`cutover_pytest.report_data.ReportData`, which pytest-xdist carries to the controller); the controller
+folds every report of a test into its record (:func:`fold`).
 """
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -17,6 +16,7 @@ import pytest
 from cutover.errors import CouldNotVerify, as_could_not_verify
 from cutover.run.check_record import FAILING, MESSAGE_CAP, SHOWN, CheckRecord, WaiverNote, verdict_of
 from cutover.run.waivers import NOT_FOR_ERRORS, Waiver, waiver_for
+from cutover_pytest.report_data import Labels, ReportData, attached_of, data_of, labels_of
 
 
 def message_of(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
@@ -51,76 +51,71 @@ def unique_labels(marked: list[tuple[pytest.Item, str]]) -> list[str]:
     return labels
 
 
-def outcome_of(report: pytest.TestReport) -> str:
+def outcome_of(report: pytest.TestReport, unverified: bool) -> str:
     """passed, failed, error (could not verify, or a failure outside the check's body) or skipped."""
     if report.skipped:
         return "skipped"
     if report.passed:
         return "passed"
-    if report.when != "call" or getattr(report, "cutover_unverified", False):
+    if report.when != "call" or unverified:
         return "error"
     return "failed"
 
 
-def decorate(report: Any, excinfo: pytest.ExceptionInfo[BaseException] | None,
-             redact: Callable[[str], str], waivers: Iterable[Waiver], criterion: str, label: str) -> None:
-    """Give a check's report (a pytest.TestReport: xdist carries its attributes to the controller) its
-    message, whether it could not verify, its waiver and its shown verdict."""
+def conclude(report: Any, excinfo: pytest.ExceptionInfo[BaseException] | None, redact: Callable[[str], str],
+             waivers: Iterable[Waiver], labels: Labels) -> ReportData:
+    """What a check's report (a pytest.TestReport) carries: its message, whether it could not verify, its waiver
+    and its shown verdict (no evidence yet). A report that could not verify shows its message as its longrepr."""
+    message, unverified = "", False
     if excinfo is not None and not report.skipped:
-        unverified = as_could_not_verify(excinfo.value)
-        report.cutover_message = redact(f"could not verify: {unverified}" if unverified else message_of(excinfo))
-        report.cutover_unverified = unverified is not None
-        if unverified is not None:
-            report.longrepr = report.cutover_message
+        cause = as_could_not_verify(excinfo.value)
+        message, unverified = redact(f"could not verify: {cause}" if cause else message_of(excinfo)), cause is not None
     elif excinfo is not None:
-        report.cutover_message = redact(message_of(excinfo))
-    outcome = outcome_of(report)
-    waived = _waive(report, outcome, waiver_for(waivers, criterion, label) if outcome in FAILING else None)
-    verdict = verdict_of(outcome, getattr(report, "cutover_message", ""), waived)
-    report.cutover_verdict = SHOWN.get(verdict, verdict)
+        message = redact(message_of(excinfo))
+    outcome = outcome_of(report, unverified)
+    matched = waiver_for(waivers, labels.criterion, labels.label) if outcome in FAILING else None
+    note, refused, message = _waive(outcome, matched, message)
+    if unverified:
+        report.longrepr = message
+    verdict = verdict_of(outcome, message, note is not None)
+    return ReportData(labels, SHOWN.get(verdict, verdict), message, unverified, note, refused,
+                      attached=attached_of(report))
 
 
-def _waive(report: Any, outcome: str, waiver: Waiver | None) -> bool:
-    """Let the waiver excuse a failure; a waiver that matches an error is refused, and the message says so."""
+def _waive(outcome: str, waiver: Waiver | None, message: str) -> tuple[WaiverNote | None, str, str]:
+    """(the note of the waiver that excuses a failure, the waiver refused, the message): a waiver that matches an
+    error is refused, and the message says so."""
     if waiver is None:
-        return False
+        return None, "", message
     if outcome == "error":   # a waiver accepts a finding, never "could not verify"
-        report.cutover_waiver_refused = waiver.describe()
-        report.cutover_message = f"{getattr(report, 'cutover_message', '')} ({NOT_FOR_ERRORS}: {waiver.describe()})"
-        if getattr(report, "cutover_unverified", False):
-            report.longrepr = report.cutover_message
-        return False
-    report.cutover_waiver = {"justification": waiver.justification, "expires": str(waiver.expires),
-                             "author": waiver.author}
-    return True
+        return None, waiver.describe(), f"{message} ({NOT_FOR_ERRORS}: {waiver.describe()})"
+    return WaiverNote(waiver.justification, str(waiver.expires), waiver.author), "", message
+
+
+_NOTHING = ReportData(Labels("", "", ""))
 
 
 def fold(record: CheckRecord, report: pytest.TestReport) -> None:
     """Fold one phase's report (setup, call, teardown) into the test's record."""
+    data = data_of(report) or _NOTHING   # a report xdist made for a crashed worker carries nothing of ours
     record.duration = round(record.duration + report.duration, 4)
-    message = getattr(report, "cutover_message", "")
     if report.when == "call" or (report.outcome != "passed" and record.outcome in (None, "passed")):
-        record.outcome = outcome_of(report)
-        if message:
-            record.message = message[:MESSAGE_CAP]
-        waiver = getattr(report, "cutover_waiver", None)
-        if waiver:
-            record.waiver = WaiverNote(**waiver)
-        record.waiver_refused = getattr(report, "cutover_waiver_refused", "") or record.waiver_refused
+        record.outcome = outcome_of(report, data.unverified)
+        if data.message:
+            record.message = data.message[:MESSAGE_CAP]
+        if data.waiver is not None:
+            record.waiver = data.waiver
+        record.waiver_refused = data.waiver_refused or record.waiver_refused
     if report.when != "teardown":
         return  # the teardown report carries every property the test attached, once
-    for name, value in report.user_properties:
-        if name == "cutover:table":
-            record.tables.append(json.loads(str(value)))
-        elif name == "cutover:facts":
-            record.facts.update(json.loads(str(value)))
-        elif name == "cutover:series":
-            record.series.append(json.loads(str(value)))
+    record.tables.extend(data.tables)
+    record.facts.update(data.facts)
+    record.series.extend(data.series)
 
 
 def new_record(report: pytest.TestReport) -> CheckRecord | None:
     """The record of a check's first report (None for a test that carries no criterion)."""
-    props = dict(report.user_properties)
-    if "criterion" not in props:
+    labels = labels_of(report)
+    if labels is None:
         return None
-    return CheckRecord(report.nodeid, str(props.get("label")), str(props["criterion"]), str(props["severity"]))
+    return CheckRecord(report.nodeid, labels.label, labels.criterion, labels.severity)

@@ -18,7 +18,7 @@ import pytest
 from cutover.atomic_file import write_atomically
 from cutover.errors import ConfigError
 from cutover.run.shards import PLAN_FILE, Shard, ShardPlan, assign, expected_cost, parse_shard
-from cutover_pytest.collection_log import criterion_of
+from cutover_pytest.report_data import criterion_of
 from cutover_pytest.run_state import RunState
 
 
