@@ -24,13 +24,16 @@ def test_partition(part, record_facts):
 def test_collections():
     pass
 """
+# 600 checks of at least 2 ms each: over a second of checks, so at least one 0.5 s interval ends during them however
+# idle the machine (600 empty checks took less than one interval on an idle machine: no line at all)
 BROAD = """
+import time
 import pytest
 
 @pytest.mark.criterion("DB-01")
 @pytest.mark.parametrize("cls", range(600))
 def test_count(cls):
-    pass
+    time.sleep(0.002)
 """
 LINE = re.compile(r"^cutover progress (\d)/7 checks done(, about \d+s left)?(; DB-02 \d/6, [\d,]+ docs/s)?$")
 
