@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.plugin.test_plugin import FAST_UNREACHABLE, run
+from tests.plugin.test_plugin import run, team_tree
 
 CHECKS = """
 import pathlib
@@ -37,11 +37,7 @@ def test_collections(part):
 
 @pytest.fixture
 def tree(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
-    for var in ("CUTOVER_TARGET", "CUTOVER_TARGETS_FILE", "CUTOVER_WAIVERS"):
-        monkeypatch.delenv(var, raising=False)
-    pytester.makefile(".toml", targets=FAST_UNREACHABLE)
-    pytester.makepyfile(team_checks=CHECKS)
-    return pytester
+    return team_tree(pytester, monkeypatch, CHECKS)
 
 
 def ran(tree: pytest.Pytester) -> list[str]:

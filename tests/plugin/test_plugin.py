@@ -99,6 +99,16 @@ def tree(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.P
     return pytester
 
 
+def team_tree(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, checks: str,
+              targets: str = FAST_UNREACHABLE, unset: tuple[str, ...] = ()) -> pytest.Pytester:
+    """A directory holding a targets file and a team's checks (team_checks.py), the suite's variables unset."""
+    for var in ("CUTOVER_TARGET", "CUTOVER_TARGETS_FILE", "CUTOVER_WAIVERS", *unset):
+        monkeypatch.delenv(var, raising=False)
+    pytester.makefile(".toml", targets=targets)
+    pytester.makepyfile(team_checks=checks)
+    return pytester
+
+
 def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
     return pytester.runpytest_subprocess("-p", "no:cacheprovider", *UNUSED_PLUGINS, "--reports-dir", "reports", *args)
 

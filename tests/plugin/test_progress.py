@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.plugin.test_plugin import FAST_UNREACHABLE, run
+from tests.plugin.test_plugin import FAST_UNREACHABLE, run, team_tree
 
 TARGETS = FAST_UNREACHABLE
 
@@ -40,11 +40,7 @@ LINE = re.compile(r"^cutover progress (\d)/7 checks done(, about \d+s left)?(; D
 
 @pytest.fixture
 def tree(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
-    for var in ("CUTOVER_TARGET", "CUTOVER_TARGETS_FILE", "CUTOVER_WAIVERS"):
-        monkeypatch.delenv(var, raising=False)
-    pytester.makefile(".toml", targets=TARGETS)
-    pytester.makepyfile(team_checks=CHECKS)
-    return pytester
+    return team_tree(pytester, monkeypatch, CHECKS, TARGETS)
 
 
 def progress_lines(result: pytest.RunResult) -> list[str]:
