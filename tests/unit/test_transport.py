@@ -148,7 +148,7 @@ def test_silent_peer_times_out() -> None:
         server.close()
 
 
-def test_tcp_probe_measures_a_connect(listen: Callable[..., int]) -> None:
+def test_tcp_connect_is_measured(listen: Callable[..., int]) -> None:
     assert 0 <= tcp_connect("127.0.0.1", listen(None), 2) < 2
 
 
