@@ -59,7 +59,7 @@ class RunOptions:
     shared_dir: str = ""  # the run's private scratch directory, shared by its processes ('': none)
 
 
-class Guarded(Generic[T]):
+class Accessor(Generic[T]):
     """A value built once per session (kept in its memo), after asking the breaker about its components."""
 
     def __init__(self, components: tuple[str, ...], build: Callable[[Session], T]) -> None:
@@ -69,20 +69,20 @@ class Guarded(Generic[T]):
         self.key = ("session", name)
 
     @overload
-    def __get__(self, session: None, owner: type | None = None) -> Guarded[T]: ...
+    def __get__(self, session: None, owner: type | None = None) -> Accessor[T]: ...
     @overload
     def __get__(self, session: Session, owner: type | None = None) -> T: ...
 
-    def __get__(self, session: Session | None, owner: type | None = None) -> T | Guarded[T]:
+    def __get__(self, session: Session | None, owner: type | None = None) -> T | Accessor[T]:
         if session is None:
             return self
         session.reach.require(*self.components)
         return session.memo.get(self.key, lambda: self.build(session))
 
 
-def guarded(*components: str) -> Callable[[Callable[[Session], T]], Guarded[T]]:
-    """Decorates a Session method into a :class:`Guarded` accessor of these components (none: only kept)."""
-    return lambda build: Guarded(components, build)
+def accessor(*components: str) -> Callable[[Callable[[Session], T]], Accessor[T]]:
+    """Decorates a Session method into an :class:`Accessor` of these components (none: only kept)."""
+    return lambda build: Accessor(components, build)
 
 
 class Session:
@@ -97,45 +97,45 @@ class Session:
         self._closers: list[Closeable] = []
 
     # -- the facades ----------------------------------------------------------------------------------------
-    @guarded()
+    @accessor()
     def data(self) -> DataFacade:
         return DataFacade(self)
 
-    @guarded()
+    @accessor()
     def files(self) -> FilesFacade:
         return FilesFacade(self)
 
-    @guarded()
+    @accessor()
     def rest(self) -> RestFacade:
         return RestFacade(self)
 
-    @guarded()
+    @accessor()
     def transport(self) -> TransportFacade:
         return TransportFacade(self)
 
-    @guarded()
+    @accessor()
     def security(self) -> SecurityFacade:
         return SecurityFacade(self)
 
     # -- the clients ----------------------------------------------------------------------------------------
-    @guarded(TARGET_DB)
+    @accessor(TARGET_DB)
     def target_client(self) -> GuardedClient:
         database = self.target.database
         return self.keep(open_mongo(database.uri, self.target.thresholds.timeout_s, database.tls_ca_file,
                                     "target", self.commands))
 
-    @guarded(TARGET_DB)
+    @accessor(TARGET_DB)
     def target_db(self) -> GuardedDatabase:
         return self.target_client.get_default_database()
 
-    @guarded(SOURCE_DB)
+    @accessor(SOURCE_DB)
     def source_client(self) -> GuardedClient | None:
         if self.target.source.kind != "mongodb":
             return None
         return self.keep(open_mongo(self.target.source.uri, self.target.thresholds.timeout_s, "", "source",
                                     self.commands))
 
-    @guarded(SOURCE_DB)
+    @accessor(SOURCE_DB)
     def source_db(self) -> GuardedDatabase | None:
         return None if self.source_client is None else self.source_client.get_default_database()
 
@@ -147,14 +147,14 @@ class Session:
             return None
         return self._gridfs_client_db if files.gridfs_uri else self.target_db
 
-    @guarded(GRIDFS_DB)
+    @accessor(GRIDFS_DB)
     def _gridfs_client_db(self) -> GuardedDatabase:
         assert self.target.files is not None
         client = open_mongo(self.target.files.gridfs_uri, self.target.thresholds.timeout_s, "", "gridfs",
                             self.commands)
         return self.keep(client).get_default_database()
 
-    @guarded(FILE_STORE)
+    @accessor(FILE_STORE)
     def s3(self) -> S3Client | None:
         files = self.target.files
         if files is None or files.adapter != "s3":
@@ -162,7 +162,7 @@ class Session:
         return open_s3(files.endpoint_url, files.region, files.access_key_id, files.secret_access_key,
                        self.target.thresholds.timeout_s)
 
-    @guarded(SOURCE_STORE)
+    @accessor(SOURCE_STORE)
     def source_s3(self) -> S3Client | None:
         files = self.target.files
         if files is None or not files.source_bucket:
@@ -170,15 +170,15 @@ class Session:
         return open_s3(files.source_endpoint_url or files.endpoint_url, files.region, files.access_key_id,
                        files.secret_access_key, self.target.thresholds.timeout_s)
 
-    @guarded(SOURCE_DB, REST_SOURCE)
+    @accessor(SOURCE_DB, REST_SOURCE)
     def source(self) -> DataSource:
         return open_source(self.target, self.source_db)
 
-    @guarded(PARSE)
+    @accessor(PARSE)
     def parse(self) -> ParseClient | None:
         return self._rest_client(self.target.parse)
 
-    @guarded(SOURCE_PARSE)
+    @accessor(SOURCE_PARSE)
     def source_parse(self) -> ParseClient | None:
         return self._rest_client(self.target.source_parse)
 
@@ -187,7 +187,7 @@ class Session:
             return None
         return self.keep(ParseClient(server, timeout=self.target.thresholds.timeout_s))
 
-    @guarded()
+    @accessor()
     def probes(self) -> ProbePhase:
         """This process's probe runs; ``close()`` removes the outstanding ones."""
         return ProbePhase(self.target.probe_class, self.target.probe_side_effects)

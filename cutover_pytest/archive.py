@@ -13,11 +13,11 @@ import pytest
 
 from cutover import __version__
 from cutover.run import remediation
+from cutover.run.check_record import CheckRecord
 from cutover.run.history import write_index
-from cutover.run.record import config_digest, now, redact_tree, run_by, write_json, write_manifest
-from cutover.run.results import CheckRecord
+from cutover.run.run_directory import config_digest, now, redact_tree, run_by, write_json, write_manifest
 from cutover.run.signing import FIELD, Signer
-from cutover_pytest.scrub import mark_junit_errors
+from cutover_pytest.pytest_output import mark_junit_errors
 from cutover_pytest.signals import VERDICT
 
 

@@ -16,21 +16,21 @@ import pytest
 from cutover import __version__
 from cutover.data import blocking_policy, merge_facts, scan_policy
 from cutover.redact import host_of
-from cutover.run import firstscreen, remediation, report_groups
+from cutover.run import remediation, report_groups, report_summary
+from cutover.run.check_record import CheckRecord
 from cutover.run.gate import Gate
 from cutover.run.history import changes, previous_record
-from cutover.run.record import now
-from cutover.run.results import CheckRecord
+from cutover.run.run_directory import now
 from cutover.run.verification import CriterionResult
-from cutover.run.waivers import Waiver, unmatched
+from cutover.run.waivers import Waiver
 from cutover_pytest import archive, breadth, htmlreport, planning, probing, reachability, resuming, sharding, signing
-from cutover_pytest.handover import COMMANDS, RUN, Handover, collected_path
-from cutover_pytest.live_ahead import start as start_live_ahead
-from cutover_pytest.records import fold, new_record
+from cutover_pytest.checking import refuse_stale_waivers
+from cutover_pytest.html_rows import drop_html_rows, sort_html_rows
+from cutover_pytest.report_to_record import fold, new_record
+from cutover_pytest.run_state import RunState
 from cutover_pytest.signals import REASON, VERDICT, Watch
-from cutover_pytest.stable import drop_html_rows, sort_html_rows
-from cutover_pytest.state import RunState
 from cutover_pytest.verdict import Scope, conclude, criteria_of, not_verified_lines, record_fields, refused_waiver_lines
+from cutover_pytest.worker_exchange import COMMANDS, RUN, WorkerStart, collected_path
 
 if TYPE_CHECKING:
     from cutover.sandbox.stack import Sandbox
@@ -125,24 +125,17 @@ class Controller:
         """pytest-xdist: hand the run to each worker (workers open their own clients), and where they find the
         run's plan."""
         state, phase = self.state, probing.probe_phase(self.state.session)
-        node.workerinput[RUN] = Handover(
+        node.workerinput[RUN] = WorkerStart(
             state.target, state.run_id, state.run_dir, state.started, state.scratch, state.waivers,
             phase.baseline if phase is not None else None, self.plan_file).pack()
 
-    # -- collection -----------------------------------------------------------------------------------------
-    @pytest.hookimpl(trylast=True)
-    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
-        """Without xdist the controller collects: its waivers must match what it labeled."""
-        self._check_stale_waivers(self.state.tally.labeled)
-
+    # -- collection (its order: cutover_pytest.collection_order) ---------------------------------------------
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        self.state.tally.add_collected(session.items)
-        if session.items and not self.scope.collect_only:   # without xdist: this process runs every item
-            start_live_ahead(self.state.session, session.items)
+        self.state.collection.add_collected(session.items)
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
-            self.state.tally.collection_errors.append(report.nodeid or str(report.fspath))
+            self.state.collection.collection_errors.append(report.nodeid or str(report.fspath))
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
@@ -150,16 +143,9 @@ class Controller:
         if not path.exists():
             return
         try:
-            self._check_stale_waivers(self.state.tally.merge(path))
+            refuse_stale_waivers(self.state, self.state.collection.merge(path))
         except pytest.UsageError as exc:
             pytest.exit(str(exc), returncode=pytest.ExitCode.USAGE_ERROR)
-
-    def _check_stale_waivers(self, labeled: list[tuple[str, str]]) -> None:
-        in_run = {criterion for criterion, _ in labeled}  # a partial run only answers for what it collected
-        stale = unmatched([w for w in self.state.waivers if w.criterion in in_run], labeled)
-        if stale:
-            raise pytest.UsageError(f"waiver matches no check of target {self.state.target.name}: "
-                                    f"{stale[0].describe()}")
 
     # -- the checks -----------------------------------------------------------------------------------------
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -176,11 +162,12 @@ class Controller:
 
     # -- the end --------------------------------------------------------------------------------------------
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        self.records.update(resuming.carried_records(self.config, self.state.run_dir))   # before any verdict
         if session.config.pluginmanager.has_plugin("dsession") and not (self.state.read_only
                                                                          or self.scope.collect_only):
             probing.finish_probe_phase(self.state.target, self.state.session, self.records.values())
-        self.criteria = criteria_of(self.records, self.state.tally, self.state.target, self.scope)
-        self.gate = conclude(self.records, self.criteria, self.state.tally, self.scope, exitstatus,
+        self.criteria = criteria_of(self.records, self.state.collection, self.state.target, self.scope)
+        self.gate = conclude(self.records, self.criteria, self.state.collection, self.scope, exitstatus,
                              self.state.session.reach.preflight)
         session.exitstatus = self.gate.exit_code
         self.fill_metadata(session.config)
@@ -231,17 +218,18 @@ class Controller:
         per criterion."""
         state, records = self.state, list(self.records.values())
         entries = [r.to_json() for r in records]
-        prefix.append(firstscreen.banner(self.gate, state.target.name, state.run_id, self.scope.partial))
-        failing = firstscreen.failing(entries)
+        prefix.append(report_summary.banner(self.gate, state.target.name, state.run_id, self.scope.partial))
+        failing = report_summary.failing(entries)
         if failing:
-            prefix.append(f'<div id="cutover-failing">{firstscreen.render_table(failing)}</div>')
-        prefix.append(firstscreen.remediation_links(remediation.from_entries(entries)))
+            prefix.append(f'<div id="cutover-failing">{report_summary.render_table(failing)}</div>')
+        prefix.append(report_summary.remediation_links(remediation.from_entries(entries)))
         if self.criteria:
-            prefix.append(firstscreen.render_table(firstscreen.criteria_matrix(self.criteria, state.target.severity)))
-        prefix.append(firstscreen.render_table(firstscreen.area_table(records)))
+            matrix = report_summary.criteria_matrix(self.criteria, state.target.severity)
+            prefix.append(report_summary.render_table(matrix))
+        prefix.append(report_summary.render_table(report_summary.area_table(records)))
         tables = (htmlreport.changes_table(self.changes()),
                   htmlreport.waivers_table(state.waivers, self.expired, records))
-        prefix.extend(firstscreen.render_table(table) for table in tables if table is not None)
+        prefix.extend(report_summary.render_table(table) for table in tables if table is not None)
         lines = probing.summary_lines(probing.probe_phase(state.session), records)
         if lines:
             prefix.append(htmlreport.probes_block(lines))

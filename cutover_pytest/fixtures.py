@@ -1,7 +1,6 @@
 """The fixtures a check may use: the target, its lazily opened clients, and ways to attach facts."""
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -11,8 +10,9 @@ from cutover.data import GuardedDatabase, Window
 from cutover.model import Target
 from cutover.rest import ParseClient
 from cutover.session import Session
-from cutover_pytest.state import RunState, get_state
-from cutover_pytest.telemetry import finished_window
+from cutover_pytest import report_data
+from cutover_pytest.health_window import finished_window
+from cutover_pytest.run_state import RunState, get_state
 
 if TYPE_CHECKING:
     from cutover.session import S3Client
@@ -66,9 +66,9 @@ def source_parse(session: Session) -> ParseClient | None:
 def report_table(request: pytest.FixtureRequest) -> Callable[[str, list[str], list[list[Any]]], None]:
     """Attach a table (title, headers, rows) to this test in the HTML report and the JSON record."""
 
-    def attach(title: str, headers: list[str], rows: list[list[Any]]) -> None:
+    def attach(title: str, headers: list[str], rows: list[list[Any]]) -> None:   # its name shows in tracebacks
         table = {"title": title, "headers": list(headers), "rows": [list(r) for r in rows]}
-        request.node.user_properties.append(("cutover:table", json.dumps(table, default=str)))
+        report_data.attach(request.node, report_data.TABLE, table)
 
     return attach
 
@@ -78,7 +78,7 @@ def record_facts(request: pytest.FixtureRequest) -> Callable[..., None]:
     """Attach JSON-serializable facts to this test in the JSON record."""
 
     def attach(**facts: Any) -> None:
-        request.node.user_properties.append(("cutover:facts", json.dumps(facts, default=str)))
+        report_data.attach(request.node, report_data.FACTS, facts)
 
     return attach
 
@@ -89,7 +89,7 @@ def report_series(request: pytest.FixtureRequest) -> Callable[[dict[str, Any]], 
     the HTML report, its points in the JSON record."""
 
     def attach(series: dict[str, Any]) -> None:
-        request.node.user_properties.append(("cutover:series", json.dumps(series, default=str)))
+        report_data.attach(request.node, report_data.SERIES, series)
 
     return attach
 
@@ -97,5 +97,5 @@ def report_series(request: pytest.FixtureRequest) -> Callable[[dict[str, Any]], 
 @pytest.fixture(scope="session")
 def health_window(request: pytest.FixtureRequest) -> Window:
     """The run's finished health window (DB-06); waits for what is left of it (ERROR if it has gaps or never
-    ends): :mod:`cutover_pytest.telemetry`."""
+    ends): :mod:`cutover_pytest.health_window`."""
     return finished_window(_state(request))

@@ -3,11 +3,10 @@ charts under each test, and the release manager's view at the top (verdict, fail
 criteria, areas, changes, waivers, probes, every check in a collapsed group per criterion); pytest-html's
 environment table goes to the end of the page. The controller's hooks call these
 (:class:`cutover_pytest.controller.Controller`); the parts a merged run's page shows as well are in
-:mod:`cutover.run.firstscreen` and :mod:`cutover.run.report_groups`."""
+:mod:`cutover.run.report_summary` and :mod:`cutover.run.report_groups`."""
 from __future__ import annotations
 
 import html
-import json
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -15,11 +14,12 @@ from typing import Any
 
 import pytest
 
-from cutover.run.firstscreen import render_table
-from cutover.run.results import CheckRecord
+from cutover.run.check_record import CheckRecord
+from cutover.run.report_summary import render_table
 from cutover.run.waivers import Waiver
-from cutover_pytest import rowlog
+from cutover_pytest import row_evidence
 from cutover_pytest.charts import sparkline
+from cutover_pytest.report_data import Labels, data_of
 
 
 def table_header(cells: list[str]) -> None:
@@ -29,19 +29,19 @@ def table_header(cells: list[str]) -> None:
 
 
 def table_row(report: pytest.TestReport, cells: list[str]) -> None:
-    props = dict(getattr(report, "user_properties", ()))  # a CollectReport has none
-    cells.insert(1, f"<td>{html.escape(str(props.get('criterion', '')))}</td>")
-    cells.insert(2, f"<td>{html.escape(str(props.get('severity', '')))}</td>")
-    charts = "".join(sparkline(json.loads(value)) for name, value in getattr(report, "user_properties", ())
-                     if name == "cutover:series") if report.when == "call" else ""
-    cells.insert(3, f"<td>{html.escape(str(getattr(report, 'cutover_verdict', '')))}{charts}</td>")
+    data = data_of(report)   # a CollectReport carries none
+    labels = data.labels if data is not None else Labels("", "", "")
+    cells.insert(1, f"<td>{html.escape(labels.criterion)}</td>")
+    cells.insert(2, f"<td>{html.escape(labels.severity)}</td>")
+    charts = "".join(sparkline(series) for series in data.series) if data is not None and report.when == "call" else ""
+    cells.insert(3, f"<td>{html.escape(data.verdict if data is not None else '')}{charts}</td>")
 
 
-def table_html(report: pytest.TestReport, data: list[str]) -> None:
-    data[:] = rowlog.compose(report, data)   # the message and the evidence instead of the traceback
-    for name, value in getattr(report, "user_properties", ()):
-        if name == "cutover:table" and report.when == "call":
-            data.append(render_table(json.loads(value)))
+def table_html(report: pytest.TestReport, log: list[str]) -> None:
+    log[:] = row_evidence.compose(report, log)   # the message and the evidence instead of the traceback
+    data = data_of(report)
+    if data is not None and report.when == "call":
+        log.extend(render_table(table) for table in data.tables)
 
 
 def changes_table(diff: dict[str, Any]) -> dict[str, Any] | None:

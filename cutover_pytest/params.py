@@ -15,7 +15,7 @@ import pytest
 
 from cutover.errors import CouldNotVerify, as_could_not_verify
 from cutover.run.verification import NOT_APPLICABLE
-from cutover_pytest.state import get_state
+from cutover_pytest.run_state import get_state
 
 Absent = Callable[[Any], str]
 

@@ -23,12 +23,13 @@ from typing import Any
 
 import pytest
 
+from cutover.atomic_file import write_atomically
 from cutover.data import DataPlan
 from cutover.errors import ConfigError, CouldNotVerify, as_could_not_verify
 from cutover.memo import memo_key
 from cutover.run.plan_file import RUN_FILE, read_plan, write_plan
+from cutover_pytest.run_state import RunState
 from cutover_pytest.selection import plans_data
-from cutover_pytest.state import RunState
 
 HANDED = "plan.pickle"   # in the scratch directory: (plan or None, why it could not be made)
 POLL_S = 0.05
@@ -78,9 +79,7 @@ class Planner:
                 handed = (None, self.state.redact(str(unverified)))
         finally:
             with contextlib.suppress(OSError):   # the run ended meanwhile (a signal): its scratch is gone
-                tmp = self.path.with_name(f".{HANDED}")
-                tmp.write_bytes(pickle.dumps(handed))
-                os.replace(tmp, self.path)
+                write_atomically(self.path, pickle.dumps(handed))
 
 
 class Awaiting:

@@ -1,7 +1,7 @@
 """The cutover pytest plugin: ``--target`` runs the checks against a named deployment and archives a report.
 
 Flow: options -> the user's configuration only launches the gate run (:mod:`cutover_pytest.launch`) -> in it,
-pytest_configure hands over to :mod:`cutover_pytest.process`, the one place where the controller and its
+pytest_configure hands over to :mod:`cutover_pytest.startup`, the one place where the controller and its
 xdist workers differ: the controller loads and validates the target (a bad config is a UsageError, exit 4),
 starts the sandbox of a sandbox target, points pytest-html and JUnit at the run directory and registers the
 controller plugin object (:class:`cutover_pytest.controller.Controller`: records, verdicts, gate, archive);
@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from cutover_pytest import launch, planning, process, progress, resuming, sharding, signing, telemetry, usage
+from cutover_pytest import health_window, launch, planning, progress, resuming, sharding, signing, startup, usage
 from cutover_pytest.checking import criterion_marked
 
 pytest_plugins = ["cutover_pytest.fixtures"]
@@ -63,15 +63,16 @@ def pytest_cmdline_main(config: pytest.Config) -> Any:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "criterion(id): the acceptance criterion (cutover criteria) a check proves")
     config.addinivalue_line("markers", "writes: the check writes probe objects (skipped with --read-only)")
-    config.addinivalue_line("markers", telemetry.MARKER)
+    config.addinivalue_line("markers", health_window.MARKER)
+    config.addinivalue_line("markers", health_window.OLD_MARKER)
     if launch.is_gate_run(config):
-        process.start(config)
+        startup.start(config)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Outside a gate run a check is refused (its outcome would count for nothing); a gate run labels its
-    checks itself (:class:`cutover_pytest.checking.Checks`)."""
+    """Outside a gate run a check is refused (its outcome would count for nothing); a gate run orders its
+    collection in one place (:mod:`cutover_pytest.collection_order`)."""
     if launch.is_gate_run(config):
         return
     marked = [criterion_marked(item) for item in items if item.get_closest_marker("criterion") is not None]

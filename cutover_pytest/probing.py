@@ -13,7 +13,7 @@ from typing import Any
 from cutover.errors import CouldNotVerify
 from cutover.model import Target
 from cutover.rest import NEW_CLASS, ProbePhase, Sweep, drop_classes, schemas, survey, sweep, total_rows
-from cutover.run.results import CheckRecord
+from cutover.run.check_record import CheckRecord
 from cutover.session import Session
 
 

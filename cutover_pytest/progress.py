@@ -7,7 +7,6 @@ never breaks pytest's progress dots, ``-q`` or xdist's output; with ``-qq`` or l
 """
 from __future__ import annotations
 
-import json
 import sys
 import time
 from collections import Counter
@@ -16,7 +15,7 @@ from typing import Any
 import pytest
 
 from cutover.run.progress import Progress, Tracker
-from cutover_pytest.tally import criterion_of
+from cutover_pytest.report_data import ReportData, criterion_of, data_of
 from cutover_pytest.usage import lenient
 
 DEFAULT_TTY_S, DEFAULT_CI_S = 10.0, 30.0
@@ -43,7 +42,7 @@ class ProgressLines:
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self._track(criterion_of(item) for item in session.items)
 
-    @pytest.hookimpl(optionalhook=True, trylast=True)   # after the controller merged the worker's tally
+    @pytest.hookimpl(optionalhook=True, trylast=True)   # after the controller merged the worker's collection log
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
         if not self.progress.total:   # every worker collects the same checks: count them once
             self._track(c for c in _criteria_of(self.config, ids))
@@ -57,7 +56,8 @@ class ProgressLines:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when != "teardown" or not self.progress.total:
             return
-        self.progress.finish(str(dict(report.user_properties).get("criterion")), _docs(report))
+        data = data_of(report)
+        self.progress.finish(data.labels.criterion if data is not None else "", _docs(data))
         now = self.clock()
         if self.progress.due(now) and self.config.get_verbosity() > -2:
             self._write(self.progress.line(now, self.started))
@@ -72,20 +72,18 @@ class ProgressLines:
         writer.line(f"cutover progress {line}")
 
 
-def _docs(report: pytest.TestReport) -> int:
-    for name, value in report.user_properties:
-        if name == "cutover:facts":
-            docs = json.loads(str(value)).get("source_docs")
-            return docs if isinstance(docs, int) else 0
-    return 0
+def _docs(data: ReportData | None) -> int:
+    """The source documents a check compared (DB-02's ``source_docs`` fact), 0 when it says none."""
+    docs = data.facts.get("source_docs") if data is not None else None
+    return docs if isinstance(docs, int) else 0
 
 
 def _criteria_of(config: pytest.Config, ids: list[str]) -> list[str]:
-    """Under xdist the controller has node ids only: their criteria from the tally the workers handed over."""
-    from cutover_pytest.state import get_state
+    """Under xdist the controller has node ids only: their criteria from the collection log the workers handed over."""
+    from cutover_pytest.run_state import get_state
 
     state = get_state(config)
-    return [state.tally.collected.get(i, "") for i in ids] if state is not None else []
+    return [state.collection.collected.get(i, "") for i in ids] if state is not None else []
 
 
 def register(config: pytest.Config) -> None:

@@ -1,6 +1,6 @@
 """Fail fast on a dead component: the preflight before any check, and the breaker while checks run.
 
-The controller probes every component of the target at configure (:mod:`cutover.reach.preflight`: one attempt
+The controller pings every component of the target at configure (:mod:`cutover.reach.preflight`: one attempt
 each, all at once, one timeout). Refused credentials stop the run there (exit 4, one line). A component that
 does not answer is tripped in the session's breaker, which shares its findings with every process of the
 run through the scratch directory. From then on each check (or parametrization) that asks for a dead
@@ -17,7 +17,7 @@ import pytest
 
 from cutover.errors import ConfigError
 from cutover.reach import FILE_STORE, GRIDFS_DB, PARSE, SOURCE_DB, SOURCE_PARSE, TARGET_DB, Breaker, run_preflight
-from cutover_pytest.state import RunState
+from cutover_pytest.run_state import RunState
 
 FIXTURE_COMPONENTS = {"source_db": SOURCE_DB, "target_db": TARGET_DB, "s3": FILE_STORE, "parse": PARSE,
                       "source_parse": SOURCE_PARSE}
@@ -30,7 +30,7 @@ def share(state: RunState) -> None:
 
 
 def preflight(state: RunState) -> None:
-    """Probe every component now; refused credentials are a usage error (one line, exit 4)."""
+    """Ping every component now; refused credentials are a usage error (one line, exit 4)."""
     try:
         run_preflight(state.target, state.session.reach, _listeners(state))
     except ConfigError as exc:

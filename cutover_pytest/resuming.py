@@ -7,19 +7,20 @@ and record.json says what was resumed (``resumed``).
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from cutover import __version__
+from cutover.atomic_file import write_atomically
 from cutover.errors import ConfigError
 from cutover.model import Target
+from cutover.run.check_record import CheckRecord
 from cutover.run.config import SandboxSpec
-from cutover.run.record import config_digest
 from cutover.run.resume import KEPT, Resumed, load_resumed
-from cutover_pytest.state import RunState
+from cutover.run.run_directory import config_digest
+from cutover_pytest.run_state import RunState
 
 CARRIED = "resumed.json"
 _RESUMED = pytest.StashKey[Resumed]()
@@ -49,33 +50,27 @@ def load(config: pytest.Config, loaded: Target | SandboxSpec) -> None:
 
 
 class Resuming:
+    """A collecting process's part: the checks the earlier run decided, dropped at collection."""
+
     def __init__(self, state: RunState, kept: set[str]) -> None:
         self.state, self.kept = state, kept
 
-    @pytest.hookimpl(trylast=True)
-    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+    def drop(self, items: list[pytest.Item]) -> None:
+        """Drop the decided checks (in place) and list them in ``resumed.json``."""
         carried = sorted(item.nodeid for item in items if item.nodeid in self.kept)
         items[:] = [item for item in items if item.nodeid not in self.kept]
-        path = self.state.run_dir / CARRIED
-        tmp = path.with_name(f".{CARRIED}.{os.getpid()}")
-        tmp.write_text(json.dumps(carried) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
-
-    @pytest.hookimpl(tryfirst=True)   # before the controller's verdict
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        controller = session.config.pluginmanager.get_plugin("cutover-controller")
-        if controller is not None:
-            carry_over(session.config, self.state, controller.records)
+        write_atomically(self.state.run_dir / CARRIED, json.dumps(carried) + "\n")
 
 
-def register(config: pytest.Config, state: RunState) -> None:
-    """Every process: the controller knows the earlier run; a worker reads its record's decided checks."""
+def resuming(config: pytest.Config, state: RunState) -> Resuming | None:
+    """Every process, with --resume: the controller knows the earlier run; a worker reads its record's decided
+    checks."""
     asked = config.getoption("resume", None)
     if not asked:
-        return
+        return None
     resumed = config.stash.get(_RESUMED, None)
     kept = set(resumed.kept) if resumed is not None else _decided(Path(asked))
-    config.pluginmanager.register(Resuming(state, kept), "cutover-resuming")
+    return Resuming(state, kept)
 
 
 def _decided(run_dir: Path) -> set[str]:
@@ -83,11 +78,11 @@ def _decided(run_dir: Path) -> set[str]:
     return {t["id"] for t in record.get("tests", []) if t.get("verdict") in KEPT}
 
 
-def carry_over(config: pytest.Config, state: RunState, records: dict[str, Any]) -> None:
-    """At session end, in the controller: the carried-over checks' records join this run's."""
+def carried_records(config: pytest.Config, run_dir: Path) -> dict[str, CheckRecord]:
+    """In the controller, at session end: the carried-over checks' records, to join this run's ({} without
+    --resume)."""
     resumed = config.stash.get(_RESUMED, None)
-    if resumed is not None:
-        records.update({nodeid: resumed.kept[nodeid] for nodeid in carried(state.run_dir)})
+    return {nodeid: resumed.kept[nodeid] for nodeid in carried(run_dir)} if resumed is not None else {}
 
 
 def carried(run_dir: Path) -> list[str]:

@@ -10,16 +10,16 @@ directory (written atomically; every collecting process writes the same bytes) a
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from cutover.atomic_file import write_atomically
 from cutover.errors import ConfigError
 from cutover.run.shards import PLAN_FILE, Shard, ShardPlan, assign, expected_cost, parse_shard
-from cutover_pytest.state import RunState
-from cutover_pytest.tally import criterion_of
+from cutover_pytest.report_data import criterion_of
+from cutover_pytest.run_state import RunState
 
 
 def add_option(group: Any) -> None:
@@ -39,17 +39,19 @@ def shard_of(config: pytest.Config) -> Shard | None:
 
 
 class Sharding:
+    """A collecting process's part: shard K's checks kept at collection, and the collection line saying so."""
+
     def __init__(self, state: RunState, shard: Shard) -> None:
         self.state, self.shard = state, shard
         self.plan: ShardPlan | None = None
 
-    @pytest.hookimpl(trylast=True)   # after the user's -k/-m and the labels: the plan covers their selection
-    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+    def keep(self, items: list[pytest.Item]) -> None:
+        """Keep this shard's checks (in place) of the labeled, selected ``items``; write the plan to shard.json."""
         plan = assign({item.nodeid: expected_cost(criterion_of(item) or "") for item in items}, self.shard.count)
         items[:] = [item for item in items if plan[item.nodeid] == self.shard.index]
         files = self.state.target.files
         self.plan = ShardPlan.of(self.shard, plan, self.state.target.source.kind, files.adapter if files else None)
-        write_plan(self.state.run_dir, self.plan)
+        write_atomically(self.state.run_dir / PLAN_FILE, json.dumps(self.plan.to_json(), indent=2) + "\n")
 
     def pytest_report_collectionfinish(self, config: pytest.Config) -> str | None:
         """Under "collected N items" (the whole plan): what this shard runs of it."""
@@ -59,17 +61,14 @@ class Sharding:
                 f"(plan sha256:{self.plan.digest[:12]})")
 
 
-def register(config: pytest.Config, state: RunState) -> None:
+def register(config: pytest.Config, state: RunState) -> Sharding | None:
+    """With --shard, this process's :class:`Sharding`, registered for its collection line."""
     shard = shard_of(config)
-    if shard is not None:
-        config.pluginmanager.register(Sharding(state, shard), "cutover-sharding")
-
-
-def write_plan(run_dir: Path, plan: ShardPlan) -> None:
-    path = run_dir / PLAN_FILE
-    tmp = path.with_name(f".{PLAN_FILE}.{os.getpid()}")
-    tmp.write_text(json.dumps(plan.to_json(), indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    if shard is None:
+        return None
+    sharding = Sharding(state, shard)
+    config.pluginmanager.register(sharding, "cutover-sharding")
+    return sharding
 
 
 def record_fields(run_dir: Path) -> dict[str, Any]:

@@ -10,11 +10,11 @@ import pytest
 
 from cutover.model import Target
 from cutover.reach import Preflight
+from cutover.run.check_record import CheckRecord
 from cutover.run.criteria import CRITERIA
 from cutover.run.gate import Gate, judge
-from cutover.run.results import CheckRecord
 from cutover.run.verification import CriterionResult, criterion_results, describe_exclusions, not_verified
-from cutover_pytest.tally import Tally
+from cutover_pytest.collection_log import CollectionLog
 
 UNSELECTED = "not selected: the run was narrowed to the paths given"
 _NOT_RUN_EXITS = {pytest.ExitCode.INTERRUPTED: "interrupted", pytest.ExitCode.USAGE_ERROR: "usage error",
@@ -30,20 +30,20 @@ class Scope:
     collect_only: bool = False   # --collect-only: nothing runs, no verdict
 
 
-def criteria_of(records: Mapping[str, CheckRecord], tally: Tally, target: Target,
+def criteria_of(records: Mapping[str, CheckRecord], collection: CollectionLog, target: Target,
                 scope: Scope) -> dict[str, CriterionResult]:
     """Every criterion of the catalogue with its verdict."""
     store = target.files.adapter if target.files else None
-    excluded = describe_exclusions(tally.exclusions(records))
+    excluded = describe_exclusions(collection.exclusions(records))
     return criterion_results(records.values(), excluded, target.source.kind, store,
                              unselected=UNSELECTED if scope.narrowed else "")
 
 
-def conclude(records: Mapping[str, CheckRecord], criteria: Mapping[str, CriterionResult], tally: Tally,
+def conclude(records: Mapping[str, CheckRecord], criteria: Mapping[str, CriterionResult], collection: CollectionLog,
              scope: Scope, exitstatus: int, preflight: Preflight | None = None) -> Gate:
     """The gate of the run. What the preflight found unreachable comes first in its line when checks could not
     verify (a run of checks that reach no component owes the dead ones nothing)."""
-    reason, code = not_run(tally, scope, exitstatus)
+    reason, code = not_run(collection, scope, exitstatus)
     verified = {cid: result.verified for cid, result in criteria.items()}
     errored = any(r.outcome == "error" for r in records.values())
     dead = [r.component for r in preflight.dead] if preflight is not None and errored else []
@@ -51,14 +51,14 @@ def conclude(records: Mapping[str, CheckRecord], criteria: Mapping[str, Criterio
                  unreachable=dead, components=len(preflight.results) if preflight is not None else 0)
 
 
-def not_run(tally: Tally, scope: Scope, exitstatus: int) -> tuple[str, int]:
+def not_run(collection: CollectionLog, scope: Scope, exitstatus: int) -> tuple[str, int]:
     """Why the run has no verdict at all ('' when it has one), and the exit code to give."""
-    errors = len(tally.collection_errors)
+    errors = len(collection.collection_errors)
     if errors:
         return f"{errors} collection error{'s' if errors > 1 else ''}", pytest.ExitCode.INTERRUPTED
     if exitstatus in _NOT_RUN_EXITS:
         return _NOT_RUN_EXITS[pytest.ExitCode(exitstatus)], exitstatus
-    if not tally.collected:
+    if not collection.collected:
         return "no checks collected", pytest.ExitCode.NO_TESTS_COLLECTED
     if scope.collect_only:
         return "--collect-only", pytest.ExitCode.NO_TESTS_COLLECTED

@@ -32,6 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cutover.atomic_file import write_atomically
 from cutover.sandbox.process import Service, free_port, port_open
 from cutover.sandbox.proxy_cli import add_endpoint_args, importable_env, stop_on_signals
 
@@ -310,9 +311,7 @@ class FaultFront:
         """Switch the fault and wait until the proxy has applied it (open connections are dropped)."""
         line = Mode.parse(f"{mode} {arg:g}" if arg else mode).line()
         switched = self._log().count(f"-> {line}\n")
-        tmp = self.control.with_suffix(".tmp")
-        tmp.write_text(line + "\n", encoding="utf-8")
-        tmp.replace(self.control)  # atomic: the proxy never reads a half-written line
+        write_atomically(self.control, line + "\n")   # the proxy never reads a half-written line
         deadline = time.monotonic() + wait_s
         while self.service.proc is not None and time.monotonic() < deadline:
             if self._log().count(f"-> {line}\n") > switched:

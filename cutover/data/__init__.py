@@ -32,7 +32,7 @@
     schema_types.py  DB-08: the target `_SCHEMA`'s field types against the source's (declared or implied)
     stored_types.py  DB-08: values of another type than `_SCHEMA` says, counted on the server
     health.py        DB-06: topology and the health figures of one server document
-    telemetry.py     DB-06: the health window, sampled once per run in a background thread
+    health_window.py DB-06: the health window, sampled once per run in a background thread
     health_series.py DB-06: the window as series (max, p95, last, mean) a release manager can judge
     clients.py       CLI-01: installations per SDK and version, counted by the server
     commands.py      the allowlist of MongoDB commands and the client that keeps to it; the command log
@@ -56,6 +56,7 @@ from cutover.data.content import ContentDiff, Partition
 from cutover.data.facade import DataFacade, DeclaredIndexes, IndexPresence, SchemaAgreement, Unit
 from cutover.data.health import Topology
 from cutover.data.health_series import Series
+from cutover.data.health_window import Sampler, Window, claim, read_window
 from cutover.data.inventory import (
     VOLATILE_CLASSES,
     CollectionInfo,
@@ -74,7 +75,6 @@ from cutover.data.queries import Coverage
 from cutover.data.rest_reader import ClassSchema, RestReader, SourceReader
 from cutover.data.source_schema import COLLECTION_OPTIONS_UNSEEN, INDEX_OPTIONS_UNSEEN
 from cutover.data.sources import DataSource, open_source
-from cutover.data.telemetry import Sampler, Window, claim, read_window
 
 __all__ = [
     "COLLECTION_OPTIONS_UNSEEN",

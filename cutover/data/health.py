@@ -1,6 +1,6 @@
 """DB-06 deployment health: topology, and the health figures read from one server document each.
 
-The figures are the seed's Telemetry checks (CPU time, queues, replication lag); :mod:`cutover.data.telemetry`
+The figures are the seed's Telemetry checks (CPU time, queues, replication lag); :mod:`cutover.data.health_window`
 samples them over a window. Each reader takes one reply document as the server sent it and returns the
 figure; None only where that server genuinely does not report it (an older version, another platform, a mongos,
 the sandbox's stand-in); :class:`UnknownReply` (an ERROR naming the server version and the field) where a server

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from cutover.data.health_window import Sample, Window
 from cutover.data.replies import STAND_IN, StandInLimit
-from cutover.data.telemetry import Sample, Window
 from cutover.errors import CouldNotVerify, UnexpectedAnswer
 
 HEALTH_ON_STAND_IN = StandInLimit(

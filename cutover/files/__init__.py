@@ -5,7 +5,7 @@
     urls.py        file URLs exactly as Parse Server and its files adapters build them
     storage.py     buckets (region, public access), objects, GridFS completeness, listings, orphans
     resolve.py     concurrent resolution of file references: bounded pool, outcomes, summaries
-    probe.py       what one file URL answers: HEAD or a ranged GET, timeouts, retries with backoff
+    url_answer.py  what one file URL answers: HEAD or a ranged GET, timeouts, retries with backoff
     integrity.py   FILE-01 per run at the cost of its references: stores read once, a class read once
     stores.py      the run's stores for FILE-01: per bucket a listing or lookups, in the background
     store_plan.py  per bucket, list it or look up each reference, whichever the counts favour

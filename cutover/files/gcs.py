@@ -30,8 +30,8 @@ import requests
 
 from cutover.errors import TargetTimeout, TargetUnreachable, UnexpectedAnswer
 from cutover.files.digests import StoreObject
-from cutover.files.probe import RETRY_STATUSES, backoff_delay, retry_after_s
 from cutover.files.store_index import Counter, Page
+from cutover.files.url_answer import RETRY_STATUSES, backoff_delay, retry_after_s
 
 REAL_ENDPOINT = "https://storage.googleapis.com"
 TOKEN_ENV = "GOOGLE_OAUTH_ACCESS_TOKEN"

@@ -8,7 +8,7 @@ when known), *missing* (the store answered: 4xx, empty body, wrong size) and *er
 answer: timeout, connection failure, 5xx/429 still there after the retries): errors mean
 "could not verify", never "resolved". A host that gives no answer at all (timeout, refused) to as many
 requests in a row as run at once is not asked again in this resolution: its remaining URLs are errors at once,
-instead of one timeout per URL. (aiohttp is imported where it is used, as in :mod:`cutover.files.probe`.)
+instead of one timeout per URL. (aiohttp is imported where it is used, as in :mod:`cutover.files.url_answer`.)
 """
 from __future__ import annotations
 
@@ -21,10 +21,10 @@ from urllib.parse import urlsplit
 from cutover.errors import CouldNotVerify, TargetTimeout, TargetUnreachable
 from cutover.files.content import ContentJudge
 from cutover.files.digests import StoreObject
-from cutover.files.probe import RETRY_STATUSES, Answer, ResolveOptions, open_client, probe
 from cutover.files.refs import FileRef
 from cutover.files.sampling import Verdict
 from cutover.files.store_index import Counter
+from cutover.files.url_answer import RETRY_STATUSES, Answer, ResolveOptions, ask_url, open_client
 from cutover.files.urls import redact_url
 from cutover.listing import Capped
 
@@ -173,7 +173,7 @@ async def resolve_async(jobs: Iterable[Job], run: Run,
 async def _worker(source: Iterator[Job], client: aiohttp.ClientSession, run: Run,
                   sizes: SizeLookup | None, tallies: dict[tuple[str, str], _Tally], silent: _Silent) -> None:
     for job in source:   # one shared iterator: next() never awaits, so workers never interleave in it
-        answer = job.answer or silent.answer_for(job.url) or await probe(client, job.url, run.options, run.counter)
+        answer = job.answer or silent.answer_for(job.url) or await ask_url(client, job.url, run.options, run.counter)
         silent.note(job.url, answer)
         if run.complete is not None:
             job = await run.complete(job)

@@ -3,7 +3,7 @@
     breaker.py     every component of a target (databases, Parse Servers, stores, TLS endpoints) and the
                    Breaker: once a component is found dead, its accessors fail at once, in every process
     preflight.py   one attempt to reach every component, all at once, before any check
-    probes.py      the one probe per kind of component (MongoDB ping, HTTP GET, S3 list, TLS handshake)
+    pings.py       the one ping per kind of component (MongoDB ping, HTTP GET, S3 list, TLS handshake)
     failures.py    whether an error is a transport failure, and at which address
 
 Cross-cutting: the session's accessors ask the breaker first, whatever area they serve.

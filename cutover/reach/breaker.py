@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from cutover.atomic_file import write_atomically
 from cutover.errors import CouldNotVerify, TargetTimeout, TargetUnreachable
 from cutover.model import Target
 from cutover.reach.failures import addresses_in, chain, transport_failure
@@ -195,10 +196,7 @@ class Breaker:
     def _publish(self, dead: Dead) -> None:
         if self._shared is None:
             return
-        path = self._shared / f"{dead.component}.json"
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(dataclasses.asdict(dead)), encoding="utf-8")
-        tmp.replace(path)   # atomic: a reader never sees half a file
+        write_atomically(self._shared / f"{dead.component}.json", json.dumps(dataclasses.asdict(dead)))
 
 
 def _read(path: Path) -> Dead | None:

@@ -1,12 +1,12 @@
 """The preflight: one attempt to reach every component of a target, all at once, before any check runs.
 
-Each component (:func:`cutover.reach.breaker.components`) gets one probe in its own thread, without retries, and all
+Each component (:func:`cutover.reach.breaker.components`) gets one ping in its own thread, without retries, and all
 of them end by their own timeouts (``timeout_s`` to connect, then to answer): a black-holed deployment costs
-one timeout, not one per check. A probe only asks whether the component answers at all;
+one timeout, not one per check. A ping only asks whether the component answers at all;
 what it answers is the checks' business (a 500 from ``/health`` is API-01's finding, an expired certificate
-TLS-02's). The probes themselves are in :mod:`cutover.reach.probes`.
+TLS-02's). The pings themselves are in :mod:`cutover.reach.pings`.
 
-Each MongoDB that answers is also asked which rights the user of its URI holds (:mod:`cutover.reach.rights_probe`):
+Each MongoDB that answers is also asked which rights the user of its URI holds (:mod:`cutover.reach.user_rights`):
 a missing right is a warning line naming the criteria it leaves unverified (their checks then ERROR as "could
 not verify" when they meet it), never a reason to stop: the run still verifies and archives everything else.
 
@@ -25,7 +25,7 @@ from typing import Any
 from cutover.errors import ConfigError, CouldNotVerify, TargetTimeout
 from cutover.model import Target
 from cutover.reach.breaker import Breaker, Component, Dead
-from cutover.reach.probes import AuthFailed, probe_for, warm_up
+from cutover.reach.pings import AuthFailed, ping_for, warm_up
 from cutover.security import RightsCheck
 
 GRACE_S = 2.0
@@ -70,25 +70,25 @@ class Preflight:
 
 
 def run_preflight(target: Target, breaker: Breaker, listeners: Mapping[str, Any] | None = None) -> Preflight:
-    """Probe every component of ``breaker`` at once; trip the dead ones. ConfigError on refused credentials.
-    ``listeners`` (component name -> pymongo command listener) count what the MongoDB probes send."""
-    probes = [(c, probe_for(target, c, listeners)) for c in breaker.components.values()]
-    result = probe_all(probes, target.thresholds.timeout_s)
+    """Ping every component of ``breaker`` at once; trip the dead ones. ConfigError on refused credentials.
+    ``listeners`` (component name -> pymongo command listener) count what the MongoDB pings send."""
+    pings = [(c, ping_for(target, c, listeners)) for c in breaker.components.values()]
+    result = ping_all(pings, target.thresholds.timeout_s)
     breaker.preflight = result
     for r in result.dead:
         breaker.trip(Dead(r.component, r.cause, r.timeout, "the preflight"))
     return result
 
 
-def probe_all(probes: list[tuple[Component, Callable[[float], RightsCheck | None]]], timeout_s: float) -> Preflight:
+def ping_all(pings: list[tuple[Component, Callable[[float], RightsCheck | None]]], timeout_s: float) -> Preflight:
     warm_up()
     started = time.monotonic()
     slots: dict[str, Reachability | BaseException] = {}
-    threads = [threading.Thread(target=_run, args=(c, probe, timeout_s, slots), daemon=True,
-                                name=f"preflight {c.name}") for c, probe in probes]
+    threads = [threading.Thread(target=_run, args=(c, ping, timeout_s, slots), daemon=True,
+                                name=f"preflight {c.name}") for c, ping in pings]
     for thread in threads:
         thread.start()
-    # Each probe ends by its own timeouts (connect, then read: 2 x timeout_s at worst; a black hole: one).
+    # Each ping ends by its own timeouts (connect, then read: 2 x timeout_s at worst; a black hole: one).
     # The deadline only catches what has none (a hung DNS lookup): a busy machine is never taken for a dead one.
     deadline = started + 2 * timeout_s + GRACE_S
     for thread in threads:
@@ -96,15 +96,15 @@ def probe_all(probes: list[tuple[Component, Callable[[float], RightsCheck | None
     refused = [str(v) for v in slots.values() if isinstance(v, AuthFailed)]
     if refused:
         raise ConfigError("; ".join(sorted(refused)))
-    results = tuple(_outcome(c, slots.get(c.name), timeout_s) for c, _ in probes)
+    results = tuple(_outcome(c, slots.get(c.name), timeout_s) for c, _ in pings)
     return Preflight(results, round(time.monotonic() - started, 2))
 
 
-def _run(component: Component, probe: Callable[[float], RightsCheck | None], timeout_s: float,
+def _run(component: Component, ping: Callable[[float], RightsCheck | None], timeout_s: float,
          slots: dict[str, Reachability | BaseException]) -> None:
     started = time.monotonic()
     try:
-        rights = probe(timeout_s)
+        rights = ping(timeout_s)
     except AuthFailed as exc:
         slots[component.name] = exc
         return

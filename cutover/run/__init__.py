@@ -3,11 +3,11 @@
     config.py        targets.toml: ${ENV} substitution, validation into the model (cutover.model), sandbox targets
     criteria.py      the registry: every criterion with its area, severity, text, applicability and check module
     catalogue.py     docs/CHECKS.md and `cutover criteria`, rendered from the registry
-    results.py       a check's record (CheckRecord): outcome, verdict, message, evidence
+    check_record.py  a check's record (CheckRecord): outcome, verdict, message, evidence
     verification.py  each criterion's verdict from its checks' records (coverage)
     gate.py          the verdict of the run (PASS, FAIL, INCOMPLETE, PARTIAL PASS, NOT RUN) and its exit code
     waivers.py       waivers.toml: justified, dated exceptions
-    record.py        record.json, redaction of the run directory, the sha256 manifest
+    run_directory.py the run directory: its name, the run's identity, record.json, redaction, the sha256 manifest
     history.py       what changed since the previous run; reports/<target>/index.html
     config_dump.py   a Target written back as a targets file (the sandbox's snippet, scenario tests)
     extras.py        which requirements of an extra are missing (`cutover[sandbox]`)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from cutover.errors import KeyFileError
-from cutover.run.record import verify_manifest
+from cutover.run.run_directory import verify_manifest
 
 USAGE_ERROR = 4
 

@@ -21,8 +21,8 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
+from cutover.run.check_record import CheckRecord
 from cutover.run.criteria import CRITERIA, GATING, SEVERITY_ORDER
-from cutover.run.results import CheckRecord
 
 EXIT_PASS, EXIT_FAIL, EXIT_INCOMPLETE = 0, 1, 6
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from cutover.run.results import FAILING, CheckRecord
+from cutover.run.check_record import FAILING, CheckRecord
 
 
 def load_records(target_dir: Path) -> list[dict[str, Any]]:

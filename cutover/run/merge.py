@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from cutover.errors import ConfigError
+from cutover.run.check_record import CheckRecord, WaiverNote
 from cutover.run.criteria import CRITERIA
 from cutover.run.gate import Gate, judge
-from cutover.run.record import verify_manifest
-from cutover.run.results import CheckRecord, WaiverNote
+from cutover.run.run_directory import verify_manifest
 from cutover.run.shards import ShardPlan, union_digest
 from cutover.run.signing import check_signature
 from cutover.run.verification import CriterionResult, criterion_results, describe_exclusions

@@ -18,7 +18,7 @@ from cutover.run import remediation
 from cutover.run.history import write_index
 from cutover.run.merge import Merged
 from cutover.run.merge_report import render_report
-from cutover.run.record import (
+from cutover.run.run_directory import (
     MANIFEST,
     new_run_dir,
     now,

@@ -1,6 +1,6 @@
 """The merged run's report.html: the first screen of a gate run's report, then the shards and every check.
 
-The same parts as pytest-html's page of a gate run (:mod:`cutover.run.firstscreen`: verdict banner, failing
+The same parts as pytest-html's page of a gate run (:mod:`cutover.run.report_summary`: verdict banner, failing
 checks in one line each, remediation links, criteria matrix, counts per area and severity), drawn from the
 merged results; then what only a merge has (coverage across shards, the shards themselves); then every check
 in a collapsed group per criterion (:mod:`cutover.run.report_groups`); then a row per check, with the message,
@@ -13,7 +13,7 @@ import html
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from cutover.run import evidence, firstscreen, report_groups
+from cutover.run import evidence, report_groups, report_summary
 from cutover.run.merge import Merged
 from cutover.run.remediation import RemediationFile
 
@@ -28,15 +28,15 @@ def render_report(merged: Merged, run_id: str, fixes: Sequence[RemediationFile])
     target = str(first["target"])
     entries = [r.to_json() for r in sorted(merged.records.values(), key=lambda r: r.id)]
     title = html.escape(f"cutover: {target} {run_id} (merged from {len(merged.shards)} shards)")
-    parts = [firstscreen.banner(merged.gate, target, run_id, merged.gate.partial), _coverage(merged.coverage)]
-    failing = firstscreen.failing(entries)
+    parts = [report_summary.banner(merged.gate, target, run_id, merged.gate.partial), _coverage(merged.coverage)]
+    failing = report_summary.failing(entries)
     if failing:
-        parts.append(f'<div id="cutover-failing">{firstscreen.render_table(failing)}</div>')
-    parts.append(firstscreen.remediation_links(fixes))
+        parts.append(f'<div id="cutover-failing">{report_summary.render_table(failing)}</div>')
+    parts.append(report_summary.remediation_links(fixes))
     overrides = first.get("severity_overrides") or {}
-    parts.append(firstscreen.render_table(firstscreen.criteria_matrix(merged.criteria, overrides)))
-    parts.append(firstscreen.render_table(firstscreen.area_table(merged.records.values())))
-    parts.append(firstscreen.render_table(shards_table(s.record for s in merged.shards)))
+    parts.append(report_summary.render_table(report_summary.criteria_matrix(merged.criteria, overrides)))
+    parts.append(report_summary.render_table(report_summary.area_table(merged.records.values())))
+    parts.append(report_summary.render_table(shards_table(s.record for s in merged.shards)))
     parts.append(report_groups.criterion_groups(entries, overrides))
     parts.append(checks_table(entries))
     return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title><style>{_STYLE}</style>"
@@ -79,5 +79,5 @@ def detail(entry: Mapping[str, Any]) -> str:
         parts.append(f"<p>Waived by {html.escape(str(waiver.get('author')))} until "
                      f"{html.escape(str(waiver.get('expires')))}: {html.escape(str(waiver.get('justification')))}</p>")
     parts.append(evidence.render(str(entry["criterion"]), entry.get("facts") or {}))
-    parts.extend(firstscreen.render_table(t) for t in entry.get("tables", []))
+    parts.extend(report_summary.render_table(t) for t in entry.get("tables", []))
     return "".join(parts)

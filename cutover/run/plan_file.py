@@ -10,14 +10,14 @@ cover the data.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 from cutover import __version__
+from cutover.atomic_file import write_atomically
 from cutover.data import DataPlan
 from cutover.errors import ConfigError
-from cutover.run.record import config_digest, now
+from cutover.run.run_directory import config_digest, now
 
 RUN_FILE = "plan.json"   # in a run directory: the plan the run checked (computed or read)
 
@@ -29,10 +29,7 @@ def plan_document(plan: DataPlan, target: Any, sample: int) -> dict[str, Any]:
 
 def write_plan(path: Path, plan: DataPlan, target: Any, sample: int) -> Path:
     """Write the plan file atomically (a reader never sees half of it)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}")
-    tmp.write_text(json.dumps(plan_document(plan, target, sample), indent=1) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return write_atomically(path, json.dumps(plan_document(plan, target, sample), indent=1) + "\n")
 
 
 def read_plan(path: Path, target: Any, sample: int) -> DataPlan:

@@ -13,8 +13,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from cutover.run.criteria import CRITERIA, severity_of
-from cutover.run.firstscreen import one_line
 from cutover.run.remediation import natural
+from cutover.run.report_summary import one_line
 
 # pytest-html's table draws this many checks with their evidence; past it, only the failing ones (the groups and
 # record.json hold every check): measured in bench/bench_breadth.py, each drawn row costs the page ~1 ms to open

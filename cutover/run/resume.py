@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from cutover.errors import ConfigError
+from cutover.run.check_record import CheckRecord
 from cutover.run.merge import record_of
-from cutover.run.record import MANIFEST, sha256_of, verify_manifest
-from cutover.run.results import CheckRecord
+from cutover.run.run_directory import MANIFEST, sha256_of, verify_manifest
 
 KEPT = ("pass", "fail", "waived", "not applicable")
 _SAME = ("target", "config_digest", "suite_version")

@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from cutover.errors import KeyFileError
-from cutover.run.record import MANIFEST, SIGNATURE
+from cutover.run.run_directory import MANIFEST, SIGNATURE
 
 ALGORITHM = "Ed25519"
 FIELD = "signing_key"         # in manifest.json and record.json: {"algorithm", "sha256", "signature"}
@@ -184,7 +184,8 @@ class SignatureCheck:
 
 def check_signature(run_dir: Path, key: Ed25519PublicKey | None) -> SignatureCheck:
     """The signature of ``run_dir``'s manifest.json: present when the manifest says it was signed, and, when
-    ``key`` is given, required and valid for that key. The hashes are :func:`cutover.run.record.verify_manifest`'s."""
+    ``key`` is given, required and valid for that key. The hashes are
+    :func:`cutover.run.run_directory.verify_manifest`'s."""
     try:
         manifest = (run_dir / MANIFEST).read_bytes()
     except OSError:

@@ -15,8 +15,8 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from cutover.run.check_record import NOT_APPLICABLE, CheckRecord
 from cutover.run.criteria import CRITERIA, not_applicable
-from cutover.run.results import NOT_APPLICABLE, CheckRecord
 
 _DECIDED = ("fail", "error", "waived")    # a criterion with one of these has a verdict whatever else happened
 
@@ -24,7 +24,7 @@ _DECIDED = ("fail", "error", "waived")    # a criterion with one of these has a 
 @dataclass(frozen=True)
 class CriterionResult:
     id: str
-    verdict: str                                  # one of cutover.run.results.VERDICTS
+    verdict: str                                  # one of cutover.run.check_record.VERDICTS
     checks: dict[str, int] = field(default_factory=dict)   # test verdict -> number of checks
     reason: str = ""                              # why not applicable, or why not run
 

@@ -23,7 +23,7 @@ from cutover.sandbox.mongo_shims import PINNED_VERSION
 
 REQUIREMENT = f"mongoeco[wire]=={PINNED_VERSION}"  # the "wire" extra brings pymongo's bson, used on the wire
 VENV_NAME = "mongoeco-venv"
-_PROBE_TIMEOUT = 10.0
+_VERSION_TIMEOUT = 10.0
 _HOW_TO_GET = (
     "the sandbox's MongoDB stand-in (mongoeco) needs Python >= 3.13 and none was found (tried python3.13 on "
     "PATH, `pyenv prefix 3.13*`, ~/.pyenv/versions/3.13*). Simplest: run cutover itself on Python 3.13+, "
@@ -109,7 +109,7 @@ def _pyenv_prefixes() -> Iterator[Path]:
 
 def _output(argv: list[str]) -> str:
     try:
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=_PROBE_TIMEOUT, check=False)
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=_VERSION_TIMEOUT, check=False)
     except (OSError, subprocess.TimeoutExpired):
         return ""
     return done.stdout if done.returncode == 0 else ""

@@ -41,7 +41,7 @@ SUPPORTED = ((20, 19), (22, 13), (24, 11))
 SUPPORTED_TEXT = "20.19+ (20.x), 22.13+ (22.x) or 24.11+ (24.x)"
 NODE_DIR_NAME = "parse-node"
 _MANIFESTS = ("package.json", "package-lock.json")
-_PROBE_TIMEOUT = 10.0
+_VERSION_TIMEOUT = 10.0
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,7 @@ def node_runtime() -> NodeRuntime:
     node, origin = (_explicit_node(explicit), f"{NODE_ENV}={explicit}") if explicit else _wheel_node()
     fix = (f"point {NODE_ENV} at a supported node, or unset it to use the sandbox extra's Node.js" if explicit
            else f"reinstall the sandbox extra (pip install 'cutover[sandbox]') or set {NODE_ENV}=/path/to/node")
-    version = _probe_version(node, origin, fix)
+    version = _ask_version(node, origin, fix)
     if not is_supported(version):
         raise SandboxError(f"{origin}: Node.js {_dotted(version)} is not supported by {PARSE_SERVER}, "
                            f"which needs {SUPPORTED_TEXT}: {fix}")
@@ -139,10 +139,10 @@ def _explicit_node(value: str) -> Path:
     return path.absolute()
 
 
-def _probe_version(node: Path, origin: str, fix: str) -> tuple[int, int, int]:
+def _ask_version(node: Path, origin: str, fix: str) -> tuple[int, int, int]:
     try:
         done = subprocess.run([str(node), "--version"], capture_output=True, text=True,
-                              stdin=subprocess.DEVNULL, timeout=_PROBE_TIMEOUT, check=False)
+                              stdin=subprocess.DEVNULL, timeout=_VERSION_TIMEOUT, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise SandboxError(f"{origin}: `{node} --version` failed ({exc}): {fix}") from exc
     if done.returncode != 0:

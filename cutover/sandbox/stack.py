@@ -333,12 +333,12 @@ class Sandbox:
         if service is None:  # a store that is not ours (CUTOVER_TEST_MONGODB_URI)
             return
         deadline = time.monotonic() + service.timeout
-        probe = dataclasses.replace(service, timeout=0.5)  # same process, short waits between the checks
+        quick = dataclasses.replace(service, timeout=0.5)  # same process, short waits between the checks
         while True:
             for worker in (w for w in workers if w.done()):
                 worker.result()
             try:
-                probe.wait_ready()
+                quick.wait_ready()
                 return
             except SandboxError:
                 self._check_stopping()

@@ -1,4 +1,4 @@
-"""Live transport facts: TLS handshakes (version, cipher, certificate, verification), TCP probes, URI TLS options.
+"""Live transport facts: TLS handshakes (version, cipher, certificate, verification), TCP connects, URI TLS options.
 
 Each handshake is done twice on fresh connections, because one answer cannot give every fact:
 
@@ -109,7 +109,7 @@ def mongo_tls_options(uri: str) -> UriTls:
     )
 
 
-def tcp_probe(host: str, port: int, timeout: float) -> float:
+def tcp_connect(host: str, port: int, timeout: float) -> float:
     """Seconds a plain TCP connect to host:port took; TargetUnreachable / TargetTimeout when it fails."""
     started = time.monotonic()
     _connect(host, port, timeout).close()

@@ -1,7 +1,7 @@
 """Deployment health (DB-06): the seed's Telemetry checks over a sampled window, failover, storage headroom.
 
 CPU time, queues and replication lag are sampled once per run over `health_window_s`, from collection on
-(``cutover_pytest.telemetry``): the window overlaps the other checks, and these checks run last, waiting
+(``cutover_pytest.health_window``): the window overlaps the other checks, and these checks run last, waiting
 only for what is left of it. A figure the server does not report is "not applicable" on this server (an
 explicit skip with its reason), never a pass.
 """
@@ -74,7 +74,7 @@ def _no_failover(topo: Topology) -> str:
 
 
 @pytest.mark.criterion("DB-06")
-@pytest.mark.telemetry
+@pytest.mark.health_window
 def test_cpu(health_window: Window, target: Target, record_facts: Any, report_series: Any) -> None:
     """DB-06: the server's CPU time, averaged over the window, stays under `cpu_max_percent` of its cores."""
     record_facts(**_window_facts(health_window))
@@ -91,7 +91,7 @@ def test_cpu(health_window: Window, target: Target, record_facts: Any, report_se
 
 
 @pytest.mark.criterion("DB-06")
-@pytest.mark.telemetry
+@pytest.mark.health_window
 def test_lock_queue(health_window: Window, target: Target, record_facts: Any, report_series: Any) -> None:
     """DB-06: no operations queue for a lock at any sample of the window (other clients' operations)."""
     record_facts(**_window_facts(health_window))
@@ -102,7 +102,7 @@ def test_lock_queue(health_window: Window, target: Target, record_facts: Any, re
 
 
 @pytest.mark.criterion("DB-06")
-@pytest.mark.telemetry
+@pytest.mark.health_window
 def test_admission_queue(health_window: Window, target: Target, record_facts: Any, report_series: Any) -> None:
     """DB-06: no operations wait for an execution or ingress ticket at any sample (MongoDB 7.0 and later)."""
     record_facts(**_window_facts(health_window))
@@ -131,7 +131,7 @@ def _judge_queue(window: Window, key: str, series: Series | None, limit: float, 
 
 
 @pytest.mark.criterion("DB-06")
-@pytest.mark.telemetry
+@pytest.mark.health_window
 def test_replication_lag(health_window: Window, target: Target, record_facts: Any, report_series: Any) -> None:
     """DB-06: every secondary's replication lag stays below `replication_lag_s` at every sample."""
     record_facts(**_window_facts(health_window), topology=health_window.topology)

@@ -19,20 +19,20 @@ from tests.plugin.test_verify_report import cutover_script
 
 BUCKET = "init-files"
 AWS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}   # found by the default chain
-# Plants the reply a readWrite-only user gets from a real server (the stand-in lists no privileges): the probe
+# Plants the reply a readWrite-only user gets from a real server (the stand-in lists no privileges): the ping
 # still asks the server for real, its reply is then judged as that user's.
 PLANT = """
 import json
-from cutover.reach import probes, rights_probe
+from cutover.reach import pings, user_rights
 
 REPLY = json.loads({reply!r})
-_asked = probes.ask_rights
+_asked = pings.ask_rights
 
 def planted(client, component, setting):
     _asked(client, component, setting)
-    return rights_probe.judge(REPLY, rights_probe._with_topology(setting, client), component.name)
+    return user_rights.judge(REPLY, user_rights._with_topology(setting, client), component.name)
 
-probes.ask_rights = planted
+pings.ask_rights = planted
 """
 
 

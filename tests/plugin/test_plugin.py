@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from cutover.run.criteria import CRITERIA
-from cutover.run.record import sha256_of, verify_manifest
+from cutover.run.run_directory import sha256_of, verify_manifest
 from tests.inner_runs import UNUSED_PLUGINS
 
 CANARY = 'Cn4ry&<"s3cr3t>Zq'   # characters that HTML, XML and JSON all escape differently
@@ -96,6 +96,16 @@ def tree(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.P
     monkeypatch.delenv("CUTOVER_TARGETS_FILE", raising=False)
     pytester.makefile(".toml", targets=TARGETS)
     pytester.makepyfile(test_checks=CHECKS, test_gate=GATE_CHECKS)
+    return pytester
+
+
+def team_tree(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, checks: str,
+              targets: str = FAST_UNREACHABLE, unset: tuple[str, ...] = ()) -> pytest.Pytester:
+    """A directory holding a targets file and a team's checks (team_checks.py), the suite's variables unset."""
+    for var in ("CUTOVER_TARGET", "CUTOVER_TARGETS_FILE", "CUTOVER_WAIVERS", *unset):
+        monkeypatch.delenv(var, raising=False)
+    pytester.makefile(".toml", targets=targets)
+    pytester.makepyfile(team_checks=checks)
     return pytester
 
 

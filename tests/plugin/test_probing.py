@@ -14,7 +14,7 @@ from cutover.rest.client import ParseClient
 from cutover.rest.phase import ProbePhase
 from cutover.rest.side_effects import LEFT, NEW_CLASS
 from cutover.rest.sweep import Sweep
-from cutover.run.results import CheckRecord
+from cutover.run.check_record import CheckRecord
 from cutover_pytest import probing
 from tests.inner_runs import UNUSED_PLUGINS
 

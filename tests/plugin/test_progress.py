@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.plugin.test_plugin import FAST_UNREACHABLE, run
+from tests.plugin.test_plugin import FAST_UNREACHABLE, run, team_tree
 
 TARGETS = FAST_UNREACHABLE
 
@@ -24,24 +24,23 @@ def test_partition(part, record_facts):
 def test_collections():
     pass
 """
+# 600 checks of at least 2 ms each: over a second of checks, so at least one 0.5 s interval ends during them however
+# idle the machine (600 empty checks took less than one interval on an idle machine: no line at all)
 BROAD = """
+import time
 import pytest
 
 @pytest.mark.criterion("DB-01")
 @pytest.mark.parametrize("cls", range(600))
 def test_count(cls):
-    pass
+    time.sleep(0.002)
 """
 LINE = re.compile(r"^cutover progress (\d)/7 checks done(, about \d+s left)?(; DB-02 \d/6, [\d,]+ docs/s)?$")
 
 
 @pytest.fixture
 def tree(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
-    for var in ("CUTOVER_TARGET", "CUTOVER_TARGETS_FILE", "CUTOVER_WAIVERS"):
-        monkeypatch.delenv(var, raising=False)
-    pytester.makefile(".toml", targets=TARGETS)
-    pytester.makepyfile(team_checks=CHECKS)
-    return pytester
+    return team_tree(pytester, monkeypatch, CHECKS, TARGETS)
 
 
 def progress_lines(result: pytest.RunResult) -> list[str]:

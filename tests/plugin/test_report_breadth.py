@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from cutover.run.record import verify_manifest
+from cutover.run.run_directory import verify_manifest
 from cutover_testing.browser import measure
 from tests.inner_runs import UNUSED_PLUGINS
 from tests.plugin.test_plugin import FAST_UNREACHABLE, record

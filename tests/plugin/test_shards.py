@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.plugin.test_plugin import FAST_UNREACHABLE, run
+from tests.plugin.test_plugin import FAST_UNREACHABLE, run, team_tree
 
 TARGETS = FAST_UNREACHABLE
 
@@ -40,11 +40,7 @@ def test_collections():
 
 @pytest.fixture
 def tree(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
-    for var in ("CUTOVER_TARGET", "CUTOVER_TARGETS_FILE", "CUTOVER_WAIVERS", "CUTOVER_BAD_PART"):
-        monkeypatch.delenv(var, raising=False)
-    pytester.makefile(".toml", targets=TARGETS)
-    pytester.makepyfile(team_checks=CHECKS)
-    return pytester
+    return team_tree(pytester, monkeypatch, CHECKS, TARGETS, unset=("CUTOVER_BAD_PART",))
 
 
 def gate(tree: pytest.Pytester, *args: str, reports: str = "reports") -> Path:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from cutover.run.criteria import CRITERIA
-from cutover.run.record import MANIFEST, SIGNATURE, sha256_of, write_json
+from cutover.run.run_directory import MANIFEST, SIGNATURE, sha256_of, write_json
 from cutover.run.signing import FIELD, load_signer
 from tests.inner_runs import UNUSED_PLUGINS
 from tests.plugin.test_plugin import one_error_line, run

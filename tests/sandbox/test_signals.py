@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from cutover.run.record import verify_manifest
+from cutover.run.run_directory import verify_manifest
 from cutover.sandbox.__main__ import READY_LINE
 from cutover.sandbox.cache_dir import default_cache_dir
 from cutover.sandbox.process import port_open

@@ -16,13 +16,13 @@ from cutover.errors import CouldNotVerify
 from cutover.files import stores as stores_module
 from cutover.files.digests import StoreObject
 from cutover.files.listing_file import IndexWriter
-from cutover.files.probe import Answer
 from cutover.files.refs import FileRef
 from cutover.files.resolve import Job
 from cutover.files.shared_listing import shared
 from cutover.files.store_index import Counter, Page, StoreIndex
 from cutover.files.store_plan import Listed, list_or_lookup
 from cutover.files.stores import Stores
+from cutover.files.url_answer import Answer
 
 MD5 = "0123456789abcdef0123456789abcdef"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from cutover.run.check_record import CheckRecord, WaiverNote
 from cutover.run.gate import EXIT_INCOMPLETE, decide, judge
-from cutover.run.results import CheckRecord, WaiverNote
 
 
 def entry(outcome: str, severity: str | None = "blocker", waived: bool = False,

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from cutover.run.check_record import CheckRecord
 from cutover.run.history import changes, load_records, previous_record, run_order, write_index
-from cutover.run.results import CheckRecord
 
 
 def entry(label: str, outcome: str) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cutover.run.cli import main
-from cutover.run.record import write_json, write_manifest
+from cutover.run.run_directory import write_json, write_manifest
 
 PLAN = {"index": 1, "count": 1, "plan_digest": "d", "plan_total": 1, "assigned": ["c.py::t"]}
 TEST = {"id": "c.py::t", "label": "DB-01[A]", "criterion": "DB-01", "severity": "blocker", "duration": 0.1,

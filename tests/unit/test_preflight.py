@@ -1,6 +1,6 @@
 """The preflight over real sockets: black holes, closed ports, servers that answer badly, refused credentials.
 
-Every probe runs at once, one attempt each, under one deadline; what a component answers is never judged here
+Every ping runs at once, one attempt each, under one deadline; what a component answers is never judged here
 (a 500, a plaintext port behind a TLS link), only whether it answers. Refused credentials are one ConfigError
 line naming component, user and auth source, never the password.
 """
@@ -18,8 +18,8 @@ import pytest
 from cutover.errors import ConfigError
 from cutover.model import Database, Files, ParseServer, Source, Target, Thresholds
 from cutover.reach.breaker import FILE_STORE, PARSE, TARGET_DB, Breaker, components
+from cutover.reach.pings import mongo_user
 from cutover.reach.preflight import GRACE_S, run_preflight
-from cutover.reach.probes import mongo_user
 from tests.stubs import BlackHole, MongoRefusingAuth
 
 S3_REFUSAL = (b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>InvalidAccessKeyId</Code><Message>The AWS '
@@ -91,7 +91,7 @@ def test_every_component_black_holed_costs_one_timeout_and_all_are_tripped(holes
     started = time.monotonic()
     breaker, result = preflight(t)
     took = time.monotonic() - started
-    assert took < 2.0 + GRACE_S + 1.0, f"{took:.1f} s: the probes did not run at once"  # not 5 x 2 s
+    assert took < 2.0 + GRACE_S + 1.0, f"{took:.1f} s: the pings did not run at once"  # not 5 x 2 s
     assert len(result.results) == 5 and not any(r.reachable for r in result.results)  # + TLS endpoint
     causes = [r.cause for r in result.results]
     assert all("did not answer in time" in c or "no TLS answer" in c for c in causes), causes

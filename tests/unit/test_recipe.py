@@ -34,7 +34,7 @@ PLANTED_ELSEWHERE: dict[str, tuple[str, ...]] = {
     "DB-04": ("test_data_defects.py::test_long_index_values_fail_db04_only",),
     "DB-05": ("test_data_defects.py::test_queries_without_an_index_fail_db05_only",),
     "DB-06": ("test_data_defects.py::test_storage_quota_too_small_fails_db06_only",
-              "test_health_telemetry.py::test_each_planted_defect_is_caught_and_named_once_per_run_under_xdist"),
+              "test_health_window.py::test_each_planted_defect_is_caught_and_named_once_per_run_under_xdist"),
     "API-01": ("test_rest_defects.py::test_planted_defect_fails_naming_the_step",),
     "API-02": ("test_probes.py::test_a_trigger_rejecting_probe_objects_is_a_clear_api_02_failure",
                "test_rest_defects.py::test_planted_defect_fails_naming_the_step"),   # the JS SDK's front

@@ -13,8 +13,8 @@ from cutover.data.commands import ALLOWED
 from cutover.model import Database, Source, Target
 from cutover.reach import SOURCE_DB, TARGET_DB, Breaker, components, run_preflight
 from cutover.reach.breaker import Component
-from cutover.reach.preflight import Reachability, probe_all
-from cutover.reach.rights_probe import uri_database
+from cutover.reach.preflight import Reachability, ping_all
+from cutover.reach.user_rights import uri_database
 from cutover.run.criteria import CRITERIA
 from cutover.security.privileges import parse_connection_status
 from cutover.security.rights import (
@@ -150,7 +150,7 @@ def test_the_preflight_keeps_each_users_rights_and_warns_once_per_user() -> None
     fine = RightsCheck("source database", ("cutover@admin",))
     component = Component(COMPONENT, "mongodb", "mongodb://db:27017", ())
     source = Component("source database", "mongodb", "mongodb://old:27017", ())
-    preflight = probe_all([(component, lambda t: warned), (source, lambda t: fine)], 1.0)
+    preflight = ping_all([(component, lambda t: warned), (source, lambda t: fine)], 1.0)
     assert preflight.rights_lines() == [warned.line()]
     facts = preflight.facts()["privileges"]
     assert facts[COMPONENT]["unverified"] == ["DB-06"] and facts["source database"]["missing"] == []

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from cutover.errors import ConfigError, KeyFileError
-from cutover.run.record import MANIFEST, SIGNATURE, sha256_of, verify_manifest, write_json, write_manifest
+from cutover.run.run_directory import MANIFEST, SIGNATURE, sha256_of, verify_manifest, write_json, write_manifest
 from cutover.run.signing import FIELD, KeyPair, Signer, check_signature, generate, load_public_key, load_signer
 
 SECRET_DIR = "kd-Xq7canary"   # in every private key path here: no message may carry it

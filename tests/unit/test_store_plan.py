@@ -12,12 +12,12 @@ from cutover.files import integrity
 from cutover.files.digests import StoreObject
 from cutover.files.listing_file import DiskIndex, IndexWriter, load
 from cutover.files.lookups import Lookups
-from cutover.files.probe import Answer
 from cutover.files.refs import FileRef
 from cutover.files.resolve import Job
 from cutover.files.store_index import Page, StoreIndex
 from cutover.files.store_plan import StorePlan, list_or_lookup
 from cutover.files.stores import Stores
+from cutover.files.url_answer import Answer
 
 MD5 = "0123456789abcdef0123456789abcdef"
 

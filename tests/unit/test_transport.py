@@ -20,7 +20,7 @@ from cutover.transport.tls import (
     handshake_problems,
     hostname_matches,
     mongo_tls_options,
-    tcp_probe,
+    tcp_connect,
     version_rank,
 )
 from tests.threaded import SocketThread
@@ -136,7 +136,7 @@ def test_refused_port_is_unreachable() -> None:
     with pytest.raises(TargetUnreachable, match=f"127.0.0.1:{port}"):
         handshake("127.0.0.1", port, 2)
     with pytest.raises(TargetUnreachable):
-        tcp_probe("127.0.0.1", port, 2)
+        tcp_connect("127.0.0.1", port, 2)
 
 
 def test_silent_peer_times_out() -> None:
@@ -148,8 +148,8 @@ def test_silent_peer_times_out() -> None:
         server.close()
 
 
-def test_tcp_probe_measures_a_connect(listen: Callable[..., int]) -> None:
-    assert 0 <= tcp_probe("127.0.0.1", listen(None), 2) < 2
+def test_tcp_connect_is_measured(listen: Callable[..., int]) -> None:
+    assert 0 <= tcp_connect("127.0.0.1", listen(None), 2) < 2
 
 
 @pytest.mark.parametrize(("uri", "enabled", "weak"), [

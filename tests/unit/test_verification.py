@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from cutover.run.check_record import CheckRecord, WaiverNote
 from cutover.run.criteria import CRITERIA
-from cutover.run.results import CheckRecord, WaiverNote
 from cutover.run.verification import criterion_results, describe_exclusions, not_verified
 
 

@@ -16,7 +16,7 @@ from cutover.rest.client import Answer
 from cutover.rest.flows import differential
 from cutover.run.config import load_target
 from cutover.sandbox.stack import Sandbox
-from cutover_pytest import process
+from cutover_pytest import startup
 from cutover_testing.version_skew import answer_differences
 
 SCORE: dict[str, Any] = {"objectId": "a1", "score": 7, "createdAt": "2024-01-01T00:00:00.000Z",
@@ -132,8 +132,8 @@ def test_a_built_in_target_starts_its_sandbox_on_its_source_version(monkeypatch:
         def stop(self) -> None:
             pass
 
-    monkeypatch.setattr(process, "_sandbox_class", lambda name: Recorder)
+    monkeypatch.setattr(startup, "_sandbox_class", lambda name: Recorder)
     config = SimpleNamespace(getoption=lambda option: None, add_cleanup=lambda stop: None)
     spec = load_target(tmp_path / "none.toml", name, required=False)
-    assert process._materialize(config, spec, tmp_path, None)[0] == name  # type: ignore[arg-type]
+    assert startup._materialize(config, spec, tmp_path, None)[0] == name  # type: ignore[arg-type]
     assert started == [(version, kind)]

@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 
 from cutover.errors import TargetUnreachable
-from cutover.run.results import CheckRecord
+from cutover.run.check_record import CheckRecord
 from cutover.run.waivers import NOT_FOR_ERRORS, Waiver
 from cutover_pytest.htmlreport import waivers_table
-from cutover_pytest.records import decorate, fold
+from cutover_pytest.report_data import ATTRIBUTE, Labels, ReportData
+from cutover_pytest.report_to_record import conclude, fold
 from cutover_pytest.verdict import refused_waiver_lines
 
 LAG = Waiver("DB-06", "replication lag during the nightly backup", dt.date(2099, 1, 1), author="ana")
@@ -32,33 +33,34 @@ def raised(failure: BaseException) -> pytest.ExceptionInfo[BaseException]:
         return pytest.ExceptionInfo.from_exception(exc)
 
 
-def decorated(failure: BaseException) -> tuple[Any, CheckRecord]:
+def decorated(failure: BaseException) -> tuple[Any, ReportData, CheckRecord]:
     rep = report(failure)
-    decorate(rep, raised(failure), lambda text: text, [LAG], "DB-06", "DB-06[cpu]")
+    data = conclude(rep, raised(failure), lambda text: text, [LAG], Labels("DB-06", "major", "DB-06[cpu]"))
+    setattr(rep, ATTRIBUTE, data)
     record = CheckRecord("t::cpu", "DB-06[cpu]", "DB-06", "major")
     fold(record, rep)
-    return rep, record
+    return rep, data, record
 
 
 def test_an_error_stays_an_error_whatever_waiver_matches_it() -> None:
-    rep, record = decorated(TargetUnreachable("target database mongodb://db:27017: unreachable"))
-    assert rep.cutover_verdict == "error" and not hasattr(rep, "cutover_waiver")
-    assert rep.cutover_message == ("could not verify: target database mongodb://db:27017: unreachable "
-                                   f"({NOT_FOR_ERRORS}: {LAG.describe()})")
-    assert rep.longrepr == rep.cutover_message   # what the terminal shows under the check
+    rep, data, record = decorated(TargetUnreachable("target database mongodb://db:27017: unreachable"))
+    assert data.verdict == "error" and data.waiver is None and data.waiver_refused == LAG.describe()
+    assert data.message == ("could not verify: target database mongodb://db:27017: unreachable "
+                            f"({NOT_FOR_ERRORS}: {LAG.describe()})")
+    assert rep.longrepr == data.message   # what the terminal shows under the check
     assert (record.outcome, record.verdict, record.waiver) == ("error", "error", None)
     assert record.to_json()["waiver_refused"] == LAG.describe()
 
 
 def test_a_failure_is_still_waived() -> None:
-    rep, record = decorated(AssertionError("lag 42 s, at most 10 s"))
-    assert rep.cutover_verdict == "waived" and record.verdict == "waived" and record.excused
+    _, data, record = decorated(AssertionError("lag 42 s, at most 10 s"))
+    assert data.verdict == "waived" and record.verdict == "waived" and record.excused
     assert "waiver_refused" not in record.to_json()
 
 
 def test_the_terminal_and_the_html_table_say_where_a_waiver_met_errors() -> None:
-    _, errored = decorated(TargetUnreachable("unreachable"))
-    _, failed = decorated(AssertionError("lag"))
+    _, _, errored = decorated(TargetUnreachable("unreachable"))
+    _, _, failed = decorated(AssertionError("lag"))
     failed.id, failed.label = "t::lag", "DB-06[lag]"
     (line,) = refused_waiver_lines([errored, failed])
     assert line == (f"waiver not applied to 1 error (DB-06[cpu]): a waiver accepts a failure, never 'could not "

@@ -57,7 +57,7 @@ def open_client(options: ResolveOptions) -> aiohttp.ClientSession:
                                  auto_decompress=False)
 
 
-async def probe(client: aiohttp.ClientSession, url: str, options: ResolveOptions,
+async def ask_url(client: aiohttp.ClientSession, url: str, options: ResolveOptions,
                 counter: Counter | None = None) -> Answer:
     """HEAD the URL (ranged GET where HEAD is refused), retrying 429/5xx and dropped connections."""
     import aiohttp
@@ -67,7 +67,7 @@ async def probe(client: aiohttp.ClientSession, url: str, options: ResolveOptions
     while True:
         if counter is not None:
             counter.add("head url")
-        answer = await _probe_once(client, url, timeout)
+        answer = await _ask_once(client, url, timeout)
         if not _retryable(answer) or attempt == options.retries:
             return answer if attempt == 0 else dataclasses.replace(answer, attempts=attempt + 1)
         await asyncio.sleep(_backoff(attempt, answer, options))
@@ -98,7 +98,7 @@ def retry_after_s(value: str) -> float | None:
     return float(value) if value.isdigit() else None
 
 
-async def _probe_once(client: aiohttp.ClientSession, url: str, timeout: aiohttp.ClientTimeout) -> Answer:
+async def _ask_once(client: aiohttp.ClientSession, url: str, timeout: aiohttp.ClientTimeout) -> Answer:
     import aiohttp
 
     try:

@@ -9,7 +9,7 @@ from typing import Any
 
 from cutover.data.live_prefetch import Background
 from cutover.memo import Memo
-from cutover_pytest.live_ahead import counts_last
+from cutover_pytest.live_prefetch import counts_last
 
 
 def item(module: str, name: str) -> Any:

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from cutover.atomic_file import write_atomically
 from cutover.data import health
 from cutover.data.inventory import call
 from cutover.data.replies import is_stand_in, server_of
@@ -122,9 +123,7 @@ def measurable(window: Window) -> bool:
 
 
 def write_window(path: Path, window: Window) -> None:
-    scratch = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    scratch.write_text(window.to_json(), encoding="utf-8")
-    os.replace(scratch, path)   # readers in other processes never see half a file
+    write_atomically(path, window.to_json())   # readers in other processes never see half a file
 
 
 def read_window(path: Path, wait_s: float, poll_s: float = 0.2) -> Window:

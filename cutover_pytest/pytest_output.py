@@ -1,4 +1,5 @@
-"""Masking secrets in what pytest itself prints and writes: tracebacks, captured output, JUnit outcomes."""
+"""What pytest itself prints and writes, made safe and exact: secrets redacted in tracebacks and captured output,
+"could not verify" written as a JUnit error."""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
@@ -9,7 +10,7 @@ from typing import Any
 import pytest
 
 
-def scrub_report(report: pytest.TestReport, redact: Callable[[str], str]) -> None:
+def redact_report(report: pytest.TestReport, redact: Callable[[str], str]) -> None:
     """Mask secrets in the report's traceback (keeping its structure) and captured sections."""
     report.sections = [(name, redact(content)) for name, content in report.sections]
     longrepr = report.longrepr
@@ -20,10 +21,10 @@ def scrub_report(report: pytest.TestReport, redact: Callable[[str], str]) -> Non
     elif isinstance(longrepr, tuple):  # skip reports: (path, lineno, reason)
         report.longrepr = (longrepr[0], longrepr[1], redact(longrepr[2]))
     else:
-        _scrub_exception_repr(longrepr, redact)
+        _redact_exception_repr(longrepr, redact)
 
 
-def _scrub_exception_repr(longrepr: Any, redact: Callable[[str], str]) -> None:
+def _redact_exception_repr(longrepr: Any, redact: Callable[[str], str]) -> None:
     for reprtraceback, reprcrash, _ in getattr(longrepr, "chain", []):
         if reprcrash is not None:
             reprcrash.message = redact(reprcrash.message)

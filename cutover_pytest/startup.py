@@ -1,12 +1,14 @@
 """The one place where the processes of a gate run differ: the controller and its pytest-xdist workers.
 
 The controller (the only process, or xdist's controller) loads and validates the target, starts the sandbox
-of a sandbox target, creates the run directory and the private scratch directory, probes every component
+of a sandbox target, creates the run directory and the private scratch directory, pings every component
 (the preflight) and registers :class:`cutover_pytest.controller.Controller`, which owns the verdict and the
-archive. A worker builds its part from what the controller hands it (:mod:`cutover_pytest.handover`) and
+archive. A worker builds its part from what the controller hands it (:mod:`cutover_pytest.worker_exchange`) and
 registers :class:`Worker`, which hands back what only it knows. Both register the hooks every process needs
 around the checks (:class:`cutover_pytest.checking.Checks`), the health window's part
-(:class:`cutover_pytest.telemetry.HealthWindow`) and a signal watch. Nothing else asks which process it is in.
+(:class:`cutover_pytest.health_window.HealthWindow`), the one order of collection
+(:class:`cutover_pytest.collection_order.CollectionOrder`) and a signal watch. Nothing else asks which process it
+is in.
 """
 from __future__ import annotations
 
@@ -20,19 +22,20 @@ import pytest
 from cutover.errors import ConfigError, SandboxError
 from cutover.model import Target
 from cutover.run.config import SandboxSpec, load_target
-from cutover.run.record import git_commit, new_run_dir, now
+from cutover.run.run_directory import git_commit, new_run_dir, now
 from cutover.run.waivers import Waiver, load_waivers, split_expired
 from cutover.session import RunOptions, Session
 from cutover_pytest import planning, progress, reachability, resuming, scratch, sharding, signing, usage
 from cutover_pytest.archive import archive_interrupted_start
 from cutover_pytest.checking import Checks
+from cutover_pytest.collection_order import CollectionOrder
 from cutover_pytest.controller import Controller
-from cutover_pytest.handover import COMMANDS, RUN, Handover, collected_path
+from cutover_pytest.health_window import HealthWindow
+from cutover_pytest.run_state import STATE_KEY, RunState
 from cutover_pytest.selection import select
 from cutover_pytest.signals import Watch
-from cutover_pytest.state import STATE_KEY, RunState
-from cutover_pytest.telemetry import HealthWindow
 from cutover_pytest.verdict import Scope
+from cutover_pytest.worker_exchange import COMMANDS, RUN, WorkerStart, collected_path
 
 
 def start(config: pytest.Config) -> None:
@@ -162,8 +165,8 @@ class Worker:
 
     @pytest.hookimpl(tryfirst=True)   # before xdist's own hook tells the controller collection is done
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        self.state.tally.add_collected(session.items)
-        self.state.tally.write(collected_path(self.state.scratch, self.config.workerinput["workerid"]))  # type: ignore[attr-defined]
+        self.state.collection.add_collected(session.items)
+        self.state.collection.write(collected_path(self.state.scratch, self.config.workerinput["workerid"]))  # type: ignore[attr-defined]
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -179,16 +182,16 @@ def _start_worker(config: pytest.Config) -> None:
     if not packed:
         return
     Watch.install(config)
-    handover = Handover.unpack(packed)
-    target = handover.target
-    shared = scratch.join(handover.scratch)
-    state = RunState(target, Session(target, _options(config, shared)), handover.run_id, handover.run_dir,
-                     handover.started, shared, handover.waivers,
+    given = WorkerStart.unpack(packed)
+    target = given.target
+    shared = scratch.join(given.scratch)
+    state = RunState(target, Session(target, _options(config, shared)), given.run_id, given.run_dir,
+                     given.started, shared, given.waivers,
                      read_only=bool(config.getoption("read_only")))
     state.session.probes.shared = True   # only the controller drops the probe class, once every worker is done
-    if handover.baseline is not None:
-        state.session.probes.baseline = handover.baseline
-    planning.register_worker(config, state, handover.plan_file)
+    if given.baseline is not None:
+        state.session.probes.baseline = given.baseline
+    planning.register_worker(config, state, given.plan_file)
     _register(config, state, Worker(config, state))
 
 
@@ -198,9 +201,11 @@ def _register(config: pytest.Config, state: RunState, role: Controller | Worker)
     reachability.share(state)   # the controller's preflight findings reach the workers through it
     config.pluginmanager.register(role, f"cutover-{type(role).__name__.lower()}")
     config.pluginmanager.register(Checks(state), "cutover-checks")
-    config.pluginmanager.register(HealthWindow(state), "cutover-health-window")
-    resuming.register(config, state)   # before sharding: pluggy calls the later one first, the plan comes first
-    sharding.register(config, state)
+    window = HealthWindow(state)
+    config.pluginmanager.register(window, "cutover-health-window")   # its sampler stops with the session
+    order = CollectionOrder(state, window, shard=sharding.register(config, state),
+                            resume=resuming.resuming(config, state), controller=isinstance(role, Controller))
+    config.pluginmanager.register(order, "cutover-collection-order")
 
 
 def _options(config: pytest.Config, shared_dir: Path) -> RunOptions:

@@ -22,7 +22,7 @@ from typing import Any
 import pymongo
 import pytest
 
-from cutover.data.telemetry import NOTHING_TO_SAMPLE
+from cutover.data.health_window import NOTHING_TO_SAMPLE
 from cutover.model import Database, Source, Target, Thresholds
 from tests.server_docs import hello, host_info, repl_set_status, server_status
 from tests.wire_fake import FakeMongo

@@ -12,7 +12,7 @@ import pytest
 from pymongo.errors import AutoReconnect, OperationFailure
 
 from cutover.data import health_series as hs
-from cutover.data.telemetry import NOTHING_TO_SAMPLE, Sample, Sampler, Window, claim, read_window
+from cutover.data.health_window import NOTHING_TO_SAMPLE, Sample, Sampler, Window, claim, read_window
 from cutover.errors import CouldNotVerify, TargetTimeout
 from cutover.model import Database, Source, Target
 from cutover.session import Session

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from cutover.redact import MASK
-from cutover.run.record import MANIFEST, redact_tree, sha256_of, verify_manifest, write_json, write_manifest
+from cutover.run.run_directory import MANIFEST, redact_tree, sha256_of, verify_manifest, write_json, write_manifest
 
 SECRET = 'Zq9&<"sec>ret\\7'
 

@@ -2,7 +2,7 @@
 
 To a worker, at its start (``workerinput``): the validated target, the run's identity and directories, the
 active waivers, the classes that existed before the first probe and where the controller leaves the run's plan of
-DB-01's counts and DB-02's units (:class:`Handover`, pickled: it holds the frozen target model). From a
+DB-01's counts and DB-02's units (:class:`WorkerStart`, pickled: it holds the frozen target model). From a
 worker: what it collected and deselected, in a file of the run's scratch directory written before the
 controller schedules checks (:func:`collected_path`), and at its end the MongoDB commands it sent
 (``workeroutput``; commands sent while it closes its clients are not counted).
@@ -17,12 +17,12 @@ from pathlib import Path
 from cutover.model import Target
 from cutover.run.waivers import Waiver
 
-RUN = "cutover_run"                  # workerinput: the Handover
+RUN = "cutover_run"                  # workerinput: the WorkerStart
 COMMANDS = "cutover_mongo_commands"  # workeroutput: the worker's CommandLog facts
 
 
 @dataclass(frozen=True)
-class Handover:
+class WorkerStart:
     target: Target
     run_id: str
     run_dir: Path
@@ -36,10 +36,10 @@ class Handover:
         return base64.b64encode(pickle.dumps(self)).decode()
 
     @staticmethod
-    def unpack(text: str) -> Handover:
-        handover = pickle.loads(base64.b64decode(text))
-        assert isinstance(handover, Handover)
-        return handover
+    def unpack(text: str) -> WorkerStart:
+        given = pickle.loads(base64.b64decode(text))
+        assert isinstance(given, WorkerStart)
+        return given
 
 
 def collected_path(scratch: Path, worker_id: str) -> Path:

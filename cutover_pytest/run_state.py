@@ -1,7 +1,7 @@
 """What every process of a ``--target`` run knows, kept in the pytest config stash (fixtures, parametrization).
 
 The controller's own state (results, verdict, archive) is its plugin object's
-(:class:`cutover_pytest.controller.Controller`); :mod:`cutover_pytest.process` builds this part in each process.
+(:class:`cutover_pytest.controller.Controller`); :mod:`cutover_pytest.startup` builds this part in each process.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from cutover.model import Target
 from cutover.redact import redact_text
 from cutover.run.waivers import Waiver
 from cutover.session import Session
-from cutover_pytest.tally import Tally
+from cutover_pytest.collection_log import CollectionLog
 
 
 @dataclass
@@ -27,7 +27,7 @@ class RunState:
     scratch: Path                     # private to the run's processes, never archived (cutover_pytest.scratch)
     waivers: tuple[Waiver, ...] = ()  # active waivers of this target
     read_only: bool = False           # --read-only: checks that write probes are skipped
-    tally: Tally = field(default_factory=Tally)   # what this process collected and deselected
+    collection: CollectionLog = field(default_factory=CollectionLog)   # what this process collected and deselected
 
     def redact(self, text: str) -> str:
         return redact_text(text, self.target.secrets)

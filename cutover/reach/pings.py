@@ -1,12 +1,12 @@
-"""One probe per kind of component, for the preflight: does it answer at all, within the timeout, once?
+"""One ping per kind of component, for the preflight: does it answer at all, within the timeout, once?
 
     MongoDB     ``ping`` through pymongo, authenticated as the URI says (no RTT monitor, no retries), then the
-                user's rights (:mod:`cutover.reach.rights_probe`: ``connectionStatus`` with ``showPrivileges``)
+                user's rights (:mod:`cutover.reach.user_rights`: ``connectionStatus`` with ``showPrivileges``)
     HTTP        one GET of the health path (the server's CA file or the system store, like the checks)
     S3          one ListObjectsV2 of at most one key, signed with the target's credentials
     TLS         one handshake, unverified (TLS-01/TLS-02 judge the certificate)
 
-A probe returns when the component answered anything (a MongoDB probe returns its user's rights), raises
+A ping returns when the component answered anything (a MongoDB ping returns its user's rights), raises
 TargetTimeout / TargetUnreachable when it did not, and AuthFailed (one line: component, user, auth source; never
 the password) when it refused the credentials.
 """
@@ -28,7 +28,7 @@ from cutover.reach.breaker import (
     SOURCE_STORE,
     Component,
 )
-from cutover.reach.rights_probe import ask_rights, setting_for
+from cutover.reach.user_rights import ask_rights, setting_for
 from cutover.security import RightsCheck
 
 S3_AUTH_CODES = frozenset({"InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken",
@@ -37,7 +37,7 @@ MONGO_AUTH_FAILED = 18
 
 
 class AuthFailed(Exception):
-    """A component refused the credentials (raised by a probe, turned into one ConfigError)."""
+    """A component refused the credentials (raised by a ping, turned into one ConfigError)."""
 
 
 
@@ -48,9 +48,9 @@ def warm_up() -> None:
     import requests  # noqa: F401
 
 
-def probe_for(target: Target, c: Component,
+def ping_for(target: Target, c: Component,
               listeners: Mapping[str, Any] | None = None) -> Callable[[float], RightsCheck | None]:
-    """The probe of ``c``; ``listeners`` (component name -> pymongo command listener) count what it sends."""
+    """The ping of ``c``; ``listeners`` (component name -> pymongo command listener) count what it sends."""
     if c.kind == "tls":
         host, port = c.addresses[0].host, c.addresses[0].port
         return lambda t: _tls(host, port, t)

@@ -12,9 +12,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from cutover.run import remediation
+from cutover.run.check_record import CheckRecord
 from cutover.run.criteria import CRITERIA, SEVERITY_ORDER, severity_of
 from cutover.run.gate import Gate
-from cutover.run.results import CheckRecord
 from cutover.run.verification import CriterionResult
 
 LINE_CAP = 200

@@ -1,4 +1,5 @@
-"""The archived run: JSON record, redaction of every written file, and a sha256 manifest to prove it intact."""
+"""The run directory: its name and the run's identity, the JSON record, redaction of every written file, and a
+sha256 manifest to prove it intact."""
 from __future__ import annotations
 
 import dataclasses

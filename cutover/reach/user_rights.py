@@ -1,6 +1,6 @@
 """The preflight's second question to each MongoDB that answered: which rights does the user of its URI hold?
 
-One ``connectionStatus`` with ``showPrivileges: true`` on the probe's own connection, right after its ``ping``
+One ``connectionStatus`` with ``showPrivileges: true`` on the ping's own connection, right after its ``ping``
 (no second connection, the same timeout). When no user is authenticated, one ``listCollections`` tells whether
 the server answers without one (access control off: every action allowed) or refuses. What is missing is
 judged by :func:`cutover.security.rights.judge` and reported as a warning before any check runs: the checks

@@ -12,18 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from cutover.run.results import CheckRecord
+from cutover.run.check_record import CheckRecord
+from cutover_pytest.report_data import criterion_of
 
 READ_ONLY_SKIP = "--read-only: this check writes probe objects"
 
 
-def criterion_of(item: pytest.Item) -> str | None:
-    props = dict(item.user_properties)
-    return str(props["criterion"]) if "criterion" in props else None
-
-
 @dataclass
-class Tally:
+class CollectionLog:
     collected: dict[str, str] = field(default_factory=dict)     # nodeid -> criterion, after deselection
     deselected: dict[str, str] = field(default_factory=dict)    # nodeid -> criterion
     labeled: list[tuple[str, str]] = field(default_factory=list)  # (criterion, label) of every check collected
