@@ -58,7 +58,7 @@ def _result(cid: str, records: list[CheckRecord], excluded: str, source_kind: st
     if excluded:
         return CriterionResult(cid, "not run", checks, excluded)
     if "pass" in checks:
-        return CriterionResult(cid, "pass", checks)
+        return CriterionResult(cid, "pass", checks, _caveats(records))
     if checks and set(checks) == {"not applicable"}:
         first = next(r for r in records if r.verdict == "not applicable")
         return CriterionResult(cid, "not applicable", checks, first.message[len(NOT_APPLICABLE):])
@@ -69,6 +69,38 @@ def _result(cid: str, records: list[CheckRecord], excluded: str, source_kind: st
         return CriterionResult(cid, "not run", checks, unselected or "no check of this criterion was collected")
     first_skip = next(r.message for r in records if r.verdict == "not run")
     return CriterionResult(cid, "not run", checks, first_skip or "every check was skipped")
+
+
+def _caveats(records: list[CheckRecord]) -> str:
+    """What a passing criterion's verdict does not rest on: checks that did not run (a pass of the others
+    decides it) and checks whose verdict rests on the sandbox stand-in's limits (verified on the stand-in is not
+    verified); "" when neither."""
+    parts = []
+    skipped = [r for r in records if r.verdict == "not run" and not _limit(r)]
+    if skipped:
+        parts.append(f"{_checks(len(skipped))} not run ({_first_line(skipped[0].message) or 'skipped'})")
+    for verdict, how in (("not run", "not run on the stand-in"), ("pass", "passed on the stand-in's limits")):
+        limited = [r for r in records if r.verdict == verdict and _limit(r)]
+        cannot = "; it ".join(sorted({_limit(r) for r in limited}))
+        if limited:
+            parts.append(f"{_checks(len(limited))} {how} (it {cannot})")
+    if any(_limit(r) for r in records):
+        parts.append("verified on the stand-in is not verified")
+    return "; ".join(parts)
+
+
+def _limit(record: CheckRecord) -> str:
+    """What the stand-in could not answer for this check ("" when the check did not rest on it)."""
+    fact = record.facts.get("stand_in")
+    return str(fact.get("cannot") or "its limits") if isinstance(fact, dict) else ""
+
+
+def _first_line(text: str) -> str:
+    return text.splitlines()[0] if text else ""
+
+
+def _checks(n: int) -> str:
+    return f"{n} check" if n == 1 else f"{n} checks"
 
 
 def not_verified(results: Mapping[str, CriterionResult]) -> list[str]:

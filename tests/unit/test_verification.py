@@ -103,3 +103,25 @@ def test_exclusions_are_described_per_criterion() -> None:
               "DB-02": Counter()}
     assert describe_exclusions(counts) == {"API-02": "1 check skipped by --read-only",
                                            "DB-01": "3 checks deselected"}
+
+
+def test_a_pass_says_which_checks_did_not_run_and_which_rest_on_the_stand_in() -> None:
+    limit = {"stand_in": {"server": "the stand-in", "cannot": "plans no queries", "verdict": "inferred"}}
+    found = results(entry("DB-04", "passed"), entry("DB-04", "skipped", "could not verify on this server\nmore"),
+                    entry("DB-04", "skipped", "could not verify on this server"),
+                    CheckRecord("t.py::q", "DB-05", "DB-05", "major", outcome="passed", facts=limit),
+                    entry("DB-01", "passed"))
+    assert found["DB-04"].verdict == "pass"
+    assert found["DB-04"].reason == "2 checks not run (could not verify on this server)"
+    assert found["DB-05"].reason == ("1 check passed on the stand-in's limits (it plans no queries); verified on "
+                                     "the stand-in is not verified")
+    assert found["DB-01"].reason == ""
+
+
+def test_checks_the_stand_in_could_not_run_are_named_for_it_not_as_plain_skips() -> None:
+    limit = {"stand_in": {"cannot": "plans nothing"}}
+    found = results(entry("DB-04", "passed"),
+                    CheckRecord("t.py::h", "DB-04", "DB-04", "blocker", outcome="skipped",
+                                message="could not verify on this server", facts=limit))
+    assert found["DB-04"].reason == ("1 check not run on the stand-in (it plans nothing); verified on the stand-in "
+                                     "is not verified")
