@@ -121,6 +121,11 @@ def _regions(target: model.Target) -> Iterator[str]:
 
 
 def _files(files: model.Files) -> Iterator[str]:
+    if bool(files.access_key_id) != bool(files.secret_access_key):
+        given, missing = (("access_key_id", "secret_access_key") if files.access_key_id else
+                          ("secret_access_key", "access_key_id"))
+        yield (f"files.{missing}: empty while files.{given} is set; set both, or neither for the default AWS "
+               "credential chain (environment, shared credentials file, instance role)")
     aws = files.adapter == "s3" and not files.endpoint_url
     if files.region and files.adapter != "gridfs":
         problem = (cloud_names.aws_region(files.region) if aws else

@@ -191,6 +191,16 @@ def test_every_unset_or_empty_variable_in_one_line(tmp_path_factory: pytest.Temp
     assert all(var in output for var in missing), output
 
 
+@pytest.mark.parametrize("given,missing", [("access_key_id", "secret_access_key"),
+                                            ("secret_access_key", "access_key_id")])
+def test_one_of_the_two_s3_keys_is_refused_when_the_file_is_read(tmp_path: Path, given: str, missing: str) -> None:
+    files = {"adapter": "s3", "bucket": "app-files", "endpoint_url": f"http://{CLOSED}", given: "AKIAEXAMPLE"}
+    (tmp_path / "targets.toml").write_text(targets_file("t", {**BASE, "files": files}), encoding="utf-8")
+    code, output = gate(tmp_path, ["--target", "t"])
+    assert_one_line_usage_error(code, output)
+    assert f"files.{missing}: empty while files.{given} is set" in output, output
+
+
 # -- one bad option value --------------------------------------------------------------------------------------
 
 def _garbage() -> st.SearchStrategy[str]:
