@@ -79,7 +79,8 @@ def _caveats(records: list[CheckRecord]) -> str:
     skipped = [r for r in records if r.verdict == "not run" and not _limit(r)]
     if skipped:
         parts.append(f"{_checks(len(skipped))} not run ({_first_line(skipped[0].message) or 'skipped'})")
-    for verdict, how in (("not run", "not run on the stand-in"), ("pass", "passed on the stand-in's limits")):
+    for verdict, how in (("not run", "not run on the stand-in"), ("not applicable", "not applicable on the stand-in"),
+                         ("pass", "passed on the stand-in's limits")):
         limited = [r for r in records if r.verdict == verdict and _limit(r)]
         cannot = "; it ".join(sorted({_limit(r) for r in limited}))
         if limited:

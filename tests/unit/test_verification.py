@@ -125,3 +125,12 @@ def test_checks_the_stand_in_could_not_run_are_named_for_it_not_as_plain_skips()
                                 message="could not verify on this server", facts=limit))
     assert found["DB-04"].reason == ("1 check not run on the stand-in (it plans nothing); verified on the stand-in "
                                      "is not verified")
+
+
+def test_checks_not_applicable_because_the_stand_in_reports_nothing_are_named_for_it() -> None:
+    limit = {"stand_in": {"cannot": "reports no lock queue"}}
+    found = results(entry("DB-06", "passed"),
+                    CheckRecord("t.py::q", "DB-06", "DB-06", "major", outcome="skipped",
+                                message="not applicable: the stand-in reports no lock queue", facts=limit))
+    assert found["DB-06"].reason == ("1 check not applicable on the stand-in (it reports no lock queue); verified on "
+                                     "the stand-in is not verified")
