@@ -158,7 +158,8 @@ def long_index_value(h: Handles) -> Planted:
 GHOST_INDEX = "score_by_day"
 
 
-@_defect("schema_index_mismatch", "_SCHEMA names a GameScore index that does not exist", "DB-03")
+# From a MongoDB source DB-02 sees the changed `_SCHEMA` document too; DB-03 names the index it declares.
+@_defect("schema_index_mismatch", "_SCHEMA names a GameScore index that does not exist", "DB-03", "DB-02")
 def schema_index_mismatch(h: Handles) -> Planted:
     key = {"score": -1, "_created_at": -1}
     _set(h, "_SCHEMA", "GameScore", f"_metadata.indexes.{GHOST_INDEX}", key)
@@ -166,7 +167,8 @@ def schema_index_mismatch(h: Handles) -> Planted:
                    detail="in _SCHEMA._metadata.indexes")
 
 
-@_defect("missing_collection", "the relation collection _Join:likes:Post is missing", "DB-07", "DB-01")
+@_defect("missing_collection", "the relation collection _Join:likes:Post is missing", "DB-07", "DB-01",
+         "DB-02")
 def missing_collection(h: Handles) -> Planted:
     h.target_db.drop_collection("_Join:likes:Post")
     return Planted("missing_collection", "_Join:likes:Post")
@@ -175,7 +177,7 @@ def missing_collection(h: Handles) -> Planted:
 EXTRA_COLLECTION = "Leaderboard_tmp"
 
 
-@_defect("extra_collection", "the target has a collection the source does not", "DB-07")
+@_defect("extra_collection", "the target has a collection the source does not", "DB-07", "DB-01", "DB-02")
 def extra_collection(h: Handles) -> Planted:
     h.target_db[EXTRA_COLLECTION].insert_one({"_id": "tmp0000001", "note": "left over by a migration script"})
     return Planted("extra_collection", EXTRA_COLLECTION, ("tmp0000001",))

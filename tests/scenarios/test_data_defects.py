@@ -102,11 +102,16 @@ def test_a_full_data_run_writes_nothing(sandbox: Sandbox, run_checks: Checks) ->
 # cancel out in DB-01's counts, so the extra one has its own fork. "documents" also proves DB-08 quiet where no
 # Parse type changed (an Int64 that became a Double is still a number; a `_SCHEMA` class the source lacks is
 # DB-07's, from a MongoDB source seen as one `_SCHEMA` document more by DB-01 and DB-02).
+# "collections": a dropped relation collection and a leftover one are DB-07's, and their rows DB-01's and DB-02's;
+# a `_SCHEMA` index entry without its index is DB-03's, and from a MongoDB source a changed document for DB-02.
 GROUPS = {
     "documents": (("missing_document", ("DB-01", "DB-02")), ("changed_field_type", ("DB-02",)),
                   ("changed_value", ("DB-02",)), ("schema_class_without_collection", ("DB-02",))),
     "schema-types": (("schema_type_changed", ("DB-08", "DB-02")), ("number_became_string", ("DB-08", "DB-02"))),
     "extra-document": (("extra_document", ("DB-01",)),),
+    "collections": (("missing_collection", ("DB-07", "DB-01", "DB-02")),
+                    ("extra_collection", ("DB-07", "DB-01", "DB-02")),
+                    ("schema_index_mismatch", ("DB-03", "DB-02"))),
     "indexes": (("dropped_index", ("DB-03",)), ("index_other_collation", ("DB-03",)),
                 ("index_other_ttl", ("DB-03",)), ("dropped_parse_index", ("DB-03",))),
 }
