@@ -96,7 +96,7 @@ class RestFacade(Facade):
         """The answers of user paths (sign-up, log-in) that held a password field."""
         return [leak for leak in self.server.leaks if any(path in leak for path in USER_PATHS)]
 
-    def differential(self, query: Query) -> list[str]:
+    def differential(self, query: Query) -> flows.Differential:
         if self.session.source_parse is None:
             raise CouldNotVerify("API-08: declare [source_parse] (the old server) to compare declared queries")
         return flows.differential(self.session.source_parse, self.server, query)

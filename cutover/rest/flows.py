@@ -250,14 +250,38 @@ def order_of(query: Query) -> str:
     return ",".join([*keys, "objectId"])
 
 
-def differential(source: ParseClient, target: ParseClient, query: Query, limit: int = 100) -> list[str]:
-    """How the target's answer to ``query`` differs from the source's ([] when alike)."""
+DIFFERENTIAL_LIMIT = 100   # objects asked of each server per declared query, in the query's order
+
+
+@dataclass(frozen=True)
+class Differential:
+    """API-08's comparison of one declared query: what differs (at most 10 lines; () when alike) and how many
+    objects each server answered (at most ``limit``: the first ones in the query's order)."""
+
+    differences: tuple[str, ...]
+    source_objects: int = 0
+    target_objects: int = 0
+    limit: int = DIFFERENTIAL_LIMIT
+
+    def compared(self) -> dict[str, Any]:
+        """The fact that says what the verdict rests on: a query both servers answer with nothing agrees too."""
+        fact: dict[str, Any] = {"source_objects": self.source_objects, "target_objects": self.target_objects}
+        if max(self.source_objects, self.target_objects) >= self.limit:
+            fact["note"] = f"the first {self.limit} objects of each answer, in the query's order"
+        return fact
+
+
+def differential(source: ParseClient, target: ParseClient, query: Query,
+                 limit: int = DIFFERENTIAL_LIMIT) -> Differential:
+    """How the target's answer to ``query`` differs from the source's."""
     answers = [c.query(query.cls, query.where, order=order_of(query), limit=limit) for c in (source, target)]
     for side, answer in zip(("source", "target"), answers, strict=True):
         if not answer.ok:
-            return [f"the {side} server answered {answer.describe()}"]
+            return Differential((f"the {side} server answered {answer.describe()}",), limit=limit)
     old, new = (results(a) for a in answers)
+    counted = {"source_objects": len(old), "target_objects": len(new), "limit": limit}
     if ids(old) != ids(new):
-        return [f"objectIds differ: source {shell(ids(old)[:10])}, target {shell(ids(new)[:10])} (first 10)"]
-    return [f"{o['objectId']}: {d}" for o, n in zip(old, new, strict=True)
-            for d in differences(o, n, ignore=frozenset())][:10]
+        return Differential((f"objectIds differ: source {shell(ids(old)[:10])}, target {shell(ids(new)[:10])} "
+                             "(first 10)",), **counted)
+    return Differential(tuple([f"{o['objectId']}: {d}" for o, n in zip(old, new, strict=True)
+                               for d in differences(o, n, ignore=frozenset())][:10]), **counted)

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 
 from cutover.model import Database, Query
 from cutover.rest.client import MAX_LIMIT, ParseClient, results
-from cutover.rest.flows import differential
+from cutover.rest.flows import Differential, differential
 
 MARGIN_S = 1.0
 IDS_DIFFER = "objectIds differ"   # how :func:`cutover.rest.flows.differential` begins a set difference
@@ -28,9 +28,13 @@ IDS_DIFFER = "objectIds differ"   # how :func:`cutover.rest.flows.differential` 
 
 @dataclass(frozen=True)
 class LiveDifferential:
-    differences: tuple[str, ...]
+    last: Differential               # the last round's comparison
     cutoff: str                      # ISO time: objects updated later were left out of both answers
     rounds: int
+
+    @property
+    def differences(self) -> tuple[str, ...]:
+        return self.last.differences
 
 
 def settle_s(spec: Database) -> float:
@@ -52,7 +56,7 @@ def live_differential(source: ParseClient, target: ParseClient, query: Query, sp
     cutoff = datetime.fromtimestamp(clock() - delay, UTC)
     asked, start, rounds = unchanged_since(query, cutoff), clock(), 1
 
-    def compare() -> list[str]:   # the objects changed since the cutoff are asked again each round: they grow
+    def compare() -> Differential:   # the objects changed since the cutoff are asked again each round: they grow
         return differential(source, target, without(asked, changed_since(source, query.cls, cutoff)))
 
     found = compare()
@@ -60,13 +64,13 @@ def live_differential(source: ParseClient, target: ParseClient, query: Query, sp
         sleep(delay)
         rounds += 1
         found = compare()
-    return LiveDifferential(tuple(found), str(asked.where["updatedAt"]["$lt"]["iso"]), rounds)
+    return LiveDifferential(found, str(asked.where["updatedAt"]["$lt"]["iso"]), rounds)
 
 
-def _in_flight(found: list[str]) -> bool:
+def _in_flight(found: Differential) -> bool:
     """Only the objectIds differ: a delete (or an insert older than the cutoff) may still be in flight. A
     content difference of an object both answers hold, unchanged since the cutoff, is no longer in flight."""
-    return bool(found) and found[0].startswith(IDS_DIFFER)
+    return bool(found.differences) and found.differences[0].startswith(IDS_DIFFER)
 
 
 def changed_since(source: ParseClient, cls: str, cutoff: datetime) -> list[str]:

@@ -251,11 +251,13 @@ def test_source_and_target_answer_alike(rest: RestFacade, target: Target, query:
     if target.database.live_sync:
         live = rest.live_differential(query)
         record_facts(live_sync={"compared": f"objects updated before {live.cutoff}", "rounds": live.rounds})
-        diffs = list(live.differences)
+        found = live.last
     else:
-        diffs = rest.differential(query)
+        found = rest.differential(query)
+    diffs = list(found.differences)
     source, target_version = rest.parse_versions()
-    record_facts(differences=diffs, parse_server_versions={"source": source, "target": target_version})
+    record_facts(differences=diffs, compared=found.compared(),
+                 parse_server_versions={"source": source, "target": target_version})
     differ = source and target_version and source != target_version
     skew = f" (source parse-server {source}, target {target_version})" if differ else ""
     assert not diffs, f"API-08 {query.label}{skew}: " + "; ".join(diffs)

@@ -287,10 +287,12 @@ def test_the_sync_watch_fails_a_stopped_sync_only_past_the_threshold(monkeypatch
 def test_api08_under_a_live_sync_asks_again_only_while_the_objectids_differ(monkeypatch: Any) -> None:
     from cutover.model import Database, Query
     from cutover.rest import live_differential as live
+    from cutover.rest.flows import Differential
 
     def run(answers: list[list[str]]) -> tuple[tuple[str, ...], int, float]:
         clock, left = Clock(), list(answers)
-        monkeypatch.setattr(live, "differential", lambda source, target, query: left.pop(0) if left else [])
+        monkeypatch.setattr(live, "differential",
+                            lambda source, target, query: Differential(tuple(left.pop(0) if left else [])))
         found = live.live_differential(_ChangedSource([]), None, Query(cls="GameScore"),  # type: ignore[arg-type]
                                        Database(uri="", sync_lag_s=2.0), clock=clock, sleep=clock.sleep)
         return found.differences, found.rounds, clock.now - 1_000_000.0

@@ -43,7 +43,7 @@ QUERY = Query(cls="GameScore", where={"score": {"$gt": 1}}, sort={"score": -1}, 
 
 
 def _differential(source: list[dict[str, Any]], target: list[dict[str, Any]], status: int = 200) -> list[str]:
-    return differential(Server(source), Server(target, status), QUERY)  # type: ignore[arg-type]
+    return list(differential(Server(source), Server(target, status), QUERY).differences)  # type: ignore[arg-type]
 
 
 # -- API-08 (the product): a File's URL is the server's, its name is the reference ---------------------------
@@ -63,6 +63,17 @@ def test_api08_names_a_changed_value_order_and_a_refusal_whatever_the_versions()
     other = {**SCORE, "objectId": "b2"}
     assert _differential([SCORE, other], [other, SCORE])[0].startswith('objectIds differ: source ["a1", "b2"]')
     assert _differential([SCORE], [SCORE], status=400)[0].startswith("the target server answered 400")
+
+
+def test_api08_says_how_many_objects_each_answer_held_and_when_only_the_first_were_compared() -> None:
+    others = [{**SCORE, "objectId": f"o{i:03}"} for i in range(3)]
+    found = differential(Server(others), Server(others[:2]), QUERY)  # type: ignore[arg-type]
+    assert found.compared() == {"source_objects": 3, "target_objects": 2}
+    full = differential(Server(others), Server(others), QUERY, limit=3)  # type: ignore[arg-type]
+    assert not full.differences and full.compared() == {
+        "source_objects": 3, "target_objects": 3, "note": "the first 3 objects of each answer, in the query's order"}
+    assert differential(Server([]), Server([]), QUERY).compared() == {  # type: ignore[arg-type]
+        "source_objects": 0, "target_objects": 0}
 
 
 def test_api08_asks_both_servers_the_same_query_in_a_total_order() -> None:
