@@ -143,7 +143,7 @@ def test_literal_secrets_draw_a_warning_naming_the_key(tmp_path: Path) -> None:
     text = (BASE.replace("mongodb://db.example.com/app", "mongodb://app:hunter2@db.example.com/app")
             + '[targets.t.parse]\nserver_url = "https://api.example.com/parse"\napp_id = "a"\n'
               'master_key = "mk-literal"\nrest_key = "${REST_KEY}"\n'
-              '[targets.t.files]\nsecret_access_key = "aws-literal"\n')
+              '[targets.t.files]\naccess_key_id = "AKIAEXAMPLE"\nsecret_access_key = "aws-literal"\n')
     warnings: list[str] = []
     load_target(write(tmp_path, text), "t", {"REST_KEY": "r"}, warnings=warnings)
     assert [w.split(": ", 1)[1].split(":")[0] for w in warnings] == [
