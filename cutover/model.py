@@ -59,6 +59,14 @@ class Database:
     recheck_max_docs: int = _num(1000, within(0, 1_000_000, unit="documents"))
     # DB-06 headroom is checked only when a quota is declared
     storage_quota_bytes: int = _num(0, within(0, 2 ** 63 - 1, unit="bytes"))
+    # "name@authdb": the user the app's Parse Server connects as (its databaseURI); SEC-02 then judges that user's
+    # roles (usersInfo) instead of the user of `uri`, which may be the suite's own
+    app_user: str = ""
+
+    def app_user_parts(self) -> tuple[str, str]:
+        """(name, authentication database) of ``app_user``; ("", "") when none is declared."""
+        name, _, db = self.app_user.rpartition("@")
+        return name, db
 
 
 @dataclass(frozen=True)

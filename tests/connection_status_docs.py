@@ -89,3 +89,21 @@ WITHOUT_PRIVILEGES = reply([("cutover", "admin")], [("read", "app")], None)
 def custom_role(role: str, privileges: list[dict[str, Any]], user: str = "cutover") -> dict[str, Any]:
     """The reply for a user holding one user-defined role (``privileges`` as its createRole declared them)."""
     return reply([(user, "admin")], [(role, "admin")], [(p["resource"], list(p["actions"])) for p in privileges])
+
+
+# -- usersInfo {usersInfo: {user, db}, showPrivileges: true} (database.app_user) ----------------------------------
+# Provenance: the manual's ``reference/command/usersInfo`` page (4.4 to 8.0 editions), "Output" and "View Specific
+# Users": ``users[{_id: "db.user", userId, user, db, mechanisms, roles[{role, db}], inheritedRoles[{role, db}],
+# inheritedPrivileges[{resource, actions}], inheritedAuthenticationRestrictions}]``, ``ok``; a user that does not
+# exist gives ``users: []``. inheritedRoles lists every role reached through roles, the granted ones included.
+def users_info(user: str, db_name: str, roles: list[tuple[str, str]],
+               inherited: list[tuple[str, str]] | None = None) -> dict[str, Any]:
+    granted = [{"role": r, "db": d} for r, d in roles]
+    return {"users": [{"_id": f"{db_name}.{user}", "userId": b"\x00" * 16, "user": user, "db": db_name,
+                       "mechanisms": ["SCRAM-SHA-1", "SCRAM-SHA-256"], "roles": granted,
+                       "inheritedRoles": [*granted, *({"role": r, "db": d} for r, d in inherited or [])],
+                       "inheritedPrivileges": [], "inheritedAuthenticationRestrictions": []}],
+            "ok": 1.0}
+
+
+NO_SUCH_USER = {"users": [], "ok": 1.0}

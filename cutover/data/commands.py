@@ -48,6 +48,7 @@ ALLOWED: dict[str, str] = {
     "currentop": "with $ownOps: this suite's own operations only, to keep its load out of DB-06's figures",
     "replsetgetstatus": "replication lag (DB-06)",
     "connectionstatus": "the connecting user's roles (SEC-02)",
+    "usersinfo": "the roles of the app's database user, when database.app_user names it (SEC-02)",
     "endsessions": "releases the driver's server sessions when a client closes (driver)",
     "saslstart": "authentication (driver)",
     "saslcontinue": "authentication (driver)",

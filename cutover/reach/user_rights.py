@@ -9,15 +9,15 @@ to call the component dead: its rights are "not checked", with the reason.
 """
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 from urllib.parse import unquote
 
 from cutover.model import Target
 from cutover.reach.breaker import GRIDFS_DB, SOURCE_DB, Component
-from cutover.security import GRIDFS, SOURCE, TARGET, RightsCheck, Setting, judge
+from cutover.security import GRIDFS, SOURCE, TARGET, UNAUTHORIZED, RightsCheck, Setting, judge
 
 SIDES = {SOURCE_DB: SOURCE, GRIDFS_DB: GRIDFS}   # every other MongoDB component is the target database
-UNAUTHORIZED = 13
 
 
 def ask_rights(client: Any, component: Component, setting: Setting) -> RightsCheck:
@@ -37,7 +37,8 @@ def ask_rights(client: Any, component: Component, setting: Setting) -> RightsChe
 def setting_for(target: Target, component: Component, uri: str) -> Setting:
     side = SIDES.get(component.name, TARGET)
     quota = side == TARGET and target.database.storage_quota_bytes > 0
-    return Setting(side, uri_database(uri), storage_quota=quota)
+    return Setting(side, uri_database(uri), storage_quota=quota,
+                   app_user=target.database.app_user if side == TARGET else "")
 
 
 def uri_database(uri: str) -> str:
@@ -50,7 +51,7 @@ def _with_topology(setting: Setting, client: Any) -> Setting:
     """The setting, told whether the server is a replica set member (from the hello the ping's connection read)."""
     servers = client.topology_description.server_descriptions().values()
     replica_set = any(server.replica_set_name for server in servers)
-    return Setting(setting.side, setting.database, replica_set, setting.storage_quota)
+    return dataclasses.replace(setting, replica_set=replica_set)
 
 
 def _open_without_credentials(db: Any) -> bool | None:

@@ -34,6 +34,8 @@ NOTES: dict[str, str] = {
     "database.recheck_rounds": "with live_sync: rereads of a partition's differing documents, at most",
     "database.recheck_max_docs": "with live_sync: more differing documents in a partition all fail",
     "database.storage_quota_bytes": "the storage quota; DB-06 checks headroom only when one is declared",
+    "database.app_user": ("\"name@authdb\" of the app's Parse Server databaseURI: SEC-02 judges that user, not "
+                          "the one in uri (viewUser needed)"),
     # [targets.NAME.parse] and [targets.NAME.source_parse]
     "parse.server_url": "the Parse Server URL with its mount path",
     "parse.app_id": "the app id",

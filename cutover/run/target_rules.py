@@ -89,6 +89,19 @@ def _database(target: model.Target) -> Iterator[str]:
             yield f"{key}: name the database in the URI path (mongodb://host/DBNAME)"
     if target.database.tls_ca_file:
         yield from _path("database.tls_ca_file", target.database.tls_ca_file, directory=False)
+    if target.database.app_user:
+        yield from _app_user(target.database)
+
+
+_DB_NAME = re.compile(r'[^/\\. "$*<>:|?]{1,63}|\$external')
+
+
+def _app_user(database: model.Database) -> Iterator[str]:
+    name, db = database.app_user_parts()
+    if not name or not _DB_NAME.fullmatch(db):
+        yield (f"database.app_user: expected NAME@AUTHDB, the user of the app's Parse Server databaseURI and the "
+               f"database it authenticates against (its authSource; Atlas: admin), e.g. \"parse@admin\"; got "
+               f"{_shown(database.app_user)}")
 
 
 def _probes(target: model.Target) -> Iterator[str]:

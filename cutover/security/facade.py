@@ -16,7 +16,11 @@ class SecurityFacade(Facade):
         return [*sorted(scan.secrets_of(self.target)), "MongoDB URIs"]
 
     def privileges(self) -> roles.Privileges:
-        """SEC-02: the roles of the database user the target connects with."""
+        """SEC-02: the roles of the app's database user when ``database.app_user`` names it, else of the user the
+        target's URI connects with."""
+        name, auth_db = self.target.database.app_user_parts()
+        if name:
+            return roles.app_user_privileges(self.session.target_db, name, auth_db)
         return roles.privileges(self.session.target_db)
 
     def privilege_problems(self, facts: roles.Privileges) -> list[str]:

@@ -24,6 +24,7 @@ from cutover.errors import CouldNotVerify, UnexpectedAnswer, as_could_not_verify
 ADMIN_ROLES = frozenset({"root", "__system", "clusterAdmin", "clusterManager", "hostManager",
                          "userAdminAnyDatabase", "dbAdminAnyDatabase", "readWriteAnyDatabase"})
 ADMIN_DB_ROLES = frozenset({"dbOwner", "userAdmin", "dbAdmin", "readWrite"})   # held on the admin database
+UNAUTHORIZED = 13   # the server's error code for a command the user's roles do not allow
 
 
 @dataclass(frozen=True)
@@ -99,14 +100,16 @@ class Privileges:
     users: tuple[str, ...]                 # "user@db"
     roles: tuple[str, ...]                 # "role@db"
     access_control: bool                   # False: the server answered without any authenticated user
+    judged: str = "the user of database.uri"   # whose roles these are: or database.app_user's
 
     @property
     def broad_roles(self) -> tuple[str, ...]:
         return tuple(r for r in self.roles if _is_broad(*r.rsplit("@", 1)))
 
     def facts(self) -> dict[str, object]:
-        return {"database": self.database, "users": list(self.users), "roles": list(self.roles),
-                "access_control": self.access_control, "broad_roles": list(self.broad_roles)}
+        return {"database": self.database, "judged": self.judged, "users": list(self.users),
+                "roles": list(self.roles), "access_control": self.access_control,
+                "broad_roles": list(self.broad_roles)}
 
 
 def privileges(db: Any) -> Privileges:
@@ -114,6 +117,45 @@ def privileges(db: Any) -> Privileges:
     status = parse_connection_status(_command(db, {"connectionStatus": 1, "showPrivileges": True}))
     access_control = bool(status.users) or not _open_without_credentials(db)
     return Privileges(db.name, status.users, status.roles, access_control)
+
+
+def app_user_privileges(db: Any, name: str, auth_db: str) -> Privileges:
+    """The privilege facts of the app's own user ``name@auth_db`` (``database.app_user``), read with ``usersInfo``
+    through ``db``'s connection; whether access control is on is still the connection's finding."""
+    connection = privileges(db)
+    try:
+        reply = db.client[auth_db].command({"usersInfo": {"user": name, "db": auth_db}, "showPrivileges": True})
+    except Exception as exc:
+        unverified = as_could_not_verify(exc)
+        if unverified is not None:
+            raise unverified from exc
+        raise CouldNotVerify(f"database.app_user {name}@{auth_db}: the server did not show the user's roles "
+                             f"({_refusal(exc, auth_db)})") from exc
+    roles = parse_users_info(reply, name, auth_db)
+    return Privileges(db.name, (f"{name}@{auth_db}",), roles, connection.access_control, "database.app_user")
+
+
+def _refusal(exc: Exception, auth_db: str) -> str:
+    """What the server said to usersInfo, in its own words, and what to do when it was a refusal of rights."""
+    details = getattr(exc, "details", None)
+    said = str(details.get("errmsg")) if isinstance(details, Mapping) and details.get("errmsg") else str(exc)
+    said = said.splitlines()[0]
+    if getattr(exc, "code", None) == UNAUTHORIZED:
+        return f"{said}; usersInfo of another user needs viewUser on {auth_db}: `cutover roles`"
+    return f"usersInfo answered: {said}"
+
+
+def parse_users_info(reply: Mapping[str, Any], name: str, auth_db: str) -> tuple[str, ...]:
+    """The roles ("role@db", granted and inherited) of ``name@auth_db`` in a ``usersInfo`` reply."""
+    users = reply.get("users")
+    if not isinstance(users, list):
+        raise UnexpectedAnswer(f"usersInfo answered without users: {sorted(reply)}")
+    found = [u for u in _documents(users) if u.get("user") == name and u.get("db") == auth_db]
+    if not found:
+        raise CouldNotVerify(f"database.app_user {name}@{auth_db}: the target server has no such user (check the "
+                             "user name and the authSource of the app's databaseURI)")
+    granted = [*_documents(found[0].get("roles")), *_documents(found[0].get("inheritedRoles"))]
+    return tuple(sorted({f"{r.get('role')}@{r.get('db')}" for r in granted}))
 
 
 def privilege_problems(facts: Privileges, production: bool) -> list[str]:

@@ -25,7 +25,9 @@ from cutover.security.privileges import ConnectionStatus, parse_connection_statu
 
 SOURCE, TARGET, GRIDFS = "source", "target", "gridfs"    # which database user (the command log's names)
 DATABASE, CLUSTER = "database", "cluster"                 # where an action is granted
+USER_DB = "user database"                                 # ... or on the app user's database (its authSource)
 REPLICA_SET, STORAGE_QUOTA = "on a replica set", "when storage_quota_bytes is declared"
+APP_USER = "when database.app_user is declared"
 
 
 @dataclass(frozen=True)
@@ -34,11 +36,11 @@ class Need:
 
     action: str                    # MongoDB's name of the privilege action
     atlas: str                     # the same action as Atlas custom roles name it
-    scope: str                     # DATABASE (the database the URI names) or CLUSTER
+    scope: str                     # DATABASE (the database the URI names), CLUSTER or USER_DB
     commands: tuple[str, ...]      # what the suite sends that needs it
     side: str                      # whose user needs it
     criteria: tuple[str, ...]      # left unverified without it: their checks ERROR ("could not verify")
-    when: str = ""                 # "" (always), REPLICA_SET or STORAGE_QUOTA
+    when: str = ""                 # "" (always), REPLICA_SET, STORAGE_QUOTA or APP_USER
     effect: str = ""               # what else goes missing without it (a fact, no criterion)
 
 
@@ -57,6 +59,7 @@ NEEDS: tuple[Need, ...] = (
          when=REPLICA_SET),
     Need("getParameter", "GET_PARAMETER", CLUSTER, ("getParameter",), TARGET, (),
          effect="DB-04's facts show the feature compatibility version as unavailable"),
+    Need("viewUser", "", USER_DB, ("usersInfo",), TARGET, ("SEC-02",), when=APP_USER),
     Need("find", "FIND", DATABASE, _FIND[:4], SOURCE, ("DB-01", "DB-02", "DB-03", "DB-07", "DB-08", "API-06")),
     Need("listCollections", "LIST_COLLECTIONS", DATABASE, ("listCollections",), SOURCE,
          ("DB-01", "DB-02", "DB-03", "DB-07")),
@@ -75,6 +78,11 @@ class Setting:
     database: str                  # the database its URI names
     replica_set: bool = False      # the server is a replica set member (replSetGetStatus is then asked)
     storage_quota: bool = False    # the target declares storage_quota_bytes (dbStats is then asked)
+    app_user: str = ""             # database.app_user ("name@authdb"): SEC-02 asks usersInfo of it
+
+    @property
+    def app_user_db(self) -> str:
+        return self.app_user.rpartition("@")[2]
 
 
 @dataclass(frozen=True)
@@ -90,7 +98,8 @@ class Shortfall:
 
 def needs_for(setting: Setting) -> tuple[Need, ...]:
     """The needs that apply to this user."""
-    skipped = {REPLICA_SET: not setting.replica_set, STORAGE_QUOTA: not setting.storage_quota, "": False}
+    skipped = {REPLICA_SET: not setting.replica_set, STORAGE_QUOTA: not setting.storage_quota,
+               APP_USER: not setting.app_user, "": False}
     return tuple(n for n in NEEDS if n.side == setting.side and not skipped[n.when])
 
 
@@ -102,6 +111,9 @@ def shortfalls(status: ConnectionStatus, setting: Setting) -> tuple[Shortfall, .
         holding = [g for g in grants if g.allows(need.action)]
         if need.scope == CLUSTER and not any(g.cluster or g.any_resource for g in holding):
             missing.append(Shortfall(need.action, "the cluster", need.criteria, need.effect))
+        elif need.scope == USER_DB and setting.app_user not in status.users and not any(
+                g.covers_database(setting.app_user_db) for g in holding):   # a user may always view itself
+            missing.append(Shortfall(need.action, setting.app_user_db, need.criteria, need.effect))
         elif need.scope == DATABASE and not any(g.covers_database(setting.database) for g in holding):
             some = tuple(sorted(str(g.collection) for g in holding if g.db in ("", setting.database)
                                 and g.collection and not g.collection.startswith("system.")))

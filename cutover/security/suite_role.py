@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from cutover.security.rights import CLUSTER, DATABASE, GRIDFS, NEEDS, NO_PRIVILEGE, SOURCE, TARGET, Need
+from cutover.security.rights import CLUSTER, DATABASE, GRIDFS, NEEDS, NO_PRIVILEGE, SOURCE, TARGET, USER_DB, Need
 
 ROLE, SOURCE_ROLE, USER = "cutoverReader", "cutoverSourceReader", "cutover"
 TARGET_DB, SOURCE_DB = "app", "legacy"     # stand-ins for the databases the URIs name
@@ -58,7 +58,12 @@ def _js(value: object) -> str:
 
 def atlas_actions(target_db: str = TARGET_DB) -> list[str]:
     """The target role's actions as the Atlas CLI's --privilege takes them (no @database: the cluster)."""
-    return [f"{n.atlas}@{target_db}" if n.scope == DATABASE else n.atlas for n in NEEDS if n.side == TARGET]
+    return [f"{n.atlas}@{target_db}" if n.scope == DATABASE else n.atlas for n in _in_role(TARGET)]
+
+
+def _in_role(side: str) -> list[Need]:
+    """The needs the role grants: all but the app user's (viewUser is granted apart, and only when needed)."""
+    return [n for n in NEEDS if n.side == side and n.scope != USER_DB]
 
 
 def atlas_cli(target_db: str = TARGET_DB) -> str:
@@ -72,7 +77,7 @@ def atlas_cli(target_db: str = TARGET_DB) -> str:
 def atlas_api_body(target_db: str = TARGET_DB) -> dict[str, object]:
     """The Admin API's request body (POST /api/atlas/v2/groups/{groupId}/customDBRoles/roles)."""
     entries: list[dict[str, object]] = []
-    for need in (n for n in NEEDS if n.side == TARGET):
+    for need in _in_role(TARGET):
         resource = {"db": target_db, "collection": ""} if need.scope == DATABASE else {"cluster": True}
         entries.append({"action": need.atlas, "resources": [resource]})
     return {"roleName": ROLE, "actions": entries, "inheritedRoles": []}
@@ -100,7 +105,8 @@ def needs_table() -> str:
     """What each action is for: the commands that need it and the criteria left unverified without it."""
     rows = ["| user | privilege action | granted on | what the suite sends | without it |", "|---|---|---|---|---|"]
     for need in NEEDS:
-        where = "the cluster" if need.scope == CLUSTER else "the database the URI names"
+        where = {CLUSTER: "the cluster", USER_DB: "the app user's database (its authSource)"}.get(
+            need.scope, "the database the URI names")
         rows.append(f"| {_side(need)} | {need.action} | {where} | {', '.join(need.commands)} | {_without(need)} |")
     return "\n".join([*rows, "", f"No privilege is needed for {', '.join(NO_PRIVILEGE)}."])
 
@@ -129,6 +135,15 @@ def markdown(target_db: str = TARGET_DB, source_db: str = SOURCE_DB) -> str:
         f"A separate GridFS database (`files.gridfs_uri`) needs {gridfs} on that database: add it to "
         f"`{ROLE}`'s privileges. When source and target share a server, create both roles there and one "
         "user holding both.", "",
+        "When `database.app_user` is declared (SEC-02 then judges the app's own database user instead of the "
+        "suite's), the suite's user also needs viewUser on that user's database (`usersInfo` of another user), "
+        "granted apart because it shows every user of that database (`admin` stands for the authSource of the "
+        "app's databaseURI):", "",
+        "```js", 'db.getSiblingDB("admin").grantPrivilegesToRole("' + ROLE + '", '
+        '[{ resource: { db: "admin", collection: "" }, actions: ["viewUser"] }])', "```", "",
+        "Atlas's custom roles offer no user-management action, so there the suite cannot read another user's roles: "
+        "leave `database.app_user` unset and give one run the app's own URI in `database.uri` (or read the app "
+        "user's roles with `atlas dbusers describe NAME`).", "",
         "Atlas CLI (custom roles are per project; a database user authenticates against `admin`):", "",
         "```sh", atlas_cli(target_db), "```", "",
         "Atlas Admin API (then add the user in the UI or with `atlas dbusers create` as above):", "",

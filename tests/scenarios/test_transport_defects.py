@@ -216,3 +216,15 @@ def test_raised_share_of_old_sdks_fails_cli01(sandbox: Sandbox, run_checks: Call
     tables = next(t["tables"] for t in result.record["tests"] if t["label"] == "CLI-01")
     ios_table = next(t for t in tables if t["title"].startswith("iOS SDK"))
     assert ["1.7.5", "ios"] in [row[:2] for row in ios_table["rows"]]
+
+
+def test_an_app_user_the_server_will_not_show_leaves_sec02_unverified(sandbox: Sandbox,
+                                                                      run_checks: Callable[..., RunResult]) -> None:
+    """With database.app_user SEC-02 judges the app's own user, never the suite's: a server that does not show
+    that user's roles (the stand-in has no usersInfo) leaves SEC-02 an ERROR naming the user, not a pass."""
+    target = base(sandbox, "sec-app-user")
+    judged = dataclasses.replace(target, database=dataclasses.replace(target.database, app_user="parse@admin"))
+    result = run_checks(judged, only=("test_secrets.py",))
+    assert result.outcomes["SEC-02"] == "error", result.outcomes
+    assert "database.app_user parse@admin: the server did not show the user's roles" in result.messages["SEC-02"]
+    assert "usersInfo answered: unsupported wire command: usersInfo" in result.messages["SEC-02"]

@@ -130,6 +130,8 @@ def bad_value(draw: st.DrawFn) -> tuple[str, str, Any]:
                   st.sampled_from(BAD_URIS) | st.text(max_size=40).filter(lambda t: not t.startswith("mongodb"))),
         st.tuples(st.just("regions"), st.sampled_from(model.REGION_COMPONENTS), st.sampled_from(BAD_REGIONS)),
         st.tuples(st.just("files"), st.just("bucket"), st.sampled_from(BAD_BUCKETS)),
+        st.tuples(st.just("database"), st.just("app_user"),
+                  st.sampled_from(["parse", "@admin", "parse@", "parse@a.b", "parse@my db", "parse@" + "x" * 64])),
         st.tuples(st.just("files"), st.just("region"), st.sampled_from(["Europe", "eu-west", "moon-1", "eu-west-1b"])),
         st.tuples(st.just(""), st.just("probe_class"),
                   st.from_regex(r"_[A-Za-z][A-Za-z0-9_]{0,8}", fullmatch=True) | st.just("my probe")),

@@ -10,7 +10,8 @@ import pytest
 from cutover.errors import CouldNotVerify, UnexpectedAnswer
 from cutover.sandbox.cache_dir import default_cache_dir
 from cutover.sandbox.process import free_port
-from cutover.security.privileges import Privileges, privilege_problems, privileges
+from cutover.security.privileges import Privileges, app_user_privileges, privilege_problems, privileges
+from tests import connection_status_docs as docs
 
 REPO = Path(__file__).resolve().parents[2]
 CACHE = default_cache_dir()  # $CUTOVER_CACHE_DIR, else the per-user cache
@@ -101,3 +102,55 @@ def test_unreachable_server_cannot_be_verified() -> None:
     with pytest.raises(CouldNotVerify):
         privileges(client["x"])
     client.close()
+
+
+# -- database.app_user: the app's own user judged through usersInfo ----------------------------------------------
+class AppUserDb(FakeDb):
+    """The suite's connection (connectionStatus: the suite's least-privilege user) and usersInfo on ``client``."""
+
+    def __init__(self, users_info: dict[str, Any] | Exception) -> None:
+        super().__init__(docs.READ_AND_CLUSTER_MONITOR)
+        self.users_info = users_info
+        self.asked: list[tuple[str, dict[str, Any]]] = []
+        self.client = self
+
+    def __getitem__(self, name: str) -> Any:
+        outer = self
+
+        class _Db:
+            def command(self, command: dict[str, Any]) -> dict[str, Any]:
+                outer.asked.append((name, command))
+                if isinstance(outer.users_info, Exception):
+                    raise outer.users_info
+                return outer.users_info
+        return _Db()
+
+
+def test_the_apps_user_is_judged_not_the_suites_own() -> None:
+    """The suite's own reader passes least privilege; the app's user, root through a custom role, does not."""
+    db = AppUserDb(docs.users_info("parse", "admin", [("parseApp", "admin")], inherited=[("root", "admin")]))
+    got = app_user_privileges(db, "parse", "admin")
+    assert db.asked == [("admin", {"usersInfo": {"user": "parse", "db": "admin"}, "showPrivileges": True})]
+    assert (got.users, got.roles, got.judged) == (("parse@admin",), ("parseApp@admin", "root@admin"),
+                                                  "database.app_user")
+    assert privilege_problems(got, production=True) == [
+        "the user parse@admin holds root@admin; grant readWrite on the app's database only"]
+    fine = app_user_privileges(AppUserDb(docs.users_info("parse", "app", [("readWrite", "app")])), "parse", "app")
+    assert privilege_problems(fine, production=True) == [] and fine.facts()["judged"] == "database.app_user"
+
+
+def test_an_app_user_the_server_does_not_hold_or_will_not_show_is_not_verified() -> None:
+    with pytest.raises(CouldNotVerify, match="parse@admin: the target server has no such user"):
+        app_user_privileges(AppUserDb(docs.NO_SUCH_USER), "parse", "admin")
+    refused = pymongo.errors.OperationFailure("not authorized on admin to execute command { usersInfo: ... }", 13)
+    with pytest.raises(CouldNotVerify, match=r"not authorized on admin to execute command .*; usersInfo of another "
+                                             r"user needs viewUser on admin: `cutover roles`"):
+        app_user_privileges(AppUserDb(refused), "parse", "admin")
+    with pytest.raises(UnexpectedAnswer, match="usersInfo answered without users"):
+        app_user_privileges(AppUserDb({"ok": 1}), "parse", "admin")
+
+
+def test_the_stand_in_cannot_show_another_users_roles(server_db: Any) -> None:
+    """Over the wire: a server without usersInfo leaves SEC-02 unverified, never passed."""
+    with pytest.raises(CouldNotVerify, match=r"database\.app_user parse@admin: the server did not show"):
+        app_user_privileges(server_db, "parse", "admin")

@@ -15,8 +15,9 @@ import pytest
 
 from cutover.data import explain, health, indexes, inventory, longkeys, queries
 from cutover.data.replies import dig, release
+from cutover.errors import CouldNotVerify
 from cutover.model import Query
-from cutover.security.privileges import privileges
+from cutover.security.privileges import app_user_privileges, privilege_problems, privileges
 from tests.reply_corpus import RELEASES, one
 
 URI = os.environ.get("CUTOVER_TEST_MONGODB_URI", "")
@@ -177,3 +178,23 @@ def test_privileges_and_storage(db: Any) -> None:
     facts = privileges(db)
     assert facts.database == db.name and all("@" in role for role in facts.roles)
     assert health.storage_used(db) > 0
+
+
+def test_the_apps_own_user_is_judged_from_the_real_usersinfo(db: Any) -> None:
+    """Two users of this test's own database: one holding root through a custom role, one readWrite only;
+    usersInfo's granted and inherited roles give SEC-02's verdict on each (both are dropped again)."""
+    role, admin = f"parseApp{secrets.token_hex(2)}", db.client.admin   # only a role of admin may inherit root
+    admin.command("createRole", role, privileges=[], roles=[{"role": "root", "db": "admin"}])
+    db.command("createUser", "broad", pwd=secrets.token_hex(8), roles=[{"role": role, "db": "admin"}])
+    db.command("createUser", "narrow", pwd=secrets.token_hex(8), roles=[{"role": "readWrite", "db": db.name}])
+    try:
+        broad = app_user_privileges(db, "broad", db.name)
+        assert "root@admin" in broad.roles and privilege_problems(broad, production=True)[0].startswith(
+            f"the user broad@{db.name} holds root@admin")
+        assert privilege_problems(app_user_privileges(db, "narrow", db.name), production=True) in (
+            [], ["access control is off: the server answers without any authenticated user"])
+        with pytest.raises(CouldNotVerify, match="no such user"):
+            app_user_privileges(db, "nobody", db.name)
+    finally:
+        db.command("dropAllUsersFromDatabase")
+        admin.command("dropRole", role)

@@ -18,6 +18,7 @@ from cutover.reach.user_rights import uri_database
 from cutover.run.criteria import CRITERIA
 from cutover.security.privileges import parse_connection_status
 from cutover.security.rights import (
+    APP_USER,
     GRIDFS,
     NEEDS,
     NO_PRIVILEGE,
@@ -32,7 +33,8 @@ from cutover.security.rights import (
 from cutover.security.suite_role import SOURCE_ROLE, privileges
 from tests import connection_status_docs as docs
 
-FULL = Setting(TARGET, "app", replica_set=True, storage_quota=True)   # every need of the target applies
+# every need of the target applies but viewUser (asked only when database.app_user is declared)
+FULL = Setting(TARGET, "app", replica_set=True, storage_quota=True)
 COMPONENT = "target database"
 
 
@@ -61,7 +63,7 @@ def test_needs_that_do_not_apply_are_not_asked_for() -> None:
     standalone = Setting(TARGET, "app")   # no replica set: no replSetGetStatus; no quota: no dbStats
     assert missing(docs.APP_READ_WRITE, standalone) == ["serverStatus", "hostInfo", "getParameter"]
     assert {n.action for n in needs_for(standalone)} == {n.action for n in NEEDS if n.side == TARGET} - {
-        "replSetGetStatus", "dbStats"}
+        "replSetGetStatus", "dbStats", "viewUser"}
 
 
 def test_a_source_user_without_read_rights_leaves_the_source_side_criteria_unverified() -> None:
@@ -97,7 +99,7 @@ def test_without_access_control_nothing_is_missing_and_without_a_user_everything
     open_server = judge(docs.NO_USER, FULL, COMPONENT, open_without_credentials=True)
     assert (open_server.access_control, open_server.missing, open_server.line()) == (False, (), None)
     closed = judge(docs.NO_USER, FULL, COMPONENT, open_without_credentials=False)
-    assert [s.action for s in closed.missing] == [n.action for n in NEEDS if n.side == TARGET]
+    assert [s.action for s in closed.missing] == [n.action for n in NEEDS if n.side == TARGET and n.when != APP_USER]
     assert "target database connection (its URI names no user) lacks find on app" in (closed.line() or "")
     unknown = judge(docs.NO_USER, FULL, COMPONENT, open_without_credentials=None)
     assert unknown.not_checked and unknown.line() is None
@@ -171,3 +173,17 @@ def test_over_the_wire_the_preflight_asks_connection_status_and_counts_it(mongoe
     sent = log.facts()["sent"]
     assert sent["target"]["connectionStatus"] == sent["source"]["connectionStatus"] == 1
     assert log.facts()["outside_allowlist"] == {}
+
+
+def test_an_app_user_to_judge_needs_view_user_on_its_database_unless_it_is_the_suites_own() -> None:
+    app_user = Setting(TARGET, "app", app_user="parse@admin")
+    check = judge(docs.READ_AND_CLUSTER_MONITOR, app_user, COMPONENT)
+    assert [(s.action, s.resource, s.criteria) for s in check.missing] == [("viewUser", "admin", ("SEC-02",))]
+    assert "lacks viewUser on admin; not verifiable, their checks will ERROR: SEC-02" in (check.line() or "")
+    granted = docs.reply([("cutover", "admin")], [("cutoverReader", "admin")],
+                         [(docs.CLUSTER, ["hostInfo", "serverStatus", "getParameter"]), (docs.db("app"), docs.READ),
+                          (docs.db("admin"), ["viewUser"])], replica_set=False)
+    assert missing(granted, app_user) == []
+    assert missing(docs.APP_READ_WRITE, Setting(TARGET, "app", app_user="parse@app")) == [
+        "serverStatus", "hostInfo", "getParameter"]                     # a user may always view itself
+    assert "viewUser" not in [n.action for n in needs_for(Setting(TARGET, "app"))]
