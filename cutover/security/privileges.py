@@ -25,6 +25,17 @@ ADMIN_ROLES = frozenset({"root", "__system", "clusterAdmin", "clusterManager", "
                          "userAdminAnyDatabase", "dbAdminAnyDatabase", "readWriteAnyDatabase"})
 ADMIN_DB_ROLES = frozenset({"dbOwner", "userAdmin", "dbAdmin", "readWrite"})   # held on the admin database
 UNAUTHORIZED = 13   # the server's error code for a command the user's roles do not allow
+# Privilege actions that administer more than the app's data (MongoDB's "Privilege Actions" reference), for a
+# custom role that grants them directly instead of inheriting a built-in one: user and role administration on
+# another database than the app's, administration of the deployment on the cluster, and writes on every database
+# or on admin. Read-only diagnostics (what clusterMonitor grants) are not among them.
+USER_ADMIN = frozenset({"changePassword", "createRole", "createUser", "dropRole", "dropUser", "grantRole",
+                        "revokeRole", "setAuthenticationRestriction", "updateRole", "updateUser"})
+CLUSTER_ADMIN = frozenset({"addShard", "removeShard", "dropConnections", "fsync", "killop", "killAnyCursor",
+                           "killAnySession", "replSetConfigure", "replSetReconfig", "replSetStateChange",
+                           "setFeatureCompatibilityVersion", "setParameter", "shutdown", "unlock"})
+WRITES = frozenset({"insert", "update", "remove", "dropDatabase", "dropCollection", "createCollection",
+                    "renameCollectionSameDB", "createIndex", "dropIndex"})
 
 
 @dataclass(frozen=True)
@@ -101,22 +112,28 @@ class Privileges:
     roles: tuple[str, ...]                 # "role@db"
     access_control: bool                   # False: the server answered without any authenticated user
     judged: str = "the user of database.uri"   # whose roles these are: or database.app_user's
+    grants: tuple[Grant, ...] = ()         # the privileges those roles grant, as the server listed them
 
     @property
     def broad_roles(self) -> tuple[str, ...]:
         return tuple(r for r in self.roles if _is_broad(*r.rsplit("@", 1)))
 
+    @property
+    def broad_grants(self) -> tuple[str, ...]:
+        """Privileges beyond the app's database, however granted ("createUser on admin.*")."""
+        return tuple(found for grant in self.grants for found in _broad_actions(grant, self.database))
+
     def facts(self) -> dict[str, object]:
         return {"database": self.database, "judged": self.judged, "users": list(self.users),
                 "roles": list(self.roles), "access_control": self.access_control,
-                "broad_roles": list(self.broad_roles)}
+                "broad_roles": list(self.broad_roles), "broad_privileges": list(self.broad_grants)}
 
 
 def privileges(db: Any) -> Privileges:
     """The privilege facts of ``db``'s connection (a pymongo Database)."""
     status = parse_connection_status(_command(db, {"connectionStatus": 1, "showPrivileges": True}))
     access_control = bool(status.users) or not _open_without_credentials(db)
-    return Privileges(db.name, status.users, status.roles, access_control)
+    return Privileges(db.name, status.users, status.roles, access_control, grants=status.privileges or ())
 
 
 def app_user_privileges(db: Any, name: str, auth_db: str) -> Privileges:
@@ -131,8 +148,8 @@ def app_user_privileges(db: Any, name: str, auth_db: str) -> Privileges:
             raise unverified from exc
         raise CouldNotVerify(f"database.app_user {name}@{auth_db}: the server did not show the user's roles "
                              f"({_refusal(exc, auth_db)})") from exc
-    roles = parse_users_info(reply, name, auth_db)
-    return Privileges(db.name, (f"{name}@{auth_db}",), roles, connection.access_control, "database.app_user")
+    roles, grants = parse_users_info(reply, name, auth_db)
+    return Privileges(db.name, (f"{name}@{auth_db}",), roles, connection.access_control, "database.app_user", grants)
 
 
 def _refusal(exc: Exception, auth_db: str) -> str:
@@ -145,8 +162,9 @@ def _refusal(exc: Exception, auth_db: str) -> str:
     return f"usersInfo answered: {said}"
 
 
-def parse_users_info(reply: Mapping[str, Any], name: str, auth_db: str) -> tuple[str, ...]:
-    """The roles ("role@db", granted and inherited) of ``name@auth_db`` in a ``usersInfo`` reply."""
+def parse_users_info(reply: Mapping[str, Any], name: str, auth_db: str) -> tuple[tuple[str, ...], tuple[Grant, ...]]:
+    """The roles ("role@db", granted and inherited) of ``name@auth_db`` in a ``usersInfo`` reply (asked with
+    ``showPrivileges``), and the privileges they grant (``inheritedPrivileges``)."""
     users = reply.get("users")
     if not isinstance(users, list):
         raise UnexpectedAnswer(f"usersInfo answered without users: {sorted(reply)}")
@@ -155,7 +173,8 @@ def parse_users_info(reply: Mapping[str, Any], name: str, auth_db: str) -> tuple
         raise CouldNotVerify(f"database.app_user {name}@{auth_db}: the target server has no such user (check the "
                              "user name and the authSource of the app's databaseURI)")
     granted = [*_documents(found[0].get("roles")), *_documents(found[0].get("inheritedRoles"))]
-    return tuple(sorted({f"{r.get('role')}@{r.get('db')}" for r in granted}))
+    grants = tuple(_grant(p) for p in _documents(found[0].get("inheritedPrivileges")))
+    return tuple(sorted({f"{r.get('role')}@{r.get('db')}" for r in granted})), grants
 
 
 def privilege_problems(facts: Privileges, production: bool) -> list[str]:
@@ -163,12 +182,31 @@ def privilege_problems(facts: Privileges, production: bool) -> list[str]:
     problems = []
     if facts.database == "admin":
         problems.append("the app's database is 'admin'; use a database of its own")
+    if facts.broad_grants and not facts.broad_roles:
+        shown = ", ".join(facts.broad_grants[:5]) + (f" (+{len(facts.broad_grants) - 5} more)"
+                                                     if len(facts.broad_grants) > 5 else "")
+        problems.append(f"the user {', '.join(facts.users)} is granted {shown} through {', '.join(facts.roles)}; "
+                        "grant readWrite on the app's database only")
     if facts.broad_roles:
         problems.append(f"the user {', '.join(facts.users)} holds {', '.join(facts.broad_roles)}; "
                         "grant readWrite on the app's database only")
     if not facts.access_control and production:
         problems.append("access control is off: the server answers without any authenticated user")
     return problems
+
+
+def _broad_actions(grant: Grant, database: str) -> list[str]:
+    """The actions of ``grant`` that administer beyond ``database`` (each as "action on resource")."""
+    if grant.any_resource or "anyAction" in grant.actions:
+        return [f"{'anyAction' if 'anyAction' in grant.actions else ', '.join(sorted(grant.actions))} on "
+                f"{grant.label()}"]
+    if grant.cluster:
+        broad = grant.actions & CLUSTER_ADMIN
+    elif grant.db is None or grant.db == database:
+        broad = frozenset()
+    else:   # another database, every database (""), or admin
+        broad = grant.actions & USER_ADMIN | (grant.actions & WRITES if grant.db in ("", "admin") else frozenset())
+    return [f"{action} on {grant.label()}" for action in sorted(broad)]
 
 
 def _is_broad(role: str, db: str) -> bool:

@@ -10,7 +10,9 @@ import pytest
 from cutover.errors import CouldNotVerify, UnexpectedAnswer
 from cutover.sandbox.cache_dir import default_cache_dir
 from cutover.sandbox.process import free_port
+from cutover.security import suite_role
 from cutover.security.privileges import Privileges, app_user_privileges, privilege_problems, privileges
+from cutover.security.rights import TARGET
 from tests import connection_status_docs as docs
 
 REPO = Path(__file__).resolve().parents[2]
@@ -154,3 +156,42 @@ def test_the_stand_in_cannot_show_another_users_roles(server_db: Any) -> None:
     """Over the wire: a server without usersInfo leaves SEC-02 unverified, never passed."""
     with pytest.raises(CouldNotVerify, match=r"database\.app_user parse@admin: the server did not show"):
         app_user_privileges(server_db, "parse", "admin")
+
+
+# -- privileges granted directly by a custom role, not by a broad built-in one -------------------------------------
+def judged(reply: dict[str, Any]) -> list[str]:
+    return privilege_problems(privileges(FakeDb(reply)), production=True)
+
+
+def test_the_documented_built_in_roles_grant_nothing_beyond_the_app_database() -> None:
+    for reply in (docs.APP_READ_WRITE, docs.READ_AND_CLUSTER_MONITOR, docs.READ_ANY_DATABASE, docs.TWO_COLLECTIONS):
+        assert privileges(FakeDb(reply)).broad_grants == () and judged(reply) == [], reply
+    owner = docs.reply([("parse", "app")], [("dbOwner", "app")],
+                       [(docs.db("app"), ["createUser", "dropUser", "grantRole", "insert", "dropDatabase"])])
+    assert judged(owner) == []            # user administration of the app's own database is dbOwner's, allowed
+    view_user = {"resource": {"db": "admin", "collection": ""}, "actions": ["viewUser"]}
+    suite = docs.custom_role("cutoverReader", [*suite_role.privileges(TARGET, "app"), view_user])
+    assert judged(suite) == []            # the suite's own role, viewUser included, is least-privileged too
+
+
+@pytest.mark.parametrize(("privilege", "named"), [
+    ((docs.db("admin"), ["createUser", "find"]), "createUser on admin.*"),
+    ((docs.db(""), ["insert", "find"]), "insert on *.*"),
+    ((docs.db("admin", "system.users"), ["update"]), "update on admin.system.users"),
+    ((docs.CLUSTER, ["serverStatus", "shutdown"]), "shutdown on the cluster"),
+    (({"anyResource": True}, ["find"]), "find on any resource"),
+    ((docs.db("app"), ["anyAction"]), "anyAction on app.*"),
+])
+def test_a_custom_role_granting_administration_directly_fails(privilege: tuple[dict[str, Any], list[str]],
+                                                              named: str) -> None:
+    custom = docs.reply([("parse", "admin")], [("parseApp", "admin")],
+                        [(docs.db("app"), docs.READ_WRITE), privilege])
+    (problem,) = judged(custom)
+    assert problem.startswith(f"the user parse@admin is granted {named} through parseApp@admin;"), problem
+
+
+def test_the_app_users_privileges_come_from_users_info() -> None:
+    info = docs.users_info("parse", "admin", [("parseApp", "admin")])
+    info["users"][0]["inheritedPrivileges"] = [{"resource": {"db": "", "collection": ""}, "actions": ["remove"]}]
+    (problem,) = privilege_problems(app_user_privileges(AppUserDb(info), "parse", "admin"), production=True)
+    assert "is granted remove on *.* through parseApp@admin" in problem

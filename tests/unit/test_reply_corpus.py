@@ -106,6 +106,7 @@ def test_privileges_from_connection_status(reply: Reply) -> None:
     assert {"database": facts.database, "users": list(facts.users), "roles": list(facts.roles),
             "broad_roles": list(facts.broad_roles)} == reply.expect
     assert facts.access_control
+    assert bool(facts.broad_grants) == bool(reply.expect["broad_roles"]), facts.broad_grants   # root: anyAction
 
 
 @pytest.mark.parametrize("reply", of("connectionStatus"), ids=ids(of("connectionStatus")))
