@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+import pytest
+
 from cutover.run.check_record import CheckRecord, WaiverNote
 from cutover.run.criteria import CRITERIA
 from cutover.run.verification import criterion_results, describe_exclusions, not_verified
@@ -118,19 +120,12 @@ def test_a_pass_says_which_checks_did_not_run_and_which_rest_on_the_stand_in() -
     assert found["DB-01"].reason == ""
 
 
-def test_checks_the_stand_in_could_not_run_are_named_for_it_not_as_plain_skips() -> None:
+@pytest.mark.parametrize(("message", "named"), [
+    ("could not verify on this server", "not run on the stand-in"),
+    ("not applicable: the stand-in reports nothing", "not applicable on the stand-in")])
+def test_checks_the_stand_in_could_not_judge_are_named_for_it_not_as_plain_skips(message: str, named: str) -> None:
     limit = {"stand_in": {"cannot": "plans nothing"}}
     found = results(entry("DB-04", "passed"),
-                    CheckRecord("t.py::h", "DB-04", "DB-04", "blocker", outcome="skipped",
-                                message="could not verify on this server", facts=limit))
-    assert found["DB-04"].reason == ("1 check not run on the stand-in (it plans nothing); verified on the stand-in "
-                                     "is not verified")
-
-
-def test_checks_not_applicable_because_the_stand_in_reports_nothing_are_named_for_it() -> None:
-    limit = {"stand_in": {"cannot": "reports no lock queue"}}
-    found = results(entry("DB-06", "passed"),
-                    CheckRecord("t.py::q", "DB-06", "DB-06", "major", outcome="skipped",
-                                message="not applicable: the stand-in reports no lock queue", facts=limit))
-    assert found["DB-06"].reason == ("1 check not applicable on the stand-in (it reports no lock queue); verified on "
-                                     "the stand-in is not verified")
+                    CheckRecord("t.py::h", "DB-04", "DB-04", "blocker", outcome="skipped", message=message,
+                                facts=limit))
+    assert found["DB-04"].reason == f"1 check {named} (it plans nothing); verified on the stand-in is not verified"
