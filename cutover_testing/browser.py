@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -74,17 +76,40 @@ def measure(page: Path, timeout_s: float = 120.0) -> Measured:
     with tempfile.TemporaryDirectory(prefix="cutover-chromium-") as profile:
         proc = subprocess.Popen([chromium(), *FLAGS, f"--remote-debugging-port={port}", f"--user-data-dir={profile}",
                                  f"--window-size={VIEWPORT[0]},{VIEWPORT[1]}", "about:blank"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         try:
             socket_url = _page_socket(port, timeout_s)
             return asyncio.run(asyncio.wait_for(_measure(socket_url, page), timeout_s))
         finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            _stop_group(proc)
+
+
+def _stop_group(proc: subprocess.Popen[bytes]) -> None:
+    """Stop chromium and its helpers. The browser process can exit while its helpers (renderer, zygote, crash
+    handler) still write into the profile: it is removed only once the whole process group is gone, or the profile's
+    removal fails ("Directory not empty")."""
+    _signal_group(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        _signal_group(proc.pid, signal.SIGKILL)
+        proc.wait()
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            if not _signal_group(proc.pid, 0):
+                return
+            time.sleep(0.05)
+        _signal_group(proc.pid, sig)
+
+
+def _signal_group(pgid: int, sig: int) -> bool:
+    """Send ``sig`` to the process group; False when no process is left in it."""
+    try:
+        os.killpg(pgid, sig)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def _page_socket(port: int, timeout_s: float) -> str:
