@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 
 from cutover import model
 from cutover.ranges import Range, range_of
+from cutover.run.config_dump import toml_value
 from tests.inner_runs import UNUSED_PLUGINS
 
 CLOSED = "127.0.0.1:9"     # the discard port: nothing listens, a connection is refused at once
@@ -70,22 +71,8 @@ def assert_one_line_usage_error(code: int, output: str) -> None:
 
 # -- targets files with one bad value ---------------------------------------------------------------------------
 
-def _toml(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf") if math.isinf(value) else repr(value)
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml(v) for v in value) + "]"
-    return "{" + ", ".join(f"{json.dumps(str(k))} = {_toml(v)}" for k, v in value.items()) + "}"
-
-
 def targets_file(name: str, table: dict[str, Any]) -> str:
-    return f"[targets]\n{json.dumps(name, ensure_ascii=False)} = {_toml(table)}\n"
+    return f"[targets]\n{json.dumps(name, ensure_ascii=False)} = {toml_value(table)}\n"
 
 
 def _numbered_fields() -> list[tuple[str, str, Range, bool]]:
