@@ -4,11 +4,10 @@ window run last, whether marked ``health_window`` or with the marker's deprecate
 (cutover_pytest/collection_order.py)."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from tests.plugin.test_plugin import run, team_tree
+from tests.plugin.test_resume import ran
 
 CHECKS = """
 import pathlib
@@ -38,13 +37,6 @@ def test_collections(part):
 @pytest.fixture
 def tree(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
     return team_tree(pytester, monkeypatch, CHECKS)
-
-
-def ran(tree: pytest.Pytester) -> list[str]:
-    log = Path(tree.path) / "ran.log"
-    lines = log.read_text().split() if log.exists() else []
-    log.unlink(missing_ok=True)
-    return lines
 
 
 def test_health_window_checks_run_last_and_the_former_marker_still_works_with_a_warning(tree: pytest.Pytester) -> None:
