@@ -6,6 +6,7 @@ failing checks, its groups are collapsed, and pytest-html draws only the failing
 page at every click: bench/bench_breadth.py measures the 1,000-class run)."""
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -86,9 +87,7 @@ def test_the_page_lists_every_failure_and_every_check_in_its_group(broad: Path) 
     assert groups == ["DB-01", "DB-02", "DB-03"]
     assert "200 checks: 10 failed, 190 passed" in page and "<td>Tenant0199</td>" not in page
     assert "<td>DB-03[Tenant0199]</td><td>passed</td><td>collection Tenant0199</td>" in page
-    blob = json.loads(re.search(r'data-jsonblob="([^"]*)"', page)[1].replace("&#34;", '"')
-                      .replace("&quot;", '"').replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
-                      .replace("&#39;", "'"))
+    blob = json.loads(html.unescape(re.search(r'data-jsonblob="([^"]*)"', page)[1]))
     assert len(blob["tests"]) == 20      # pytest-html draws the failing rows only
     assert page.index('id="environment"') > page.index('id="results-table"')   # the environment at the end
 
