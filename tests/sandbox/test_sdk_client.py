@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
@@ -26,31 +25,17 @@ from cutover.rest.sdk_client import CACHE_NAME, SDK_PACKAGES, SDK_VERSION, SdkCl
 from cutover.sandbox import default_cache_dir, node_env
 from cutover.session import Session
 from tests.proctable import command, descendants, wait_gone
-from tests.threaded import SocketThread, serving
+from tests.stubs import BlackHole
+from tests.threaded import serving
 
 pytestmark = pytest.mark.sandbox
 CACHE = default_cache_dir()
 
 
-class Silent(SocketThread):
-    """Accepts connections and never answers (a hung server)."""
-
-    def __init__(self) -> None:
-        self.held: list[socket.socket] = []
-        super().__init__(socket.create_server(("127.0.0.1", 0)))
-
-    def serve_one(self) -> None:
-        self.held.append(self.sock.accept()[0])
-
-    def close(self) -> None:
-        super().close()
-        for conn in self.held:
-            conn.close()
-
-
 @pytest.fixture(scope="module")
 def silent_server() -> Iterator[str]:
-    silent = Silent()
+    """A server that accepts connections and never answers (a hung server)."""
+    silent = BlackHole()
     yield f"http://127.0.0.1:{silent.port}/parse"
     silent.close()
 
