@@ -87,16 +87,12 @@ def as_target(sandbox: Sandbox, name: str, uri: str, source: Source) -> Target:
                                files=dataclasses.replace(base.files, bucket=bucket, source_bucket=""))
 
 
-def failing(result: Any) -> dict[str, str]:
-    return {t["label"]: t.get("message", "") for t in result.record["tests"] if t["outcome"] in ("failed", "error")}
-
-
 def facts_of(result: Any, label: str) -> dict[str, Any]:
     return next(t.get("facts", {}) for t in result.record["tests"] if t["label"] == label)
 
 
 def passed(result: Any) -> set[str]:
-    return {t["label"] for t in result.record["tests"] if t["outcome"] == "passed"}
+    return {label for label, outcome in result.outcomes.items() if outcome == "passed"}
 
 
 @pytest.mark.parametrize(("name", "expected"), [
@@ -111,7 +107,7 @@ def test_a_clean_import_of_a_real_export_passes_with_no_false_failure(exports: d
     """DB-01, DB-02, DB-07 pass; for Parse.com's export the files criteria run too, and the one failure is the real
     finding of its data: its files lived at files.parsetfss.com and the import did not move them (FILE-02)."""
     result = run_checks(exports[name], "-k", "test_data or test_files" if name == "parse_com" else "test_data")
-    found = failing(result)
+    found = result.failing()
     if name == "parse_com":
         assert list(found) == ["FILE-02[Article]"], found
         assert parse_com.COVER in found["FILE-02[Article]"] and parse_com.MATCH in found["FILE-02[Article]"]
@@ -136,7 +132,7 @@ def test_planted_defects_on_real_objects_are_caught_and_internal_collections_are
                             *DATA)
     finally:
         drop(uri)
-    found = failing(result)
+    found = result.failing()
     assert set(found) == {"DB-01", "DB-01[_User]", "DB-02[_User]", "DB-02[_Join:tags:Article]"}, found
     assert f"owningId {parse_com.HIGGS} relatedId {parse_com.POLITICS}" in found["DB-02[_Join:tags:Article]"]
     user = found["DB-02[_User]"]
