@@ -2,11 +2,13 @@
 whose type the schema does not accept, names the first `_id`s, and sends nothing but allowlisted reads."""
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+import pymongo
 import pytest
 from bson import Binary, Decimal128, Int64, ObjectId
 from pymongo import monitoring
@@ -93,8 +95,9 @@ def test_only_allowlisted_reads_with_a_time_limit_are_sent(db: Any) -> None:
 
         def failed(self, event: monitoring.CommandFailedEvent) -> None: ...
 
-    import pymongo
-    client: Any = pymongo.MongoClient(db.client.address[0], db.client.address[1], event_listeners=[Listener()])
+    # the wire fixture's own URI (a real server's credentials, TLS, directConnection), else the stand-in's address
+    uri = os.environ.get("CUTOVER_TEST_MONGODB_URI") or "mongodb://{}:{}/".format(*db.client.address)
+    client: Any = pymongo.MongoClient(uri, event_listeners=[Listener()])
     try:
         stored_types(client[db.name], "GameScore", FIELDS, {}, 38, budget_s=30)
     finally:
