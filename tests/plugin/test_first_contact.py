@@ -18,6 +18,7 @@ import pytest
 
 from cutover.run.criteria import CRITERIA
 from tests.inner_runs import UNUSED_PLUGINS
+from tests.plugin.test_plugin import record, run_dir
 from tests.stubs import BlackHole
 
 OWN_TEST = "def test_the_repository_s_own():\n    pass\n"
@@ -124,12 +125,12 @@ def test_a_run_that_reached_nothing_says_so(tree: pytest.Pytester, monkeypatch: 
     assert "could not list cls" not in output and "could not list unit" not in output
     assert "could not list the classes" in output
     assert "waiver not applied to 6 errors (DB-06[" in output
-    (run_dir,) = (p for p in (tree.path / "reports" / "t").iterdir() if p.is_dir())
-    record = json.loads((run_dir / "record.json").read_text(encoding="utf-8"))
-    db06 = [t for t in record["tests"] if t["criterion"] == "DB-06" and t.get("outcome") == "error"]
+    directory = run_dir(tree)
+    found = record(directory)
+    db06 = [t for t in found["tests"] if t["criterion"] == "DB-06" and t.get("outcome") == "error"]
     assert db06 and all(t["verdict"] == "error" and "waiver_refused" in t and "waiver" not in t for t in db06)
-    assert record["criteria"]["DB-06"]["verdict"] == "error" and record["verdict"] == gate.strip("= ")
-    failing = sum(1 for c in record["criteria"].values() if c["verdict"] in ("fail", "error"))
-    assert failing <= len(CRITERIA) and "could not list cls" not in json.dumps(record)
-    page = (run_dir / "report.html").read_text(encoding="utf-8")
+    assert found["criteria"]["DB-06"]["verdict"] == "error" and found["verdict"] == gate.strip("= ")
+    failing = sum(1 for c in found["criteria"].values() if c["verdict"] in ("fail", "error"))
+    assert failing <= len(CRITERIA) and "could not list cls" not in json.dumps(found)
+    page = (directory / "report.html").read_text(encoding="utf-8")
     assert "NOT applied to 6 errors (could not verify)" in page
