@@ -28,7 +28,6 @@ from typing import Any
 
 from bson import Binary
 
-PLAIN = ("string", "number", "boolean", "date", "object", "array", "geopoint", "file", "bytes", "polygon")
 _REST = {"String": "string", "Number": "number", "Boolean": "boolean", "Date": "date", "Object": "object",
          "Array": "array", "GeoPoint": "geopoint", "File": "file", "Bytes": "bytes", "Polygon": "polygon"}
 _ALIASES = {"map": "object"}
