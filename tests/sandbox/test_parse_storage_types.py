@@ -3,7 +3,9 @@
 ``cutover.data.field_types`` writes down, by hand, three things parse-server decides: how a ``/schemas`` type is
 stored in `_SCHEMA` (``MongoSchemaCollection.parseFieldTypeToMongoFieldType``), how a stored type reads back
 (``mongoFieldToParseSchemaField``, reached through the exported ``_TESTmongoSchemaToParseSchema``; ``map`` is the
-old spelling of ``object``), and the default columns of every system class (``SchemaController.defaultColumns``).
+old spelling of ``object``), and the default columns of every system class (``SchemaController.defaultColumns``);
+``cutover.data.export_layout`` the class names an export file may carry that start with ``_`` (``systemClasses``
+and the internal classes).
 The unit tests only round-trip the tables against themselves; here each one is compared with the package's own
 answer, so a table that drifts from the server fails.
 """
@@ -17,6 +19,8 @@ from typing import Any
 import pytest
 
 from cutover.data import field_types
+from cutover.data.export_layout import SYSTEM_CLASSES
+from cutover.data.internal_classes import INTERNAL_CLASSES
 from cutover.sandbox import node_env
 from cutover.sandbox.cache_dir import default_cache_dir
 
@@ -27,7 +31,7 @@ STORED = ["string", "number", "boolean", "date", "object", "map", "array", "geop
 IMPLICIT = sorted(field_types.IMPLICIT)
 SCRIPT = """
 const Collection = require('parse-server/lib/Adapters/Storage/Mongo/MongoSchemaCollection.js').default;
-const { defaultColumns } = require('parse-server/lib/Controllers/SchemaController.js');
+const { defaultColumns, systemClasses } = require('parse-server/lib/Controllers/SchemaController.js');
 const [rest, targets, stored, implicit] = JSON.parse(process.argv[1]);
 const toStored = {};
 for (const type of [...rest, ...Object.keys(targets)]) {
@@ -45,7 +49,7 @@ for (const [cls, fields] of Object.entries(defaultColumns)) {
     if (!implicit.includes(name)) defaults[cls][name] = Collection.parseFieldTypeToMongoFieldType(spec);
   }
 }
-console.log(JSON.stringify({ toStored, toRest, defaults }));
+console.log(JSON.stringify({ toStored, toRest, defaults, systemClasses }));
 """
 
 
@@ -74,3 +78,7 @@ def test_every_stored_type_reads_back_as_parse_server_reads_it(parse_server: dic
 
 def test_the_default_columns_are_parse_servers(parse_server: dict[str, Any]) -> None:
     assert parse_server["defaults"] == field_types.DEFAULT_COLUMNS
+
+
+def test_the_system_class_names_an_export_may_hold_are_parse_servers(parse_server: dict[str, Any]) -> None:
+    assert set(parse_server["systemClasses"]) | INTERNAL_CLASSES == SYSTEM_CLASSES
