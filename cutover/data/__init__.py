@@ -57,8 +57,8 @@ from cutover.data.facade import DataFacade, DeclaredIndexes, IndexPresence, Sche
 from cutover.data.health import Topology
 from cutover.data.health_series import Series
 from cutover.data.health_window import Sampler, Window, claim, read_window
+from cutover.data.internal_classes import INTERNAL_CLASSES
 from cutover.data.inventory import (
-    VOLATILE_CLASSES,
     CollectionInfo,
     CountPair,
     call,
@@ -82,7 +82,7 @@ __all__ = [
     "INDEX_KEY_LIMIT",
     "INDEX_NORMALISED",
     "INDEX_OPTIONS_UNSEEN",
-    "VOLATILE_CLASSES",
+    "INTERNAL_CLASSES",
     "ClassSchema",
     "CollectionInfo",
     "CommandLog",

@@ -17,8 +17,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from cutover.data.rest_storage import NOT_RETURNED, to_storage
-from cutover.data.user_fields import TO_STORAGE, Unmappable
+from cutover.data.rest_storage import NOT_RETURNED, to_storage_at
+from cutover.data.user_fields import TO_STORAGE
 from cutover.errors import UnexpectedAnswer
 
 
@@ -43,11 +43,7 @@ def without_markers(cls: str, obj: Mapping[str, Any]) -> dict[str, Any]:
 
 def storage(cls: str, obj: Mapping[str, Any], fields: Mapping[str, Any], file_name: str) -> dict[str, Any]:
     """``obj`` (of ``file_name``) in storage form; UnexpectedAnswer naming file, objectId and field otherwise."""
-    try:
-        return to_storage(cls, without_markers(cls, obj), fields)
-    except Unmappable as exc:
-        raise UnexpectedAnswer(f"export file {file_name}: object {obj.get('objectId')}: field {exc.field}: "
-                               f"{exc.reason}") from None
+    return to_storage_at(f"export file {file_name}:", cls, without_markers(cls, obj), fields)
 
 
 def carried(cls: str, obj: Mapping[str, Any]) -> set[str]:

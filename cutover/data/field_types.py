@@ -18,6 +18,8 @@ field starting with ``_``), are not compared: Parse's ``convertSchemaToAdapterSc
 ``mongoSchemaFieldsToParseSchemaFields`` rewrite them whatever `_SCHEMA` says (it stores ``createdAt: "string"``
 for a class it creates). A class's default columns (``SchemaController.defaultColumns``) count as declared on a
 side that omits them, as Parse injects them (``injectDefaultSchema``).
+The type tables and the default columns are checked against the installed parse-server's own answers
+(``tests/sandbox/test_parse_storage_types.py``).
 """
 from __future__ import annotations
 
@@ -28,7 +30,6 @@ from typing import Any
 
 from bson import Binary
 
-PLAIN = ("string", "number", "boolean", "date", "object", "array", "geopoint", "file", "bytes", "polygon")
 _REST = {"String": "string", "Number": "number", "Boolean": "boolean", "Date": "date", "Object": "object",
          "Array": "array", "GeoPoint": "geopoint", "File": "file", "Bytes": "bytes", "Polygon": "polygon"}
 _ALIASES = {"map": "object"}

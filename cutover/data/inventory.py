@@ -26,8 +26,6 @@ from cutover.errors import CouldNotVerify, TargetTimeout, TargetUnreachable, Une
 
 T = TypeVar("T")
 
-# Parse Server's internal classes: the one list, with its provenance, is cutover.data.internal_classes.
-VOLATILE_CLASSES = INTERNAL_CLASSES
 # Options that describe a collection's behaviour; the rest (uuid, idIndex) differ on every copy.
 COMPARED_OPTIONS = (
     "capped", "size", "max", "validator", "validationLevel", "validationAction", "collation",

@@ -30,9 +30,8 @@ from urllib.parse import quote
 
 import requests
 
-from cutover.data.rest_storage import NOT_RETURNED, to_storage
+from cutover.data.rest_storage import NOT_RETURNED, to_storage_at
 from cutover.data.sources import _json_body
-from cutover.data.user_fields import Unmappable
 from cutover.errors import TargetTimeout, TargetUnreachable, UnexpectedAnswer
 from cutover.notation import shell
 
@@ -176,11 +175,7 @@ class RestReader:
 
 def storage_form(cls: str, obj: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
     """One REST object in storage form; what cannot be mapped is an error naming class, object and field."""
-    try:
-        return to_storage(cls, obj, fields)
-    except Unmappable as exc:
-        raise UnexpectedAnswer(f"source /classes/{cls} object {obj.get('objectId')}: field {exc.field}: "
-                               f"{exc.reason}") from None
+    return to_storage_at(f"source /classes/{cls}", cls, obj, fields)
 
 
 _END = object()

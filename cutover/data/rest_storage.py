@@ -39,6 +39,7 @@ from bson import Int64
 
 from cutover.data import user_fields
 from cutover.data.user_fields import Unmappable
+from cutover.errors import UnexpectedAnswer
 
 # Storage fields Parse Server never returns through REST, even to the master key (DatabaseController's
 # filterSensitiveData drops every `_` key; RestQuery drops the password).
@@ -72,6 +73,15 @@ def to_storage(cls: str, obj: Mapping[str, Any], fields: Mapping[str, Any]) -> d
             name, stored = top_level(key, value)
             out[name] = stored
     return out
+
+
+def to_storage_at(where: str, cls: str, obj: Mapping[str, Any], fields: Mapping[str, Any]) -> dict[str, Any]:
+    """:func:`to_storage`, with what cannot be mapped an UnexpectedAnswer naming ``where`` (the source or the
+    export file), the objectId and the field."""
+    try:
+        return to_storage(cls, obj, fields)
+    except Unmappable as exc:
+        raise UnexpectedAnswer(f"{where} object {obj.get('objectId')}: field {exc.field}: {exc.reason}") from None
 
 
 def _is_relation(key: str, value: Any, fields: Mapping[str, Any]) -> bool:

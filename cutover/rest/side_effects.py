@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from cutover import probe_marks as marks
-from cutover.data import VOLATILE_CLASSES, call
+from cutover.data import INTERNAL_CLASSES, call
 from cutover.errors import CouldNotVerify, CutoverError
 from cutover.rest.client import ParseClient, results
 from cutover.rest.compare import pointer
@@ -131,7 +131,7 @@ class SideEffectWatch:
                 in_window, older = _in_new_class(self.db, cls, since)
                 found += in_window
                 own += [] if older else [cls]
-            elif cls != self.probe_class and cls not in VOLATILE_CLASSES:
+            elif cls != self.probe_class and cls not in INTERNAL_CLASSES:
                 found += _referencing(self.db, cls, fields, ids, since)
                 found += _related(self.db, cls, fields, ids)
         return tuple(found), tuple(own)
