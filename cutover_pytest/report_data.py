@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import pytest
@@ -79,7 +80,8 @@ class ReportData:
     evidence: str = ""               # the row's evidence HTML (call reports), redacted
     attached: tuple[tuple[str, str], ...] = ()   # (key, JSON) as attached: see facts, tables, series
 
-    @property
+    # decoded once per report: the controller reads a teardown report's facts for its record and its progress line
+    @cached_property
     def facts(self) -> dict[str, Any]:
         """The facts the check recorded (``record_facts`` calls merge in order)."""
         merged: dict[str, Any] = {}
@@ -87,11 +89,11 @@ class ReportData:
             merged.update(value)
         return merged
 
-    @property
+    @cached_property
     def tables(self) -> list[dict[str, Any]]:
         return self._decoded(TABLE)
 
-    @property
+    @cached_property
     def series(self) -> list[dict[str, Any]]:
         return self._decoded(SERIES)
 

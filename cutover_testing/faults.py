@@ -231,18 +231,20 @@ async def _drain_body(head: bytes, reader: asyncio.StreamReader) -> None:
     lines = [line.lower() for line in head.split(b"\r\n")]
     if any(line.startswith(b"expect:") and b"100-continue" in line for line in lines):
         return
-    for line in lines:
-        if line.startswith(b"content-length:"):
-            size = int(line.split(b":", 1)[1].strip() or 0)
-            await reader.readexactly(min(size, 64 * 1024 * 1024))
+    await reader.readexactly(min(_content_length(lines), 64 * 1024 * 1024))
 
 
 async def _body(head: bytes, reader: asyncio.StreamReader) -> bytes:
     """The request body a Content-Length announces (b"" without one: a chunked body streams through)."""
-    for line in head.lower().split(b"\r\n"):
+    return await reader.readexactly(_content_length([line.lower() for line in head.split(b"\r\n")]))
+
+
+def _content_length(lines: list[bytes]) -> int:
+    """The Content-Length of a request head's lowered lines (0 without one)."""
+    for line in lines:
         if line.startswith(b"content-length:"):
-            return await reader.readexactly(int(line.split(b":", 1)[1].strip() or 0))
-    return b""
+            return int(line.split(b":", 1)[1].strip() or 0)
+    return 0
 
 
 def _tunnelled(body: bytes) -> str:

@@ -18,6 +18,7 @@ import pymongo
 
 from cutover.errors import SandboxError
 from cutover.sandbox.node_env import ensure_parse_modules, node_runtime
+from cutover.sandbox.stack import with_database
 
 SCRIPT = Path(__file__).with_name("parse_import.js")
 TIMEOUT_S = 120.0
@@ -40,16 +41,9 @@ class ImportPlan:
                 "extra": self.extra}
 
 
-def database_uri(server_uri: str, db_name: str) -> str:
-    """``server_uri`` (``mongodb://host:port/db?opts``) naming ``db_name`` instead."""
-    head, sep, query = server_uri.partition("?")
-    scheme, _, rest = head.partition("://")
-    return f"{scheme}://{rest.split('/', 1)[0]}/{db_name}{sep}{query}"
-
-
 def import_export(sandbox: Any, db_name: str, plan: ImportPlan) -> str:
     """Import ``plan`` into ``db_name`` on the sandbox's target server; its URI. SandboxError if the import fails."""
-    uri = database_uri(sandbox.ep.target_uri, db_name)
+    uri = with_database(sandbox.ep.target_uri, db_name)
     node = sandbox.node or node_runtime()
     installed = ensure_parse_modules(sandbox.cache_dir, node)
     plan_file = Path(sandbox.run_dir) / f"import-{db_name}.json"

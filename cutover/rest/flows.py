@@ -103,17 +103,20 @@ def _crud(s: Steps, run: ProbeRun) -> None:
 
 
 def _updates(s: Steps, run: ProbeRun, oid: str, sent: dict[str, Any]) -> None:
+    for step, change, expected in updates(sent):
+        s.answered(step, run.client.update(run.cls, oid, change))
+        sent = {**sent, **expected}
+        same(s, step, sent, s.answered(step, run.client.get(run.cls, oid)))
+
+
+def updates(sent: dict[str, Any]) -> tuple[tuple[str, dict[str, Any], dict[str, Any]], ...]:
+    """API-02's updates of the probe object ``sent``, in order (REST and the JS SDK make the same ones):
+    (step, the change sent, the fields it reads back with afterwards)."""
     changes: dict[str, Any] = {"tString": "updated ✓", "tNumber": 9, "tBoolean": True}
-    s.answered("update", run.client.update(run.cls, oid, changes))
-    sent = {**sent, **changes}
-    same(s, "update", sent, s.answered("update", run.client.get(run.cls, oid)))
-    s.answered("increment", run.client.update(run.cls, oid, {"tNumber": {"__op": "Increment", "amount": 3}}))
-    sent = {**sent, "tNumber": 9 + 3}
-    same(s, "increment", sent, s.answered("increment", run.client.get(run.cls, oid)))
-    add = {"tArray": {"__op": "AddUnique", "objects": ["two", "new"]}}
-    s.answered("addunique", run.client.update(run.cls, oid, add))
-    sent = {**sent, "tArray": [*sent["tArray"], "new"]}
-    same(s, "addunique", sent, s.answered("addunique", run.client.get(run.cls, oid)))
+    return (("update", changes, changes),
+            ("increment", {"tNumber": {"__op": "Increment", "amount": 3}}, {"tNumber": 9 + 3}),
+            ("addunique", {"tArray": {"__op": "AddUnique", "objects": ["two", "new"]}},
+             {"tArray": [*sent["tArray"], "new"]}))
 
 
 def same(s: Steps, step: str, sent: dict[str, Any], got: Any) -> None:

@@ -23,7 +23,7 @@ from cutover import probe_marks as marks
 from cutover.notation import shell
 from cutover.rest.client import results
 from cutover.rest.compare import pointer, sample_object
-from cutover.rest.flows import Flow, Steps, ids, run_steps, same
+from cutover.rest.flows import Flow, Steps, ids, run_steps, same, updates
 from cutover.rest.probes import RUN_FIELD, ProbeRun
 from cutover.rest.sdk_client import SdkAnswer, SdkClient
 
@@ -95,12 +95,7 @@ def _relation(s: Steps, run: ProbeRun, call: Callable[..., SdkAnswer], anchor: s
 
 
 def _updates(s: Steps, call: Callable[..., SdkAnswer], sent: dict[str, Any]) -> None:
-    changes: dict[str, Any] = {"tString": "updated ✓", "tNumber": 9, "tBoolean": True}
-    steps = (("update", changes, changes),
-             ("increment", {"tNumber": {"__op": "Increment", "amount": 3}}, {"tNumber": 12}),
-             ("addunique", {"tArray": {"__op": "AddUnique", "objects": ["two", "new"]}},
-              {"tArray": [*sent["tArray"], "new"]}))
-    for step, change, expected in steps:
+    for step, change, expected in updates(sent):
         _sdk(s, step, call("save", set=change))
         sent = {**sent, **expected}
         same(s, step, sent, _sdk(s, step, call("get")))

@@ -275,8 +275,8 @@ class Sandbox:
         real = os.environ.get(REAL_MONGO_ENV)
         if real:
             self._dbs = (f"cutover_{self._suffix}_source", f"cutover_{self._suffix}_target")
-            self.ep.source_uri = _with_db(real, self._dbs[0])
-            self.ep.target_uri = _with_db(real, self._dbs[1])
+            self.ep.source_uri = with_database(real, self._dbs[0])
+            self.ep.target_uri = with_database(real, self._dbs[1])
         else:
             src_port, dst_port = free_port(), free_port()
             services["source"] = mongo_service(src_port, logs / "mongo-source.log", self.cache_dir)
@@ -417,7 +417,7 @@ class Sandbox:
         self._forks.append((target_client, db_name, bucket))
         base = self.target(f"fork-{label}")
         assert base.files is not None
-        return dataclasses.replace(base, database=Database(uri=_with_db(self.ep.target_uri, db_name)),
+        return dataclasses.replace(base, database=Database(uri=with_database(self.ep.target_uri, db_name)),
                                    files=dataclasses.replace(base.files, bucket=bucket))
 
 
@@ -443,7 +443,8 @@ DEMO_FUNCTIONS = (
 )
 
 
-def _with_db(uri: str, db_name: str) -> str:
+def with_database(uri: str, db_name: str) -> str:
+    """``uri`` (``mongodb://host:port/db?opts``) naming the database ``db_name`` instead, its options kept."""
     head, sep, query = uri.partition("?")
     scheme, _, rest = head.partition("://")
     host = rest.split("/", 1)[0]

@@ -24,8 +24,8 @@ from cutover.model import Database, Source, Target
 from cutover.sandbox.migrate import copy_database
 from cutover.sandbox.node_env import NODE_DIR_NAME
 from cutover.sandbox.s3_server import create_bucket
-from cutover.sandbox.stack import REGION, Sandbox
-from cutover_testing.parse_import import ImportPlan, database_uri, drop, import_export
+from cutover.sandbox.stack import REGION, Sandbox, with_database
+from cutover_testing.parse_import import ImportPlan, drop, import_export
 from tests.fixtures.exports import parse_com_2014 as parse_com
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "exports"
@@ -123,7 +123,7 @@ def test_a_clean_import_of_a_real_export_passes_with_no_false_failure(exports: d
 def test_planted_defects_on_real_objects_are_caught_and_internal_collections_are_not_extra(
         sandbox: Sandbox, exports: dict[str, Target], run_checks: Checks) -> None:
     clean = exports["parse_com"]
-    uri = database_uri(clean.database.uri, f"{Path(clean.database.uri.split('?')[0]).name}_defects")
+    uri = with_database(clean.database.uri, f"{Path(clean.database.uri.split('?')[0]).name}_defects")
     db, clean_db = sandbox.db(uri), sandbox.db(clean.database.uri)
     copy_database(clean_db, db)
     try:
