@@ -24,6 +24,7 @@ from cutover.errors import ConfigError
 
 UTF8_FLAG = 0x800         # general purpose bit 11: the member's name is UTF-8
 DEPTH = 2                 # folders looked into below an export directory
+TEXT_ENCODING = "utf-8-sig"   # UTF-8, with or without the byte-order mark Windows editors write
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ class ExportFile:
     opener: Callable[[], IO[bytes]]
 
     def open_text(self) -> IO[str]:
-        return io.TextIOWrapper(self.opener(), encoding="utf-8")
+        return io.TextIOWrapper(self.opener(), encoding=TEXT_ENCODING)
 
 
 def export_files(location: Path) -> list[ExportFile]:

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from cutover.data.export_files import ExportFile
+from cutover.data.export_files import TEXT_ENCODING, ExportFile
 from cutover.errors import UnexpectedAnswer
 
 CHUNK = 1 << 20
@@ -84,7 +84,7 @@ def objects(source: Path | ExportFile) -> Iterator[dict[str, Any]]:
     UnexpectedAnswer on a truncated, malformed or unreadable file."""
     name = source.name
     try:
-        with (source.open(encoding="utf-8") if isinstance(source, Path) else source.open_text()) as stream:
+        with (source.open(encoding=TEXT_ENCODING) if isinstance(source, Path) else source.open_text()) as stream:
             yield from _objects(_Buffer(stream, name))
     except (OSError, UnicodeDecodeError, zipfile.BadZipFile) as exc:
         raise UnexpectedAnswer(f"export file {name} is unreadable: {exc}") from exc

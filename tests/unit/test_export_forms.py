@@ -165,3 +165,15 @@ def test_json_files_in_several_folders_or_none_are_a_configuration_error(tmp_pat
         export_files(tmp_path)
     with pytest.raises(ConfigError, match="does not exist"):
         export_files(tmp_path / "missing.zip")
+
+
+def test_a_class_file_saved_with_a_byte_order_mark_is_read_as_without(tmp_path: Path) -> None:
+    """Windows editors (Notepad, Excel's JSON export) begin UTF-8 files with U+FEFF; JSON itself has no BOM."""
+    archive = parse_com.write_zip(tmp_path / "newsroom.zip")
+    with zipfile.ZipFile(archive) as zf:
+        zf.extractall(tmp_path / "plain")
+        zf.extractall(tmp_path / "bom")
+    for name in ("Tag.json", "_User.json"):
+        path = next((tmp_path / "bom").rglob(name))
+        path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    assert read_all(tmp_path / "bom") == read_all(tmp_path / "plain")
