@@ -7,6 +7,8 @@ landed (``session.files``).
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 from cutover.data import CountPair, class_permissions, schema_classes
 from cutover.errors import CouldNotVerify, CutoverError, SandboxError
 from cutover.facade import Facade
@@ -162,11 +164,19 @@ class RestFacade(Facade):
         target's public URL; the check closes it, else the session does."""
         assert self.target.parse is not None   # the checks skip before, without a server
         timeout = self.target.thresholds.timeout_s * SDK_CALL_TIMEOUTS
+        modules, failure = self._sdk_install()
+        if modules is None:
+            raise CouldNotVerify(f"{SDK_LABEL} cannot run: {failure}")
+        return self.session.keep(SdkClient(self._node(), modules, self.target.parse, timeout))
+
+    @memoized
+    def _sdk_install(self) -> tuple[Path | None, str]:
+        """The SDK's installed folder, or why it cannot be installed: tried once per run, not once per SDK check
+        (a failing npm install would otherwise be waited out again by each of them)."""
         try:
-            client = SdkClient.installed(self.target.parse, timeout, self._node())
+            return sdk_client.install(self._node()), ""
         except SandboxError as exc:
-            raise CouldNotVerify(f"{SDK_LABEL} cannot run: {exc}") from exc
-        return self.session.keep(client)
+            return None, str(exc)
 
     @memoized
     def _node(self) -> NodeRuntime:

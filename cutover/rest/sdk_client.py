@@ -108,6 +108,11 @@ def _exchange(seen: dict[str, Any]) -> str:
     return f"{head} answered {seen.get('status')}{answer}"
 
 
+def install(node: NodeRuntime, cache_dir: Path | None = None) -> Path:
+    """The SDK's folder in the per-user cache, installed first if needed (SandboxError when it cannot be)."""
+    return ensure_pinned(cache_dir or default_cache_dir(), SDK_PACKAGES, node)
+
+
 class SdkClient:
     """One app installation of the Parse JavaScript SDK, pointed at the target's public URL."""
 
@@ -130,8 +135,7 @@ class SdkClient:
     def installed(cls, server: ParseServer, timeout: float, node: NodeRuntime,
                   cache_dir: Path | None = None) -> SdkClient:
         """A client whose SDK is installed into the per-user cache first if needed."""
-        modules = ensure_pinned(cache_dir or default_cache_dir(), SDK_PACKAGES, node)
-        return cls(node, modules, server, timeout)
+        return cls(node, install(node, cache_dir), server, timeout)
 
     # -- the process --------------------------------------------------------------------------------------------
     def start(self, installation_id: str, master: bool = True) -> SdkAnswer:

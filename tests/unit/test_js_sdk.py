@@ -9,7 +9,9 @@ import sys
 
 import pytest
 
+from cutover.errors import CouldNotVerify, SandboxError
 from cutover.model import Database, ParseServer, Source, Target
+from cutover.rest import facade, sdk_client
 from cutover.rest.facade import NO_JS_KEY
 from cutover.rest.sdk_client import NO_NODE, SdkAnswer, unavailable
 from cutover.sandbox import NODE_ENV
@@ -71,3 +73,20 @@ def test_the_sdks_user_round_trip_needs_the_javascript_key_where_client_keys_are
     assert rest_only.sdk_unavailable() == ""                            # CRUD and files use the master key
     assert Session(target(rest_key="r", javascript_key="js")).rest.sdk_unavailable(as_client=True) == ""
     assert Session(target()).rest.sdk_unavailable(as_client=True) == ""   # a server without client keys
+
+
+def test_an_sdk_that_cannot_be_installed_is_tried_once_per_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each of the three SDK checks asks for the SDK: a failing npm install is waited out once, not three times."""
+    tries: list[object] = []
+
+    def failing(node: object) -> None:
+        tries.append(node)
+        raise SandboxError("npm ci failed: registry unreachable")
+
+    monkeypatch.setattr(sdk_client, "install", failing)
+    monkeypatch.setattr(facade, "node_runtime", lambda: "node")
+    rest = Session(target()).rest
+    for _ in range(3):
+        with pytest.raises(CouldNotVerify, match="cannot run: npm ci failed: registry unreachable"):
+            rest.js_sdk()
+    assert tries == ["node"]
