@@ -10,12 +10,23 @@ to call the component dead: its rights are "not checked", with the reason.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote
 
+from cutover.errors import UnexpectedAnswer
 from cutover.model import Target
 from cutover.reach.breaker import GRIDFS_DB, SOURCE_DB, Component
-from cutover.security import GRIDFS, SOURCE, TARGET, UNAUTHORIZED, RightsCheck, Setting, judge
+from cutover.security import (
+    GRIDFS,
+    SOURCE,
+    TARGET,
+    UNAUTHORIZED,
+    RightsCheck,
+    Setting,
+    judge,
+    parse_connection_status,
+)
 
 SIDES = {SOURCE_DB: SOURCE, GRIDFS_DB: GRIDFS}   # every other MongoDB component is the target database
 
@@ -29,9 +40,16 @@ def ask_rights(client: Any, component: Component, setting: Setting) -> RightsChe
         reply = db.command({"connectionStatus": 1, "showPrivileges": True})
     except PyMongoError as exc:
         return RightsCheck(component.name, (), not_checked=f"connectionStatus failed: {_first_line(exc)}")
-    authenticated = (reply.get("authInfo") or {}).get("authenticatedUsers")
-    opened = None if authenticated else _open_without_credentials(db)
+    opened = None if _users(reply) else _open_without_credentials(db)
     return judge(reply, _with_topology(setting, client), component.name, opened)
+
+
+def _users(reply: Mapping[str, Any]) -> tuple[str, ...]:
+    """The authenticated users of a connectionStatus reply; () for a reply without authInfo (judge says why)."""
+    try:
+        return parse_connection_status(reply).users
+    except UnexpectedAnswer:
+        return ()
 
 
 def setting_for(target: Target, component: Component, uri: str) -> Setting:

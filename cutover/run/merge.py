@@ -35,6 +35,7 @@ class ShardRun:
     run_dir: Path
     record: dict[str, Any]
     plan: ShardPlan
+    checks: tuple[CheckRecord, ...] = ()   # record.json's tests, read once when the shard was loaded
 
 
 @dataclass
@@ -61,9 +62,9 @@ def load_shard(run_dir: Path, key: Any = None, fallback: Any = None) -> ShardRun
     tests = record.get("tests", [])
     if not isinstance(tests, list):
         raise ConfigError(f"{run_dir / 'record.json'}: 'tests' is not a list: {_REWRITTEN}")
-    for i, test in enumerate(tests):
-        _readable(run_dir, f"tests[{i}]", functools.partial(record_of, test))
-    return ShardRun(run_dir, record, plan)
+    checks = tuple(_readable(run_dir, f"tests[{i}]", functools.partial(record_of, test))
+                   for i, test in enumerate(tests))
+    return ShardRun(run_dir, record, plan, checks)
 
 
 _REWRITTEN = "not as cutover writes it (changed after the run, then re-hashed?); run that shard again"
@@ -174,9 +175,9 @@ def merge(shards: list[ShardRun], partial: bool = False) -> Merged:
     problems, duplicated = coverage_problems(shards)
     records: dict[str, CheckRecord] = {}
     for shard in shards:
-        for test in shard.record.get("tests", []):
-            if test["id"] not in duplicated:
-                records[test["id"]] = record_of(test)
+        for check in shard.checks:
+            if check.id not in duplicated:
+                records[check.id] = check
     causes = _exclusions(shards, records, duplicated)
     plan = shards[0].plan
     criteria = criterion_results(records.values(), describe_exclusions(causes), plan.source_kind, plan.store)
@@ -200,7 +201,7 @@ def _exclusions(shards: list[ShardRun], records: dict[str, CheckRecord],
                 duplicated: set[str]) -> dict[str, Counter[str]]:
     """criterion -> checks of the plan not verified across shards, by cause."""
     causes: dict[str, Counter[str]] = {}
-    criterion = {t["id"]: t["criterion"] for s in shards for t in s.record.get("tests", [])}
+    criterion = {c.id: c.criterion for s in shards for c in s.checks}
     for shard in shards:
         for nodeid in shard.plan.assigned:
             cid = criterion.get(nodeid)

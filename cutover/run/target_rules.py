@@ -84,7 +84,9 @@ def _export(src: model.Source) -> Iterator[str]:
 
 
 def _database(target: model.Target) -> Iterator[str]:
-    for key, uri in (("database.uri", target.database.uri), ("source.uri", target.source.uri)):
+    gridfs_uri = target.files.gridfs_uri if target.files is not None else ""
+    for key, uri in (("database.uri", target.database.uri), ("source.uri", target.source.uri),
+                     ("files.gridfs_uri", gridfs_uri)):   # each is opened at its URI's default database
         if uri and not urlsplit(uri).path.strip("/"):
             yield f"{key}: name the database in the URI path (mongodb://host/DBNAME)"
     if target.database.tls_ca_file:

@@ -43,7 +43,3 @@ def reports_dir_problem(path: Path) -> str:
         if parent.exists():
             return "" if parent.is_dir() else f"--reports-dir {path}: {parent} is a file, not a directory"
     return ""
-
-
-def missing_path_problem(option: str, value: str) -> str:
-    return f"{option} {value}: no such file or directory"

@@ -9,10 +9,10 @@
     suite_role.py    the least-privilege role written out from that table: mongosh, Atlas CLI, Atlas Admin API
 """
 from cutover.security.facade import SecurityFacade
-from cutover.security.privileges import UNAUTHORIZED, Privileges
+from cutover.security.privileges import UNAUTHORIZED, Privileges, parse_connection_status
 from cutover.security.rights import GRIDFS, SOURCE, TARGET, RightsCheck, Setting, judge
 from cutover.security.secrets_scan import Finding, ScanResult
 from cutover.security.suite_role import markdown as suite_role_markdown
 
 __all__ = ["GRIDFS", "SOURCE", "TARGET", "UNAUTHORIZED", "Finding", "Privileges", "RightsCheck", "ScanResult",
-           "SecurityFacade", "Setting", "judge", "suite_role_markdown"]
+           "SecurityFacade", "Setting", "judge", "parse_connection_status", "suite_role_markdown"]

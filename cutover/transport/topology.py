@@ -17,10 +17,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from cutover.errors import TargetTimeout, TargetUnreachable, UnexpectedAnswer
-from cutover.model import REGION_COMPONENTS, Target
+from cutover.model import Target
 from cutover.transport.tls import HostPort, mongo_tls_options
 
-COMPONENTS = REGION_COMPONENTS
 MONGO_PORT = 27017
 
 

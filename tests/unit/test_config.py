@@ -352,6 +352,14 @@ def test_database_uri_without_database_name(tmp_path: Path) -> None:
     assert "pw-secret-9" not in message
 
 
+def test_gridfs_uri_without_database_name(tmp_path: Path) -> None:
+    """The GridFS database is its URI's default database, as the target's is: a URI naming none fails at read,
+    not in every FILE check when the run opens it."""
+    files = '[targets.t.files]\nadapter = "gridfs"\ngridfs_uri = "mongodb://files-db:27019/?tls=true"\n'
+    message = config_error(write(tmp_path, db_uri("mongodb://h/app") + files))
+    assert "targets.t.files.gridfs_uri: name the database in the URI path" in message
+
+
 @pytest.mark.parametrize(("extra", "key", "allowed"), [
     ("", "targets.t.source.kind", "mongodb, rest, export"),
     ("files", "targets.t.files.adapter", "s3, gridfs, gcs"),

@@ -10,8 +10,8 @@ import pytest
 from cutover.data import explain, health, indexes, inventory, queries
 from cutover.model import Query
 from cutover.security import rights
-from cutover.security.privileges import parse_connection_status, privileges
-from tests.reply_corpus import RELEASES, SHARDED, SOURCE_ERA, Reply, everything, ids, of
+from cutover.security.privileges import app_user_privileges, parse_connection_status, privilege_problems, privileges
+from tests.reply_corpus import RELEASES, SHARDED, SOURCE_ERA, Reply, everything, ids, of, one
 
 EVERY_RELEASE = {"explain_find", "explain_count", "explain_count_hinted", "explain_aggregate", "hello_standalone",
                  "hello_replset", "serverStatus_standalone", "serverStatus_replset", "hostInfo", "replSetGetStatus",
@@ -124,6 +124,18 @@ def test_rights_from_connection_status(reply: Reply) -> None:
         assert "DB-06" in rights.unverified(found.missing)
 
 
+@pytest.mark.parametrize("reply", of("usersInfo"), ids=ids(of("usersInfo")))
+def test_the_app_users_privileges_from_users_info(reply: Reply) -> None:
+    """SEC-02 with database.app_user: the app's user as usersInfo shows it (granted and inherited roles, the
+    privileges they grant), judged through the suite's own connection (its connectionStatus of that release)."""
+    db = FakeDb(connectionStatus=one(reply.release, "connectionStatus_app_user").reply(), usersInfo=reply.reply())
+    db.client = {"admin": db}    # type: ignore[assignment]
+    user, _, auth_db = reply.expect["user"].partition("@")
+    facts = app_user_privileges(db, user, auth_db)
+    assert {"user": facts.users[0], "roles": list(facts.roles), "broad_privileges": list(facts.broad_grants),
+            "problems": privilege_problems(facts, production=True)} == reply.expect
+
+
 @pytest.mark.parametrize("reply", of("listIndexes"), ids=ids(of("listIndexes")))
 def test_index_specs_from_list_indexes(reply: Reply) -> None:
     specs = [indexes.normalize(spec, reply.server) for spec in reply.batch()]
@@ -143,6 +155,6 @@ def test_storage_used_from_db_stats(reply: Reply) -> None:
 
 
 def test_every_command_of_the_corpus_has_a_reader_tested_above() -> None:
-    tested = {"explain", "hello", "serverStatus", "hostInfo", "replSetGetStatus", "connectionStatus", "listIndexes",
-              "listCollections", "dbStats"}
+    tested = {"explain", "hello", "serverStatus", "hostInfo", "replSetGetStatus", "connectionStatus", "usersInfo",
+              "listIndexes", "listCollections", "dbStats"}
     assert {r.command for r in everything()} == tested
